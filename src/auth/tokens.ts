@@ -1,0 +1,70 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Role } from '../ledger/types.js';
+
+/**
+ * Access tokens are short-lived JWTs (RFC 8725): HS256 pinned on verify, issuer, audience and
+ * type checked, so a token of another kind or from another service is refused. Refresh tokens
+ * are opaque random strings, stored only as hashes.
+ */
+export const ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
+export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
+const ISSUER = 'tally';
+const AUDIENCE = 'tally-api';
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ALGORITHM = 'HS256';
+
+export interface AccessClaims {
+  readonly userId: string;
+  readonly role: Role;
+  readonly expiresAt: Date;
+}
+
+export class TokenSigner {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issueAccessToken(userId: string, role: Role, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    const expiresAt = new Date((issuedAt + ACCESS_TOKEN_TTL_SECONDS) * 1000);
+    const token = await new SignJWT({ role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
+      .setJti(randomUUID())
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  /** The claims of a valid access token, or undefined for anything else (the caller says why). */
+  async verifyAccessToken(token: string): Promise<AccessClaims | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'OPERATOR')) return undefined;
+      return { userId: payload.sub, role, expiresAt: new Date((payload.exp ?? 0) * 1000) };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

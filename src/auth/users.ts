@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { UserSchema, type User } from '../entities/user.entity.js';
+import type { Role } from '../ledger/types.js';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
+
+export interface NewUser {
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+  readonly role?: Role;
+  readonly address?: string | null;
+}
+
+const USERNAME_SHAPE = /^[a-z0-9][a-z0-9._-]{1,62}$/;
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Why a new user cannot be added, or undefined when it can. */
+export function checkNewUser(user: NewUser): string | undefined {
+  if (!USERNAME_SHAPE.test(user.username)) return 'username must be 2-63 lower-case letters, digits, dots, dashes or underscores';
+  if (!EMAIL_SHAPE.test(user.email)) return 'email is not an e-mail address';
+  if (user.password.length < MIN_PASSWORD_LENGTH || user.password.length > MAX_PASSWORD_LENGTH) {
+    return `password must be ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`;
+  }
+  return undefined;
+}
+
+/** Provisions a user (users come from the bank's identity system; there is no sign-up). */
+export async function addUser(orm: MikroORM, user: NewUser): Promise<User> {
+  const problem = checkNewUser(user);
+  if (problem) throw new Error(problem);
+  const em = orm.em.fork();
+  if (await em.count(UserSchema, { username: user.username })) throw new Error(`user ${user.username} already exists`);
+  const created = em.create(UserSchema, {
+    id: randomUUID(),
+    username: user.username,
+    email: user.email,
+    address: user.address ?? null,
+    passwordHash: await hashPassword(user.password),
+    role: user.role ?? 'CUSTOMER',
+  });
+  await em.flush();
+  return created;
+}

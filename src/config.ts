@@ -1,0 +1,110 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+/**
+ * The process configuration, read from the environment once at start (API.md "Operating it").
+ * Every value is validated here so that a typo stops the process with one line naming the
+ * variable, instead of surfacing later as a confusing runtime failure.
+ */
+export interface Config {
+  readonly port: number;
+  /** Unset: embedded PGlite under `dataDirectory`. */
+  readonly databaseUrl: string | undefined;
+  /** Unset: in-process pub/sub. */
+  readonly redisUrl: string | undefined;
+  readonly jwtSecret: string;
+  readonly production: boolean;
+  readonly graphiqlEnabled: boolean;
+  readonly dataDirectory: string;
+  readonly databasePoolSize: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** HS256 needs at least 256 bits of key material (RFC 7518 §3.2). */
+const MINIMUM_JWT_SECRET_LENGTH = 32;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function readInteger(environment: Environment, name: string, fallback: number, min: number, max: number): number {
+  const text = environment[name];
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readUrl(environment: Environment, name: string, protocols: readonly string[]): string | undefined {
+  const text = environment[name];
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return text;
+}
+
+function readBoolean(environment: Environment, name: string, fallback: boolean): boolean {
+  const text = environment[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${text}"`);
+}
+
+/**
+ * Embedded mode keeps one generated secret under the data directory so tokens survive a
+ * restart; a configured database means a real deployment, where a secret must be given.
+ */
+function readJwtSecret(environment: Environment, databaseUrl: string | undefined, dataDirectory: string): string {
+  const given = environment.JWT_SECRET;
+  if (given !== undefined && given !== '') {
+    if (given.length < MINIMUM_JWT_SECRET_LENGTH) {
+      throw new ConfigError('JWT_SECRET', `must be at least ${MINIMUM_JWT_SECRET_LENGTH} characters`);
+    }
+    return given;
+  }
+  if (databaseUrl !== undefined) throw new ConfigError('JWT_SECRET', 'is required when DATABASE_URL is set');
+  mkdirSync(dataDirectory, { recursive: true });
+  const file = join(dataDirectory, 'jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function loadConfig(environment: Environment = process.env): Config {
+  const production = environment.NODE_ENV === 'production';
+  const databaseUrl = readUrl(environment, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const dataDirectory = resolve(environment.TALLY_DATA_DIR || '.data');
+  const logLevel = environment.LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port: readInteger(environment, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret: readJwtSecret(environment, databaseUrl, dataDirectory),
+    production,
+    graphiqlEnabled: readBoolean(environment, 'GRAPHIQL', !production),
+    dataDirectory,
+    databasePoolSize: readInteger(environment, 'DATABASE_POOL_SIZE', 20, 1, 500),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}

@@ -1,0 +1,91 @@
+import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from './logger.js';
+import type { TokenSigner } from './auth/tokens.js';
+import type { Actor } from './ledger/types.js';
+import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
+import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
+import type { Database } from './ledger/persistence/database.js';
+
+/** What every resolver gets, built once per HTTP request (and later per WebSocket operation). */
+export interface Context {
+  readonly requestId: string;
+  readonly orm: MikroORM;
+  readonly signer: TokenSigner;
+  readonly logger: Logger;
+  /** The authenticated caller, or undefined. */
+  readonly viewer: Actor | undefined;
+  /** Set when a token was sent but refused: such a request is never treated as anonymous. */
+  readonly authenticationProblem: string | undefined;
+  /** A read-only unit of work for this request's queries. */
+  readonly database: Database;
+  readonly loaders: Loaders;
+}
+
+export interface Loaders {
+  /** Batches every transaction a response needs into one query. */
+  readonly transactions: DataLoader<string, TransactionView | undefined>;
+  /** Batches the entries of every transaction in a response into one query (no N+1). */
+  readonly entries: DataLoader<string, EntryView[]>;
+  /** The viewer's account ids, read once per request. */
+  ownedAccountIds(): Promise<Set<string>>;
+}
+
+export interface ContextServices {
+  readonly orm: MikroORM;
+  readonly signer: TokenSigner;
+  readonly logger: Logger;
+}
+
+/** Reads `Authorization: Bearer <token>`; a malformed or invalid token is remembered, not ignored. */
+export async function authenticate(
+  signer: TokenSigner,
+  authorization: string | undefined,
+): Promise<{ viewer?: Actor; problem?: string }> {
+  if (!authorization) return {};
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
+  if (!match) return { problem: 'The Authorization header must be "Bearer <accessToken>".' };
+  const claims = await signer.verifyAccessToken(match[1]!);
+  if (!claims) return { problem: 'The access token is invalid or has expired.' };
+  return { viewer: { userId: claims.userId, role: claims.role } };
+}
+
+export function createLoaders(database: Database, viewer: Actor | undefined): Loaders {
+  let owned: Promise<Set<string>> | undefined;
+  return {
+    transactions: new DataLoader(async (ids) => {
+      const found = await transactionsByIds(database, ids);
+      return ids.map((id) => found.get(id));
+    }),
+    entries: new DataLoader(async (ids) => {
+      const found = await entriesOfTransactions(database, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
+    ownedAccountIds() {
+      owned ??= viewer ? accountIdsOwnedBy(database, viewer.userId) : Promise.resolve(new Set());
+      return owned;
+    },
+  };
+}
+
+export async function createContext(services: ContextServices, requestId: string, authorization: string | undefined): Promise<Context> {
+  const { viewer, problem } = await authenticate(services.signer, authorization);
+  const database = services.orm.em.fork() as Database;
+  return {
+    ...services,
+    requestId,
+    viewer,
+    authenticationProblem: problem,
+    database,
+    loaders: createLoaders(database, viewer),
+  };
+}
+
+/** The caller, or the top-level UNAUTHENTICATED error that API.md prescribes. */
+export function requireViewer(context: Context): Actor {
+  if (context.viewer && !context.authenticationProblem) return context.viewer;
+  throw new GraphQLError(context.authenticationProblem ?? 'Sign in first: send Authorization: Bearer <accessToken>.', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}

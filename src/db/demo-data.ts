@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { UserSchema } from '../entities/user.entity.js';
+import { addUser } from '../auth/users.js';
+import { openAccount } from '../ledger/commands/open-account.js';
+import { deposit } from '../ledger/commands/deposit.js';
+import { withdraw } from '../ledger/commands/withdraw.js';
+import { transfer } from '../ledger/commands/transfer.js';
+import type { CommandResult } from '../ledger/commands/run-command.js';
+import type { Actor } from '../ledger/types.js';
+
+export interface DemoCredential {
+  readonly username: string;
+  readonly password: string;
+}
+
+const CREDENTIALS_FILE = 'demo-users.json';
+
+function created(result: CommandResult, what: string): string {
+  if (!result.outcome.ok) throw new Error(`demo data: ${what} failed: ${result.outcome.message}`);
+  const id = result.outcome.accountId ?? result.outcome.transactionId;
+  if (!id) throw new Error(`demo data: ${what} returned no id`);
+  return id;
+}
+
+/**
+ * For the embedded database only: with no users yet, creates two demo customers with accounts
+ * and some history, through the same ledger commands as the API, and keeps their generated
+ * passwords under the data directory so every start banner can show them.
+ */
+export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Promise<DemoCredential[]> {
+  const file = join(dataDirectory, CREDENTIALS_FILE);
+  if ((await orm.em.fork().count(UserSchema, {})) > 0) {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoCredential[]) : [];
+  }
+  const credentials: DemoCredential[] = ['alice', 'bob'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));
+  const [alice, bob] = await Promise.all(
+    credentials.map(async ({ username, password }) => {
+      const user = await addUser(orm, { username, password, email: `${username}@demo.tally.local` });
+      return { userId: user.id, role: user.role } satisfies Actor;
+    }),
+  );
+  let step = 0;
+  const key = () => `demo-${(step += 1)}`;
+  const aliceChecking = created(await openAccount(orm, alice!, { type: 'CHECKING', currency: 'USD', nickname: 'Everyday', idempotencyKey: key() }), 'open');
+  const aliceSavings = created(await openAccount(orm, alice!, { type: 'SAVINGS', currency: 'USD', nickname: 'Rainy day', idempotencyKey: key() }), 'open');
+  const bobChecking = created(await openAccount(orm, bob!, { type: 'CHECKING', currency: 'USD', idempotencyKey: key() }), 'open');
+  created(await openAccount(orm, bob!, { type: 'SAVINGS', currency: 'EUR', idempotencyKey: key() }), 'open');
+
+  created(await deposit(orm, alice!, { accountId: aliceChecking, amount: '2500.00', channel: 'DIRECT_DEPOSIT', description: 'Payroll', idempotencyKey: key() }), 'deposit');
+  created(await deposit(orm, alice!, { accountId: aliceChecking, amount: '120.50', channel: 'ZELLE', description: 'Dinner split', idempotencyKey: key() }), 'deposit');
+  created(await withdraw(orm, alice!, { accountId: aliceChecking, amount: '60.00', channel: 'ATM', idempotencyKey: key() }), 'withdraw');
+  created(await transfer(orm, alice!, { fromAccountId: aliceChecking, toAccountId: aliceSavings, amount: '500.00', description: 'Monthly saving', idempotencyKey: key() }), 'transfer');
+  created(await deposit(orm, bob!, { accountId: bobChecking, amount: '1000.00', channel: 'CASH', idempotencyKey: key() }), 'deposit');
+  created(await transfer(orm, bob!, { fromAccountId: bobChecking, toAccountId: aliceChecking, amount: '42.00', description: 'Concert ticket', idempotencyKey: key() }), 'transfer');
+
+  writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  return credentials;
+}

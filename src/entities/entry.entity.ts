@@ -1,0 +1,22 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+/**
+ * One double-entry posting. For customer accounts it also records the account version it
+ * produced and the posted balance right after it, which is the account's history line.
+ */
+export const EntrySchema = defineEntity({
+  name: 'Entry',
+  tableName: 'entries',
+  properties: (p) => ({
+    id: p.bigint('bigint').primary().autoincrement(),
+    transactionId: p.uuid(),
+    accountId: p.uuid(),
+    direction: p.enum(['DEBIT', 'CREDIT'] as const),
+    amountMinor: p.bigint('bigint'),
+    currency: p.string().length(3),
+    accountVersion: p.integer().nullable(),
+    balanceAfterMinor: p.bigint('bigint').nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type Entry = InferEntity<typeof EntrySchema>;

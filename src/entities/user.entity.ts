@@ -1,0 +1,18 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+/** A person or system that signs in: a bank customer, or an operator (teller, payroll feed). */
+export const UserSchema = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: (p) => ({
+    id: p.uuid().primary(),
+    username: p.text().unique(),
+    email: p.text(),
+    address: p.text().nullable(),
+    /** argon2id PHC string; the password itself is never stored. */
+    passwordHash: p.text().hidden(),
+    role: p.enum(['CUSTOMER', 'OPERATOR'] as const).default('CUSTOMER'),
+    createdAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type User = InferEntity<typeof UserSchema>;

@@ -1,0 +1,70 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { LedgerError } from './ledger/errors.js';
+import type { Context } from './context.js';
+
+/** Error codes whose messages were written for clients; anything else is masked. */
+const CLIENT_FACING_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+function isClientFacing(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof LedgerError) return true;
+  if (original instanceof GraphQLError) {
+    const code = original.extensions?.code;
+    // A GraphQLError without a code and without an original error comes from graphql-js itself
+    // (a bad variable, an unknown field): its message describes the request, not the server.
+    return typeof code === 'string' ? CLIENT_FACING_CODES.has(code) : !original.originalError;
+  }
+  return false;
+}
+
+/**
+ * Apollo's formatError: business errors thrown at the top level (NOT_FOUND for a history of an
+ * account that is not yours, VALIDATION for a bad cursor) keep their code; everything unknown
+ * becomes a bare INTERNAL_SERVER_ERROR, so no stack, SQL or path ever reaches a client.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof LedgerError) {
+    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
+  }
+  if (isClientFacing(error)) {
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Logs every masked error with the request id, and gives that id to the client to quote. */
+export const errorLoggingPlugin: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          if (!isClientFacing(error)) {
+            contextValue.logger.error({ requestId: contextValue.requestId, err: unwrapResolverError(error) }, 'request failed');
+          }
+        }
+      },
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+        response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
+          error.extensions?.code === 'INTERNAL_SERVER_ERROR'
+            ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }
+            : error,
+        );
+      },
+    };
+  },
+};

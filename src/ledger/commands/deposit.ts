@@ -1,0 +1,34 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ValidationError } from '../errors.js';
+import { decideDeposit } from '../decide/decide-movement.js';
+import { DEPOSIT_CHANNELS } from '../decide/internal-accounts.js';
+import { lockCustomerAccounts } from '../persistence/lock-accounts.js';
+import type { Actor, Channel } from '../types.js';
+import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
+import { runCommand, type CommandResult } from './run-command.js';
+
+export interface DepositInput extends MovementText {
+  readonly accountId: string;
+  readonly amount: string;
+  readonly channel: Channel;
+  readonly idempotencyKey: string;
+}
+
+/** Money arriving from outside the bank on a channel; the channel's settlement account is debited. */
+export function deposit(orm: MikroORM, actor: Actor, input: DepositInput): Promise<CommandResult> {
+  const { idempotencyKey, ...request } = input;
+  return runCommand(orm, {
+    name: 'deposit',
+    actor,
+    idempotencyKey,
+    request,
+    validate: () =>
+      (DEPOSIT_CHANNELS.has(input.channel) ? undefined : new ValidationError(`Money cannot be deposited through ${input.channel}.`, 'channel')) ??
+      checkMovementFields(input.amount, [input.accountId], input),
+    async execute(database) {
+      const accounts = await lockCustomerAccounts(database, [input.accountId], actor.userId);
+      const decision = decideDeposit(input, accounts.get(input.accountId));
+      return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
+    },
+  });
+}

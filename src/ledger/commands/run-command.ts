@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { IdempotencyConflictError, LedgerError, ledgerErrorFromCode } from '../errors.js';
+import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
+import type { Database } from '../persistence/database.js';
+import type { Actor } from '../types.js';
+import { checkIdempotencyKey, claimIdempotencyKey, hashRequest, recordOutcome, type StoredOutcome } from './idempotency.js';
+
+/**
+ * The one envelope every write runs through (DESIGN.md, after Formance's `forgeLog`):
+ * cheap checks, idempotency claim, the command's own lock-decide-write, the outcome record, and
+ * commit, all in one database transaction. Deadlocks and serialization failures roll the whole
+ * unit back and run it again, so no client ever sees them and nothing is half-done.
+ */
+export interface Command {
+  /** Stored with the key: a key reused for another command is a conflict. */
+  readonly name: string;
+  readonly actor: Actor;
+  readonly idempotencyKey: string;
+  /** Everything the client asked, normalised; its hash tells a replay from a conflict. */
+  readonly request: unknown;
+  /** Field checks without I/O. A failure here is deterministic, so it is answered, not recorded. */
+  validate(): LedgerError | undefined;
+  /** Lock, decide, write. Returns a business error as a value: it is recorded and committed too. */
+  execute(database: Database): Promise<StoredOutcome>;
+}
+
+export interface CommandResult {
+  readonly outcome: StoredOutcome;
+  /** True when the outcome is the stored one of an earlier request with the same key. */
+  readonly replayed: boolean;
+}
+
+export function errorOutcome(error: LedgerError): StoredOutcome {
+  return { ok: false, code: error.code, message: error.message };
+}
+
+/** Turns a stored failure back into its typed error; success outcomes are returned as they are. */
+export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
+  return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message);
+}
+
+const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
+
+function isTransient(error: unknown): boolean {
+  const candidate = error as { sqlState?: string; code?: string } | undefined;
+  return TRANSIENT_SQL_STATES.has(candidate?.sqlState ?? '') || TRANSIENT_SQL_STATES.has(candidate?.code ?? '');
+}
+
+export async function runCommand(orm: MikroORM, command: Command): Promise<CommandResult> {
+  const invalid = checkIdempotencyKey(command.idempotencyKey) ?? command.validate();
+  if (invalid) return { outcome: errorOutcome(invalid), replayed: false };
+  const requestHash = hashRequest(command.name, command.request);
+  const { userId } = command.actor;
+
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await orm.em.fork().transactional(async (database) => {
+        const claim = await claimIdempotencyKey(database, userId, command.idempotencyKey, command.name, requestHash);
+        if (claim.kind === 'replay') return { outcome: claim.outcome, replayed: true };
+        if (claim.kind === 'conflict') return { outcome: errorOutcome(new IdempotencyConflictError()), replayed: false };
+        const outcome = await command.execute(database);
+        await recordOutcome(database, userId, command.idempotencyKey, outcome);
+        return { outcome, replayed: false };
+      });
+    } catch (error) {
+      if (!isTransient(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
+      // Jittered exponential backoff so the two sides of a deadlock do not collide again.
+      await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ValidationError } from '../errors.js';
+import { decideTransfer } from '../decide/decide-movement.js';
+import { lockCustomerAccounts } from '../persistence/lock-accounts.js';
+import type { Actor } from '../types.js';
+import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
+import { runCommand, type CommandResult } from './run-command.js';
+
+export interface TransferInput extends MovementText {
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly amount: string;
+  readonly idempotencyKey: string;
+}
+
+/** Money between two customer accounts of one currency: the source must be the actor's own. */
+export function transfer(orm: MikroORM, actor: Actor, input: TransferInput): Promise<CommandResult> {
+  const { idempotencyKey, ...request } = input;
+  const accountIds = [input.fromAccountId, input.toAccountId];
+  return runCommand(orm, {
+    name: 'transfer',
+    actor,
+    idempotencyKey,
+    request,
+    validate: () =>
+      (input.fromAccountId === input.toAccountId ? new ValidationError('A transfer needs two different accounts.', 'toAccountId') : undefined) ??
+      checkMovementFields(input.amount, accountIds, input),
+    async execute(database) {
+      const accounts = await lockCustomerAccounts(database, accountIds, actor.userId);
+      const decision = decideTransfer(
+        { amount: input.amount, sourceAccountId: input.fromAccountId, destinationAccountId: input.toAccountId },
+        accounts.get(input.fromAccountId),
+        accounts.get(input.toAccountId),
+      );
+      return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
+    },
+  });
+}

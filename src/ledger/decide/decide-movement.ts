@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import {
+  AccountNotOpenError,
+  CurrencyMismatchError,
+  InsufficientFundsError,
+  NotFoundError,
+  ValidationError,
+  type LedgerError,
+} from '../errors.js';
+import { parseAmount } from '../money.js';
+import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
+import { canDebit } from './funds.js';
+import { internalAccountCode } from './internal-accounts.js';
+
+/**
+ * The decisions: pure functions from a request and locked account snapshots to a plan or a
+ * business error. No I/O and no clock, so they are table-tested and could run many commands
+ * against the same snapshots in one database transaction (group commit, DESIGN.md).
+ */
+
+export interface DepositRequest {
+  readonly amount: string;
+  readonly channel: Channel;
+}
+export type WithdrawalRequest = DepositRequest;
+export interface TransferRequest {
+  readonly amount: string;
+  readonly sourceAccountId: string;
+  readonly destinationAccountId: string;
+}
+
+function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint): CustomerLeg {
+  const postedAfterMinor = direction === 'CREDIT' ? account.postedMinor + amountMinor : account.postedMinor - amountMinor;
+  return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
+}
+
+function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
+  return account.status === 'OPEN' ? undefined : new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
+}
+
+export function decideDeposit(request: DepositRequest, account: AccountSnapshot | undefined): MovementPlan | LedgerError {
+  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+  const notOpen = checkOpen(account);
+  if (notOpen) return notOpen;
+  const amountMinor = parseAmount(request.amount, account.currency);
+  if (amountMinor instanceof ValidationError) return amountMinor;
+  return {
+    kind: 'DEPOSIT',
+    channel: request.channel,
+    amountMinor,
+    currency: account.currency,
+    customerLegs: [leg(account, 'CREDIT', amountMinor)],
+    internalLeg: { direction: 'DEBIT', internalCode: internalAccountCode(request.channel) },
+  };
+}
+
+export function decideWithdrawal(request: WithdrawalRequest, account: AccountSnapshot | undefined): MovementPlan | LedgerError {
+  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+  const notOpen = checkOpen(account);
+  if (notOpen) return notOpen;
+  const amountMinor = parseAmount(request.amount, account.currency);
+  if (amountMinor instanceof ValidationError) return amountMinor;
+  if (!canDebit(account, amountMinor)) return new InsufficientFundsError();
+  // From here on the withdrawal must succeed: the plan is complete and every law is checked.
+  return {
+    kind: 'WITHDRAWAL',
+    channel: request.channel,
+    amountMinor,
+    currency: account.currency,
+    customerLegs: [leg(account, 'DEBIT', amountMinor)],
+    internalLeg: { direction: 'CREDIT', internalCode: internalAccountCode(request.channel) },
+  };
+}
+
+/**
+ * A transfer needs the actor to own the source; the destination may be any customer account
+ * (a payee). The destination's balance is never shown to the actor, but its being closed or in
+ * another currency is said, as a bank's payment form would.
+ */
+export function decideTransfer(
+  request: TransferRequest,
+  source: AccountSnapshot | undefined,
+  destination: AccountSnapshot | undefined,
+): MovementPlan | LedgerError {
+  if (request.sourceAccountId === request.destinationAccountId) {
+    return new ValidationError('A transfer needs two different accounts.', 'toAccountId');
+  }
+  if (!source || !source.ownedByActor) return new NotFoundError('No such source account.');
+  if (!destination) return new NotFoundError('No such destination account.');
+  assert.notEqual(source.id, destination.id);
+  const sourceNotOpen = checkOpen(source);
+  if (sourceNotOpen) return sourceNotOpen;
+  const destinationNotOpen = checkOpen(destination);
+  if (destinationNotOpen) return new AccountNotOpenError(`The destination account is ${destination.status.toLowerCase()}.`);
+  if (source.currency !== destination.currency) {
+    return new CurrencyMismatchError(`The source account holds ${source.currency} and the destination ${destination.currency}.`);
+  }
+  const amountMinor = parseAmount(request.amount, source.currency);
+  if (amountMinor instanceof ValidationError) return amountMinor;
+  if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
+  // From here on the transfer must succeed.
+  return {
+    kind: 'TRANSFER',
+    channel: 'INTERNAL',
+    amountMinor,
+    currency: source.currency,
+    customerLegs: [leg(source, 'DEBIT', amountMinor), leg(destination, 'CREDIT', amountMinor)],
+  };
+}

@@ -1,0 +1,20 @@
+import type { Channel } from '../types.js';
+
+/**
+ * The bank's account that takes the other side of a deposit or withdrawal on a channel: cash goes
+ * through the vault, every other rail through its own settlement account, so reconciliation with
+ * each rail reads one account (seed: "[Reconciliation] Internal API").
+ */
+export function internalAccountCode(channel: Channel): string {
+  return channel === 'CASH' ? 'CASH_VAULT' : `SETTLEMENT_${channel}`;
+}
+
+/** Channels money can arrive through. INTERNAL is only for transfers inside the bank. */
+export const DEPOSIT_CHANNELS: ReadonlySet<Channel> = new Set([
+  'CASH', 'CHECK', 'DIRECT_DEPOSIT', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY',
+]);
+
+/** Channels money can leave through (seed: cash, checks, pre-authorized debits, wires, third parties). */
+export const WITHDRAWAL_CHANNELS: ReadonlySet<Channel> = new Set([
+  'CASH', 'CHECK', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY',
+]);

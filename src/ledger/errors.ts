@@ -1,0 +1,123 @@
+/**
+ * Business failures of the ledger. They are values a command returns (and the API shows as typed
+ * results), not crashes. Each says whether a new request could succeed later without changing its
+ * input (`retryable`), after TigerBeetle's `transient()`: insufficient funds may clear after a
+ * deposit; a malformed amount never will.
+ */
+export const ERROR_CODES = [
+  'VALIDATION',
+  'NOT_FOUND',
+  'INSUFFICIENT_FUNDS',
+  'ACCOUNT_NOT_OPEN',
+  'CURRENCY_MISMATCH',
+  'IDEMPOTENCY_CONFLICT',
+  'LIMIT_EXCEEDED',
+  'RISK_DECLINED',
+  'HOLD_NOT_ACTIVE',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export abstract class LedgerError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly retryable: boolean;
+}
+
+export class ValidationError extends LedgerError {
+  readonly code = 'VALIDATION';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    /** The input field at fault, e.g. `amount`, when there is one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends LedgerError {
+  readonly code = 'NOT_FOUND';
+  readonly retryable = false;
+  constructor(message = 'No such account or transaction.') {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class InsufficientFundsError extends LedgerError {
+  readonly code = 'INSUFFICIENT_FUNDS';
+  readonly retryable = true;
+  constructor(message = 'The account does not hold enough available funds for this amount.') {
+    super(message);
+    this.name = 'InsufficientFundsError';
+  }
+}
+
+export class AccountNotOpenError extends LedgerError {
+  readonly code = 'ACCOUNT_NOT_OPEN';
+  readonly retryable = false;
+  constructor(message = 'The account is not open.') {
+    super(message);
+    this.name = 'AccountNotOpenError';
+  }
+}
+
+export class CurrencyMismatchError extends LedgerError {
+  readonly code = 'CURRENCY_MISMATCH';
+  readonly retryable = false;
+  constructor(message = 'The accounts hold different currencies.') {
+    super(message);
+    this.name = 'CurrencyMismatchError';
+  }
+}
+
+export class IdempotencyConflictError extends LedgerError {
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+  readonly retryable = false;
+  constructor(message = 'This idempotency key was already used for a different request.') {
+    super(message);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+export class LimitExceededError extends LedgerError {
+  readonly code = 'LIMIT_EXCEEDED';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'LimitExceededError';
+  }
+}
+
+export class InvalidCredentialsError extends LedgerError {
+  readonly code = 'INVALID_CREDENTIALS';
+  readonly retryable = false;
+  constructor(message = 'Unknown username or wrong password.') {
+    super(message);
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+/** Rebuilds a stored business error (idempotent replay) as the same class with the same message. */
+export function ledgerErrorFromCode(code: string, message: string): LedgerError {
+  switch (code) {
+    case 'VALIDATION':
+      return new ValidationError(message);
+    case 'NOT_FOUND':
+      return new NotFoundError(message);
+    case 'INSUFFICIENT_FUNDS':
+      return new InsufficientFundsError(message);
+    case 'ACCOUNT_NOT_OPEN':
+      return new AccountNotOpenError(message);
+    case 'CURRENCY_MISMATCH':
+      return new CurrencyMismatchError(message);
+    case 'IDEMPOTENCY_CONFLICT':
+      return new IdempotencyConflictError(message);
+    case 'LIMIT_EXCEEDED':
+      return new LimitExceededError(message);
+    default:
+      throw new Error(`stored outcome has an unknown error code ${code}`);
+  }
+}

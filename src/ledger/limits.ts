@@ -1,0 +1,28 @@
+/**
+ * Every limit of the ledger, named, with the reason for its value (TigerStyle: limits on everything).
+ */
+
+/** API.md: at most 15 integer digits, which keeps every amount far below 2^63 minor units. */
+export const MAX_INTEGER_DIGITS = 15;
+
+/** API.md: idempotency keys are 1-128 printable characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+/** Free text on a transaction; long enough for a remittance line, short enough to index and show. */
+export const MAX_DESCRIPTION_LENGTH = 500;
+export const MAX_EXTERNAL_REF_LENGTH = 128;
+export const MAX_NICKNAME_LENGTH = 64;
+
+/** History pages: a default that fills a phone screen, and a ceiling that bounds one query's work. */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Deadlocks and serialization failures are retried inside the server so clients never see them.
+ * Locks are taken in id order, so a deadlock needs a foreign lock order; a few attempts suffice.
+ */
+export const MAX_COMMAND_ATTEMPTS = 8;
+export const RETRY_BASE_DELAY_MS = 5;
+
+/** How many accounts one customer may hold; bounds `accounts` and the snapshot read. */
+export const MAX_ACCOUNTS_PER_USER = 100;

@@ -1,0 +1,52 @@
+import type { AccountSnapshot, AccountStatus } from '../types.js';
+import { queryRows, toBigInt, type Database } from './database.js';
+
+interface LockedAccountRow {
+  id: string;
+  currency: string;
+  status: AccountStatus;
+  posted_minor: string;
+  pending_minor: string;
+  overdraft_limit_minor: string;
+  version: number;
+  owned: boolean;
+}
+
+/**
+ * Locks customer accounts for a money movement and returns their snapshots, keyed by id.
+ * Rows are locked in id order (ORDER BY runs below the lock step), so two movements over the
+ * same accounts always queue instead of deadlocking. `FOR NO KEY UPDATE` still lets entries
+ * reference the rows concurrently. Internal accounts are never locked: their balance is derived.
+ */
+export async function lockCustomerAccounts(
+  database: Database,
+  accountIds: readonly string[],
+  actorUserId: string,
+): Promise<Map<string, AccountSnapshot>> {
+  const rows = await queryRows<LockedAccountRow>(
+    database,
+    `select a.id, a.currency, a.status, a.posted_minor::text, a.pending_minor::text,
+            a.overdraft_limit_minor::text, a.version,
+            exists (select 1 from user_accounts ua where ua.account_id = a.id and ua.user_id = ?) as owned
+       from accounts a
+      where a.id = any(?::uuid[]) and a.holder = 'CUSTOMER'
+      order by a.id
+        for no key update of a`,
+    [actorUserId, `{${accountIds.join(',')}}`],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        id: row.id,
+        currency: row.currency,
+        status: row.status,
+        postedMinor: toBigInt(row.posted_minor),
+        pendingMinor: toBigInt(row.pending_minor),
+        overdraftLimitMinor: toBigInt(row.overdraft_limit_minor),
+        version: row.version,
+        ownedByActor: row.owned,
+      },
+    ]),
+  );
+}

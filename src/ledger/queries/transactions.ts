@@ -1,0 +1,116 @@
+import { isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
+import type { Channel, Direction, TransactionKind } from '../types.js';
+
+export interface TransactionView {
+  readonly id: string;
+  readonly kind: TransactionKind;
+  readonly channel: Channel;
+  readonly status: 'PENDING' | 'POSTED' | 'REVERSED';
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly description: string | null;
+  readonly externalRef: string | null;
+  readonly idempotencyKey: string;
+  readonly createdAt: Date;
+  readonly postedAt: Date | null;
+}
+
+export interface EntryView {
+  readonly id: string;
+  readonly transactionId: string;
+  readonly accountId: string;
+  readonly accountIsInternal: boolean;
+  readonly direction: Direction;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+}
+
+export interface TransactionRow {
+  transaction_id: string;
+  kind: TransactionKind;
+  channel: Channel;
+  status: TransactionView['status'];
+  transaction_amount_minor: string;
+  transaction_currency: string;
+  description: string | null;
+  external_ref: string | null;
+  idempotency_key: string;
+  transaction_created_at: Date | string;
+  posted_at: Date | string | null;
+}
+
+export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel, t.status,
+  t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency, t.description,
+  t.external_ref, t.idempotency_key, t.created_at as transaction_created_at, t.posted_at`;
+
+export function transactionFromRow(row: TransactionRow): TransactionView {
+  return {
+    id: row.transaction_id,
+    kind: row.kind,
+    channel: row.channel,
+    status: row.status,
+    amountMinor: toBigInt(row.transaction_amount_minor),
+    currency: row.transaction_currency,
+    description: row.description,
+    externalRef: row.external_ref,
+    idempotencyKey: row.idempotency_key,
+    createdAt: new Date(row.transaction_created_at),
+    postedAt: row.posted_at === null ? null : new Date(row.posted_at),
+  };
+}
+
+/** A transaction the user may see: one that touched an account they own. */
+export async function visibleTransaction(database: Database, userId: string, transactionId: string): Promise<TransactionView | undefined> {
+  if (!isId(transactionId)) return undefined;
+  const [row] = await queryRows<TransactionRow>(
+    database,
+    `select ${TRANSACTION_COLUMNS} from ledger_transactions t
+      where t.id = ? and exists (
+        select 1 from entries e join user_accounts ua on ua.account_id = e.account_id
+         where e.transaction_id = t.id and ua.user_id = ?)`,
+    [transactionId, userId],
+  );
+  return row ? transactionFromRow(row) : undefined;
+}
+
+/** Transactions by id, for a movement the caller just made or replayed; no visibility filter. */
+export async function transactionsByIds(database: Database, transactionIds: readonly string[]): Promise<Map<string, TransactionView>> {
+  const rows = await queryRows<TransactionRow>(
+    database,
+    `select ${TRANSACTION_COLUMNS} from ledger_transactions t where t.id = any(?::uuid[])`,
+    [`{${transactionIds.join(',')}}`],
+  );
+  return new Map(rows.map((row) => [row.transaction_id, transactionFromRow(row)]));
+}
+
+/** All entries of many transactions in one query (the history page's batch, no N+1). */
+export async function entriesOfTransactions(database: Database, transactionIds: readonly string[]): Promise<Map<string, EntryView[]>> {
+  const rows = await queryRows<{
+    id: string;
+    transaction_id: string;
+    account_id: string;
+    holder: 'CUSTOMER' | 'INTERNAL';
+    direction: Direction;
+    amount_minor: string;
+    currency: string;
+  }>(
+    database,
+    `select e.id::text, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency
+       from entries e join accounts a on a.id = e.account_id
+      where e.transaction_id = any(?::uuid[]) order by e.id`,
+    [`{${transactionIds.join(',')}}`],
+  );
+  const byTransaction = new Map<string, EntryView[]>(transactionIds.map((id) => [id, []]));
+  for (const row of rows) {
+    byTransaction.get(row.transaction_id)?.push({
+      id: row.id,
+      transactionId: row.transaction_id,
+      accountId: row.account_id,
+      accountIsInternal: row.holder === 'INTERNAL',
+      direction: row.direction,
+      amountMinor: toBigInt(row.amount_minor),
+      currency: row.currency,
+    });
+  }
+  return byTransaction;
+}

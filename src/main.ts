@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { startApp } from './app.js';
+import { ensureDemoData, type DemoCredential } from './db/demo-data.js';
+import { createLogger } from './logger.js';
+
+function banner(config: Config, url: string, demoUsers: readonly DemoCredential[]): string {
+  const lines = [
+    '',
+    `  Tally is serving the ledger API at ${url}/graphql`,
+    config.graphiqlEnabled ? `  GraphiQL: open ${url}/graphql in a browser` : '  GraphiQL: off (set GRAPHIQL=true to turn it on)',
+    `  Database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite under ${config.dataDirectory}`}`,
+  ];
+  if (demoUsers.length > 0) {
+    lines.push('  Demo users (embedded mode only):');
+    for (const user of demoUsers) lines.push(`    username: ${user.username.padEnd(8)} password: ${user.password}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tally: configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = await startApp(config, logger);
+  // Never on a configured database: demo users there would be real users with printed passwords.
+  const demoUsers = config.databaseUrl ? [] : await ensureDemoData(app.orm, config.dataDirectory);
+  process.stdout.write(banner(config, app.url, demoUsers));
+  logger.info({ url: app.url }, 'listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tally: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

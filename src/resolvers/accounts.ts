@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { GraphQLError } from 'graphql';
+import { requireViewer, type Context } from '../context.js';
+import { UserSchema, type User } from '../entities/user.entity.js';
+import { failureOf } from '../ledger/commands/run-command.js';
+import { openAccount, type OpenAccountInput } from '../ledger/commands/open-account.js';
+import type { LedgerError } from '../ledger/errors.js';
+import { accountsOwnedBy, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
+
+export async function resolveMe(context: Context): Promise<User> {
+  const viewer = requireViewer(context);
+  const user = await context.database.findOne(UserSchema, { id: viewer.userId });
+  // A valid token of a user who no longer exists is no session at all.
+  if (!user) throw new GraphQLError('The signed-in user no longer exists.', { extensions: { code: 'UNAUTHENTICATED' } });
+  return user;
+}
+
+export function resolveAccounts(context: Context): Promise<AccountView[]> {
+  return accountsOwnedBy(context.database, requireViewer(context).userId);
+}
+
+export async function resolveAccount(context: Context, accountId: string): Promise<AccountView | null> {
+  return (await ownedAccount(context.database, requireViewer(context).userId, accountId)) ?? null;
+}
+
+export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | LedgerError> {
+  const viewer = requireViewer(context);
+  const { outcome } = await openAccount(context.orm, viewer, input);
+  const failure = failureOf(outcome);
+  if (failure) return failure;
+  assert.ok(outcome.ok && outcome.accountId);
+  const account = await ownedAccount(context.database, viewer.userId, outcome.accountId);
+  assert.ok(account, 'a freshly opened account is visible to its owner');
+  return { account };
+}

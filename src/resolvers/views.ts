@@ -1,0 +1,46 @@
+import type { StoredBalance } from '../ledger/commands/idempotency.js';
+import type { AccountView } from '../ledger/queries/accounts.js';
+import type { HistoryLine, HistoryPage } from '../ledger/queries/history.js';
+
+/** What the Balance type is built from: a balance at one version, as of one instant. */
+export interface BalanceView {
+  readonly accountId: string;
+  readonly currency: string;
+  readonly postedMinor: bigint;
+  readonly pendingMinor: bigint;
+  readonly version: number;
+  readonly asOf: Date;
+}
+
+/** What the MoneyMovement type is built from. */
+export interface MoneyMovementView {
+  readonly transactionId: string;
+  readonly balances: readonly BalanceView[];
+  readonly replayed: boolean;
+}
+
+export function balanceOfAccount(account: AccountView): BalanceView {
+  return {
+    accountId: account.id,
+    currency: account.currency,
+    postedMinor: account.postedMinor,
+    pendingMinor: account.pendingMinor,
+    version: account.version,
+    asOf: account.asOf,
+  };
+}
+
+export function balanceFromStored(stored: StoredBalance): BalanceView {
+  return {
+    accountId: stored.accountId,
+    currency: stored.currency,
+    postedMinor: BigInt(stored.postedMinor),
+    pendingMinor: BigInt(stored.pendingMinor),
+    version: stored.version,
+    asOf: new Date(stored.asOf),
+  };
+}
+
+/** A history line or page with the account's currency, which its amounts are formatted in. */
+export type HistoryLineView = HistoryLine & { readonly accountCurrency: string };
+export type HistoryPageView = HistoryPage & { readonly accountCurrency: string };

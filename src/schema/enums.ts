@@ -1,0 +1,49 @@
+import { ACCOUNT_STATUSES, ACCOUNT_TYPES, CHANNELS, TRANSACTION_KINDS } from '../ledger/types.js';
+import { builder } from './builder.js';
+
+export const AccountTypeEnum = builder.enumType('AccountType', {
+  description: 'What an account is for.',
+  values: Object.fromEntries(ACCOUNT_TYPES.map((value) => [value, {}])) as Record<(typeof ACCOUNT_TYPES)[number], object>,
+});
+
+export const AccountStatusEnum = builder.enumType('AccountStatus', {
+  description: 'OPEN accounts move money; FROZEN and CLOSED accounts refuse movements with ACCOUNT_NOT_OPEN.',
+  values: Object.fromEntries(ACCOUNT_STATUSES.map((value) => [value, {}])) as Record<(typeof ACCOUNT_STATUSES)[number], object>,
+});
+
+const CHANNEL_DESCRIPTIONS: Record<(typeof CHANNELS)[number], string> = {
+  CASH: 'Cash at a branch; the bank side is the cash vault.',
+  CHECK: 'A paper or mobile check.',
+  DIRECT_DEPOSIT: 'Payroll and other automatic deposits (deposits only).',
+  ACH: 'ACH credit or pre-authorized ACH debit.',
+  WIRE: 'A wire transfer.',
+  PAYPAL: 'PayPal.',
+  ZELLE: 'Zelle.',
+  CARD: 'A card network.',
+  ATM: 'An automated teller machine.',
+  THIRD_PARTY: 'Another third-party application.',
+  INTERNAL: 'Between accounts inside Tally (transfers); not accepted for deposits or withdrawals.',
+};
+
+export const ChannelEnum = builder.enumType('Channel', {
+  description: 'The rail money moved on. Each external channel posts against its own settlement account.',
+  values: Object.fromEntries(CHANNELS.map((value) => [value, { description: CHANNEL_DESCRIPTIONS[value] }])) as Record<
+    (typeof CHANNELS)[number],
+    { description: string }
+  >,
+});
+
+export const TransactionKindEnum = builder.enumType('TransactionKind', {
+  description: 'The business meaning of a transaction.',
+  values: Object.fromEntries(TRANSACTION_KINDS.map((value) => [value, {}])) as Record<(typeof TRANSACTION_KINDS)[number], object>,
+});
+
+export const TransactionStatusEnum = builder.enumType('TransactionStatus', {
+  description: 'POSTED transactions have moved money; PENDING and REVERSED arrive with holds and reversals.',
+  values: { PENDING: {}, POSTED: {}, REVERSED: {} } as const,
+});
+
+export const DirectionEnum = builder.enumType('Direction', {
+  description: 'The side of a double-entry posting. On a customer account a CREDIT adds money and a DEBIT removes it.',
+  values: { DEBIT: {}, CREDIT: {} } as const,
+});

@@ -1,0 +1,86 @@
+import {
+  AccountNotOpenError,
+  CurrencyMismatchError,
+  ERROR_CODES,
+  IdempotencyConflictError,
+  InsufficientFundsError,
+  InvalidCredentialsError,
+  LedgerError,
+  LimitExceededError,
+  NotFoundError,
+  ValidationError,
+} from '../ledger/errors.js';
+import { builder } from './builder.js';
+
+const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
+  VALIDATION: 'The input is malformed (amount, currency, key, text). Fix the input; retrying as is cannot succeed.',
+  NOT_FOUND: 'No such account or transaction, or not one of yours: the two look the same on purpose.',
+  INSUFFICIENT_FUNDS: 'The source account lacks available funds (including any overdraft limit).',
+  ACCOUNT_NOT_OPEN: 'The account is frozen or closed.',
+  CURRENCY_MISMATCH: 'The two accounts of a transfer hold different currencies.',
+  IDEMPOTENCY_CONFLICT: 'This idempotency key was already used by you for a different request.',
+  LIMIT_EXCEEDED: 'A limit was reached (accounts per customer; rate limits in a later release).',
+  RISK_DECLINED: 'Declined by risk rules (reserved for the risk release).',
+  HOLD_NOT_ACTIVE: 'The hold is not active (reserved for the holds release).',
+  INVALID_CREDENTIALS: 'Unknown username or wrong password.',
+  FORBIDDEN: 'You are signed in but not allowed to do this.',
+};
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'Machine-readable reason of a business failure.',
+  values: Object.fromEntries(ERROR_CODES.map((code) => [code, { description: ERROR_CODE_DESCRIPTIONS[code] }])),
+});
+
+export const ErrorInterface = builder.interfaceRef<LedgerError>('Error').implement({
+  description: 'A business failure returned as data: nothing was changed (or, on a replay, nothing changed again).',
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, description: 'What went wrong, for programs.', resolve: (error) => error.code }),
+    message: t.exposeString('message', { description: 'What went wrong, for people.' }),
+    retryable: t.exposeBoolean('retryable', {
+      description:
+        'True when a new request (with a new idempotency key) could succeed later without changing its input, ' +
+        'e.g. after a deposit clears INSUFFICIENT_FUNDS.',
+    }),
+  }),
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos infers the shape from the class.
+function errorType(errorClass: new (...args: any[]) => LedgerError, name: string, description: string) {
+  return builder.objectType(errorClass, {
+    name,
+    description,
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof errorClass,
+  });
+}
+
+export const ValidationErrorType = builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  description: 'The input is malformed; `field` names the input field at fault when there is one.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({
+    field: t.exposeString('field', { nullable: true, description: 'The input field at fault, e.g. "amount".' }),
+  }),
+});
+export const NotFoundErrorType = errorType(NotFoundError, 'NotFoundError', 'No such account or transaction visible to you.');
+export const InsufficientFundsErrorType = errorType(InsufficientFundsError, 'InsufficientFundsError', 'Not enough available funds.');
+export const AccountNotOpenErrorType = errorType(AccountNotOpenError, 'AccountNotOpenError', 'The account is frozen or closed.');
+export const CurrencyMismatchErrorType = errorType(CurrencyMismatchError, 'CurrencyMismatchError', 'The accounts hold different currencies.');
+export const IdempotencyConflictErrorType = errorType(
+  IdempotencyConflictError,
+  'IdempotencyConflictError',
+  'The idempotency key was already used for a different request.',
+);
+export const LimitExceededErrorType = errorType(LimitExceededError, 'LimitExceededError', 'A limit was reached.');
+export const InvalidCredentialsErrorType = errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');
+
+/** The failures any money movement can return. */
+export const MOVEMENT_ERRORS = [
+  ValidationErrorType,
+  NotFoundErrorType,
+  InsufficientFundsErrorType,
+  AccountNotOpenErrorType,
+  CurrencyMismatchErrorType,
+  IdempotencyConflictErrorType,
+] as const;

@@ -1,0 +1,65 @@
+import { formatMinor } from '../ledger/money.js';
+import type { EntryView, TransactionView } from '../ledger/queries/transactions.js';
+import { resolveTransaction, visibleEntryAccountId } from '../resolvers/transactions.js';
+import { builder } from './builder.js';
+import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
+
+export const EntryType = builder.objectRef<EntryView>('Entry').implement({
+  description: 'One double-entry posting of a transaction. Per transaction, debits equal credits.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The entry\'s id.' }),
+    accountId: t.field({
+      type: 'ID',
+      nullable: true,
+      description: 'The account posted to: yours or one of the bank\'s internal accounts; null for another customer\'s account.',
+      resolve: (entry, _args, context) => visibleEntryAccountId(context, entry),
+    }),
+    direction: t.field({ type: DirectionEnum, description: 'DEBIT or CREDIT.', resolve: (entry) => entry.direction }),
+    amount: t.field({
+      type: 'Decimal',
+      description: 'The unsigned amount posted.',
+      resolve: (entry) => formatMinor(entry.amountMinor, entry.currency),
+    }),
+  }),
+});
+
+export const TransactionType = builder.objectRef<TransactionView>('Transaction').implement({
+  description: 'One movement of money, append-only: corrections are new reversal transactions, never edits.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The transaction\'s id.' }),
+    kind: t.field({ type: TransactionKindEnum, description: 'What the transaction was.', resolve: (transaction) => transaction.kind }),
+    channel: t.field({ type: ChannelEnum, description: 'The rail it moved on; INTERNAL for transfers.', resolve: (transaction) => transaction.channel }),
+    status: t.field({ type: TransactionStatusEnum, description: 'Where it stands.', resolve: (transaction) => transaction.status }),
+    amount: t.field({
+      type: 'Decimal',
+      description: 'The amount moved, unsigned.',
+      resolve: (transaction) => formatMinor(transaction.amountMinor, transaction.currency),
+    }),
+    currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
+    description: t.exposeString('description', { nullable: true, description: 'Free text given by the initiator.' }),
+    externalRef: t.exposeString('externalRef', { nullable: true, description: 'The reference on the external rail (check number, wire id…).' }),
+    idempotencyKey: t.exposeString('idempotencyKey', { description: 'The key the initiator sent with the request.' }),
+    entries: t.field({
+      type: [EntryType],
+      description: 'Every posting of the transaction, so anyone who sees it can check that debits equal credits.',
+      resolve: (transaction, _args, context) => context.loaders.entries.load(transaction.id),
+    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was recorded.', resolve: (transaction) => transaction.createdAt }),
+    postedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it moved money; null while pending.',
+      resolve: (transaction) => transaction.postedAt,
+    }),
+  }),
+});
+
+builder.queryField('transaction', (t) =>
+  t.field({
+    type: TransactionType,
+    nullable: true,
+    description: 'A transaction that touched one of your accounts. Null when not found or not yours.',
+    args: { id: t.arg.id({ required: true, description: 'The transaction\'s id.' }) },
+    resolve: (_root, args, context) => resolveTransaction(context, String(args.id)),
+  }),
+);

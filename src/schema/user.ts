@@ -1,0 +1,23 @@
+import type { User } from '../entities/user.entity.js';
+import { resolveAccounts, resolveMe } from '../resolvers/accounts.js';
+import { AccountType } from './account.js';
+import { builder } from './builder.js';
+
+const UserType = builder.objectRef<User>('User').implement({
+  description: 'A signed-in person or system.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Opaque id.' }),
+    username: t.exposeString('username', { description: 'The name used to sign in.' }),
+    email: t.exposeString('email', { description: 'Contact e-mail address.' }),
+    address: t.exposeString('address', { nullable: true, description: 'Postal address, when known.' }),
+    accounts: t.field({
+      type: [AccountType],
+      description: 'Your accounts, balances read in one database snapshot.',
+      resolve: (_user, _args, context) => resolveAccounts(context),
+    }),
+  }),
+});
+
+builder.queryField('me', (t) =>
+  t.field({ type: UserType, description: 'The signed-in user.', resolve: (_root, _args, context) => resolveMe(context) }),
+);
