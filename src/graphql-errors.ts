@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { LedgerError } from './ledger/errors.js';
 import type { Context } from './context.js';
 
@@ -20,11 +20,14 @@ const CLIENT_FACING_CODES = new Set([
 function isClientFacing(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof LedgerError) return true;
-  if (original instanceof GraphQLError) {
-    const code = original.extensions?.code;
+  // By shape, not instanceof: graphql-js ships CommonJS and ESM builds, and Apollo's subclasses
+  // (UserInputError…) may extend the other copy's GraphQLError.
+  if (original instanceof Error && 'extensions' in original && 'locations' in original) {
+    const { extensions, originalError } = original as GraphQLError;
+    const code = extensions?.code;
     // A GraphQLError without a code and without an original error comes from graphql-js itself
     // (a bad variable, an unknown field): its message describes the request, not the server.
-    return typeof code === 'string' ? CLIENT_FACING_CODES.has(code) : !original.originalError;
+    return typeof code === 'string' ? CLIENT_FACING_CODES.has(code) : !originalError;
   }
   return false;
 }

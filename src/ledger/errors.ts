@@ -101,10 +101,10 @@ export class InvalidCredentialsError extends LedgerError {
 }
 
 /** Rebuilds a stored business error (idempotent replay) as the same class with the same message. */
-export function ledgerErrorFromCode(code: string, message: string): LedgerError {
+export function ledgerErrorFromCode(code: string, message: string, field?: string): LedgerError {
   switch (code) {
     case 'VALIDATION':
-      return new ValidationError(message);
+      return new ValidationError(message, field);
     case 'NOT_FOUND':
       return new NotFoundError(message);
     case 'INSUFFICIENT_FUNDS':
@@ -120,4 +120,28 @@ export function ledgerErrorFromCode(code: string, message: string): LedgerError 
     default:
       throw new Error(`stored outcome has an unknown error code ${code}`);
   }
+}
+
+/** The failures a money movement can have; the API lists exactly these in its result unions. */
+export const MOVEMENT_ERROR_CLASSES = [
+  ValidationError,
+  NotFoundError,
+  InsufficientFundsError,
+  AccountNotOpenError,
+  CurrencyMismatchError,
+  IdempotencyConflictError,
+] as const;
+export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]>;
+
+/** The failures opening an account can have. */
+export const OPEN_ACCOUNT_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError] as const;
+export type OpenAccountError = InstanceType<(typeof OPEN_ACCOUNT_ERROR_CLASSES)[number]>;
+
+/** Narrows a failure to one of `classes`; any other is a bug, reported as such rather than mislabelled. */
+export function expectErrorOf<Classes extends ReadonlyArray<new (...args: never[]) => LedgerError>>(
+  classes: Classes,
+  error: LedgerError,
+): InstanceType<Classes[number]> {
+  if (classes.some((errorClass) => error instanceof errorClass)) return error as InstanceType<Classes[number]>;
+  throw new Error(`unexpected ${error.code} failure here: ${error.message}`);
 }

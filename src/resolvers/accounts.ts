@@ -4,7 +4,7 @@ import { requireViewer, type Context } from '../context.js';
 import { UserSchema, type User } from '../entities/user.entity.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import { openAccount, type OpenAccountInput } from '../ledger/commands/open-account.js';
-import type { LedgerError } from '../ledger/errors.js';
+import { expectErrorOf, OPEN_ACCOUNT_ERROR_CLASSES, type OpenAccountError } from '../ledger/errors.js';
 import { accountsOwnedBy, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
 
 export async function resolveMe(context: Context): Promise<User> {
@@ -23,11 +23,11 @@ export async function resolveAccount(context: Context, accountId: string): Promi
   return (await ownedAccount(context.database, requireViewer(context).userId, accountId)) ?? null;
 }
 
-export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | LedgerError> {
+export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | OpenAccountError> {
   const viewer = requireViewer(context);
   const { outcome } = await openAccount(context.orm, viewer, input);
   const failure = failureOf(outcome);
-  if (failure) return failure;
+  if (failure) return expectErrorOf(OPEN_ACCOUNT_ERROR_CLASSES, failure);
   assert.ok(outcome.ok && outcome.accountId);
   const account = await ownedAccount(context.database, viewer.userId, outcome.accountId);
   assert.ok(account, 'a freshly opened account is visible to its owner');

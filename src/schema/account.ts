@@ -6,11 +6,8 @@ import { balanceOfAccount } from '../resolvers/views.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
 import { AccountStatusEnum, AccountTypeEnum } from './enums.js';
-import {
-  IdempotencyConflictErrorType,
-  LimitExceededErrorType,
-  ValidationErrorType,
-} from './errors.js';
+import { OPEN_ACCOUNT_ERROR_CLASSES } from '../ledger/errors.js';
+import './errors.js';
 import { AccountTransactionConnectionType, historyArguments } from './history.js';
 
 export const AccountType = builder.objectRef<AccountView>('Account').implement({
@@ -75,7 +72,7 @@ const OpenAccountSuccess = builder.objectRef<{ account: AccountView }>('OpenAcco
 
 const OpenAccountResult = builder.errorUnion('OpenAccountResult', {
   description: 'OpenAccountSuccess, or why the account was not opened.',
-  types: [OpenAccountSuccess, ValidationErrorType, LimitExceededErrorType, IdempotencyConflictErrorType],
+  types: [OpenAccountSuccess, ...OPEN_ACCOUNT_ERROR_CLASSES],
 });
 
 builder.mutationField('openAccount', (t) =>

@@ -2,7 +2,8 @@ import type { IssuedTokens } from '../auth/login.js';
 import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import { resolveGenerateToken } from '../resolvers/auth.js';
 import { builder } from './builder.js';
-import { InvalidCredentialsErrorType, ValidationErrorType } from './errors.js';
+import { InvalidCredentialsError, ValidationError } from '../ledger/errors.js';
+import './errors.js';
 
 const AuthTokensType = builder.objectRef<IssuedTokens>('AuthTokens').implement({
   description: 'A session: a short-lived access token for requests and a refresh token to get the next one.',
@@ -29,7 +30,7 @@ const GenerateTokenInput = builder.inputType('GenerateTokenInput', {
 
 const GenerateTokenResult = builder.errorUnion('GenerateTokenResult', {
   description: 'AuthTokens, or why sign-in failed.',
-  types: [AuthTokensType, InvalidCredentialsErrorType, ValidationErrorType],
+  types: [AuthTokensType, InvalidCredentialsError, ValidationError],
 });
 
 builder.mutationField('generateToken', (t) =>

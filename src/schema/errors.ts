@@ -54,7 +54,7 @@ function errorType(errorClass: new (...args: any[]) => LedgerError, name: string
   });
 }
 
-export const ValidationErrorType = builder.objectType(ValidationError, {
+builder.objectType(ValidationError, {
   name: 'ValidationError',
   description: 'The input is malformed; `field` names the input field at fault when there is one.',
   interfaces: [ErrorInterface],
@@ -63,24 +63,14 @@ export const ValidationErrorType = builder.objectType(ValidationError, {
     field: t.exposeString('field', { nullable: true, description: 'The input field at fault, e.g. "amount".' }),
   }),
 });
-export const NotFoundErrorType = errorType(NotFoundError, 'NotFoundError', 'No such account or transaction visible to you.');
-export const InsufficientFundsErrorType = errorType(InsufficientFundsError, 'InsufficientFundsError', 'Not enough available funds.');
-export const AccountNotOpenErrorType = errorType(AccountNotOpenError, 'AccountNotOpenError', 'The account is frozen or closed.');
-export const CurrencyMismatchErrorType = errorType(CurrencyMismatchError, 'CurrencyMismatchError', 'The accounts hold different currencies.');
-export const IdempotencyConflictErrorType = errorType(
+errorType(NotFoundError, 'NotFoundError', 'No such account or transaction visible to you.');
+errorType(InsufficientFundsError, 'InsufficientFundsError', 'Not enough available funds.');
+errorType(AccountNotOpenError, 'AccountNotOpenError', 'The account is frozen or closed.');
+errorType(CurrencyMismatchError, 'CurrencyMismatchError', 'The accounts hold different currencies.');
+errorType(
   IdempotencyConflictError,
   'IdempotencyConflictError',
   'The idempotency key was already used for a different request.',
 );
-export const LimitExceededErrorType = errorType(LimitExceededError, 'LimitExceededError', 'A limit was reached.');
-export const InvalidCredentialsErrorType = errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');
-
-/** The failures any money movement can return. */
-export const MOVEMENT_ERRORS = [
-  ValidationErrorType,
-  NotFoundErrorType,
-  InsufficientFundsErrorType,
-  AccountNotOpenErrorType,
-  CurrencyMismatchErrorType,
-  IdempotencyConflictErrorType,
-] as const;
+errorType(LimitExceededError, 'LimitExceededError', 'A limit was reached.');
+errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');

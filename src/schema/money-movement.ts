@@ -4,7 +4,8 @@ import type { MoneyMovementView } from '../resolvers/views.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
 import { ChannelEnum } from './enums.js';
-import { MOVEMENT_ERRORS } from './errors.js';
+import { MOVEMENT_ERROR_CLASSES } from '../ledger/errors.js';
+import './errors.js';
 import { TransactionType } from './transaction.js';
 
 const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
@@ -72,7 +73,7 @@ const TransferInput = builder.inputType('TransferInput', {
 function movementResult(name: string) {
   return builder.errorUnion(name, {
     description: 'MoneyMovement, or why no money moved.',
-    types: [MoneyMovementType, ...MOVEMENT_ERRORS],
+    types: [MoneyMovementType, ...MOVEMENT_ERROR_CLASSES],
   });
 }
 const DepositResult = movementResult('DepositResult');

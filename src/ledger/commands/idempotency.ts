@@ -12,7 +12,7 @@ import { queryRows, runStatement, type Database } from '../persistence/database.
 /** The first outcome of a command, stored as JSON and returned again on every replay. */
 export type StoredOutcome =
   | { readonly ok: true; readonly transactionId?: string; readonly accountId?: string; readonly balances?: readonly StoredBalance[] }
-  | { readonly ok: false; readonly code: string; readonly message: string };
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly field?: string };
 
 export interface StoredBalance {
   readonly accountId: string;

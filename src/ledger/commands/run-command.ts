@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { IdempotencyConflictError, LedgerError, ledgerErrorFromCode } from '../errors.js';
+import { IdempotencyConflictError, LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import type { Database } from '../persistence/database.js';
 import type { Actor } from '../types.js';
@@ -32,12 +32,13 @@ export interface CommandResult {
 }
 
 export function errorOutcome(error: LedgerError): StoredOutcome {
-  return { ok: false, code: error.code, message: error.message };
+  const field = error instanceof ValidationError ? error.field : undefined;
+  return { ok: false, code: error.code, message: error.message, ...(field ? { field } : {}) };
 }
 
 /** Turns a stored failure back into its typed error; success outcomes are returned as they are. */
 export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
-  return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message);
+  return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message, outcome.field);
 }
 
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);

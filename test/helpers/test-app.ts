@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { startApp, type App } from '../../src/app.js';
+import { addUser } from '../../src/auth/users.js';
+import { createLogger } from '../../src/logger.js';
+import { LoginDocument, OpenAccountDocument, DepositDocument, type AccountType } from '../generated/graphql.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { dataOf, postGraphQL, type GraphQLResponse } from './graphql-client.js';
+import { brokenLaws } from './laws.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface TestUser {
+  readonly id: string;
+  readonly username: string;
+  readonly password: string;
+  readonly token: string;
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly url: string;
+  readonly database: TestDatabase;
+  /** SQL statements the app ran since the last reset (only with `countQueries`). */
+  readonly queries: string[];
+  /** Posts a typed operation to this app, as the given user's token when there is one. */
+  gql<Data, Variables>(document: TypedDocumentNode<Data, Variables>, variables: Variables, accessToken?: string): Promise<GraphQLResponse<Data>>;
+  /** Provisions a customer and signs them in. */
+  user(role?: 'CUSTOMER' | 'OPERATOR'): Promise<TestUser>;
+  /** Opens an account for the user and, when given, deposits an opening balance. */
+  account(user: TestUser, options?: { currency?: string; type?: AccountType; opening?: string }): Promise<string>;
+  /** Stops the app, checks every ledger law in SQL, and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function startTestApp(options: { countQueries?: boolean } = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', DATABASE_POOL_SIZE: '60', NODE_ENV: 'test' });
+  const queries: string[] = [];
+  const app = await startApp(config, createLogger('silent'), options.countQueries ? { onQuery: (sql) => queries.push(sql) } : {});
+  const url = app.url;
+  let serial = 0;
+  const testApp: TestApp = {
+    app,
+    url,
+    database,
+    queries,
+    gql: (document, variables, token) => postGraphQL(url, document, variables, token),
+    async user(role = 'CUSTOMER') {
+      serial += 1;
+      const username = `user${serial}-${randomUUID().slice(0, 8)}`;
+      const password = `password-${randomUUID()}`;
+      const created = await addUser(app.orm, { username, password, role, email: `${username}@example.test` });
+      const login = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
+      if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
+      return { id: created.id, username, password, token: login.accessToken };
+    },
+    async account(user, { currency = 'USD', type = 'CHECKING', opening } = {}) {
+      const opened = dataOf(
+        await postGraphQL(url, OpenAccountDocument, { input: { type, currency, idempotencyKey: randomUUID() } }, user.token),
+      ).openAccount;
+      if (opened.__typename !== 'OpenAccountSuccess') throw new Error(`open failed: ${JSON.stringify(opened)}`);
+      if (opening) {
+        const deposited = dataOf(
+          await postGraphQL(
+            url,
+            DepositDocument,
+            { input: { accountId: opened.account.id, amount: opening, channel: 'CASH', idempotencyKey: randomUUID() } },
+            user.token,
+          ),
+        ).deposit;
+        if (deposited.__typename !== 'MoneyMovement') throw new Error(`opening deposit failed: ${JSON.stringify(deposited)}`);
+      }
+      return opened.account.id;
+    },
+    async close() {
+      await app.close();
+      const broken = await brokenLaws(database.pool);
+      await database.drop();
+      if (broken.length > 0) throw new Error(`ledger laws broken:\n${broken.join('\n')}`);
+    },
+  };
+  return testApp;
+}
