@@ -36,9 +36,9 @@ export interface TestApp {
 
 export async function startTestApp(options: { countQueries?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', DATABASE_POOL_SIZE: '60', NODE_ENV: 'test' });
+  const config = loadConfig({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', DATABASE_POOL_SIZE: '20', NODE_ENV: 'test' });
   const queries: string[] = [];
-  const app = await startApp(config, createLogger('silent'), options.countQueries ? { onQuery: (sql) => queries.push(sql) } : {});
+  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), options.countQueries ? { onQuery: (sql) => queries.push(sql) } : {});
   const url = app.url;
   let serial = 0;
   const testApp: TestApp = {
