@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DepositDocument } from '../generated/graphql.js';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+
+/**
+ * The database keeps its own copy of the ledger's laws, so a bug in application code (or a
+ * hand-typed statement in psql) cannot silently break them. Each test tries and must be refused.
+ */
+let t: TestApp;
+let alice: TestUser;
+let accountId: string;
+let transactionId: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  alice = await t.user();
+  accountId = await t.account(alice);
+  const response = await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token);
+  const deposit = response.data!.deposit;
+  if (deposit.__typename !== 'MoneyMovement') throw new Error('deposit failed');
+  transactionId = deposit.transaction.id;
+});
+afterAll(() => t.close());
+
+async function refused(sql: string, parameters: unknown[] = []): Promise<string> {
+  const client = await t.database.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(sql, parameters);
+    await client.query('commit');
+    return 'accepted';
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    return (error as { code?: string }).code ?? 'unknown';
+  } finally {
+    client.release();
+  }
+}
+
+describe('the database guards the laws', () => {
+  it('entries cannot be updated, deleted or truncated', async () => {
+    expect(await refused('update entries set amount_minor = amount_minor + 1 where transaction_id = $1', [transactionId])).toBe('23001');
+    expect(await refused('delete from entries where transaction_id = $1', [transactionId])).toBe('23001');
+    expect(await refused('truncate entries cascade')).toBe('23001');
+  });
+
+  it('transactions cannot be updated or deleted', async () => {
+    expect(await refused(`update ledger_transactions set amount_minor = 1 where id = $1`, [transactionId])).toBe('23001');
+    expect(await refused(`delete from ledger_transactions where id = $1`, [transactionId])).toBe('23001');
+  });
+
+  it('a customer balance cannot pass its overdraft limit', async () => {
+    expect(await refused(`update accounts set posted_minor = -1 where id = $1`, [accountId])).toBe('23514');
+    expect(await refused(`update accounts set posted_minor = -500, overdraft_limit_minor = 400 where id = $1`, [accountId])).toBe('23514');
+  });
+
+  it('a transaction whose entries do not balance cannot commit', async () => {
+    const id = randomUUID();
+    expect(
+      await refused(
+        `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, idempotency_key, initiated_by)
+                    values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', $2, $3) returning id)
+         insert into entries (transaction_id, account_id, direction, amount_minor, currency) select id, $4, 'CREDIT', 100, 'USD' from t`,
+        [id, randomUUID(), alice.id, accountId],
+      ),
+    ).toBe('23514');
+  });
+
+  it('one (user, idempotency key) has one record', async () => {
+    const key = randomUUID();
+    const insert = `insert into idempotency_records (user_id, key, command, request_hash, outcome) values ($1, $2, 'deposit', 'h', '{}')`;
+    expect(await refused(insert, [alice.id, key])).toBe('accepted');
+    expect(await refused(insert, [alice.id, key])).toBe('23505');
+  });
+});

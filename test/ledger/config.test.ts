@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const secret = 's'.repeat(32);
+
+describe('configuration', () => {
+  it('defaults to embedded mode on port 4000 with a generated secret kept under the data directory', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tally-config-'));
+    try {
+      const config = loadConfig({ TALLY_DATA_DIR: directory });
+      expect(config).toMatchObject({ port: 4000, databaseUrl: undefined, redisUrl: undefined, graphiqlEnabled: true, production: false });
+      expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+      expect(readFileSync(join(directory, 'jwt-secret'), 'utf8')).toBe(config.jwtSecret);
+      expect(loadConfig({ TALLY_DATA_DIR: directory }).jwtSecret).toBe(config.jwtSecret);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
+    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret };
+    expect(loadConfig(base).graphiqlEnabled).toBe(false);
+    expect(loadConfig({ ...base, GRAPHIQL: 'true' }).graphiqlEnabled).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x/y', JWT_SECRET: secret }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url', JWT_SECRET: secret }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db/tally' }, 'JWT_SECRET'],
+    [{ DATABASE_URL: 'postgres://db/tally', JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ REDIS_URL: 'http://cache', JWT_SECRET: secret }, 'REDIS_URL'],
+    [{ GRAPHIQL: 'maybe', JWT_SECRET: secret }, 'GRAPHIQL'],
+    [{ LOG_LEVEL: 'loud', JWT_SECRET: secret }, 'LOG_LEVEL'],
+  ])('%j names %s', (environment, variable) => {
+    expect(() => loadConfig({ TALLY_DATA_DIR: join(tmpdir(), 'tally-never-written'), ...environment })).toThrow(ConfigError);
+    try {
+      loadConfig({ TALLY_DATA_DIR: join(tmpdir(), 'tally-never-written'), ...environment });
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+    }
+  });
+
+  it('a bad value stops `npm start` with one line naming the variable', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1/none', JWT_SECRET: '', PORT: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual(['tally: configuration error: JWT_SECRET is required when DATABASE_URL is set']);
+  });
+});
