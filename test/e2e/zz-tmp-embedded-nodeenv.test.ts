@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountsDocument, DepositDocument, HistoryDocument, LoginDocument, OpenAccountDocument } from '../generated/graphql.js';
+import { dataOf, postGraphQL } from '../helpers/graphql-client.js';
+import { brokenLaws } from '../helpers/laws.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+/**
+ * `npm start` with nothing configured: embedded PGlite under TALLY_DATA_DIR, in-process pub/sub,
+ * a generated JWT secret, demo users printed in the banner. Then a restart on the same directory
+ * must keep the data and must not create the demo users again.
+ */
+
+// PGlite boots a WebAssembly PostgreSQL and the first start also migrates and writes demo data:
+// tens of seconds on a loaded two-core machine.
+const START_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Everything that configures Tally is removed, so the child sees exactly `npm start`'s defaults. */
+const UNCONFIGURED = {
+  DATABASE_URL: undefined,
+  REDIS_URL: undefined,
+  JWT_SECRET: undefined,
+  NODE_ENV: 'test',
+  GRAPHIQL: undefined,
+  LOG_LEVEL: undefined,
+  DATABASE_POOL_SIZE: undefined,
+  RATE_LIMIT_MOVEMENTS_PER_MINUTE: undefined,
+  RATE_LIMIT_LOGIN_FAILURES: undefined,
+} as const;
+
+const DEMO_PASSWORD = (username: string) => new RegExp(`username: ${username}\\s+password: (\\S+)`);
+
+interface FirstRun {
+  readonly alicePassword: string;
+  readonly bobPassword: string;
+  readonly accessToken: string;
+  readonly accountIds: readonly string[];
+  readonly openedAccountId: string;
+  readonly depositKey: string;
+  readonly depositTransactionId: string;
+}
+
+async function get(url: string, accept = 'application/json'): Promise<{ status: number; type: string; text: string }> {
+  const response = await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
+}
+
+async function login(url: string, username: string, password: string): Promise<string> {
+  const result = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
+  if (result.__typename !== 'AuthTokens') throw new Error(`login of ${username} failed: ${JSON.stringify(result)}`);
+  return result.accessToken;
+}
+
+/** SIGTERM, then the exit; a process that ignores SIGTERM is SIGKILLed so the next step can run. */
+async function stop(server: ServerProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'hung'> {
+  server.kill('SIGTERM');
+  try {
+    return await server.waitForExit(timeoutMs);
+  } catch {
+    server.kill('SIGKILL');
+    await server.waitForExit(10_000);
+    return 'hung';
+  }
+}
+
+describe('npm start with nothing configured (embedded PGlite)', () => {
+  let dataDirectory: string;
+  let server: ServerProcess | undefined;
+  let firstRun: FirstRun | undefined;
+
+  const start = () =>
+    startServerProcess({ env: { ...UNCONFIGURED, TALLY_DATA_DIR: dataDirectory, PORT: '0' }, startTimeoutMs: START_TIMEOUT_MS });
+
+  beforeAll(async () => {
+    dataDirectory = await mkdtemp(join(tmpdir(), 'tally-embedded-'));
+  });
+
+  afterAll(async () => {
+    if (server && !server.exited) {
+      server.kill('SIGKILL');
+      await server.waitForExit(10_000).catch(() => undefined);
+    }
+    await rm(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('starts, serves health, GraphiQL without a CDN, and demo users who can move money', { timeout: 150_000 }, async () => {
+    server = await start();
+    const { url } = server;
+    const alicePassword = (await server.waitForOutput(DEMO_PASSWORD('alice'), 10_000))[1]!;
+    const bobPassword = (await server.waitForOutput(DEMO_PASSWORD('bob'), 10_000))[1]!;
+    expect(server.stdout()).toContain(`embedded PGlite under ${dataDirectory}`);
+    // The generated secret is kept with the data, so tokens survive a restart.
+    expect(existsSync(join(dataDirectory, 'jwt-secret'))).toBe(true);
+
+    const health = await get(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await get(`${url}/readyz`);
+    expect(ready.status, ready.text).toBe(200);
+
+    const graphiql = await get(`${url}/graphql`, 'text/html');
+    expect(graphiql.status).toBe(200);
+    expect(graphiql.type).toMatch(/text\/html/);
+    expect(graphiql.text).toMatch(/graphiql/i);
+    // Served from the app itself: no script or stylesheet is fetched from another host.
+    expect(graphiql.text.match(/<script[^>]*\ssrc\s*=\s*["']?(https?:)?\/\/[^>]*>/gi) ?? []).toEqual([]);
+    expect(graphiql.text.match(/<link[^>]*\shref\s*=\s*["']?(https?:)?\/\/[^>]*>/gi) ?? []).toEqual([]);
+
+    const accessToken = await login(url, 'alice', alicePassword);
+    await login(url, 'bob', bobPassword);
+    const accounts = dataOf(await postGraphQL(url, AccountsDocument, {}, accessToken)).accounts;
+    expect(accounts.length).toBeGreaterThan(0);
+    for (const account of accounts) {
+      expect(account.balance.accountId).toBe(account.id);
+      expect(account.balance.posted).toMatch(/^-?\d+(\.\d+)?$/);
+      expect(account.balance.available).toMatch(/^-?\d+(\.\d+)?$/);
+      expect(account.balance.version).toBeGreaterThanOrEqual(0);
+    }
+    // The demo gives alice some history to look at.
+    expect(accounts.some((account) => account.balance.version > 0 && account.balance.posted !== '0.00')).toBe(true);
+
+    const opened = dataOf(
+      await postGraphQL(url, OpenAccountDocument, { input: { type: 'SAVINGS', currency: 'USD', nickname: 'e2e', idempotencyKey: randomUUID() } }, accessToken),
+    ).openAccount;
+    if (opened.__typename !== 'OpenAccountSuccess') throw new Error(`open failed: ${JSON.stringify(opened)}`);
+    const openedAccountId = opened.account.id;
+    expect(opened.account.balance).toMatchObject({ posted: '0.00', version: 0 });
+
+    const depositKey = `embedded-${randomUUID()}`;
+    const deposited = dataOf(
+      await postGraphQL(url, DepositDocument, { input: { accountId: openedAccountId, amount: '123.45', channel: 'CASH', idempotencyKey: depositKey } }, accessToken),
+    ).deposit;
+    if (deposited.__typename !== 'MoneyMovement') throw new Error(`deposit failed: ${JSON.stringify(deposited)}`);
+    expect(deposited.replayed).toBe(false);
+    expect(deposited.balances.find((balance) => balance.accountId === openedAccountId)).toMatchObject({ posted: '123.45', available: '123.45', version: 1 });
+
+    const history = dataOf(await postGraphQL(url, HistoryDocument, { accountId: openedAccountId, first: 10 }, accessToken)).transactions;
+    expect(history.edges.map((edge) => ({ id: edge.node.transaction.id, kind: edge.node.transaction.kind, amount: edge.node.amount, balanceAfter: edge.node.balanceAfter, version: edge.node.version }))).toEqual([
+      { id: deposited.transaction.id, kind: 'DEPOSIT', amount: '123.45', balanceAfter: '123.45', version: 1 },
+    ]);
+
+    const accountsAfter = dataOf(await postGraphQL(url, AccountsDocument, {}, accessToken)).accounts;
+    expect(accountsAfter.map((account) => account.id).sort()).toEqual([...accounts.map((account) => account.id), openedAccountId].sort());
+
+    firstRun = {
+      alicePassword,
+      bobPassword,
+      accessToken,
+      accountIds: accountsAfter.map((account) => account.id).sort(),
+      openedAccountId,
+      depositKey,
+      depositTransactionId: deposited.transaction.id,
+    };
+  });
+
+  it('stops by itself on SIGTERM, with exit code 0', { timeout: 60_000 }, async () => {
+    expect(server, 'the first start succeeded').toBeDefined();
+    const exit = await stop(server!, STOP_TIMEOUT_MS);
+    expect(exit, `SIGTERM must end the process within ${STOP_TIMEOUT_MS} ms; output:\n${server!.stdout().slice(-2000)}${server!.stderr().slice(-2000)}`).toEqual({
+      code: 0,
+      signal: null,
+    });
+  });
+
+  it('restarts on the same data directory with the data kept and the same demo users', { timeout: 150_000 }, async () => {
+    expect(firstRun, 'the first run succeeded').toBeDefined();
+    const before = firstRun!;
+    if (server && !server.exited) server.kill('SIGKILL');
+    await server?.waitForExit(10_000);
+
+    server = await start();
+    const { url } = server;
+    // The same passwords: the demo users were not created again (a new creation draws new ones).
+    expect((await server.waitForOutput(DEMO_PASSWORD('alice'), 10_000))[1]).toBe(before.alicePassword);
+    expect((await server.waitForOutput(DEMO_PASSWORD('bob'), 10_000))[1]).toBe(before.bobPassword);
+    expect((await get(`${url}/readyz`)).status).toBe(200);
+
+    // A token from before the restart is still valid: the generated secret was kept.
+    const accountsWithOldToken = dataOf(await postGraphQL(url, AccountsDocument, {}, before.accessToken)).accounts;
+    expect(accountsWithOldToken.map((account) => account.id).sort()).toEqual(before.accountIds);
+    const accessToken = await login(url, 'alice', before.alicePassword);
+    await login(url, 'bob', before.bobPassword);
+
+    const opened = accountsWithOldToken.find((account) => account.id === before.openedAccountId);
+    expect(opened?.balance).toMatchObject({ posted: '123.45', available: '123.45', version: 1 });
+    const history = dataOf(await postGraphQL(url, HistoryDocument, { accountId: before.openedAccountId, first: 10 }, accessToken)).transactions;
+    expect(history.edges.map((edge) => [edge.node.transaction.id, edge.node.amount, edge.node.version])).toEqual([[before.depositTransactionId, '123.45', 1]]);
+
+    // Exactly once across the restart: the same key replays the stored outcome and moves nothing.
+    const replay = dataOf(
+      await postGraphQL(url, DepositDocument, { input: { accountId: before.openedAccountId, amount: '123.45', channel: 'CASH', idempotencyKey: before.depositKey } }, accessToken),
+    ).deposit;
+    expect(replay.__typename === 'MoneyMovement' ? { id: replay.transaction.id, replayed: replay.replayed } : replay).toEqual({
+      id: before.depositTransactionId,
+      replayed: true,
+    });
+    const after = dataOf(await postGraphQL(url, AccountsDocument, {}, accessToken)).accounts.find((account) => account.id === before.openedAccountId);
+    expect(after?.balance).toMatchObject({ posted: '123.45', version: 1 });
+
+    // Stopped for the look at the files below; a clean exit is the previous test's business.
+    await stop(server, STOP_TIMEOUT_MS);
+  });
+
+  it('holds each demo user once and keeps every ledger law, read straight from the data directory', { timeout: 90_000 }, async () => {
+    expect(firstRun, 'the first run succeeded').toBeDefined();
+    expect(server?.exited, 'the server has stopped').toBe(true);
+    const database = await PGlite.create(join(dataDirectory, 'pglite'));
+    try {
+      const users = await database.query<{ username: string; copies: number }>(
+        `select username, count(*)::int as copies from users group by username order by username`,
+      );
+      expect(users.rows).toEqual([
+        { username: 'alice', copies: 1 },
+        { username: 'bob', copies: 1 },
+      ]);
+      const deposits = await database.query<{ copies: number }>(`select count(*)::int as copies from ledger_transactions where idempotency_key = $1`, [
+        firstRun!.depositKey,
+      ]);
+      expect(deposits.rows).toEqual([{ copies: 1 }]);
+      // brokenLaws only calls `query(sql)` and reads `rows`, which PGlite answers the same way.
+      const pool = { query: (sql: string) => database.query(sql) } as unknown as pg.Pool;
+      expect(await brokenLaws(pool)).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/ledger/commands/run-command.js';
+import { queryRows } from '../../src/ledger/persistence/database.js';
+import { TEST_JWT_SECRET, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+
+let t: TestApp;
+let alice: TestUser;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  alice = await t.user();
+});
+afterAll(() => t.close());
+
+describe('the command envelope', () => {
+  it('re-runs the whole unit after a real deadlock, so the client never sees it and nothing is doubled', async () => {
+    const first = await t.account(alice, { opening: '1.00' });
+    const second = await t.account(alice, { opening: '1.00' });
+    const outsider = await t.database.pool.connect();
+    let attempts = 0;
+    try {
+      // The outsider waits longer before checking for deadlocks, so PostgreSQL picks the command as the victim.
+      await outsider.query(`set deadlock_timeout = '20s'`);
+      await outsider.query('begin');
+      await outsider.query('select 1 from accounts where id = $1 for update', [second]);
+      const idempotencyKey = randomUUID();
+      let outsiderDone: Promise<unknown> = Promise.resolve();
+      const result = await runCommand(t.app.orm, {
+        name: 'test-deadlock',
+        actor: { userId: alice.id, role: 'CUSTOMER' },
+        idempotencyKey,
+        request: { first, second },
+        validate: () => undefined,
+        async execute(database) {
+          attempts += 1;
+          await queryRows(database, 'select 1 from accounts where id = ? for update', [first]);
+          if (attempts === 1) {
+            // Close the cycle: the outsider now wants the row this attempt holds, then commits.
+            outsiderDone = outsider
+              .query('select 1 from accounts where id = $1 for update', [first])
+              .then(() => outsider.query('commit'));
+          }
+          await queryRows(database, 'select 1 from accounts where id = ? for update', [second]);
+          return { ok: true, accountId: first };
+        },
+      });
+      await outsiderDone;
+      expect(attempts).toBe(2);
+      expect(result).toEqual({ outcome: { ok: true, accountId: first }, replayed: false });
+      const { rows } = await t.database.pool.query('select count(*)::int as count from idempotency_records where key = $1', [idempotencyKey]);
+      expect(rows[0].count).toBe(1);
+    } finally {
+      outsider.release();
+    }
+  });
+
+  it('an error that is not transient rolls everything back, the key included, and is not retried', async () => {
+    const idempotencyKey = randomUUID();
+    let attempts = 0;
+    await expect(
+      runCommand(t.app.orm, {
+        name: 'test-failure',
+        actor: { userId: alice.id, role: 'CUSTOMER' },
+        idempotencyKey,
+        request: {},
+        validate: () => undefined,
+        async execute() {
+          attempts += 1;
+          throw new Error('boom');
+        },
+      }),
+    ).rejects.toThrow('boom');
+    expect(attempts).toBe(1);
+    const { rows } = await t.database.pool.query('select count(*)::int as count from idempotency_records where key = $1', [idempotencyKey]);
+    expect(rows[0].count).toBe(0);
+  });
+});
+
+describe('npm run tally -- user add', () => {
+  const run = (args: string[], password: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      input: `${password}\n`,
+      env: { ...process.env, DATABASE_URL: t.database.url, JWT_SECRET: TEST_JWT_SECRET },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('provisions a user with an argon2id hash, reading the password from standard input', async () => {
+    const username = `carol-${randomUUID().slice(0, 6)}`;
+    const result = run(['user', 'add', username, '--email', 'carol@example.com', '--role', 'operator'], 'a-long-password-123');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^added operator ${username} \\(`));
+    const { rows } = await t.database.pool.query('select role, email, password_hash from users where username = $1', [username]);
+    expect(rows[0]).toMatchObject({ role: 'OPERATOR', email: 'carol@example.com' });
+    expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
+  });
+
+  it.each([
+    [['user', 'add', 'dave'], 'a-long-password-123', /usage/],
+    [['user', 'add', 'erin', '--email', 'erin@example.com'], 'short', /password must be/],
+    [['user', 'add', 'frank', '--email', 'not-an-email'], 'a-long-password-123', /email/],
+    [['user', 'add', 'gina', '--email', 'g@example.com', '--role', 'admin'], 'a-long-password-123', /--role/],
+  ])('%j is refused in one line and adds nobody', async (args, password, message) => {
+    const result = run(args, password);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    const { rows } = await t.database.pool.query('select count(*)::int as count from users where username = $1', [args[2]]);
+    expect(rows[0].count).toBe(0);
+  });
+});
