@@ -52,6 +52,8 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger)
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // main.ts owns SIGINT/SIGTERM; Apollo's own handler would race it and hang a second stop().
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
   });
   await apollo.start();

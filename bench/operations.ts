@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphQLClient, GraphQLReply } from './graphql-client.js';
+
+/**
+ * The few operations the bench sends. Selections are minimal (an id, a code) so the numbers
+ * measure the ledger's write path rather than response serialisation.
+ */
+
+const MOVEMENT_SELECTION = `__typename ... on MoneyMovement { replayed transaction { id } } ... on Error { code }`;
+
+const DEPOSIT = `mutation BenchDeposit($input: DepositInput!) { deposit(input: $input) { ${MOVEMENT_SELECTION} } }`;
+const TRANSFER = `mutation BenchTransfer($input: TransferInput!) { transfer(input: $input) { ${MOVEMENT_SELECTION} } }`;
+const LOGIN = `mutation BenchLogin($username: String!, $password: String!) {
+  generateToken(input: { username: $username, password: $password }) {
+    __typename ... on AuthTokens { accessToken accessTokenExpiresAt } ... on Error { code message }
+  }
+}`;
+const OPEN_ACCOUNT = `mutation BenchOpenAccount($input: OpenAccountInput!) {
+  openAccount(input: $input) { __typename ... on OpenAccountSuccess { account { id } } ... on Error { code message } }
+}`;
+
+/** How one money movement ended, in the three buckets the report counts. */
+export type MovementOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'typed'; readonly code: string }
+  | { readonly kind: 'unexpected'; readonly reason: string };
+
+function field(reply: GraphQLReply, name: string): Readonly<Record<string, unknown>> | undefined {
+  const value = reply.data?.[name];
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+function describeFailure(reply: GraphQLReply): string {
+  const first = reply.errors[0];
+  if (first) return `HTTP ${reply.status} ${first.code ?? 'GraphQL error'}: ${first.message}`;
+  return `HTTP ${reply.status} without a result`;
+}
+
+function movementOutcome(reply: GraphQLReply, name: 'deposit' | 'transfer'): MovementOutcome {
+  const result = field(reply, name);
+  if (reply.status !== 200 || reply.errors.length > 0 || !result) return { kind: 'unexpected', reason: describeFailure(reply) };
+  if (result.__typename === 'MoneyMovement') {
+    // Every request carries a fresh key, so a replay would mean the server mixed up two requests.
+    return result.replayed === false ? { kind: 'ok' } : { kind: 'unexpected', reason: 'replayed outcome for a fresh key' };
+  }
+  if (typeof result.code === 'string') return { kind: 'typed', code: result.code };
+  return { kind: 'unexpected', reason: `unknown result ${String(result.__typename)}` };
+}
+
+export async function deposit(client: GraphQLClient, accessToken: string, accountId: string, amount: string): Promise<MovementOutcome> {
+  const input = { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() };
+  return movementOutcome(await client.post(DEPOSIT, { input }, accessToken), 'deposit');
+}
+
+export async function transfer(
+  client: GraphQLClient,
+  accessToken: string,
+  fromAccountId: string,
+  toAccountId: string,
+  amount: string,
+): Promise<MovementOutcome> {
+  const input = { fromAccountId, toAccountId, amount, idempotencyKey: randomUUID() };
+  return movementOutcome(await client.post(TRANSFER, { input }, accessToken), 'transfer');
+}
+
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresAtMs: number;
+}
+
+export async function login(client: GraphQLClient, username: string, password: string): Promise<AccessToken> {
+  const reply = await client.post(LOGIN, { username, password });
+  const result = field(reply, 'generateToken');
+  if (result?.__typename !== 'AuthTokens' || typeof result.accessToken !== 'string' || typeof result.accessTokenExpiresAt !== 'string') {
+    throw new Error(`login of ${username} failed: ${result ? JSON.stringify(result) : describeFailure(reply)}`);
+  }
+  return { token: result.accessToken, expiresAtMs: Date.parse(result.accessTokenExpiresAt) };
+}
+
+export async function openAccount(client: GraphQLClient, accessToken: string, currency: string): Promise<string> {
+  const reply = await client.post(OPEN_ACCOUNT, { input: { type: 'CHECKING', currency, idempotencyKey: randomUUID() } }, accessToken);
+  const result = field(reply, 'openAccount');
+  const account = result?.account;
+  if (result?.__typename !== 'OpenAccountSuccess' || typeof account !== 'object' || account === null || !('id' in account) || typeof account.id !== 'string') {
+    throw new Error(`openAccount failed: ${result ? JSON.stringify(result) : describeFailure(reply)}`);
+  }
+  return account.id;
+}

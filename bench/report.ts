@@ -1,0 +1,42 @@
+import type { CeilingResult } from './ceiling.js';
+import type { MeasuredPhase, PhaseResult } from './load.js';
+
+function formatNumber(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+function typedErrorCount(phase: PhaseResult): number {
+  return Object.values(phase.typedErrors).reduce((sum, count) => sum + count, 0);
+}
+
+/** A fixed-width table, one row per phase, readable in a terminal and in a pasted log. */
+export function phaseTable(phases: readonly MeasuredPhase[]): string {
+  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx'];
+  const rows = phases.map((phase) => [
+    phase.scenario,
+    String(phase.clients),
+    formatNumber(phase.transactionsPerSecond, 1),
+    formatNumber(phase.latencyMs.p50, 1),
+    formatNumber(phase.latencyMs.p99, 1),
+    String(phase.ok),
+    String(typedErrorCount(phase)),
+    String(phase.unexpectedErrors),
+    phase.serverCpuMsPerTransaction === null ? '-' : formatNumber(phase.serverCpuMsPerTransaction, 2),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function typedErrorDetails(phases: readonly PhaseResult[]): string[] {
+  return phases
+    .filter((phase) => typedErrorCount(phase) > 0)
+    .map((phase) => `  C=${phase.clients} typed errors: ${JSON.stringify(phase.typedErrors)}`);
+}
+
+export function ceilingSummary(ceiling: CeilingResult): string[] {
+  const lines = ceiling.lines.map((line) => line.raw);
+  if (ceiling.note) lines.push(`ceiling ${ceiling.note}`);
+  return lines;
+}

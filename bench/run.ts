@@ -1,0 +1,322 @@
+/**
+ * `npm run bench`: deposits and transfers across 10,000 accounts against a real Tally server
+ * (its own process) on real PostgreSQL, at 1, 32 and 64 clients, then the pgbench ceiling of the
+ * same box for comparison. Claim under test (DESIGN.md "No global hot row"): throughput grows
+ * with concurrency, because no row is locked by every transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hashPassword } from '../src/auth/passwords.js';
+import { runCeiling, type CeilingResult } from './ceiling.js';
+import { brokenLaws, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
+import { GraphQLClient } from './graphql-client.js';
+import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
+import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
+import { ceilingSummary, phaseTable, typedErrorDetails } from './report.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { Sessions } from './sessions.js';
+import {
+  ACCOUNT_COUNT,
+  ACCOUNTS_PER_USER,
+  BENCH_PASSWORD,
+  CEILING_CLIENTS,
+  CEILING_SECONDS,
+  CURRENCY,
+  DEPOSIT_SHARE,
+  LOGIN_CLIENTS,
+  MAX_MOVEMENT_MINOR,
+  OPENING_BALANCE_MINOR,
+  readSettings,
+  REQUEST_TIMEOUT_MS,
+  SERVER_READY_TIMEOUT_MS,
+  USER_COUNT,
+  WARMUP_SECONDS,
+} from './settings.js';
+
+const SCENARIO = 'deposits+transfers, 10,000 accounts';
+
+/** Setup (users, logins, bulk accounts) takes seconds; five minutes means something is stuck. */
+const SETUP_BUDGET_MS = 5 * 60_000;
+/** Time for the laws check, stopping the server and dropping the database. */
+const TEARDOWN_BUDGET_MS = 2 * 60_000;
+/** The drop after an abort gets this long, then the process exits regardless. */
+const ABORT_DROP_TIMEOUT_MS = 5_000;
+
+interface BenchUser {
+  readonly username: string;
+  readonly accountIds: string[];
+}
+
+function progress(message: string): void {
+  process.stdout.write(`bench: ${message}\n`);
+}
+
+function pick<Item>(items: readonly Item[]): Item {
+  const item = items[Math.floor(Math.random() * items.length)];
+  if (item === undefined) throw new Error('pick from an empty list');
+  return item;
+}
+
+/** A random amount from 0.01 to MAX_MOVEMENT_MINOR / 100, as the Decimal scalar's text. */
+function randomAmount(): string {
+  const minor = 1 + Math.floor(Math.random() * MAX_MOVEMENT_MINOR);
+  return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+}
+
+/**
+ * One request of the mix. Every deposit goes through the CASH channel, so all of them post an
+ * entry to the same internal vault account: the worst case for a hot row, on purpose. A transfer
+ * leaves one of the caller's accounts (the source must be owned) for any account of the bank.
+ */
+async function nextMovement(
+  client: GraphQLClient,
+  sessions: Sessions,
+  users: readonly BenchUser[],
+  allAccountIds: readonly string[],
+): Promise<MovementOutcome> {
+  const user = pick(users);
+  const token = await sessions.tokenFor(user.username);
+  const source = pick(user.accountIds);
+  if (Math.random() < DEPOSIT_SHARE) return deposit(client, token, source, randomAmount());
+  let destination = pick(allAccountIds);
+  while (destination === source) destination = pick(allAccountIds);
+  return transfer(client, token, source, destination, randomAmount());
+}
+
+/** Users, tokens and 10,000 funded accounts; returns how many transactions setup committed. */
+async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessions): Promise<{ users: BenchUser[]; transactions: number }> {
+  const started = performance.now();
+  const usernames = Array.from({ length: USER_COUNT }, (_, index) => `bench-user-${String(index).padStart(3, '0')}`);
+  const seeded = await insertUsers(databaseUrl, usernames, await hashPassword(BENCH_PASSWORD));
+  await forEachConcurrently(usernames, LOGIN_CLIENTS, async (username) => {
+    await sessions.tokenFor(username);
+  });
+  progress(`${USER_COUNT} users signed in`);
+
+  // The first account goes through the API: opening it also creates the bank's internal USD
+  // accounts, as in production. The other 9,999 are inserted in bulk in the same empty state.
+  const [firstUser] = seeded;
+  if (!firstUser) throw new Error('no users were seeded');
+  const client = new GraphQLClient(server.url, 1, REQUEST_TIMEOUT_MS);
+  let firstAccountId: string;
+  try {
+    firstAccountId = await openAccount(client, await sessions.tokenFor(firstUser.username), CURRENCY);
+  } finally {
+    client.close();
+  }
+  const owners: { userId: string; accountId: string }[] = [];
+  const users: BenchUser[] = seeded.map((user, index) => {
+    const accountIds = index === 0 ? [firstAccountId] : [];
+    while (accountIds.length < ACCOUNTS_PER_USER) {
+      const accountId = randomUUID();
+      accountIds.push(accountId);
+      owners.push({ userId: user.id, accountId });
+    }
+    return { username: user.username, accountIds };
+  });
+  await insertAccounts(databaseUrl, owners, CURRENCY);
+  const transactions = await fundAccounts(databaseUrl, OPENING_BALANCE_MINOR, CURRENCY);
+  if (transactions !== ACCOUNT_COUNT) throw new Error(`funded ${transactions} accounts, expected ${ACCOUNT_COUNT}`);
+  progress(
+    `${ACCOUNT_COUNT} accounts open, ${transactions} opening deposits of ${OPENING_BALANCE_MINOR / 100} ${CURRENCY}, ` +
+      `setup took ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return { users, transactions };
+}
+
+/** One closed-loop phase of the mix at `clients`, on a fresh keep-alive client. */
+async function runPhase(
+  server: ServerProcess,
+  sessions: Sessions,
+  users: readonly BenchUser[],
+  allAccountIds: readonly string[],
+  clients: number,
+  seconds: number,
+): Promise<MeasuredPhase> {
+  // Sign in again before the clock starts if a token could lapse during the phase, so logins
+  // (argon2) stay out of the measurement; a phase longer than a token's life renews inside it.
+  await forEachConcurrently(users, LOGIN_CLIENTS, async (user) => {
+    await sessions.tokenFor(user.username, seconds * 1000);
+  });
+  const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
+  try {
+    const cpuBefore = server.cpuSeconds();
+    const phase = await runClosedLoop(SCENARIO, clients, seconds * 1000, () => nextMovement(client, sessions, users, allAccountIds));
+    const cpuAfter = server.cpuSeconds();
+    // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
+    const serverCpuMsPerTransaction =
+      cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
+    return { ...phase, serverCpuMsPerTransaction };
+  } finally {
+    client.close();
+  }
+}
+
+function describePhase(label: string, phase: MeasuredPhase): string {
+  return (
+    `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
+    `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx`
+  );
+}
+
+/** The warm-up, then the measured phases; returns them and every success they acknowledged. */
+async function runPhases(
+  server: ServerProcess,
+  sessions: Sessions,
+  users: readonly BenchUser[],
+  clientCounts: readonly number[],
+  phaseSeconds: number,
+): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number }> {
+  const allAccountIds = users.flatMap((user) => user.accountIds);
+  const warmup = await runPhase(server, sessions, users, allAccountIds, Math.max(...clientCounts), WARMUP_SECONDS);
+  progress(describePhase('warm-up (not reported)', warmup));
+  const phases: MeasuredPhase[] = [];
+  for (const clients of clientCounts) {
+    const phase = await runPhase(server, sessions, users, allAccountIds, clients, phaseSeconds);
+    phases.push(phase);
+    progress(describePhase('measured', phase));
+  }
+  return { warmup, phases, acknowledged: warmup.ok + phases.reduce((sum, phase) => sum + phase.ok, 0) };
+}
+
+async function main(): Promise<number> {
+  const settings = readSettings(process.env);
+  const [loadAverageAtStart = 0] = loadavg();
+  const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+  const databaseUrl = databaseUrlFor(settings.adminDatabaseUrl, settings.databaseName);
+  progress(
+    `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
+  );
+
+  await recreateDatabase(settings.adminDatabaseUrl, settings.databaseName);
+  let server: ServerProcess;
+  try {
+    server = await startServerProcess({
+      repositoryRoot,
+      databaseUrl,
+      poolSize: settings.serverPoolSize,
+      readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
+    });
+  } catch (error) {
+    await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
+    throw error;
+  }
+  progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize})`);
+
+  // Whatever happens, the server must not outlive the bench, and the run must end by itself.
+  const abort = async (reason: string, code: number) => {
+    process.stderr.write(`bench: ${reason}\n`);
+    server.killNow();
+    await Promise.race([dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined), sleep(ABORT_DROP_TIMEOUT_MS)]);
+    process.exit(code);
+  };
+  process.once('exit', () => server.killNow());
+  process.once('SIGINT', () => void abort('interrupted; server stopped', 130));
+  process.once('SIGTERM', () => void abort('terminated; server stopped', 143));
+  const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
+  const budgetMs =
+    SETUP_BUDGET_MS +
+    phaseBudgetMs(WARMUP_SECONDS) +
+    settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds) +
+    TEARDOWN_BUDGET_MS;
+  const watchdog = setTimeout(() => void abort(`the run exceeded its ${budgetMs / 1000} s budget; aborted`, 2), budgetMs);
+
+  const loginClient = new GraphQLClient(server.url, LOGIN_CLIENTS, REQUEST_TIMEOUT_MS);
+  const sessions = new Sessions(loginClient, BENCH_PASSWORD);
+  let phases: MeasuredPhase[];
+  let warmup: MeasuredPhase;
+  let broken: string[];
+  let serverLogLines: number;
+  try {
+    const setup = await setUp(server, databaseUrl, sessions);
+    const measured = await runPhases(server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds);
+    phases = measured.phases;
+    warmup = measured.warmup;
+    loginClient.close();
+    // Stopped first, so nothing is in flight while the database is checked.
+    await server.stop();
+    serverLogLines = server.logLineCount();
+    const acknowledged = setup.transactions + measured.acknowledged;
+    broken = await brokenLaws(databaseUrl, acknowledged);
+    progress(broken.length === 0 ? `ledger laws hold; ${acknowledged} transactions stored, one per acknowledged success` : 'ledger laws BROKEN');
+  } catch (error) {
+    process.stderr.write(`bench: server output (tail):\n${server.logTail()}\n`);
+    throw error;
+  } finally {
+    clearTimeout(watchdog);
+    loginClient.close();
+    await server.stop();
+    await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
+  }
+  progress('server stopped, bench database dropped');
+
+  // The ceiling runs with the server gone, so pgbench has the machine to itself.
+  progress(`running ${settings.ceilingScript} ${CEILING_CLIENTS} ${CEILING_SECONDS}`);
+  const ceiling: CeilingResult = await runCeiling(settings.ceilingScript, CEILING_CLIENTS, CEILING_SECONDS);
+
+  const widest = phases.reduce<MeasuredPhase | undefined>((best, phase) => (!best || phase.clients > best.clients ? phase : best), undefined);
+  const single = phases.find((phase) => phase.clients === 1);
+  const ceilingDeposit = ceiling.lines.find((line) => line.script === 'deposit');
+  const scaling = widest && single && single.transactionsPerSecond > 0 ? widest.transactionsPerSecond / single.transactionsPerSecond : null;
+  const ratioToCeiling = widest && ceilingDeposit ? widest.transactionsPerSecond / ceilingDeposit.tps : null;
+
+  const lines = ['', phaseTable(phases), ...typedErrorDetails(phases)];
+  for (const phase of phases) {
+    for (const sample of phase.unexpectedSamples) lines.push(`  C=${phase.clients} error sample: ${sample}`);
+  }
+  lines.push('', ...ceilingSummary(ceiling));
+  if (widest && scaling !== null) lines.push(`scaling C=${widest.clients} / C=1: ${scaling.toFixed(2)}x`);
+  if (widest && ceilingDeposit && ratioToCeiling !== null) {
+    lines.push(
+      `ratio to ceiling: Tally C=${widest.clients} ${widest.transactionsPerSecond.toFixed(1)} tx/s / ` +
+        `pgbench deposit C=${ceilingDeposit.clients} ${ceilingDeposit.tps.toFixed(1)} tps = ${ratioToCeiling.toFixed(3)}`,
+    );
+  } else {
+    lines.push('ratio to ceiling: not available (no ceiling deposit line)');
+  }
+  lines.push(`server log lines at warn or above: ${serverLogLines}`);
+  // Other work on the box (a test run, another server) takes cores from the bench; say so.
+  lines.push(`machine: ${availableParallelism()} cores, 1-minute load average ${loadAverageAtStart.toFixed(2)} at start`);
+  lines.push(broken.length === 0 ? 'ledger laws: all hold' : `ledger laws broken:\n  ${broken.join('\n  ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  mkdirSync(dirname(settings.resultsFile), { recursive: true });
+  writeFileSync(
+    settings.resultsFile,
+    `${JSON.stringify(
+      {
+        finishedAt: new Date().toISOString(),
+        accounts: ACCOUNT_COUNT,
+        users: USER_COUNT,
+        phaseSeconds: settings.phaseSeconds,
+        machine: { cores: availableParallelism(), loadAverageAtStart },
+        warmup,
+        phases,
+        ceiling,
+        scaling,
+        ratioToCeiling,
+        serverLogLines,
+        brokenLaws: broken,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  progress(`results written to ${settings.resultsFile}`);
+
+  const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
+  return unexpected === 0 && broken.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,93 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_ACCOUNTS_PER_USER } from '../src/ledger/limits.js';
+
+/**
+ * What `npm run bench` measures and where, read from the environment once. Every number is a
+ * named constant with the reason for its value; only the few knobs worth turning are variables.
+ */
+
+/** The local PostgreSQL as this machine kind starts it (root, trust auth). */
+const DEFAULT_ADMIN_DATABASE_URL = 'postgres://root@127.0.0.1:5432/postgres';
+
+/** Long enough for a stable rate on two cores, short enough that three phases fit in a minute. */
+const DEFAULT_PHASE_SECONDS = 15;
+/** Above ten minutes per phase the run stops being a quick check; cap it so the run is bounded. */
+const MAX_PHASE_SECONDS = 600;
+
+/** One client shows the latency floor; 32 and 64 show whether throughput scales with concurrency. */
+const DEFAULT_CLIENT_COUNTS = [1, 32, 64] as const;
+/** The server's pool is sized to the largest phase, and PostgreSQL allows 100 connections here. */
+const MAX_CLIENTS = 64;
+
+/** 100 users x 100 accounts = 10,000 accounts, at (not over) the ledger's per-customer limit. */
+export const USER_COUNT = 100;
+export const ACCOUNTS_PER_USER = MAX_ACCOUNTS_PER_USER;
+export const ACCOUNT_COUNT = USER_COUNT * ACCOUNTS_PER_USER;
+export const CURRENCY = 'USD';
+
+/** Every bench user shares one password, hashed once: argon2 per user would dominate the setup. */
+export const BENCH_PASSWORD = 'bench-password-not-a-secret';
+
+/**
+ * Each account opens with 1,000.00 USD and movements are at most 5.00, so even an account picked
+ * hundreds of times as a source keeps enough funds: INSUFFICIENT_FUNDS should not appear at all.
+ */
+export const OPENING_BALANCE_MINOR = 100_000;
+export const MAX_MOVEMENT_MINOR = 500;
+
+/** Half deposits (customer + internal vault entry), half transfers (two locked customer rows). */
+export const DEPOSIT_SHARE = 0.5;
+
+/**
+ * Unmeasured load at the largest concurrency before the first phase: the server's JIT, its pool
+ * connections and PostgreSQL's caches warm up, so the 1-client phase is not penalised for going first.
+ */
+export const WARMUP_SECONDS = 5;
+/** Logins are argon2 verifications on the server's two cores; more in flight only queue. */
+export const LOGIN_CLIENTS = 4;
+
+/** A request slower than this is counted as a failure, so a stuck server cannot stall the run. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** First start applies the migrations and loads tsx; a minute is far above the usual few seconds. */
+export const SERVER_READY_TIMEOUT_MS = 60_000;
+
+/** The pgbench ceiling: 8 clients for 10 s per script, as the team compares against it. */
+export const CEILING_CLIENTS = 8;
+export const CEILING_SECONDS = 10;
+const DEFAULT_CEILING_SCRIPT = '/work/shared/perf/ceiling.sh';
+
+export interface BenchSettings {
+  readonly adminDatabaseUrl: string;
+  readonly databaseName: string;
+  readonly phaseSeconds: number;
+  readonly clientCounts: readonly number[];
+  readonly serverPoolSize: number;
+  readonly ceilingScript: string;
+  readonly resultsFile: string;
+}
+
+function positiveInteger(name: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    throw new Error(`${name} must be a whole number from 1 to ${max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
+  const phaseSeconds = environment.BENCH_SECONDS
+    ? positiveInteger('BENCH_SECONDS', environment.BENCH_SECONDS, MAX_PHASE_SECONDS)
+    : DEFAULT_PHASE_SECONDS;
+  const clientCounts = environment.BENCH_CLIENTS
+    ? environment.BENCH_CLIENTS.split(',').map((part) => positiveInteger('BENCH_CLIENTS', part.trim(), MAX_CLIENTS))
+    : [...DEFAULT_CLIENT_COUNTS];
+  return {
+    adminDatabaseUrl: environment.BENCH_DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
+    databaseName: 'tally_bench',
+    phaseSeconds,
+    clientCounts,
+    serverPoolSize: MAX_CLIENTS,
+    ceilingScript: environment.BENCH_CEILING_SCRIPT || DEFAULT_CEILING_SCRIPT,
+    resultsFile: environment.BENCH_RESULTS_FILE || join(tmpdir(), 'tally-bench', 'latest.json'),
+  };
+}
