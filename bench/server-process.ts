@@ -76,7 +76,7 @@ async function isReady(url: URL): Promise<boolean> {
 export async function startServerProcess(options: ServerOptions): Promise<ServerProcess> {
   const port = await freePort();
   const url = new URL(`http://127.0.0.1:${port}`);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: options.repositoryRoot,
     env: {
       ...process.env,
