@@ -83,6 +83,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
       DATABASE_URL: options.databaseUrl,
       // A fresh secret per run: bench tokens are worthless anywhere else.
       JWT_SECRET: randomBytes(48).toString('base64url'),
+      ENCRYPTION_KEY: randomBytes(48).toString('base64url'),
       PORT: String(port),
       LOG_LEVEL: 'warn',
       DATABASE_POOL_SIZE: String(options.poolSize),

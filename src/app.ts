@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { migrate, openOrm, type Orm, type OrmOptions } from './db/orm.js';
 import type { Logger } from './logger.js';
+import { connectRedis } from './redis.js';
 import { startServer, type RunningServer } from './server.js';
 
 export interface App {
@@ -11,21 +12,31 @@ export interface App {
 }
 
 /** Opens the database, applies pending migrations, then serves. Used by `npm start` and the tests. */
-export async function startApp(config: Config, logger: Logger, ormOptions: OrmOptions = {}): Promise<App> {
-  const orm = await openOrm(config, ormOptions);
+export interface AppOptions extends OrmOptions {
+  /** Prefix of this app's rate-limit keys in Redis (tests isolate themselves with it). */
+  readonly rateLimitKeyPrefix?: string;
+}
+
+export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const orm = await openOrm(config, options);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
+  redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
   try {
     await migrate(orm);
-    const server = await startServer(config, orm, logger);
+    const server = await startServer(config, orm, logger, { redis, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
     return {
       orm,
       server,
       url: server.url,
       async close() {
         await server.close();
+        redis?.disconnect();
         await orm.close(true);
       },
     };
   } catch (error) {
+    redis?.disconnect();
     await orm.close(true);
     throw error;
   }

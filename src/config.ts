@@ -14,6 +14,12 @@ export interface Config {
   /** Unset: in-process pub/sub. */
   readonly redisUrl: string | undefined;
   readonly jwtSecret: string;
+  /** Seals TOTP secrets at rest (AES-256-GCM); separate from JWT_SECRET so that one can rotate freely. */
+  readonly encryptionKey: string;
+  /** Money-moving mutations per user per minute; 0 turns the limit off. */
+  readonly movementsPerMinute: number;
+  /** Failed logins per username per 15 minutes; 0 turns the limit off. */
+  readonly loginFailuresPerUsername: number;
   readonly production: boolean;
   readonly graphiqlEnabled: boolean;
   readonly dataDirectory: string;
@@ -31,8 +37,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** HS256 needs at least 256 bits of key material (RFC 7518 §3.2). */
-const MINIMUM_JWT_SECRET_LENGTH = 32;
+/** HS256 and AES-256 need at least 256 bits of key material (RFC 7518 §3.2). */
+const MINIMUM_SECRET_LENGTH = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -70,20 +76,20 @@ function readBoolean(environment: Environment, name: string, fallback: boolean):
 }
 
 /**
- * Embedded mode keeps one generated secret under the data directory so tokens survive a
- * restart; a configured database means a real deployment, where a secret must be given.
+ * Embedded mode keeps one generated secret under the data directory so tokens and sealed data
+ * survive a restart; a configured database means a real deployment, where a secret must be given.
  */
-function readJwtSecret(environment: Environment, databaseUrl: string | undefined, dataDirectory: string): string {
-  const given = environment.JWT_SECRET;
+function readSecret(environment: Environment, name: string, databaseUrl: string | undefined, dataDirectory: string): string {
+  const given = environment[name];
   if (given !== undefined && given !== '') {
-    if (given.length < MINIMUM_JWT_SECRET_LENGTH) {
-      throw new ConfigError('JWT_SECRET', `must be at least ${MINIMUM_JWT_SECRET_LENGTH} characters`);
+    if (given.length < MINIMUM_SECRET_LENGTH) {
+      throw new ConfigError(name, `must be at least ${MINIMUM_SECRET_LENGTH} characters`);
     }
     return given;
   }
-  if (databaseUrl !== undefined) throw new ConfigError('JWT_SECRET', 'is required when DATABASE_URL is set');
+  if (databaseUrl !== undefined) throw new ConfigError(name, 'is required when DATABASE_URL is set');
   mkdirSync(dataDirectory, { recursive: true });
-  const file = join(dataDirectory, 'jwt-secret');
+  const file = join(dataDirectory, name.toLowerCase().replaceAll('_', '-'));
   if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
 }
@@ -100,7 +106,10 @@ export function loadConfig(environment: Environment = process.env): Config {
     port: readInteger(environment, 'PORT', 4000, 0, 65535),
     databaseUrl,
     redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
-    jwtSecret: readJwtSecret(environment, databaseUrl, dataDirectory),
+    jwtSecret: readSecret(environment, 'JWT_SECRET', databaseUrl, dataDirectory),
+    encryptionKey: readSecret(environment, 'ENCRYPTION_KEY', databaseUrl, dataDirectory),
+    movementsPerMinute: readInteger(environment, 'RATE_LIMIT_MOVEMENTS_PER_MINUTE', 600, 0, 1_000_000),
+    loginFailuresPerUsername: readInteger(environment, 'RATE_LIMIT_LOGIN_FAILURES', 10, 0, 1_000_000),
     production,
     graphiqlEnabled: readBoolean(environment, 'GRAPHIQL', !production),
     dataDirectory,

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
-import { GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from './logger.js';
 import type { TokenSigner } from './auth/tokens.js';
+import type { AuthServices } from './auth/auth-services.js';
 import type { Actor } from './ledger/types.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
@@ -14,6 +14,9 @@ export interface Context {
   readonly orm: MikroORM;
   readonly signer: TokenSigner;
   readonly logger: Logger;
+  readonly auth: AuthServices;
+  /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
+  readonly clientIp: string;
   /** The authenticated caller, or undefined. */
   readonly viewer: Actor | undefined;
   /** Set when a token was sent but refused: such a request is never treated as anonymous. */
@@ -36,6 +39,7 @@ export interface ContextServices {
   readonly orm: MikroORM;
   readonly signer: TokenSigner;
   readonly logger: Logger;
+  readonly auth: AuthServices;
 }
 
 /** Reads `Authorization: Bearer <token>`; a malformed or invalid token is remembered, not ignored. */
@@ -69,23 +73,21 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
   };
 }
 
-export async function createContext(services: ContextServices, requestId: string, authorization: string | undefined): Promise<Context> {
+export async function createContext(
+  services: ContextServices,
+  requestId: string,
+  clientIp: string,
+  authorization: string | undefined,
+): Promise<Context> {
   const { viewer, problem } = await authenticate(services.signer, authorization);
   const database = services.orm.em.fork() as Database;
   return {
     ...services,
     requestId,
+    clientIp,
     viewer,
     authenticationProblem: problem,
     database,
     loaders: createLoaders(database, viewer),
   };
-}
-
-/** The caller, or the top-level UNAUTHENTICATED error that API.md prescribes. */
-export function requireViewer(context: Context): Actor {
-  if (context.viewer && !context.authenticationProblem) return context.viewer;
-  throw new GraphQLError(context.authenticationProblem ?? 'Sign in first: send Authorization: Bearer <accessToken>.', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-  });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -11,6 +11,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
 import { TokenSigner } from './auth/tokens.js';
+import { RateLimits } from './auth/rate-limits.js';
+import { SecretBox } from './auth/secret-box.js';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { Redis } from 'ioredis';
+import { restRouter } from './rest.js';
 import { errorLoggingPlugin, formatError } from './graphql-errors.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
@@ -39,11 +44,39 @@ function requestIdOf(request: Request): string {
 }
 
 /** Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. */
-export async function startServer(config: Config, orm: MikroORM, logger: Logger): Promise<RunningServer> {
+/**
+ * Query limits (OWASP GraphQL cheat sheet), each with room above every real client query of this
+ * schema: a history page with entries is 8 levels deep and well under the cost; 15 aliases allow
+ * a dashboard of balances but not a brute-force batch; limits are not revealed in errors.
+ */
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5000, maxDirectives: 20 } as const;
+
+export interface ServerOptions {
+  readonly redis?: Redis;
+  /** Prefix of rate-limit keys in Redis; tests give each app its own. */
+  readonly rateLimitKeyPrefix?: string;
+}
+
+export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   const signer = new TokenSigner(config.jwtSecret);
+  const limits = new RateLimits(
+    { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute },
+    options.redis,
+    options.rateLimitKeyPrefix ?? 'tally:limits',
+  );
+  const services = { orm, signer, logger, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  const armor = new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },
+    maxTokens: { n: QUERY_LIMITS.maxTokens, exposeLimits: false },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true, exposeLimits: false },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
+    // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
+    blockFieldSuggestion: { enabled: config.production },
+  }).protect();
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -54,20 +87,30 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger)
     csrfPrevention: true,
     // main.ts owns SIGINT/SIGTERM; Apollo's own handler would race it and hang a second stop().
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
+    validationRules: armor.validationRules,
+    plugins: [
+      // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
   });
   await apollo.start();
+
+  // Every response carries a request id, which is also on every log line about the request.
+  app.use((request, response, next) => {
+    response.locals.requestId = requestIdOf(request);
+    response.setHeader('x-request-id', response.locals.requestId);
+    next();
+  });
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
   app.get('/readyz', async (_request, response) => {
-    try {
-      await orm.em.fork().execute('select 1');
-      response.json({ status: 'ready', database: 'up' });
-    } catch {
-      response.status(503).json({ status: 'unavailable', database: 'down' });
-    }
+    const [database, redis] = await Promise.all([
+      orm.em.fork().execute('select 1').then(() => 'up', () => 'down'),
+      options.redis ? options.redis.ping().then(() => 'up', () => 'down') : Promise.resolve('not configured'),
+    ]);
+    const ready = database === 'up' && redis !== 'down';
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database, redis });
   });
 
   // Rendered once: the page is ~9 MB with GraphiQL inlined, so it needs no CDN.
@@ -87,12 +130,13 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger)
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const requestId = requestIdOf(req);
-        res.setHeader('x-request-id', requestId);
-        return createContext({ orm, signer, logger }, requestId, req.header('authorization'));
+        const requestId = String(res.locals.requestId);
+        return createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
       },
     }),
   );
+
+  app.use(restRouter(services, MAX_BODY_BYTES));
 
   // Express 5 would print body-parser stack traces; answer in one line instead.
   const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {

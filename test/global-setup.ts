@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.connect();
   await admin.query(`drop database if exists ${template} with (force)`);
   await admin.query(`create database ${template}`);
-  const orm = await openOrm(loadConfig({ DATABASE_URL: databaseUrl(template), JWT_SECRET: 'x'.repeat(32) }));
+  const orm = await openOrm(loadConfig({ DATABASE_URL: databaseUrl(template), JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: 'y'.repeat(32) }));
   await migrate(orm);
   await orm.close(true);
   project.provide('templateDatabase', template);

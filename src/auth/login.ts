@@ -1,45 +1,49 @@
-import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { InvalidCredentialsError } from '../ledger/errors.js';
-import { RefreshTokenSchema } from '../entities/refresh-token.entity.js';
 import { UserSchema } from '../entities/user.entity.js';
+import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
+import { recordAudit, type AuditOrigin } from './audit.js';
+import type { AuthServices } from './auth-services.js';
 import { verifyPassword } from './passwords.js';
-import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_TTL_SECONDS, type TokenSigner } from './tokens.js';
+import { issueTokens, type IssuedTokens } from './refresh-tokens.js';
+import { consumeCode } from './two-factor.js';
 
-export interface IssuedTokens {
-  readonly accessToken: string;
-  readonly accessTokenExpiresAt: Date;
-  readonly refreshToken: string;
-  readonly refreshTokenExpiresAt: Date;
-  readonly tokenType: 'Bearer';
+export type { IssuedTokens };
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+  readonly otp?: string | null;
 }
 
-/** Username and password in, a token pair out; any mismatch is the same INVALID_CREDENTIALS. */
+/**
+ * Sign-in: username, password and (once enabled) a TOTP code in, a token pair out. Every failure
+ * looks the same to the caller, counts against the username and the address, and is audited;
+ * past the limit the password is not even checked, so guessing through aliases or many requests
+ * gains nothing.
+ */
 export async function generateToken(
-  orm: MikroORM,
-  signer: TokenSigner,
-  username: string,
-  password: string,
-): Promise<IssuedTokens | InvalidCredentialsError> {
-  const em = orm.em.fork();
-  const user = await em.findOne(UserSchema, { username }, { fields: ['id', 'role', 'passwordHash'] });
-  if (!(await verifyPassword(user?.passwordHash, password)) || !user) return new InvalidCredentialsError();
-  const access = await signer.issueAccessToken(user.id, user.role);
-  const refreshToken = newRefreshToken();
-  const refreshTokenExpiresAt = new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000);
-  em.create(RefreshTokenSchema, {
-    id: randomUUID(),
-    userId: user.id,
-    tokenHash: hashRefreshToken(refreshToken),
-    familyId: randomUUID(),
-    expiresAt: refreshTokenExpiresAt,
-  });
-  await em.flush();
-  return {
-    accessToken: access.token,
-    accessTokenExpiresAt: access.expiresAt,
-    refreshToken,
-    refreshTokenExpiresAt,
-    tokenType: 'Bearer',
-  };
+  services: AuthServices,
+  credentials: Credentials,
+  origin: AuditOrigin & { clientIp: string },
+): Promise<IssuedTokens | InvalidCredentialsError | LimitExceededError> {
+  const { username, password, otp } = credentials;
+  const em = services.orm.em.fork();
+  if (await services.limits.loginBlocked(username, origin.clientIp)) {
+    await recordAudit(em, origin, { action: 'login', outcome: 'DENIED', target: username, details: { reason: 'rate_limited' } });
+    return new LimitExceededError('Too many failed sign-ins; try again in 15 minutes.');
+  }
+  const user = await em.findOne(UserSchema, { username }, { fields: ['id', 'role', 'username', 'passwordHash', 'totpEnabledAt', 'totpSecretEncrypted', 'totpLastTimeStep'] });
+  const passwordMatches = await verifyPassword(user?.passwordHash, password);
+  const secondFactorOk = passwordMatches && user && (!user.totpEnabledAt || (await consumeCode(em, services, user, otp)));
+  if (!user || !secondFactorOk) {
+    await services.limits.recordLoginFailure(username, origin.clientIp);
+    const reason = !passwordMatches ? 'bad_password' : 'bad_otp';
+    await recordAudit(em, origin, { action: 'login', outcome: 'DENIED', actorUserId: user?.id ?? null, target: username, details: { reason } });
+    return passwordMatches && user?.totpEnabledAt
+      ? new InvalidCredentialsError('A current one-time code (otp) is required, and each code works once.')
+      : new InvalidCredentialsError();
+  }
+  await services.limits.recordLoginSuccess(username);
+  const { refreshTokenId: _id, ...tokens } = await issueTokens(em, services, { id: user.id, role: user.role });
+  await recordAudit(em, origin, { action: 'login', outcome: 'OK', actorUserId: user.id, target: username });
+  return tokens;
 }

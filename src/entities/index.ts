@@ -1,4 +1,5 @@
 import { AccountSchema } from './account.entity.js';
+import { AuditEventSchema } from './audit-event.entity.js';
 import { EntrySchema } from './entry.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { LedgerTransactionSchema } from './ledger-transaction.entity.js';
@@ -14,4 +15,5 @@ export const entities = [
   EntrySchema,
   IdempotencyRecordSchema,
   RefreshTokenSchema,
+  AuditEventSchema,
 ];

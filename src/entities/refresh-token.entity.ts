@@ -11,6 +11,10 @@ export const RefreshTokenSchema = defineEntity({
     familyId: p.uuid(),
     expiresAt: p.datetime(),
     revokedAt: p.datetime().nullable(),
+    /** The token this one was rotated into; set once, when it is used. */
+    replacedBy: p.uuid().nullable(),
+    /** ROTATED, REVOKED or REUSE_DETECTED. */
+    revokedReason: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });

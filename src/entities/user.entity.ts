@@ -12,6 +12,12 @@ export const UserSchema = defineEntity({
     /** argon2id PHC string; the password itself is never stored. */
     passwordHash: p.text().hidden(),
     role: p.enum(['CUSTOMER', 'OPERATOR'] as const).default('CUSTOMER'),
+    /** AES-256-GCM sealed base32 TOTP secret; set at enrolment, kept while two-factor is on. */
+    totpSecretEncrypted: p.text().nullable(),
+    /** When two-factor sign-in was confirmed; null while it is off. */
+    totpEnabledAt: p.datetime().nullable(),
+    /** The last accepted TOTP time step: a code is accepted at most once. */
+    totpLastTimeStep: p.bigint('number').nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });

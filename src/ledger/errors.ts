@@ -124,6 +124,7 @@ export function ledgerErrorFromCode(code: string, message: string, field?: strin
 
 /** The failures a money movement can have; the API lists exactly these in its result unions. */
 export const MOVEMENT_ERROR_CLASSES = [
+  LimitExceededError,
   ValidationError,
   NotFoundError,
   InsufficientFundsError,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { GraphQLError } from 'graphql';
-import { requireViewer, type Context } from '../context.js';
+import type { Context } from '../context.js';
+import { visibleAccount } from '../auth/access.js';
+import { viewerOf } from './viewer.js';
 import { UserSchema, type User } from '../entities/user.entity.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import { openAccount, type OpenAccountInput } from '../ledger/commands/open-account.js';
@@ -8,7 +10,7 @@ import { expectErrorOf, OPEN_ACCOUNT_ERROR_CLASSES, type OpenAccountError } from
 import { accountsOwnedBy, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
 
 export async function resolveMe(context: Context): Promise<User> {
-  const viewer = requireViewer(context);
+  const viewer = viewerOf(context);
   const user = await context.database.findOne(UserSchema, { id: viewer.userId });
   // A valid token of a user who no longer exists is no session at all.
   if (!user) throw new GraphQLError('The signed-in user no longer exists.', { extensions: { code: 'UNAUTHENTICATED' } });
@@ -16,15 +18,15 @@ export async function resolveMe(context: Context): Promise<User> {
 }
 
 export function resolveAccounts(context: Context): Promise<AccountView[]> {
-  return accountsOwnedBy(context.database, requireViewer(context).userId);
+  return accountsOwnedBy(context.database, viewerOf(context).userId);
 }
 
 export async function resolveAccount(context: Context, accountId: string): Promise<AccountView | null> {
-  return (await ownedAccount(context.database, requireViewer(context).userId, accountId)) ?? null;
+  return (await visibleAccount(context, viewerOf(context), accountId)) ?? null;
 }
 
 export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | OpenAccountError> {
-  const viewer = requireViewer(context);
+  const viewer = viewerOf(context);
   const { outcome } = await openAccount(context.orm, viewer, input);
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(OPEN_ACCOUNT_ERROR_CLASSES, failure);

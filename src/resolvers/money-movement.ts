@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { requireViewer, type Context } from '../context.js';
+import type { Context } from '../context.js';
+import { isOperator } from '../auth/access.js';
+import { recordAudit } from '../auth/audit.js';
 import { deposit, type DepositInput } from '../ledger/commands/deposit.js';
 import { failureOf, type CommandResult } from '../ledger/commands/run-command.js';
 import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
-import { expectErrorOf, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
+import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
+import type { Actor } from '../ledger/types.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
+import { viewerOf } from './viewer.js';
 
 function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | MovementError {
   const failure = failureOf(outcome);
@@ -14,14 +18,35 @@ function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | M
   return { transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
 }
 
-export async function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
-  return toMovement(await deposit(context.orm, requireViewer(context), input));
+/** Runs a movement within the caller's rate limit; a limited request changes nothing. */
+async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult>): Promise<MoneyMovementView | MovementError> {
+  const viewer = viewerOf(context);
+  if (!(await context.auth.limits.allowMovement(viewer.userId))) {
+    return new LimitExceededError('Too many money movements this minute; slow down and retry with the same idempotency key.');
+  }
+  return toMovement(await run(viewer));
 }
 
-export async function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
-  return toMovement(await withdraw(context.orm, requireViewer(context), input));
+export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
+  return limited(context, async (viewer) => {
+    const result = await deposit(context.orm, viewer, input);
+    if (isOperator(viewer)) {
+      await recordAudit(context.orm.em.fork(), context, {
+        action: 'operator.deposit',
+        outcome: result.outcome.ok ? 'OK' : 'DENIED',
+        actorUserId: viewer.userId,
+        target: input.accountId,
+        details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result.replayed },
+      });
+    }
+    return result;
+  });
 }
 
-export async function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {
-  return toMovement(await transfer(context.orm, requireViewer(context), input));
+export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
+  return limited(context, (viewer) => withdraw(context.orm, viewer, input));
+}
+
+export function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {
+  return limited(context, (viewer) => transfer(context.orm, viewer, input));
 }

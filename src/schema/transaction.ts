@@ -1,6 +1,7 @@
 import { formatMinor } from '../ledger/money.js';
 import type { EntryView, TransactionView } from '../ledger/queries/transactions.js';
-import { resolveTransaction, visibleEntryAccountId } from '../resolvers/transactions.js';
+import { visibleEntryAccountId } from '../auth/access.js';
+import { resolveTransaction } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
 import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
 
@@ -11,7 +12,7 @@ export const EntryType = builder.objectRef<EntryView>('Entry').implement({
     accountId: t.field({
       type: 'ID',
       nullable: true,
-      description: 'The account posted to: yours or one of the bank\'s internal accounts; null for another customer\'s account.',
+      description: 'The account posted to: yours or one of the bank\'s internal accounts; null for another customer\'s account (operators see all).',
       resolve: (entry, _args, context) => visibleEntryAccountId(context, entry),
     }),
     direction: t.field({ type: DirectionEnum, description: 'DEBIT or CREDIT.', resolve: (entry) => entry.direction }),

@@ -10,6 +10,11 @@ const UserType = builder.objectRef<User>('User').implement({
     username: t.exposeString('username', { description: 'The name used to sign in.' }),
     email: t.exposeString('email', { description: 'Contact e-mail address.' }),
     address: t.exposeString('address', { nullable: true, description: 'Postal address, when known.' }),
+    role: t.string({
+      description: 'CUSTOMER (sees and moves money of accounts they own) or OPERATOR (reads any account, deposits to any account).',
+      resolve: (user) => user.role,
+    }),
+    twoFactorEnabled: t.boolean({ description: 'Whether sign-in needs a one-time code.', resolve: (user) => user.totpEnabledAt !== null && user.totpEnabledAt !== undefined }),
     accounts: t.field({
       type: [AccountType],
       description: 'Your accounts, balances read in one database snapshot.',

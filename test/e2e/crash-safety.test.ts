@@ -30,6 +30,7 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 
 // Fixed so that access tokens signed before a crash are still valid after the restart.
 const JWT_SECRET = 'crash-safety-secret-that-is-long-enough-0123456789';
+const ENCRYPTION_KEY = 'crash-safety-encryption-key-long-enough-0123456789';
 const OPENING_MINOR = 50_000n; // 500.00 per account
 const ALICE_ACCOUNTS = 4;
 const ALICE_LOOPS = 6;
@@ -128,6 +129,7 @@ describe('crash safety: SIGKILL during concurrent transfers, then retries', () =
   const serverEnvironment = () => ({
     DATABASE_URL: database.url,
     JWT_SECRET,
+    ENCRYPTION_KEY,
     REDIS_URL,
     PORT: '0',
     LOG_LEVEL: 'warn',
@@ -153,7 +155,7 @@ describe('crash safety: SIGKILL during concurrent transfers, then retries', () =
     const startedAtMs = Date.now();
     const passwords = { alice: `password-${randomUUID()}`, bob: `password-${randomUUID()}` };
     const usernames = { alice: `alice-${randomUUID().slice(0, 8)}`, bob: `bob-${randomUUID().slice(0, 8)}` };
-    const orm = await openOrm(loadConfig({ DATABASE_URL: database.url, JWT_SECRET }));
+    const orm = await openOrm(loadConfig({ DATABASE_URL: database.url, JWT_SECRET, ENCRYPTION_KEY }));
     let aliceId: string;
     let bobId: string;
     try {

@@ -28,6 +28,7 @@ const UNCONFIGURED = {
   DATABASE_URL: undefined,
   REDIS_URL: undefined,
   JWT_SECRET: undefined,
+  ENCRYPTION_KEY: undefined,
   NODE_ENV: undefined,
   GRAPHIQL: undefined,
   LOG_LEVEL: undefined,

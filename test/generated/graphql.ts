@@ -200,7 +200,7 @@ export type LoginMutationVariables = Exact<{
 export type LoginMutation = { generateToken:
     | { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, tokenType: string }
     | { __typename: 'InvalidCredentialsError', code: ErrorCode, message: string, retryable: boolean }
-    | { __typename: 'ValidationError', field: string | null, code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'LimitExceededError', code: ErrorCode, message: string, retryable: boolean }
    };
 
 export type OpenAccountMutationVariables = Exact<{
@@ -225,6 +225,7 @@ export type DepositMutation = { deposit:
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'LimitExceededError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'MoneyMovement', replayed: boolean, transaction: { id: string, kind: TransactionKind, channel: Channel, status: TransactionStatus, amount: string, currency: string, description: string | null, externalRef: string | null, idempotencyKey: string, createdAt: string, postedAt: string | null, entries: Array<{ id: string, accountId: string | null, direction: Direction, amount: string }> }, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'NotFoundError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'ValidationError', field: string | null, code: ErrorCode, message: string, retryable: boolean }
@@ -240,6 +241,7 @@ export type WithdrawMutation = { withdraw:
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'LimitExceededError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'MoneyMovement', replayed: boolean, transaction: { id: string, kind: TransactionKind, channel: Channel, status: TransactionStatus, amount: string, currency: string, description: string | null, externalRef: string | null, idempotencyKey: string, createdAt: string, postedAt: string | null, entries: Array<{ id: string, accountId: string | null, direction: Direction, amount: string }> }, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'NotFoundError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'ValidationError', field: string | null, code: ErrorCode, message: string, retryable: boolean }
@@ -255,6 +257,7 @@ export type TransferMutation = { transfer:
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'LimitExceededError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'MoneyMovement', replayed: boolean, transaction: { id: string, kind: TransactionKind, channel: Channel, status: TransactionStatus, amount: string, currency: string, description: string | null, externalRef: string | null, idempotencyKey: string, createdAt: string, postedAt: string | null, entries: Array<{ id: string, accountId: string | null, direction: Direction, amount: string }> }, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'NotFoundError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'ValidationError', field: string | null, code: ErrorCode, message: string, retryable: boolean }

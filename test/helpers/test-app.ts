@@ -5,11 +5,13 @@ import { addUser } from '../../src/auth/users.js';
 import { createLogger } from '../../src/logger.js';
 import { LoginDocument, OpenAccountDocument, DepositDocument, type AccountType } from '../generated/graphql.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { REDIS_URL } from './services.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { dataOf, postGraphQL, type GraphQLResponse } from './graphql-client.js';
 import { brokenLaws } from './laws.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TEST_ENCRYPTION_KEY = 'test-encryption-key-that-is-long-enough-0123456789';
 
 export interface TestUser {
   readonly id: string;
@@ -34,11 +36,24 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(options: { countQueries?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(options: { countQueries?: boolean; environment?: Record<string, string> } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: '0', DATABASE_POOL_SIZE: '20', NODE_ENV: 'test' });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    JWT_SECRET: TEST_JWT_SECRET,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    REDIS_URL,
+    PORT: '0',
+    DATABASE_POOL_SIZE: '20',
+    NODE_ENV: 'test',
+    ...options.environment,
+  });
   const queries: string[] = [];
-  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), options.countQueries ? { onQuery: (sql) => queries.push(sql) } : {});
+  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
+    // Each app counts its rate limits apart, so parallel files and repeated runs never share them.
+    rateLimitKeyPrefix: `tally-test:${database.name}`,
+    ...(options.countQueries ? { onQuery: (sql: string) => queries.push(sql) } : {}),
+  });
   const url = app.url;
   let serial = 0;
   const testApp: TestApp = {

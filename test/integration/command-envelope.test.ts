@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/ledger/commands/run-command.js';
 import { queryRows } from '../../src/ledger/persistence/database.js';
-import { TEST_JWT_SECRET, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -82,7 +82,7 @@ describe('npm run tally -- user add', () => {
   const run = (args: string[], password: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       input: `${password}\n`,
-      env: { ...process.env, DATABASE_URL: t.database.url, JWT_SECRET: TEST_JWT_SECRET },
+      env: { ...process.env, DATABASE_URL: t.database.url, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY },
       encoding: 'utf8',
       timeout: 60_000,
     });

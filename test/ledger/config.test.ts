@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const secret = 's'.repeat(32);
+const key = 'k'.repeat(32);
 
 describe('configuration', () => {
   it('defaults to embedded mode on port 4000 with a generated secret kept under the data directory', () => {
@@ -22,7 +23,7 @@ describe('configuration', () => {
   });
 
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
-    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret };
+    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
     expect(loadConfig(base).graphiqlEnabled).toBe(false);
     expect(loadConfig({ ...base, GRAPHIQL: 'true' }).graphiqlEnabled).toBe(true);
   });
@@ -34,6 +35,10 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'not a url', JWT_SECRET: secret }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'postgres://db/tally' }, 'JWT_SECRET'],
     [{ DATABASE_URL: 'postgres://db/tally', JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret }, 'ENCRYPTION_KEY'],
+    [{ DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: 'short' }, 'ENCRYPTION_KEY'],
+    [{ RATE_LIMIT_MOVEMENTS_PER_MINUTE: '-1' }, 'RATE_LIMIT_MOVEMENTS_PER_MINUTE'],
+    [{ RATE_LIMIT_LOGIN_FAILURES: 'ten' }, 'RATE_LIMIT_LOGIN_FAILURES'],
     [{ REDIS_URL: 'http://cache', JWT_SECRET: secret }, 'REDIS_URL'],
     [{ GRAPHIQL: 'maybe', JWT_SECRET: secret }, 'GRAPHIQL'],
     [{ LOG_LEVEL: 'loud', JWT_SECRET: secret }, 'LOG_LEVEL'],

@@ -27,7 +27,7 @@ export function deposit(orm: MikroORM, actor: Actor, input: DepositInput): Promi
       checkMovementFields(input.amount, [input.accountId], input),
     async execute(database) {
       const accounts = await lockCustomerAccounts(database, [input.accountId], actor.userId);
-      const decision = decideDeposit(input, accounts.get(input.accountId));
+      const decision = decideDeposit(input, accounts.get(input.accountId), actor.role === 'OPERATOR');
       return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
     },
   });

@@ -51,7 +51,8 @@ export async function persistDecision(
   const details: MovementDetails = { description: text.description ?? null, externalRef: text.externalRef ?? null, idempotencyKey };
   const written = await writeMovement(database, actor, decision, details);
   const balances: StoredBalance[] = decision.customerLegs
-    .filter((leg) => accounts.get(leg.accountId)?.ownedByActor)
+    // Operators see every customer account; customers only their own, never a payee's.
+    .filter((leg) => actor.role === 'OPERATOR' || accounts.get(leg.accountId)?.ownedByActor)
     .map((leg) => ({
       accountId: leg.accountId,
       currency: decision.currency,

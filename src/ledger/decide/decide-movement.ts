@@ -38,8 +38,9 @@ function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
   return account.status === 'OPEN' ? undefined : new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
 }
 
-export function decideDeposit(request: DepositRequest, account: AccountSnapshot | undefined): MovementPlan | LedgerError {
-  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+/** `anyAccount`: the actor is an operator (a teller, a payroll feed), who may credit any customer account. */
+export function decideDeposit(request: DepositRequest, account: AccountSnapshot | undefined, anyAccount = false): MovementPlan | LedgerError {
+  if (!account || !(account.ownedByActor || anyAccount)) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
   const amountMinor = parseAmount(request.amount, account.currency);

@@ -82,3 +82,10 @@ export async function accountIdsOwnedBy(database: Database, userId: string): Pro
   const rows = await queryRows<{ account_id: string }>(database, `select account_id from user_accounts where user_id = ?`, [userId]);
   return new Set(rows.map((row) => row.account_id));
 }
+
+/** Any customer account, whoever owns it: for operators, whom auth/access.ts lets see every account. */
+export async function customerAccount(database: Database, accountId: string): Promise<AccountView | undefined> {
+  if (!isId(accountId)) return undefined;
+  const [row] = await queryRows<AccountRow>(database, `select ${ACCOUNT_COLUMNS} from accounts a where a.id = ? and a.holder = 'CUSTOMER'`, [accountId]);
+  return row ? toView(row) : undefined;
+}

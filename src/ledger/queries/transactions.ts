@@ -73,6 +73,12 @@ export async function visibleTransaction(database: Database, userId: string, tra
   return row ? transactionFromRow(row) : undefined;
 }
 
+/** Any transaction by id: for operators. */
+export async function anyTransaction(database: Database, transactionId: string): Promise<TransactionView | undefined> {
+  if (!isId(transactionId)) return undefined;
+  return (await transactionsByIds(database, [transactionId])).get(transactionId);
+}
+
 /** Transactions by id, for a movement the caller just made or replayed; no visibility filter. */
 export async function transactionsByIds(database: Database, transactionIds: readonly string[]): Promise<Map<string, TransactionView>> {
   const rows = await queryRows<TransactionRow>(

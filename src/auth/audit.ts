@@ -1,0 +1,41 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditEventSchema } from '../entities/audit-event.entity.js';
+
+/** What every audit line says besides the action: who, from which request and address. */
+export interface AuditOrigin {
+  readonly requestId?: string;
+  readonly clientIp?: string;
+}
+
+export type AuditAction =
+  | 'login'
+  | 'token.refresh'
+  | 'token.reuse_detected'
+  | 'token.revoke'
+  | 'two_factor.enroll'
+  | 'two_factor.enable'
+  | 'two_factor.disable'
+  | 'operator.deposit'
+  | 'operator.read_account';
+
+export interface AuditEntry {
+  readonly action: AuditAction;
+  readonly outcome: 'OK' | 'DENIED';
+  readonly actorUserId?: string | null;
+  readonly target?: string | null;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Appends one security event; pass the transaction's entity manager to commit it with the change. */
+export async function recordAudit(em: EntityManager, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
+  em.create(AuditEventSchema, {
+    action: entry.action,
+    outcome: entry.outcome,
+    actorUserId: entry.actorUserId ?? null,
+    target: entry.target ?? null,
+    requestId: origin.requestId ?? null,
+    clientIp: origin.clientIp ?? null,
+    details: entry.details ?? {},
+  });
+  await em.flush();
+}

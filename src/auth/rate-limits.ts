@@ -1,0 +1,84 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+
+/**
+ * Rate limits, counted in Redis so they hold across server instances (in process memory when
+ * Redis is not configured, and as the fallback while Redis is unreachable). A limit of 0 is off.
+ */
+export interface RateLimitSettings {
+  /** Failed logins per username per LOGIN_WINDOW_SECONDS (RATE_LIMIT_LOGIN_FAILURES). */
+  readonly loginFailuresPerUsername: number;
+  /** Money-moving mutations per user per minute (RATE_LIMIT_MOVEMENTS_PER_MINUTE). */
+  readonly movementsPerMinute: number;
+}
+
+/** OWASP: count failures over a window long enough to make online guessing pointless. */
+export const LOGIN_WINDOW_SECONDS = 15 * 60;
+/** One address may fail this often per window: a shared office NAT, not a password sprayer. */
+export const LOGIN_FAILURES_PER_IP = 100;
+/** A refresh every few seconds is already far more than any app needs (tokens live 5 minutes). */
+export const REFRESHES_PER_MINUTE_PER_IP = 60;
+
+export class RateLimits {
+  private readonly loginFailuresByUsername?: RateLimiterAbstract;
+  private readonly loginFailuresByIp: RateLimiterAbstract;
+  private readonly movementsByUser?: RateLimiterAbstract;
+  private readonly refreshesByIp: RateLimiterAbstract;
+
+  constructor(settings: RateLimitSettings, redis: Redis | undefined, keyPrefix: string) {
+    const limiter = (name: string, points: number, duration: number): RateLimiterAbstract => {
+      const memory = new RateLimiterMemory({ keyPrefix: `${keyPrefix}:${name}`, points, duration });
+      return redis
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}:${name}`, points, duration, insuranceLimiter: memory })
+        : memory;
+    };
+    if (settings.loginFailuresPerUsername > 0) {
+      this.loginFailuresByUsername = limiter('login-user', settings.loginFailuresPerUsername, LOGIN_WINDOW_SECONDS);
+    }
+    this.loginFailuresByIp = limiter('login-ip', LOGIN_FAILURES_PER_IP, LOGIN_WINDOW_SECONDS);
+    if (settings.movementsPerMinute > 0) this.movementsByUser = limiter('movements', settings.movementsPerMinute, 60);
+    this.refreshesByIp = limiter('refresh-ip', REFRESHES_PER_MINUTE_PER_IP, 60);
+  }
+
+  /** True when this username or address has used up its failed logins: the password is not even checked. */
+  async loginBlocked(username: string, clientIp: string): Promise<boolean> {
+    const [byUsername, byIp] = await Promise.all([
+      this.loginFailuresByUsername?.get(username.toLowerCase()),
+      this.loginFailuresByIp.get(clientIp),
+    ]);
+    const exhausted = (result: RateLimiterRes | null | undefined, limiter: RateLimiterAbstract | undefined) =>
+      !!result && !!limiter && result.consumedPoints >= limiter.points;
+    return exhausted(byUsername, this.loginFailuresByUsername) || exhausted(byIp, this.loginFailuresByIp);
+  }
+
+  async recordLoginFailure(username: string, clientIp: string): Promise<void> {
+    await Promise.all([
+      this.loginFailuresByUsername?.penalty(username.toLowerCase(), 1),
+      this.loginFailuresByIp.penalty(clientIp, 1),
+    ]);
+  }
+
+  /** A successful login clears that username's failures (not the address's). */
+  async recordLoginSuccess(username: string): Promise<void> {
+    await this.loginFailuresByUsername?.delete(username.toLowerCase());
+  }
+
+  /** Takes one money-moving request from the user's allowance; false when it is used up. */
+  allowMovement(userId: string): Promise<boolean> {
+    return this.movementsByUser ? consume(this.movementsByUser, userId) : Promise.resolve(true);
+  }
+
+  allowRefresh(clientIp: string): Promise<boolean> {
+    return consume(this.refreshesByIp, clientIp);
+  }
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key, 1);
+    return true;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return false;
+    throw rejection;
+  }
+}

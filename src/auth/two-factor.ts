@@ -1,0 +1,110 @@
+import { generateSecret, generateURI, verify } from 'otplib';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UserSchema } from '../entities/user.entity.js';
+import { InvalidCredentialsError, ValidationError } from '../ledger/errors.js';
+import { runStatement } from '../ledger/persistence/database.js';
+import { recordAudit, type AuditOrigin } from './audit.js';
+import type { AuthServices } from './auth-services.js';
+
+/**
+ * TOTP two-factor sign-in (RFC 6238): 30-second steps, six digits, one step of clock skew either
+ * way, and every code accepted at most once (the last used step is kept per user).
+ */
+const ISSUER = 'Tally';
+/** ±1 step of 30 s: a phone whose clock is a little off still works, an old code does not. */
+const EPOCH_TOLERANCE_SECONDS = 30;
+const CODE_SHAPE = /^\d{6}$/;
+
+export interface TwoFactorEnrollment {
+  readonly secret: string;
+  readonly otpauthUri: string;
+}
+
+/**
+ * Accepts `code` for the sealed secret at most once: the step is claimed with a conditional
+ * UPDATE, so two requests with the same code cannot both pass.
+ */
+export async function consumeCode(
+  em: EntityManager,
+  services: AuthServices,
+  user: { id: string; totpSecretEncrypted?: string | null; totpLastTimeStep?: number | null },
+  code: string | null | undefined,
+): Promise<boolean> {
+  if (!code || !CODE_SHAPE.test(code) || !user.totpSecretEncrypted) return false;
+  const secret = services.secretBox.open(user.totpSecretEncrypted);
+  let timeStep: number;
+  try {
+    const result = await verify({
+      secret,
+      token: code,
+      epochTolerance: EPOCH_TOLERANCE_SECONDS,
+      ...(user.totpLastTimeStep != null ? { afterTimeStep: user.totpLastTimeStep } : {}),
+    });
+    // The TOTP strategy reports the matched step; the HOTP half of otplib's union never does.
+    if (!result.valid || !('timeStep' in result)) return false;
+    timeStep = result.timeStep;
+  } catch {
+    return false;
+  }
+  const claimed = await runStatement(
+    em,
+    `update users set totp_last_time_step = ? where id = ? and (totp_last_time_step is null or totp_last_time_step < ?)`,
+    [timeStep, user.id, timeStep],
+  );
+  return claimed === 1;
+}
+
+/** Starts enrolment: a new secret, sealed at rest, not yet required at sign-in. */
+export async function enrollTwoFactor(services: AuthServices, userId: string, origin: AuditOrigin): Promise<TwoFactorEnrollment | ValidationError> {
+  return services.orm.em.fork().transactional(async (em) => {
+    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 /* PESSIMISTIC_WRITE */ });
+    if (user.totpEnabledAt) return new ValidationError('Two-factor sign-in is already on; disable it first to enrol a new device.', 'otp');
+    const secret = generateSecret();
+    user.totpSecretEncrypted = services.secretBox.seal(secret);
+    user.totpLastTimeStep = null;
+    await em.flush();
+    await recordAudit(em, origin, { action: 'two_factor.enroll', outcome: 'OK', actorUserId: userId, target: userId });
+    return { secret, otpauthUri: generateURI({ issuer: ISSUER, label: user.username, secret }) };
+  });
+}
+
+/** Confirms enrolment with a first code; from then on sign-in needs a code. */
+export async function confirmTwoFactor(
+  services: AuthServices,
+  userId: string,
+  code: string,
+  origin: AuditOrigin,
+): Promise<true | InvalidCredentialsError | ValidationError> {
+  return services.orm.em.fork().transactional(async (em) => {
+    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 });
+    if (user.totpEnabledAt) return new ValidationError('Two-factor sign-in is already on.', 'otp');
+    if (!user.totpSecretEncrypted) return new ValidationError('Enrol first (enrollTwoFactor), then confirm with a code.', 'otp');
+    if (!(await consumeCode(em, services, user, code))) {
+      await recordAudit(em, origin, { action: 'two_factor.enable', outcome: 'DENIED', actorUserId: userId, target: userId });
+      return new InvalidCredentialsError('The one-time code is wrong, expired or already used.');
+    }
+    await runStatement(em, `update users set totp_enabled_at = now() where id = ?`, [userId]);
+    await recordAudit(em, origin, { action: 'two_factor.enable', outcome: 'OK', actorUserId: userId, target: userId });
+    return true;
+  });
+}
+
+/** Turns two-factor sign-in off; needs a current code, so a stolen access token alone cannot. */
+export async function disableTwoFactor(
+  services: AuthServices,
+  userId: string,
+  code: string,
+  origin: AuditOrigin,
+): Promise<true | InvalidCredentialsError | ValidationError> {
+  return services.orm.em.fork().transactional(async (em) => {
+    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 });
+    if (!user.totpEnabledAt) return new ValidationError('Two-factor sign-in is not on.', 'otp');
+    if (!(await consumeCode(em, services, user, code))) {
+      await recordAudit(em, origin, { action: 'two_factor.disable', outcome: 'DENIED', actorUserId: userId, target: userId });
+      return new InvalidCredentialsError('The one-time code is wrong, expired or already used.');
+    }
+    await runStatement(em, `update users set totp_enabled_at = null, totp_secret_encrypted = null where id = ?`, [userId]);
+    await recordAudit(em, origin, { action: 'two_factor.disable', outcome: 'OK', actorUserId: userId, target: userId });
+    return true;
+  });
+}

@@ -1,0 +1,57 @@
+import { Router, json, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { authenticate, createContext, type ContextServices } from './context.js';
+import { generateToken } from './auth/login.js';
+import { visibleAccount } from './auth/access.js';
+import { availableMinor } from './ledger/decide/funds.js';
+import { InvalidCredentialsError, LimitExceededError } from './ledger/errors.js';
+import { formatMinor } from './ledger/money.js';
+
+/**
+ * The seed design's REST doors, thin over the same services as GraphQL: the same sign-in (and its
+ * limits and audit), the same visibility rule for balances.
+ */
+function fail(response: Response, status: number, code: string, message: string): void {
+  response.status(status).json({ error: { code, message } });
+}
+
+function optionalString(value: unknown): value is string | undefined | null {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
+export function restRouter(services: ContextServices, maxBodyBytes: number): Router {
+  const router = Router();
+  const requestIdOf = (request: Request) => String(request.res?.locals.requestId ?? randomUUID());
+
+  router.post('/v1/generate_token', json({ limit: maxBodyBytes }), async (request, response) => {
+    const { username, password, otp } = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof username !== 'string' || typeof password !== 'string' || !optionalString(otp)) {
+      fail(response, 400, 'VALIDATION', 'Send a JSON body {"username": "...", "password": "...", "otp": "..."} (otp once two-factor is on).');
+      return;
+    }
+    const result = await generateToken(services.auth, { username, password, otp }, { requestId: requestIdOf(request), clientIp: request.ip ?? 'unknown' });
+    if (result instanceof LimitExceededError) return fail(response, 429, result.code, result.message);
+    if (result instanceof InvalidCredentialsError) return fail(response, 401, result.code, result.message);
+    response.json({ token: result.accessToken, expirationTimestamp: result.accessTokenExpiresAt.toISOString(), refreshToken: result.refreshToken });
+  });
+
+  router.get('/v1/balance', async (request, response) => {
+    const { viewer, problem } = await authenticate(services.signer, request.header('authorization'));
+    if (!viewer || problem) return fail(response, 401, 'UNAUTHENTICATED', problem ?? 'Send Authorization: Bearer <accessToken>.');
+    const accountId = request.query.accountId;
+    if (typeof accountId !== 'string') return fail(response, 400, 'VALIDATION', 'Pass ?accountId=<id>.');
+    const context = await createContext(services, requestIdOf(request), request.ip ?? 'unknown', request.header('authorization'));
+    const account = await visibleAccount(context, viewer, accountId);
+    if (!account) return fail(response, 404, 'NOT_FOUND', 'No such account.');
+    response.json({
+      accountId: account.id,
+      currency: account.currency,
+      posted: formatMinor(account.postedMinor, account.currency),
+      pending: formatMinor(account.pendingMinor, account.currency),
+      available: formatMinor(availableMinor(account), account.currency),
+      version: account.version,
+      asOf: account.asOf.toISOString(),
+    });
+  });
+  return router;
+}
