@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { internalAccountCode, DEPOSIT_CHANNELS, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
 import { queryRows, runStatement, type Database } from './database.js';
 
-/** Internal accounts are never deleted, so an id read from a committed row stays valid forever. */
-const idByCodeAndCurrency = new Map<string, string>();
+/**
+ * Internal accounts are never deleted, so an id read from a committed row stays valid forever.
+ * Cached per database driver: one process may serve more than one database (the tests do).
+ */
+const idsByDriver = new WeakMap<object, Map<string, string>>();
 
 const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode))];
 
@@ -24,6 +27,9 @@ export async function ensureInternalAccounts(database: Database, currency: strin
 }
 
 export async function internalAccountId(database: Database, code: string, currency: string): Promise<string> {
+  const driver = database.getDriver();
+  let idByCodeAndCurrency = idsByDriver.get(driver);
+  if (!idByCodeAndCurrency) idsByDriver.set(driver, (idByCodeAndCurrency = new Map()));
   const cacheKey = `${code}:${currency}`;
   const cached = idByCodeAndCurrency.get(cacheKey);
   if (cached) return cached;
