@@ -2,6 +2,9 @@ import type { Config } from './config.js';
 import { migrate, openOrm, type Orm, type OrmOptions } from './db/orm.js';
 import type { Logger } from './logger.js';
 import { connectRedis } from './redis.js';
+import { inProcessEventBus, redisEventBus } from './pubsub/event-bus.js';
+import { ledgerHistory } from './pubsub/ledger-history.js';
+import { OutboxRelay } from './pubsub/outbox-relay.js';
 import { startServer, type RunningServer } from './server.js';
 
 export interface App {
@@ -24,13 +27,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
   try {
     await migrate(orm);
-    const server = await startServer(config, orm, logger, { redis, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
+    const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
+    const relay = new OutboxRelay(orm, bus, logger, redis);
+    relay.start();
+    const live = { bus, relay, history: ledgerHistory(orm), cache: redis };
+    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
     return {
       orm,
       server,
       url: server.url,
       async close() {
         await server.close();
+        await relay.stop();
+        await bus.close();
         redis?.disconnect();
         await orm.close(true);
       },

@@ -16,6 +16,8 @@ export interface Config {
   readonly jwtSecret: string;
   /** Seals TOTP secrets at rest (AES-256-GCM); separate from JWT_SECRET so that one can rotate freely. */
   readonly encryptionKey: string;
+  /** Lifetime of access tokens; 5 minutes by default (short enough that a leaked one soon dies). */
+  readonly accessTokenTtlSeconds: number;
   /** Money-moving mutations per user per minute; 0 turns the limit off. */
   readonly movementsPerMinute: number;
   /** Failed logins per username per 15 minutes; 0 turns the limit off. */
@@ -108,6 +110,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret: readSecret(environment, 'JWT_SECRET', databaseUrl, dataDirectory),
     encryptionKey: readSecret(environment, 'ENCRYPTION_KEY', databaseUrl, dataDirectory),
+    accessTokenTtlSeconds: readInteger(environment, 'ACCESS_TOKEN_TTL_SECONDS', 300, 5, 3600),
     movementsPerMinute: readInteger(environment, 'RATE_LIMIT_MOVEMENTS_PER_MINUTE', 600, 0, 1_000_000),
     loginFailuresPerUsername: readInteger(environment, 'RATE_LIMIT_LOGIN_FAILURES', 10, 0, 1_000_000),
     production,

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from './logger.js';
 import type { TokenSigner } from './auth/tokens.js';
 import type { AuthServices } from './auth/auth-services.js';
+import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
@@ -15,6 +16,7 @@ export interface Context {
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly auth: AuthServices;
+  readonly live: LiveServices;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -40,19 +42,20 @@ export interface ContextServices {
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly auth: AuthServices;
+  readonly live: LiveServices;
 }
 
 /** Reads `Authorization: Bearer <token>`; a malformed or invalid token is remembered, not ignored. */
 export async function authenticate(
   signer: TokenSigner,
   authorization: string | undefined,
-): Promise<{ viewer?: Actor; problem?: string }> {
+): Promise<{ viewer?: Actor; expiresAt?: Date; problem?: string }> {
   if (!authorization) return {};
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
   if (!match) return { problem: 'The Authorization header must be "Bearer <accessToken>".' };
   const claims = await signer.verifyAccessToken(match[1]!);
   if (!claims) return { problem: 'The access token is invalid or has expired.' };
-  return { viewer: { userId: claims.userId, role: claims.role } };
+  return { viewer: { userId: claims.userId, role: claims.role }, expiresAt: claims.expiresAt };
 }
 
 export function createLoaders(database: Database, viewer: Actor | undefined): Loaders {

@@ -16,6 +16,8 @@ import { SecretBox } from './auth/secret-box.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
+import type { LiveServices } from './pubsub/live-services.js';
+import { startWebSocketServer } from './websocket.js';
 import { errorLoggingPlugin, formatError } from './graphql-errors.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
@@ -53,21 +55,22 @@ export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, max
 
 export interface ServerOptions {
   readonly redis?: Redis;
+  readonly live: LiveServices;
   /** Prefix of rate-limit keys in Redis; tests give each app its own. */
   readonly rateLimitKeyPrefix?: string;
 }
 
-export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const signer = new TokenSigner(config.jwtSecret);
+  const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const limits = new RateLimits(
     { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute },
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
-  const services = { orm, signer, logger, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  const services = { orm, signer, logger, live: options.live, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
     maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },
@@ -147,12 +150,14 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   };
   app.use(bodyErrors);
 
+  const websocket = startWebSocketServer(httpServer, services);
   await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {
     httpServer,
     url: `http://localhost:${port}`,
     async close() {
+      await websocket.close();
       await apollo.stop();
     },
   };

@@ -7,6 +7,7 @@ import type { Role } from '../ledger/types.js';
  * type checked, so a token of another kind or from another service is refused. Refresh tokens
  * are opaque random strings, stored only as hashes.
  */
+/** The default access-token lifetime (ACCESS_TOKEN_TTL_SECONDS). */
 export const ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 const ISSUER = 'tally';
@@ -23,20 +24,24 @@ export interface AccessClaims {
 export class TokenSigner {
   private readonly key: Uint8Array;
 
-  constructor(secret: string) {
+  constructor(
+    secret: string,
+    /** ACCESS_TOKEN_TTL_SECONDS; tests shorten it to watch a socket close at expiry. */
+    readonly accessTokenTtlSeconds: number = ACCESS_TOKEN_TTL_SECONDS,
+  ) {
     this.key = new TextEncoder().encode(secret);
   }
 
   async issueAccessToken(userId: string, role: Role, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
     const issuedAt = Math.floor(now.getTime() / 1000);
-    const expiresAt = new Date((issuedAt + ACCESS_TOKEN_TTL_SECONDS) * 1000);
+    const expiresAt = new Date((issuedAt + this.accessTokenTtlSeconds) * 1000);
     const token = await new SignJWT({ role })
       .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE })
       .setSubject(userId)
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
+      .setExpirationTime(issuedAt + this.accessTokenTtlSeconds)
       .setJti(randomUUID())
       .sign(this.key);
     return { token, expiresAt };

@@ -3,6 +3,8 @@ import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import { visibleAccount } from '../auth/access.js';
 import { viewerOf } from './viewer.js';
+import { cachedBalance } from '../pubsub/balance-cache.js';
+import { balanceFromEvent, balanceOfAccount, type BalanceView } from './views.js';
 import { UserSchema, type User } from '../entities/user.entity.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import { openAccount, type OpenAccountInput } from '../ledger/commands/open-account.js';
@@ -34,4 +36,11 @@ export async function resolveOpenAccount(context: Context, input: OpenAccountInp
   const account = await ownedAccount(context.database, viewer.userId, outcome.accountId);
   assert.ok(account, 'a freshly opened account is visible to its owner');
   return { account };
+}
+
+/** The cached balance of a visible account when Redis has it (and is up), else the ledger's. */
+export async function resolveCachedBalance(context: Context, account: AccountView): Promise<BalanceView> {
+  const cache = context.live.cache;
+  const cached = cache ? await cachedBalance(cache, account.id).catch(() => undefined) : undefined;
+  return cached ? balanceFromEvent(cached) : balanceOfAccount(account);
 }

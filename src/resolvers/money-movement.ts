@@ -24,7 +24,10 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
   if (!(await context.auth.limits.allowMovement(viewer.userId))) {
     return new LimitExceededError('Too many money movements this minute; slow down and retry with the same idempotency key.');
   }
-  return toMovement(await run(viewer));
+  const result = await run(viewer);
+  // The movement committed its balance events; publish them now rather than at the next poll.
+  if (!result.replayed && result.outcome.ok) context.live.relay.kick();
+  return toMovement(result);
 }
 
 export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {

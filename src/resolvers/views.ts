@@ -1,6 +1,7 @@
 import type { StoredBalance } from '../ledger/commands/idempotency.js';
 import type { AccountView } from '../ledger/queries/accounts.js';
 import type { HistoryLine, HistoryPage } from '../ledger/queries/history.js';
+import type { BalanceEvent } from '../pubsub/channels.js';
 
 /** What the Balance type is built from: a balance at one version, as of one instant. */
 export interface BalanceView {
@@ -44,3 +45,14 @@ export function balanceFromStored(stored: StoredBalance): BalanceView {
 /** A history line or page with the account's currency, which its amounts are formatted in. */
 export type HistoryLineView = HistoryLine & { readonly accountCurrency: string };
 export type HistoryPageView = HistoryPage & { readonly accountCurrency: string };
+
+export function balanceFromEvent(event: BalanceEvent): BalanceView {
+  return {
+    accountId: event.accountId,
+    currency: event.currency,
+    postedMinor: BigInt(event.postedMinor),
+    pendingMinor: BigInt(event.pendingMinor),
+    version: event.version,
+    asOf: new Date(event.asOf),
+  };
+}

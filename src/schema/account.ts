@@ -1,9 +1,9 @@
 import type { AccountView } from '../ledger/queries/accounts.js';
 import { MAX_ACCOUNTS_PER_USER, MAX_NICKNAME_LENGTH } from '../ledger/limits.js';
-import { resolveAccount, resolveAccounts, resolveOpenAccount } from '../resolvers/accounts.js';
+import { resolveAccount, resolveAccounts, resolveCachedBalance, resolveOpenAccount } from '../resolvers/accounts.js';
 import { resolveHistory } from '../resolvers/transactions.js';
 import { balanceOfAccount } from '../resolvers/views.js';
-import { BalanceType } from './balance.js';
+import { BalanceType, ConsistencyEnum } from './balance.js';
 import { builder } from './builder.js';
 import { AccountStatusEnum, AccountTypeEnum } from './enums.js';
 import { OPEN_ACCOUNT_ERROR_CLASSES } from '../ledger/errors.js';
@@ -21,8 +21,9 @@ export const AccountType = builder.objectRef<AccountView>('Account').implement({
     nickname: t.exposeString('nickname', { nullable: true, description: 'The owner\'s own name for the account.' }),
     balance: t.field({
       type: BalanceType,
-      description: 'Balances read in the same snapshot as the account itself.',
-      resolve: (account) => balanceOfAccount(account),
+      description: 'Balances: with STRONG (default) read in the same snapshot as the account itself; CACHED from the Redis balance cache when present.',
+      args: { consistency: t.arg({ type: ConsistencyEnum, defaultValue: 'STRONG', description: 'STRONG (default) or CACHED.' }) },
+      resolve: (account, args, context) => (args.consistency === 'CACHED' ? resolveCachedBalance(context, account) : balanceOfAccount(account)),
     }),
     transactions: t.field({
       type: AccountTransactionConnectionType,

@@ -18,7 +18,7 @@ const AuthTokensType = builder.objectRef<IssuedTokens>('AuthTokens').implement({
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'accessToken' in value,
   fields: (t) => ({
     accessToken: t.exposeString('accessToken', {
-      description: `Send as "Authorization: Bearer <accessToken>". Valid for ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.`,
+      description: `Send as "Authorization: Bearer <accessToken>". Valid for ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes (ACCESS_TOKEN_TTL_SECONDS).`,
     }),
     accessTokenExpiresAt: t.field({ type: 'DateTime', description: 'When the access token stops working.', resolve: (tokens) => tokens.accessTokenExpiresAt }),
     refreshToken: t.exposeString('refreshToken', {

@@ -1,6 +1,6 @@
 import { availableMinor } from '../ledger/decide/funds.js';
 import { formatMinor } from '../ledger/money.js';
-import { resolveAccount } from '../resolvers/accounts.js';
+import { resolveAccount, resolveCachedBalance } from '../resolvers/accounts.js';
 import { balanceOfAccount, type BalanceView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 
@@ -31,15 +31,31 @@ export const BalanceType = builder.objectRef<BalanceView>('Balance').implement({
   }),
 });
 
+export const ConsistencyEnum = builder.enumType('Consistency', {
+  description: 'Where a balance is read from.',
+  values: {
+    STRONG: { description: 'From the ledger in the database: always the latest committed balance.' },
+    CACHED: {
+      description:
+        'From the Redis balance cache when it holds the account (a fast first screen); its version and asOf say how fresh it is. ' +
+        'Falls back to STRONG when the cache is empty or not configured. Money-moving decisions never read it.',
+    },
+  },
+});
+
 builder.queryField('balance', (t) =>
   t.field({
     type: BalanceType,
     nullable: true,
-    description: 'The current balances of one of your accounts, read from the ledger. Null when not found or not yours.',
-    args: { accountId: t.arg.id({ required: true, description: 'The account\'s id.' }) },
+    description: 'The current balances of one of your accounts. Null when not found or not yours.',
+    args: {
+      accountId: t.arg.id({ required: true, description: 'The account\'s id.' }),
+      consistency: t.arg({ type: ConsistencyEnum, defaultValue: 'STRONG', description: 'STRONG (default) or CACHED.' }),
+    },
     resolve: async (_root, args, context) => {
       const account = await resolveAccount(context, String(args.accountId));
-      return account ? balanceOfAccount(account) : null;
+      if (!account) return null;
+      return args.consistency === 'CACHED' ? resolveCachedBalance(context, account) : balanceOfAccount(account);
     },
   }),
 );

@@ -10,5 +10,6 @@ import './account.js';
 import './user.js';
 import './money-movement.js';
 import './auth.js';
+import './balance-update.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -49,7 +49,8 @@ export async function persistDecision(
 ): Promise<StoredOutcome> {
   if (!('customerLegs' in decision)) return errorOutcome(decision);
   const details: MovementDetails = { description: text.description ?? null, externalRef: text.externalRef ?? null, idempotencyKey };
-  const written = await writeMovement(database, actor, decision, details);
+  const pending = new Map([...accounts.values()].map((account) => [account.id, account.pendingMinor]));
+  const written = await writeMovement(database, actor, decision, details, pending);
   const balances: StoredBalance[] = decision.customerLegs
     // Operators see every customer account; customers only their own, never a payee's.
     .filter((leg) => actor.role === 'OPERATOR' || accounts.get(leg.accountId)?.ownedByActor)

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor, MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryRows, runStatement, type Database } from './database.js';
+import type { BalanceEvent } from '../../pubsub/channels.js';
 
 export interface MovementDetails {
   readonly description: string | null;
@@ -25,6 +26,8 @@ export async function writeMovement(
   actor: Actor,
   plan: MovementPlan,
   details: MovementDetails,
+  /** The pending (held) amount of each customer account, unchanged by this movement. */
+  pendingByAccount: ReadonlyMap<string, bigint>,
 ): Promise<WrittenMovement> {
   const transactionId = randomUUID();
   const [inserted] = await queryRows<{ posted_at: Date | string }>(
@@ -72,5 +75,25 @@ export async function writeMovement(
     );
     assert.equal(updated, 1, `account ${leg.accountId} changed under its row lock`);
   }
+  // Law 6: the balance events are written in this same transaction; the outbox relay publishes
+  // them only after commit, so nothing is announced for a movement that rolled back.
+  const postedAt = new Date(inserted.posted_at).toISOString();
+  await runStatement(
+    database,
+    `insert into outbox_events (account_id, account_version, payload) values ${plan.customerLegs.map(() => '(?, ?, ?::jsonb)').join(', ')}`,
+    plan.customerLegs.flatMap((leg) => [
+      leg.accountId,
+      leg.versionAfter,
+      JSON.stringify({
+        accountId: leg.accountId,
+        version: leg.versionAfter,
+        currency: plan.currency,
+        postedMinor: leg.postedAfterMinor.toString(),
+        pendingMinor: (pendingByAccount.get(leg.accountId) ?? 0n).toString(),
+        transactionId,
+        asOf: postedAt,
+      } satisfies BalanceEvent),
+    ]),
+  );
   return { transactionId, postedAt: new Date(inserted.posted_at) };
 }

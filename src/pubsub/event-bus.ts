@@ -1,0 +1,64 @@
+import { PubSub } from 'graphql-subscriptions';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Redis } from 'ioredis';
+
+/**
+ * Where committed events travel from the outbox relay to subscribers: Redis pub/sub when
+ * REDIS_URL is set (so every instance hears every instance), an in-process PubSub otherwise.
+ */
+export interface EventBus {
+  publish<T>(channel: string, payload: T): Promise<void>;
+  /** Resolves once the subscription is live (Redis acknowledged it), so nothing after that is missed. */
+  subscribe<T>(channel: string, onEvent: (payload: T) => void): Promise<() => void>;
+  /** Called after the bus reconnected: pub/sub may have dropped messages while it was away. */
+  onReconnect(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export function inProcessEventBus(): EventBus {
+  const pubsub = new PubSub();
+  return {
+    publish: (channel, payload) => pubsub.publish(channel, payload),
+    async subscribe<T>(channel: string, onEvent: (payload: T) => void) {
+      const id = await pubsub.subscribe(channel, onEvent as (payload: unknown) => void);
+      return () => pubsub.unsubscribe(id);
+    },
+    onReconnect: () => () => undefined,
+    close: async () => undefined,
+  };
+}
+
+export function redisEventBus(url: string): EventBus {
+  // The publisher fails fast while Redis is down (the relay keeps the event and retries); the
+  // subscriber queues its SUBSCRIBE until Redis is back and resubscribes after every reconnect.
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const subscriber = new Redis(url, { autoResubscribe: true, maxRetriesPerRequest: null, connectTimeout: 2000 });
+  publisher.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
+  const reconnectListeners = new Set<() => void>();
+  let wasDown = false;
+  subscriber.on('close', () => {
+    wasDown = true;
+  });
+  subscriber.on('ready', () => {
+    if (!wasDown) return;
+    wasDown = false;
+    for (const listener of reconnectListeners) listener();
+  });
+  return {
+    publish: (channel, payload) => pubsub.publish(channel, payload),
+    async subscribe<T>(channel: string, onEvent: (payload: T) => void) {
+      const id = await pubsub.subscribe(channel, onEvent as (payload: unknown) => void);
+      return () => pubsub.unsubscribe(id);
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { Redis } from 'ioredis';
+import type { BalanceHistory } from './balance-stream.js';
+import type { EventBus } from './event-bus.js';
+import type { OutboxRelay } from './outbox-relay.js';
+
+/** What live balances need, built once per process. */
+export interface LiveServices {
+  readonly bus: EventBus;
+  readonly history: BalanceHistory;
+  readonly relay: OutboxRelay;
+  /** The balance cache; undefined without REDIS_URL. */
+  readonly cache: Redis | undefined;
+}

@@ -1,0 +1,111 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { queryRows, runStatement } from '../ledger/persistence/database.js';
+import { balanceChannel, type BalanceEvent } from './channels.js';
+import type { EventBus } from './event-bus.js';
+import { cacheBalance } from './balance-cache.js';
+
+/** Events taken per round: bounds one transaction's work and lock time. */
+const BATCH_SIZE = 200;
+/** Other instances' events are found by polling this often; this instance's are pushed at once. */
+const POLL_INTERVAL_MS = 250;
+/** While Redis is down, retries back off up to this. */
+const MAX_BACKOFF_MS = 5000;
+/** Published events are kept this long (for inspection), then pruned. */
+const RETENTION_MS = 60 * 60 * 1000;
+const PRUNE_INTERVAL_MS = 60 * 1000;
+
+/**
+ * Publishes committed outbox events (law 6). Runs in every server process; `FOR UPDATE SKIP
+ * LOCKED` lets several relays share the table without publishing one event twice at once. An
+ * event is marked sent only after the bus accepted it, so a Redis outage delays events but never
+ * loses them. Subscribers put them in order and fill gaps from the ledger itself.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private backoffMs = 0;
+  private lastPruneMs = 0;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly cache: Redis | undefined,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Publish soon: a movement just committed in this process. */
+  kick(): void {
+    if (this.backoffMs === 0) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+        const next = this.again ? 0 : this.backoffMs || POLL_INTERVAL_MS;
+        this.again = false;
+        this.schedule(next);
+      });
+    }, delayMs);
+  }
+
+  private async round(): Promise<void> {
+    try {
+      let published: number;
+      do published = await this.publishBatch();
+      while (published === BATCH_SIZE && !this.stopped);
+      this.backoffMs = 0;
+      await this.pruneNow();
+    } catch (error) {
+      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
+      this.logger.warn({ err: (error as Error).message, retryInMs: this.backoffMs }, 'outbox relay could not publish; will retry');
+    }
+  }
+
+  /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
+  private publishBatch(): Promise<number> {
+    return this.orm.em.fork().transactional(async (database) => {
+      const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
+        database,
+        `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
+      );
+      if (rows.length === 0) return 0;
+      for (const row of rows) {
+        const event = typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload;
+        await this.bus.publish(balanceChannel(event.accountId), event);
+        if (this.cache) await cacheBalance(this.cache, event);
+      }
+      await runStatement(database, `update outbox_events set published_at = now(), attempts = attempts + 1 where id = any(?::bigint[])`, [
+        `{${rows.map((row) => row.id).join(',')}}`,
+      ]);
+      return rows.length;
+    });
+  }
+
+  private async pruneNow(): Promise<void> {
+    if (Date.now() - this.lastPruneMs < PRUNE_INTERVAL_MS) return;
+    this.lastPruneMs = Date.now();
+    await runStatement(this.orm.em.fork(), `delete from outbox_events where published_at < now() - (? || ' milliseconds')::interval`, [String(RETENTION_MS)]);
+  }
+}
