@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BalanceDocument, DepositDocument, WithdrawDocument } from '../generated/graphql.js';
+import { dataOf } from '../helpers/graphql-client.js';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { runCommand } from '../../src/ledger/commands/run-command.js';
+import { lockCustomerAccounts } from '../../src/ledger/persistence/lock-accounts.js';
+import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
+import { persistDecision } from '../../src/ledger/commands/movement-input.js';
+
+const SUBSCRIPTION = `subscription($id: ID!, $after: Int) {
+  balanceUpdated(accountId: $id, afterVersion: $after) { accountId version balance { posted version } transaction { id kind } }
+}`;
+
+interface Update {
+  accountId: string;
+  version: number;
+  balance: { posted: string; version: number };
+  transaction: { id: string; kind: string } | null;
+}
+
+let t: TestApp;
+let alice: TestUser;
+let bob: TestUser;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp();
+  [alice, bob] = await Promise.all([t.user(), t.user()]);
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await t.close();
+});
+
+function connect(token: string | undefined, onClosed?: (code: number) => void): Client {
+  const client = createClient({
+    url: t.url.replace('http', 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => onClosed?.((event as { code: number }).code) },
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Collects updates until `count` arrived or the deadline passed; then unsubscribes. */
+function collect(client: Client, accountId: string, after: number | null) {
+  const updates: Update[] = [];
+  const errors: unknown[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const stop = client.subscribe<{ balanceUpdated: Update }>(
+    { query: SUBSCRIPTION, variables: { id: accountId, after } },
+    {
+      next: (message) => {
+        if (message.errors) errors.push(...message.errors);
+        if (message.data) updates.push(message.data.balanceUpdated);
+      },
+      error: (error) => {
+        errors.push(error);
+        done();
+      },
+      complete: () => done(),
+    },
+  );
+  return {
+    updates,
+    errors,
+    async until(count: number, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (updates.length < count && errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      return updates;
+    },
+    finished,
+    stop,
+  };
+}
+
+const deposit = (user: TestUser, accountId: string, amount = '1.00') =>
+  t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, user.token);
+
+describe('balanceUpdated', () => {
+  it('20 deposits, then afterVersion 5 replays 6..20 from the ledger and continues live with 21', async () => {
+    const accountId = await t.account(alice);
+    for (let index = 0; index < 20; index += 1) await deposit(alice, accountId);
+    const stream = collect(connect(alice.token), accountId, 5);
+    await stream.until(15);
+    await deposit(alice, accountId, '5.00');
+    const updates = await stream.until(16);
+    expect(updates.map((update) => update.version)).toEqual(Array.from({ length: 16 }, (_, index) => index + 6));
+    expect(updates.at(-1)).toMatchObject({ accountId, balance: { posted: '25.00', version: 21 }, transaction: { kind: 'DEPOSIT' } });
+    expect(updates[0]!.balance.posted).toBe('6.00');
+    stream.stop();
+  });
+
+  it('40 parallel deposits reach one subscriber exactly once each, strictly increasing', async () => {
+    const accountId = await t.account(alice);
+    const stream = collect(connect(alice.token), accountId, 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const results = await Promise.all(Array.from({ length: 40 }, () => deposit(alice, accountId)));
+    for (const result of results) expect(dataOf(result).deposit.__typename).toBe('MoneyMovement');
+    const updates = await stream.until(40);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(updates.map((update) => update.version)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1));
+    expect(new Set(updates.map((update) => update.transaction?.id)).size).toBe(40);
+    expect(updates.at(-1)!.balance.posted).toBe('40.00');
+    stream.stop();
+  });
+
+  it('without afterVersion the stream starts live, from the next change', async () => {
+    const accountId = await t.account(alice, { opening: '3.00' });
+    const stream = collect(connect(alice.token), accountId, null);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await deposit(alice, accountId, '2.00');
+    expect((await stream.until(1)).map((update) => update.version)).toEqual([2]);
+    stream.stop();
+  });
+
+  it("another customer's account gives errors and no data; no token is refused with 4403", async () => {
+    const bobAccount = await t.account(bob, { opening: '1.00' });
+    const stream = collect(connect(alice.token), bobAccount, 0);
+    await stream.finished;
+    await deposit(bob, bobAccount);
+    expect(stream.updates).toEqual([]);
+    expect(JSON.stringify(stream.errors)).toMatch(/No such account/);
+
+    const closeCodes: number[] = [];
+    const anonymous = collect(connect(undefined, (code) => closeCodes.push(code)), bobAccount, 0);
+    await anonymous.finished;
+    expect(anonymous.updates).toEqual([]);
+    expect(closeCodes).toContain(4403);
+    const forged: number[] = [];
+    await collect(connect('not-a-token', (code) => forged.push(code)), bobAccount, 0).finished;
+    expect(forged).toContain(4403);
+  });
+
+  it('a refused or rolled-back movement publishes nothing', async () => {
+    const accountId = await t.account(alice, { opening: '1.00' });
+    const stream = collect(connect(alice.token), accountId, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    expect(refused.__typename).toBe('InsufficientFundsError');
+    // A movement that writes everything, outbox row included, and then fails before commit.
+    await expect(
+      runCommand(t.app.orm, {
+        name: 'deposit',
+        actor: { userId: alice.id, role: 'CUSTOMER' },
+        idempotencyKey: randomUUID(),
+        request: { accountId },
+        validate: () => undefined,
+        async execute(database) {
+          const accounts = await lockCustomerAccounts(database, [accountId], alice.id);
+          await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '9.00', channel: 'CASH' }, accounts.get(accountId)), accounts, 'rolled-back', {});
+          throw new Error('crash after writing');
+        },
+      }),
+    ).rejects.toThrow('crash after writing');
+    // The relay polls every 250 ms: give it several rounds to publish anything it wrongly could.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(stream.updates).toEqual([]);
+    const { rows } = await t.database.pool.query('select count(*)::int as count from outbox_events where account_id = $1', [accountId]);
+    expect(rows[0].count).toBe(1);
+    await deposit(alice, accountId, '1.00');
+    expect((await stream.until(1)).map((update) => [update.version, update.balance.posted])).toEqual([[2, '2.00']]);
+    stream.stop();
+  });
+});
+
+describe('the balance cache', () => {
+  it('CACHED answers from Redis with the latest published version; STRONG from the ledger', async () => {
+    const accountId = await t.account(alice, { opening: '10.00' });
+    await deposit(alice, accountId, '2.50');
+    const deadline = Date.now() + 10_000;
+    let cached = dataOf(await t.gql(BalanceDocument, { accountId, consistency: 'CACHED' }, alice.token)).balance;
+    while (cached?.version !== 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cached = dataOf(await t.gql(BalanceDocument, { accountId, consistency: 'CACHED' }, alice.token)).balance;
+    }
+    expect(cached).toMatchObject({ posted: '12.50', version: 2 });
+    expect(dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance).toMatchObject({ posted: '12.50', version: 2 });
+    expect(dataOf(await t.gql(BalanceDocument, { accountId, consistency: 'CACHED' }, bob.token)).balance).toBeNull();
+  });
+});
