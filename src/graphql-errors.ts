@@ -37,14 +37,24 @@ function isClientFacing(error: unknown): boolean {
  * account that is not yours, VALIDATION for a bad cursor) keep their code; everything unknown
  * becomes a bare INTERNAL_SERVER_ERROR, so no stack, SQL or path ever reaches a client.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function createFormatError(production: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const shown = formatError(formatted, error);
+    // "Did you mean …?" (fields, arguments, enum values) helps map a schema whose introspection is off.
+    return production ? { ...shown, message: shown.message.replace(/ ?Did you mean [^?]*\?/g, '') } : shown;
+  };
+}
+
+function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof LedgerError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
   }
   if (isClientFacing(error)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    // graphql-js names its token limit in the message; the limits are not advertised.
+    const message = formatted.message.replace(/Document contains more th\w+ \d+ tokens\. Parsing aborted\./, 'Document is too large.');
+    return { ...formatted, message, extensions };
   }
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
-import { errorLoggingPlugin, formatError } from './graphql-errors.js';
+import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -51,7 +51,7 @@ function requestIdOf(request: Request): string {
  * schema: a history page with entries is 8 levels deep and well under the cost; 15 aliases allow
  * a dashboard of balances but not a brute-force batch; limits are not revealed in errors.
  */
-export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5000, maxDirectives: 20 } as const;
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 20_000, maxDirectives: 20 } as const;
 
 export interface ServerOptions {
   readonly redis?: Redis;
@@ -74,7 +74,9 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
     maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },
-    maxTokens: { n: QUERY_LIMITS.maxTokens, exposeLimits: false },
+    // Tokens are limited by graphql-js's own parser (parseOptions below): armor's token rule
+    // re-parses and turns every syntax error into a 500.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true, exposeLimits: false },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
     // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
@@ -83,7 +85,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
 
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError,
+    formatError: createFormatError(config.production),
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -91,6 +93,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     // main.ts owns SIGINT/SIGTERM; Apollo's own handler would race it and hang a second stop().
     stopOnTerminationSignals: false,
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
       ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
@@ -144,9 +147,13 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   // Express 5 would print body-parser stack traces; answer in one line instead.
   const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {
     const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
-    if (status === 500) logger.error({ err: error }, 'unhandled HTTP error');
+    if (status === 500) logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled HTTP error');
     const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 500 ? 'Internal server error' : 'Malformed request body.';
-    response.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+    const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    const requestId = String(response.locals.requestId);
+    // The REST doors answer in their own shape; GraphQL clients get GraphQL's.
+    const body = _request.path.startsWith('/v1/') ? { error: { code, message, requestId } } : { errors: [{ message, extensions: { code, requestId } }] };
+    response.status(status).json(body);
   };
   app.use(bodyErrors);
 

@@ -32,7 +32,8 @@ export async function recordAudit(em: EntityManager, origin: AuditOrigin, entry:
     action: entry.action,
     outcome: entry.outcome,
     actorUserId: entry.actorUserId ?? null,
-    target: entry.target ?? null,
+    // Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL.
+    target: entry.target?.replaceAll('\u0000', '\ufffd') ?? null,
     requestId: origin.requestId ?? null,
     clientIp: origin.clientIp ?? null,
     details: entry.details ?? {},

@@ -8,6 +8,9 @@ import { consumeCode } from './two-factor.js';
 
 export type { IssuedTokens };
 
+/** Longer than any provisioned username (63): looked up no further. */
+const MAX_USERNAME_LENGTH = 256;
+
 export interface Credentials {
   readonly username: string;
   readonly password: string;
@@ -31,7 +34,9 @@ export async function generateToken(
     await recordAudit(em, origin, { action: 'login', outcome: 'DENIED', target: username, details: { reason: 'rate_limited' } });
     return new LimitExceededError('Too many failed sign-ins; try again in 15 minutes.');
   }
-  const user = await em.findOne(UserSchema, { username }, { fields: ['id', 'role', 'username', 'passwordHash', 'totpEnabledAt', 'totpSecretEncrypted', 'totpLastTimeStep'] });
+  // PostgreSQL text cannot hold NUL; such a name is no user of ours, and still a counted failure.
+  const lookup = username.includes('\u0000') || username.length > MAX_USERNAME_LENGTH ? undefined : username;
+  const user = lookup === undefined ? null : await em.findOne(UserSchema, { username: lookup }, { fields: ['id', 'role', 'username', 'passwordHash', 'totpEnabledAt', 'totpSecretEncrypted', 'totpLastTimeStep'] });
   const passwordMatches = await verifyPassword(user?.passwordHash, password);
   const secondFactorOk = passwordMatches && user && (!user.totpEnabledAt || (await consumeCode(em, services, user, otp)));
   if (!user || !secondFactorOk) {
