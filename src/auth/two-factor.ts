@@ -68,43 +68,45 @@ export async function enrollTwoFactor(services: AuthServices, userId: string, or
   });
 }
 
-/** Confirms enrolment with a first code; from then on sign-in needs a code. */
-export async function confirmTwoFactor(
+type TwoFactorChange = 'two_factor.enable' | 'two_factor.disable';
+
+/**
+ * Turns two-factor sign-in on or off under the user's row lock, only with a fresh code of the
+ * enrolled secret; both outcomes are audited.
+ */
+async function changeTwoFactor(
   services: AuthServices,
   userId: string,
   code: string,
   origin: AuditOrigin,
+  action: TwoFactorChange,
 ): Promise<true | InvalidCredentialsError | ValidationError> {
+  const enabling = action === 'two_factor.enable';
   return services.orm.em.fork().transactional(async (em) => {
-    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 });
-    if (user.totpEnabledAt) return new ValidationError('Two-factor sign-in is already on.', 'otp');
-    if (!user.totpSecretEncrypted) return new ValidationError('Enrol first (enrollTwoFactor), then confirm with a code.', 'otp');
+    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 /* PESSIMISTIC_WRITE */ });
+    if (enabling && user.totpEnabledAt) return new ValidationError('Two-factor sign-in is already on.', 'otp');
+    if (enabling && !user.totpSecretEncrypted) return new ValidationError('Enrol first (enrollTwoFactor), then confirm with a code.', 'otp');
+    if (!enabling && !user.totpEnabledAt) return new ValidationError('Two-factor sign-in is not on.', 'otp');
     if (!(await consumeCode(em, services, user, code))) {
-      await recordAudit(em, origin, { action: 'two_factor.enable', outcome: 'DENIED', actorUserId: userId, target: userId });
+      await recordAudit(em, origin, { action, outcome: 'DENIED', actorUserId: userId, target: userId });
       return new InvalidCredentialsError('The one-time code is wrong, expired or already used.');
     }
-    await runStatement(em, `update users set totp_enabled_at = now() where id = ?`, [userId]);
-    await recordAudit(em, origin, { action: 'two_factor.enable', outcome: 'OK', actorUserId: userId, target: userId });
+    await runStatement(
+      em,
+      enabling ? `update users set totp_enabled_at = now() where id = ?` : `update users set totp_enabled_at = null, totp_secret_encrypted = null where id = ?`,
+      [userId],
+    );
+    await recordAudit(em, origin, { action, outcome: 'OK', actorUserId: userId, target: userId });
     return true;
   });
 }
 
+/** Confirms enrolment with a first code; from then on sign-in needs a code. */
+export function confirmTwoFactor(services: AuthServices, userId: string, code: string, origin: AuditOrigin) {
+  return changeTwoFactor(services, userId, code, origin, 'two_factor.enable');
+}
+
 /** Turns two-factor sign-in off; needs a current code, so a stolen access token alone cannot. */
-export async function disableTwoFactor(
-  services: AuthServices,
-  userId: string,
-  code: string,
-  origin: AuditOrigin,
-): Promise<true | InvalidCredentialsError | ValidationError> {
-  return services.orm.em.fork().transactional(async (em) => {
-    const user = await em.findOneOrFail(UserSchema, { id: userId }, { lockMode: 4 });
-    if (!user.totpEnabledAt) return new ValidationError('Two-factor sign-in is not on.', 'otp');
-    if (!(await consumeCode(em, services, user, code))) {
-      await recordAudit(em, origin, { action: 'two_factor.disable', outcome: 'DENIED', actorUserId: userId, target: userId });
-      return new InvalidCredentialsError('The one-time code is wrong, expired or already used.');
-    }
-    await runStatement(em, `update users set totp_enabled_at = null, totp_secret_encrypted = null where id = ?`, [userId]);
-    await recordAudit(em, origin, { action: 'two_factor.disable', outcome: 'OK', actorUserId: userId, target: userId });
-    return true;
-  });
+export function disableTwoFactor(services: AuthServices, userId: string, code: string, origin: AuditOrigin) {
+  return changeTwoFactor(services, userId, code, origin, 'two_factor.disable');
 }
