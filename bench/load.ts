@@ -37,7 +37,8 @@ function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[rank - 1] ?? Number.NaN;
 }
 
-function summarise(latencies: number[]): LatencySummary {
+/** Exact percentiles of every sample; sorts `latencies` in place. */
+export function summarise(latencies: number[]): LatencySummary {
   latencies.sort((left, right) => left - right);
   const total = latencies.reduce((sum, value) => sum + value, 0);
   return {

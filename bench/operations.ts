@@ -9,6 +9,10 @@ import type { GraphQLClient, GraphQLReply } from './graphql-client.js';
 const MOVEMENT_SELECTION = `__typename ... on MoneyMovement { replayed transaction { id } } ... on Error { code }`;
 
 const DEPOSIT = `mutation BenchDeposit($input: DepositInput!) { deposit(input: $input) { ${MOVEMENT_SELECTION} } }`;
+/** The fan-out scenario also needs the version the deposit gave the account, to time its delivery. */
+const VERSIONED_DEPOSIT = `mutation BenchVersionedDeposit($input: DepositInput!) {
+  deposit(input: $input) { __typename ... on MoneyMovement { replayed balances { accountId version } } ... on Error { code } }
+}`;
 const TRANSFER = `mutation BenchTransfer($input: TransferInput!) { transfer(input: $input) { ${MOVEMENT_SELECTION} } }`;
 const LOGIN = `mutation BenchLogin($username: String!, $password: String!) {
   generateToken(input: { username: $username, password: $password }) {
@@ -50,6 +54,34 @@ function movementOutcome(reply: GraphQLReply, name: 'deposit' | 'transfer'): Mov
 export async function deposit(client: GraphQLClient, accessToken: string, accountId: string, amount: string): Promise<MovementOutcome> {
   const input = { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() };
   return movementOutcome(await client.post(DEPOSIT, { input }, accessToken), 'deposit');
+}
+
+/** A deposit's outcome and, when it succeeded, the account version it committed. */
+export interface VersionedDeposit {
+  readonly outcome: MovementOutcome;
+  readonly version: number | null;
+}
+
+export async function versionedDeposit(client: GraphQLClient, accessToken: string, accountId: string, amount: string): Promise<VersionedDeposit> {
+  const input = { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() };
+  const reply = await client.post(VERSIONED_DEPOSIT, { input }, accessToken);
+  const outcome = movementOutcome(reply, 'deposit');
+  if (outcome.kind !== 'ok') return { outcome, version: null };
+  const balances = field(reply, 'deposit')?.balances;
+  const balance = Array.isArray(balances) ? (balances as unknown[]).find((item) => isBalanceOf(item, accountId)) : undefined;
+  if (!balance) return { outcome: { kind: 'unexpected', reason: `no balance of ${accountId} in the deposit result` }, version: null };
+  return { outcome, version: balance.version };
+}
+
+function isBalanceOf(item: unknown, accountId: string): item is { accountId: string; version: number } {
+  return (
+    typeof item === 'object' &&
+    item !== null &&
+    'accountId' in item &&
+    item.accountId === accountId &&
+    'version' in item &&
+    typeof item.version === 'number'
+  );
 }
 
 export async function transfer(

@@ -1,7 +1,12 @@
 import type { CeilingResult } from './ceiling.js';
 import type { MeasuredPhase, PhaseResult } from './load.js';
 
-function formatNumber(value: number, digits: number): string {
+/** One line of progress on stdout, prefixed so it stands apart from the server's and pgbench's output. */
+export function progress(message: string): void {
+  process.stdout.write(`bench: ${message}\n`);
+}
+
+export function formatNumber(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '-';
 }
 
@@ -23,6 +28,11 @@ export function phaseTable(phases: readonly MeasuredPhase[]): string {
     String(phase.unexpectedErrors),
     phase.serverCpuMsPerTransaction === null ? '-' : formatNumber(phase.serverCpuMsPerTransaction, 2),
   ]);
+  return renderTable(header, rows);
+}
+
+/** A fixed-width table: the first column left-aligned (a label), the others right-aligned (numbers). */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');

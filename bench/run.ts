@@ -1,22 +1,26 @@
 /**
- * `npm run bench`: deposits and transfers across 10,000 accounts against a real Tally server
- * (its own process) on real PostgreSQL, at 1, 32 and 64 clients, then the pgbench ceiling of the
- * same box for comparison. Claim under test (DESIGN.md "No global hot row"): throughput grows
- * with concurrency, because no row is locked by every transaction.
+ * `npm run bench`: two scenarios against a real Tally server (its own process) on real PostgreSQL,
+ * chosen with BENCH_SCENARIOS (default both, in this order):
+ *
+ * - movements: deposits and transfers across 10,000 accounts at 1, 32 and 64 clients, then the
+ *   pgbench ceiling of the same box for comparison. Claim under test (DESIGN.md "No global hot
+ *   row"): throughput grows with concurrency, because no row is locked by every transaction.
+ * - fanout: live balances to 100, 1,000 and 10,000 WebSocket subscribers (bench/fanout.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hashPassword } from '../src/auth/passwords.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
 import { brokenLaws, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
+import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
+import { guardRun } from './guard.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
 import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
-import { ceilingSummary, phaseTable, typedErrorDetails } from './report.js';
+import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { Sessions } from './sessions.js';
 import {
@@ -32,6 +36,7 @@ import {
   OPENING_BALANCE_MINOR,
   readSettings,
   REQUEST_TIMEOUT_MS,
+  type BenchSettings,
   SERVER_READY_TIMEOUT_MS,
   USER_COUNT,
   WARMUP_SECONDS,
@@ -43,16 +48,10 @@ const SCENARIO = 'deposits+transfers, 10,000 accounts';
 const SETUP_BUDGET_MS = 5 * 60_000;
 /** Time for the laws check, stopping the server and dropping the database. */
 const TEARDOWN_BUDGET_MS = 2 * 60_000;
-/** The drop after an abort gets this long, then the process exits regardless. */
-const ABORT_DROP_TIMEOUT_MS = 5_000;
 
 interface BenchUser {
   readonly username: string;
   readonly accountIds: string[];
-}
-
-function progress(message: string): void {
-  process.stdout.write(`bench: ${message}\n`);
 }
 
 function pick<Item>(items: readonly Item[]): Item {
@@ -184,10 +183,9 @@ async function runPhases(
   return { warmup, phases, acknowledged: warmup.ok + phases.reduce((sum, phase) => sum + phase.ok, 0) };
 }
 
-async function main(): Promise<number> {
-  const settings = readSettings(process.env);
+/** The movements scenario, start to report; returns the exit code it asks for. */
+async function runMovementsScenario(settings: BenchSettings, repositoryRoot: string): Promise<number> {
   const [loadAverageAtStart = 0] = loadavg();
-  const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
   const databaseUrl = databaseUrlFor(settings.adminDatabaseUrl, settings.databaseName);
   progress(
     `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
@@ -208,23 +206,17 @@ async function main(): Promise<number> {
   }
   progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize})`);
 
-  // Whatever happens, the server must not outlive the bench, and the run must end by itself.
-  const abort = async (reason: string, code: number) => {
-    process.stderr.write(`bench: ${reason}\n`);
-    server.killNow();
-    await Promise.race([dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined), sleep(ABORT_DROP_TIMEOUT_MS)]);
-    process.exit(code);
-  };
-  process.once('exit', () => server.killNow());
-  process.once('SIGINT', () => void abort('interrupted; server stopped', 130));
-  process.once('SIGTERM', () => void abort('terminated; server stopped', 143));
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
   const budgetMs =
     SETUP_BUDGET_MS +
     phaseBudgetMs(WARMUP_SECONDS) +
     settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds) +
     TEARDOWN_BUDGET_MS;
-  const watchdog = setTimeout(() => void abort(`the run exceeded its ${budgetMs / 1000} s budget; aborted`, 2), budgetMs);
+  const guard = guardRun({
+    budgetMs,
+    killNow: () => server.killNow(),
+    cleanUp: () => dropDatabase(settings.adminDatabaseUrl, settings.databaseName),
+  });
 
   const loginClient = new GraphQLClient(server.url, LOGIN_CLIENTS, REQUEST_TIMEOUT_MS);
   const sessions = new Sessions(loginClient, BENCH_PASSWORD);
@@ -248,10 +240,13 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: server output (tail):\n${server.logTail()}\n`);
     throw error;
   } finally {
-    clearTimeout(watchdog);
     loginClient.close();
-    await server.stop();
-    await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
+    try {
+      await server.stop();
+      await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
+    } finally {
+      guard.release();
+    }
   }
   progress('server stopped, bench database dropped');
 
@@ -311,6 +306,19 @@ async function main(): Promise<number> {
 
   const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
   return unexpected === 0 && broken.length === 0 ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  const settings = readSettings(process.env);
+  const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+  progress(`scenarios: ${settings.scenarios.join(', ')}`);
+  let code = 0;
+  for (const scenario of settings.scenarios) {
+    const scenarioCode =
+      scenario === 'movements' ? await runMovementsScenario(settings, repositoryRoot) : await runFanoutScenario(settings, repositoryRoot);
+    code = Math.max(code, scenarioCode);
+  }
+  return code;
 }
 
 main().then(

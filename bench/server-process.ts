@@ -15,6 +15,8 @@ export interface ServerOptions {
   readonly databaseUrl: string;
   readonly poolSize: number;
   readonly readyTimeoutMs: number;
+  /** Variables set on top of the bench defaults, e.g. REDIS_URL for live balances. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface ServerProcess {
@@ -26,6 +28,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
   /** CPU time the server process has used so far (Linux /proc), or null where unavailable. */
   cpuSeconds(): number | null;
+  /** Resident memory of the server process (Linux /proc), or null where unavailable. */
+  residentBytes(): number | null;
   /** Synchronous last resort for process exit handlers. */
   killNow(): void;
 }
@@ -34,7 +38,7 @@ export interface ServerProcess {
 const PROC_TICKS_PER_SECOND = 100;
 
 /** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, counted after the name). */
-function processCpuSeconds(pid: number | undefined): number | null {
+export function processCpuSeconds(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -42,6 +46,17 @@ function processCpuSeconds(pid: number | undefined): number | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return Number.isFinite(ticks) ? ticks / PROC_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS of a process from /proc/<pid>/status, which reports it in kB. */
+function processResidentBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;
   }
@@ -91,6 +106,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
       // API.md: 0 turns a rate limit off, for load tests; 100 users at bench rates would exceed them.
       RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
       RATE_LIMIT_LOGIN_FAILURES: '0',
+      ...options.environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -128,6 +144,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
       }
     },
     cpuSeconds: () => (exited ? null : processCpuSeconds(child.pid)),
+    residentBytes: () => (exited ? null : processResidentBytes(child.pid)),
     killNow() {
       if (!exited) child.kill('SIGKILL');
     },

@@ -57,6 +57,30 @@ export const CEILING_CLIENTS = 8;
 export const CEILING_SECONDS = 10;
 const DEFAULT_CEILING_SCRIPT = '/work/shared/perf/ceiling.sh';
 
+/** The scenarios `npm run bench` knows, in the order they run; BENCH_SCENARIOS picks some. */
+export const SCENARIOS = ['movements', 'fanout'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The issue's three sizes: a hundred, a thousand and ten thousand sockets on one account set. */
+const DEFAULT_SUBSCRIBER_COUNTS = [100, 1_000, 10_000] as const;
+/**
+ * Beyond this one server process would need more descriptors than this machine's limit (20,000)
+ * allows; the scenario also caps each size to the limit it finds at run time.
+ */
+const MAX_SUBSCRIBERS = 20_000;
+/** Ten seconds of steady deposits: a hundred updates per account, enough for a stable p99. */
+const DEFAULT_FANOUT_SECONDS = 10;
+/**
+ * Deposits per second across the account set, the same at every size so that only the fan-out
+ * changes: at 10,000 sockets over 10 accounts each deposit is 1,000 deliveries, so 20/s asks
+ * the server for 20,000 deliveries a second, about what one Node process on this box can send.
+ */
+const DEFAULT_FANOUT_DEPOSITS_PER_SECOND = 20;
+/** Far above what the ledger commits on two cores; only a typo goes past it. */
+const MAX_FANOUT_DEPOSITS_PER_SECOND = 5_000;
+/** The local Redis as this machine kind starts it; live balances need a real bus across processes. */
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 export interface BenchSettings {
   readonly adminDatabaseUrl: string;
   readonly databaseName: string;
@@ -64,6 +88,17 @@ export interface BenchSettings {
   readonly clientCounts: readonly number[];
   readonly serverPoolSize: number;
   readonly ceilingScript: string;
+  readonly resultsFile: string;
+  readonly scenarios: readonly ScenarioName[];
+  readonly fanout: FanoutSettings;
+}
+
+export interface FanoutSettings {
+  /** Socket counts, one measured phase each. */
+  readonly subscriberCounts: readonly number[];
+  readonly seconds: number;
+  readonly depositsPerSecond: number;
+  readonly redisUrl: string;
   readonly resultsFile: string;
 }
 
@@ -81,6 +116,10 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
   const clientCounts = environment.BENCH_CLIENTS
     ? environment.BENCH_CLIENTS.split(',').map((part) => positiveInteger('BENCH_CLIENTS', part.trim(), MAX_CLIENTS))
     : [...DEFAULT_CLIENT_COUNTS];
+  const scenarios = environment.BENCH_SCENARIOS
+    ? environment.BENCH_SCENARIOS.split(',').map((part) => scenarioName(part.trim()))
+    : [...SCENARIOS];
+  const resultsFile = environment.BENCH_RESULTS_FILE || join(tmpdir(), 'tally-bench', 'latest.json');
   return {
     adminDatabaseUrl: environment.BENCH_DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
     databaseName: 'tally_bench',
@@ -88,6 +127,28 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     clientCounts,
     serverPoolSize: MAX_CLIENTS,
     ceilingScript: environment.BENCH_CEILING_SCRIPT || DEFAULT_CEILING_SCRIPT,
-    resultsFile: environment.BENCH_RESULTS_FILE || join(tmpdir(), 'tally-bench', 'latest.json'),
+    resultsFile,
+    // Always in SCENARIOS order, each once, whatever order the variable names them in.
+    scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
+    fanout: {
+      subscriberCounts: environment.BENCH_SUBSCRIBERS
+        ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
+        : [...DEFAULT_SUBSCRIBER_COUNTS],
+      seconds: environment.BENCH_FANOUT_SECONDS
+        ? positiveInteger('BENCH_FANOUT_SECONDS', environment.BENCH_FANOUT_SECONDS, MAX_PHASE_SECONDS)
+        : DEFAULT_FANOUT_SECONDS,
+      depositsPerSecond: environment.BENCH_FANOUT_DEPOSITS_PER_SECOND
+        ? positiveInteger('BENCH_FANOUT_DEPOSITS_PER_SECOND', environment.BENCH_FANOUT_DEPOSITS_PER_SECOND, MAX_FANOUT_DEPOSITS_PER_SECOND)
+        : DEFAULT_FANOUT_DEPOSITS_PER_SECOND,
+      redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
+      // Beside the movements results: latest.json gives latest.fanout.json.
+      resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
+    },
   };
+}
+
+function scenarioName(text: string): ScenarioName {
+  const known = SCENARIOS.find((name) => name === text);
+  if (!known) throw new Error(`BENCH_SCENARIOS names ${SCENARIOS.join(' and ')}, comma-separated; got "${text}"`);
+  return known;
 }

@@ -6,7 +6,7 @@ import type { BalanceEvent } from './channels.js';
  * version. A write replaces the cached balance only with a higher version, atomically in Redis,
  * so relays racing each other can never move the cache backwards. Money never reads it.
  */
-const KEY_PREFIX = 'tally:balance-cache:';
+export const BALANCE_CACHE_KEY_PREFIX = 'tally:balance-cache:';
 /** A cached balance nobody refreshed for a day is dropped; the database answers instead. */
 const TTL_SECONDS = 24 * 60 * 60;
 
@@ -18,10 +18,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
 export async function cacheBalance(redis: Redis, event: BalanceEvent): Promise<void> {
-  await redis.eval(REPLACE_IF_NEWER, 1, KEY_PREFIX + event.accountId, String(event.version), JSON.stringify(event), String(TTL_SECONDS));
+  await redis.eval(REPLACE_IF_NEWER, 1, BALANCE_CACHE_KEY_PREFIX + event.accountId, String(event.version), JSON.stringify(event), String(TTL_SECONDS));
 }
 
 export async function cachedBalance(redis: Redis, accountId: string): Promise<BalanceEvent | undefined> {
-  const text = await redis.hget(KEY_PREFIX + accountId, 'event');
+  const text = await redis.hget(BALANCE_CACHE_KEY_PREFIX + accountId, 'event');
   return text ? (JSON.parse(text) as BalanceEvent) : undefined;
 }

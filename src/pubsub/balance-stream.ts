@@ -30,7 +30,9 @@ export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, ac
     wake = undefined;
   };
   // Subscribe before reading the ledger, so an update committed in between is seen one way or the other.
+  let lastNewsMs = Date.now();
   const unsubscribe = await bus.subscribe<BalanceEvent>(balanceChannel(accountId), (event) => {
+    lastNewsMs = Date.now();
     inbox.push(event);
     notify();
   });
@@ -38,10 +40,13 @@ export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, ac
     reconcileWanted = true;
     notify();
   });
+  // Checks only a quiet stream: one that hears news needs no look at the ledger.
   const timer = setInterval(() => {
+    if (Date.now() - lastNewsMs < RECONCILE_INTERVAL_MS) return;
+    lastNewsMs = Date.now();
     reconcileWanted = true;
     notify();
-  }, RECONCILE_INTERVAL_MS);
+  }, RECONCILE_INTERVAL_MS / 3);
   try {
     let last = afterVersion ?? (await history.currentVersion(accountId));
     const catchUp = async function* (upTo?: number) {
