@@ -5,7 +5,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { renderGraphiqlPage } from './graphiql-page.js';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
@@ -32,13 +32,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Tally. Sign in first (a demo user is printed in the start banner):
-#   mutation { generateToken(input: {username: "alice", password: "…"}) { ... on AuthTokens { accessToken } ... on Error { code message } } }
-# then put {"Authorization": "Bearer <accessToken>"} in the Headers tab below.
-query MyAccounts {
-  accounts { id number currency balance { posted available version } }
-}
-`;
 
 function requestIdOf(request: Request): string {
   const given = request.header('x-request-id');
@@ -119,10 +112,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database, redis });
   });
 
-  // Rendered once: the page is ~9 MB with GraphiQL inlined, so it needs no CDN.
-  const graphiqlPage = config.graphiqlEnabled
-    ? renderGraphiQL({ endpoint: '/graphql', title: 'Tally GraphiQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' })
-    : undefined;
+  const graphiqlPage = config.graphiqlEnabled ? renderGraphiqlPage() : undefined;
   app.get('/graphql', (request, response, next) => {
     if (graphiqlPage && request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       response.type('html').send(graphiqlPage);
