@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Actor, MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
-import { queryRows, runStatement, type Database } from './database.js';
+import { queryRows, type Database } from './database.js';
 import type { BalanceEvent } from '../../pubsub/channels.js';
 
 export interface MovementDetails {
@@ -30,70 +30,62 @@ export async function writeMovement(
   pendingByAccount: ReadonlyMap<string, bigint>,
 ): Promise<WrittenMovement> {
   const transactionId = randomUUID();
-  const [inserted] = await queryRows<{ posted_at: Date | string }>(
-    database,
-    `insert into ledger_transactions
-       (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, posted_at)
-     values (?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, now())
-     returning posted_at`,
-    [
-      transactionId,
-      plan.kind,
-      plan.channel,
-      plan.amountMinor.toString(),
-      plan.currency,
-      details.description,
-      details.externalRef,
-      details.idempotencyKey,
-      actor.userId,
-    ],
-  );
-  assert.ok(inserted);
-
+  const amount = plan.amountMinor.toString();
   const entryRows: unknown[][] = plan.customerLegs.map((leg) => [
-    transactionId, leg.accountId, leg.direction, plan.amountMinor.toString(), plan.currency, leg.versionAfter, leg.postedAfterMinor.toString(),
+    transactionId, leg.accountId, leg.direction, amount, plan.currency, leg.versionAfter, leg.postedAfterMinor.toString(),
   ]);
   if (plan.internalLeg) {
     const accountId = await internalAccountId(database, plan.internalLeg.internalCode, plan.currency);
-    entryRows.push([transactionId, accountId, plan.internalLeg.direction, plan.amountMinor.toString(), plan.currency, null, null]);
+    entryRows.push([transactionId, accountId, plan.internalLeg.direction, amount, plan.currency, null, null]);
   }
   // Law 1, asserted here and again by a deferred trigger at commit.
   const credits = entryRows.filter((row) => row[2] === 'CREDIT').length;
   assert.ok(entryRows.length >= 2 && credits * 2 === entryRows.length, 'a movement must have balanced entries');
-  await runStatement(
-    database,
-    `insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor)
-     values ${entryRows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    entryRows.flat(),
-  );
 
-  for (const leg of plan.customerLegs) {
-    const updated = await runStatement(
-      database,
-      `update accounts set posted_minor = ?, version = ?, updated_at = now() where id = ? and version = ?`,
-      [leg.postedAfterMinor.toString(), leg.versionAfter, leg.accountId, leg.versionBefore],
-    );
-    assert.equal(updated, 1, `account ${leg.accountId} changed under its row lock`);
-  }
-  // Law 6: the balance events are written in this same transaction; the outbox relay publishes
-  // them only after commit, so nothing is announced for a movement that rolled back.
-  const postedAt = new Date(inserted.posted_at).toISOString();
-  await runStatement(
-    database,
-    `insert into outbox_events (account_id, account_version, payload) values ${plan.customerLegs.map(() => '(?, ?, ?::jsonb)').join(', ')}`,
-    plan.customerLegs.flatMap((leg) => [
-      leg.accountId,
-      leg.versionAfter,
-      JSON.stringify({
-        accountId: leg.accountId,
-        version: leg.versionAfter,
-        currency: plan.currency,
-        postedMinor: leg.postedAfterMinor.toString(),
-        pendingMinor: (pendingByAccount.get(leg.accountId) ?? 0n).toString(),
-        transactionId,
-        asOf: postedAt,
-      } satisfies BalanceEvent),
-    ]),
+  // One statement, one round trip: the transaction, its entries, each customer account's new
+  // balance and version, and the balance events for the outbox (law 6: same database transaction;
+  // the relay publishes them only after commit). The version guard in each UPDATE can only miss if
+  // the row was not locked, which would be a bug: the count check below then fails the whole unit.
+  const legs = plan.customerLegs;
+  const events = legs.map((leg) =>
+    JSON.stringify({
+      accountId: leg.accountId,
+      version: leg.versionAfter,
+      currency: plan.currency,
+      postedMinor: leg.postedAfterMinor.toString(),
+      pendingMinor: (pendingByAccount.get(leg.accountId) ?? 0n).toString(),
+      transactionId,
+    } satisfies Omit<BalanceEvent, 'asOf'>),
   );
-  return { transactionId, postedAt: new Date(inserted.posted_at) };
+  const [written] = await queryRows<{ posted_at: Date | string; accounts_updated: number }>(
+    database,
+    `with movement as (
+       insert into ledger_transactions
+         (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, posted_at)
+       values (?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, now())
+       returning posted_at),
+     postings as (
+       insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor)
+       values ${entryRows.map(() => '(?::uuid, ?::uuid, ?, ?::bigint, ?, ?::integer, ?::bigint)').join(', ')}),
+     balances as (
+       update accounts a set posted_minor = n.posted_minor, version = n.version, updated_at = now()
+         from (values ${legs.map(() => '(?::uuid, ?::bigint, ?::integer, ?::integer)').join(', ')}) as n (id, posted_minor, version, version_before)
+        where a.id = n.id and a.version = n.version_before
+       returning a.id),
+     events as (
+       insert into outbox_events (account_id, account_version, payload)
+       select e.account_id, e.account_version,
+              e.payload || jsonb_build_object('asOf', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+         from (values ${legs.map(() => '(?::uuid, ?::integer, ?::jsonb)').join(', ')}) as e (account_id, account_version, payload))
+     select (select posted_at from movement) as posted_at, (select count(*)::int from balances) as accounts_updated`,
+    [
+      transactionId, plan.kind, plan.channel, amount, plan.currency, details.description, details.externalRef, details.idempotencyKey, actor.userId,
+      ...entryRows.flat(),
+      ...legs.flatMap((leg) => [leg.accountId, leg.postedAfterMinor.toString(), leg.versionAfter, leg.versionBefore]),
+      ...legs.flatMap((leg, index) => [leg.accountId, leg.versionAfter, events[index]]),
+    ],
+  );
+  assert.ok(written);
+  assert.equal(written.accounts_updated, legs.length, 'a customer account changed under its row lock');
+  return { transactionId, postedAt: new Date(written.posted_at) };
 }
