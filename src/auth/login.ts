@@ -30,7 +30,7 @@ export async function generateToken(
 ): Promise<IssuedTokens | InvalidCredentialsError | LimitExceededError> {
   const { username, password, otp } = credentials;
   const em = services.orm.em.fork();
-  if (await services.limits.loginBlocked(username, origin.clientIp)) {
+  if (!(await services.limits.takeLoginAttempt(username, origin.clientIp))) {
     await recordAudit(em, origin, { action: 'login', outcome: 'DENIED', target: username, details: { reason: 'rate_limited' } });
     return new LimitExceededError('Too many failed sign-ins; try again in 15 minutes.');
   }
@@ -40,14 +40,13 @@ export async function generateToken(
   const passwordMatches = await verifyPassword(user?.passwordHash, password);
   const secondFactorOk = passwordMatches && user && (!user.totpEnabledAt || (await consumeCode(em, services, user, otp)));
   if (!user || !secondFactorOk) {
-    await services.limits.recordLoginFailure(username, origin.clientIp);
     const reason = !passwordMatches ? 'bad_password' : 'bad_otp';
     await recordAudit(em, origin, { action: 'login', outcome: 'DENIED', actorUserId: user?.id ?? null, target: username, details: { reason } });
     return passwordMatches && user?.totpEnabledAt
       ? new InvalidCredentialsError('A current one-time code (otp) is required, and each code works once.')
       : new InvalidCredentialsError();
   }
-  await services.limits.recordLoginSuccess(username);
+  await services.limits.recordLoginSuccess(username, origin.clientIp);
   const { refreshTokenId: _id, ...tokens } = await issueTokens(em, services, { id: user.id, role: user.role });
   await recordAudit(em, origin, { action: 'login', outcome: 'OK', actorUserId: user.id, target: username });
   return tokens;

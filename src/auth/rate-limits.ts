@@ -40,27 +40,22 @@ export class RateLimits {
     this.refreshesByIp = limiter('refresh-ip', REFRESHES_PER_MINUTE_PER_IP, 60);
   }
 
-  /** True when this username or address has used up its failed logins: the password is not even checked. */
-  async loginBlocked(username: string, clientIp: string): Promise<boolean> {
+  /**
+   * Takes one attempt from the username's and the address's allowance *before* the password is
+   * checked, so a burst of parallel guesses cannot all slip in ahead of their own failures.
+   * False when either allowance is used up: the password is then not even checked.
+   */
+  async takeLoginAttempt(username: string, clientIp: string): Promise<boolean> {
     const [byUsername, byIp] = await Promise.all([
-      this.loginFailuresByUsername?.get(username.toLowerCase()),
-      this.loginFailuresByIp.get(clientIp),
+      this.loginFailuresByUsername ? consume(this.loginFailuresByUsername, username.toLowerCase()) : Promise.resolve(true),
+      consume(this.loginFailuresByIp, clientIp),
     ]);
-    const exhausted = (result: RateLimiterRes | null | undefined, limiter: RateLimiterAbstract | undefined) =>
-      !!result && !!limiter && result.consumedPoints >= limiter.points;
-    return exhausted(byUsername, this.loginFailuresByUsername) || exhausted(byIp, this.loginFailuresByIp);
+    return byUsername && byIp;
   }
 
-  async recordLoginFailure(username: string, clientIp: string): Promise<void> {
-    await Promise.all([
-      this.loginFailuresByUsername?.penalty(username.toLowerCase(), 1),
-      this.loginFailuresByIp.penalty(clientIp, 1),
-    ]);
-  }
-
-  /** A successful login clears that username's failures (not the address's). */
-  async recordLoginSuccess(username: string): Promise<void> {
-    await this.loginFailuresByUsername?.delete(username.toLowerCase());
+  /** A successful login clears that username's failures and gives the address its attempt back. */
+  async recordLoginSuccess(username: string, clientIp: string): Promise<void> {
+    await Promise.all([this.loginFailuresByUsername?.delete(username.toLowerCase()), this.loginFailuresByIp.reward(clientIp, 1)]);
   }
 
   /** Takes one money-moving request from the user's allowance; false when it is used up. */

@@ -13,6 +13,12 @@ export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_EXTERNAL_REF_LENGTH = 128;
 export const MAX_NICKNAME_LENGTH = 64;
 
+/**
+ * The most a customer account may hold, in minor units: 10^17 stays far below PostgreSQL's
+ * bigint (9.2 * 10^18), so no balance, and no sum of a few of them, can ever overflow.
+ */
+export const MAX_BALANCE_MINOR = 10n ** 17n;
+
 /** History pages: a default that fills a phone screen, and a ceiling that bounds one query's work. */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

@@ -1,5 +1,5 @@
 import { ownedAccount } from '../ledger/queries/accounts.js';
-import { NotFoundError } from '../ledger/errors.js';
+import { NotFoundError, ValidationError } from '../ledger/errors.js';
 import { balanceUpdates } from '../pubsub/balance-stream.js';
 import type { BalanceEvent } from '../pubsub/channels.js';
 import { viewerOf } from '../resolvers/viewer.js';
@@ -48,7 +48,7 @@ builder.subscriptionField('balanceUpdated', (t) =>
       const account = await ownedAccount(context.database, viewer.userId, String(args.accountId));
       if (!account) throw new NotFoundError('No such account.');
       if (args.afterVersion !== null && args.afterVersion !== undefined && args.afterVersion < 0) {
-        throw new NotFoundError('afterVersion must be 0 or more.');
+        throw new ValidationError('afterVersion must be 0 or more.', 'afterVersion');
       }
       return balanceUpdates(context.live.bus, context.live.history, account.id, args.afterVersion ?? null);
     },

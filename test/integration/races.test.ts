@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsDocument, BalanceDocument, DepositDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
+import { AccountsDocument, BalanceDocument, DepositDocument, OpenAccountDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
@@ -16,6 +16,14 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('races', () => {
+  it('one customer opening five accounts at once gets five, with no deadlock reaching the client', async () => {
+    const user = await t.user();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => t.gql(OpenAccountDocument, { input: { type: 'SAVINGS', currency: 'USD', idempotencyKey: randomUUID() } }, user.token)),
+    );
+    expect(results.map((response) => dataOf(response).openAccount.__typename)).toEqual(Array(5).fill('OpenAccountSuccess'));
+  });
+
   it('50 concurrent withdrawals of 10.00 from 50.00: exactly 5 succeed, 45 INSUFFICIENT_FUNDS, 0.00 left', async () => {
     const accountId = await t.account(alice, { opening: '50.00' });
     const results = await Promise.all(

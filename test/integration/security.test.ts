@@ -255,6 +255,16 @@ describe('rate limits', () => {
     expect(rows[0].count).toBeGreaterThanOrEqual(40);
   });
 
+  it('30 parallel wrong passwords for one user: at most 10 are even checked', async () => {
+    const target = await t.user();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, attempt) => t.gql(LoginDocument, { username: target.username, password: `parallel-guess-${attempt}` })),
+    );
+    const names = results.map((response) => dataOf(response).generateToken.__typename);
+    expect(names.filter((name) => name === 'InvalidCredentialsError').length).toBeLessThanOrEqual(10);
+    expect(names.filter((name) => name === 'LimitExceededError').length).toBeGreaterThanOrEqual(20);
+  });
+
   it('money movements are limited per user, and a limited request moves nothing', async () => {
     const limited = await startTestApp({ environment: { RATE_LIMIT_MOVEMENTS_PER_MINUTE: '3' } });
     try {

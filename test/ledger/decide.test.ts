@@ -84,6 +84,8 @@ describe('decideDeposit', () => {
     ['an unknown account', undefined, '10.00', 'NOT_FOUND'],
     ['a KWD amount with three digits', account({ currency: 'KWD' }), '1.125', 'OK'],
     ['a KWD amount with four digits', account({ currency: 'KWD' }), '1.1250', 'VALIDATION'],
+    ['up to the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.00', 'OK'],
+    ['past the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.01', 'LIMIT_EXCEEDED'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
     expect(codeOf(decideDeposit({ amount, channel: 'CASH' }, snapshot))).toBe(expected);
   });
@@ -112,6 +114,7 @@ describe('decideTransfer', () => {
     ['to a closed account', request('1.00'), account(), payee({ status: 'CLOSED' }), 'ACCOUNT_NOT_OPEN'],
     ['from a frozen account', request('1.00'), account({ status: 'FROZEN' }), payee(), 'ACCOUNT_NOT_OPEN'],
     ['with a malformed amount', request('1e3'), account(), payee(), 'VALIDATION'],
+    ['past the destination\'s largest balance', request('1.00'), account(), payee({ postedMinor: 10n ** 17n - 1n }), 'LIMIT_EXCEEDED'],
   ])('%s → %s', (_name, transferRequest, source, destination, expected) => {
     expect(codeOf(decideTransfer(transferRequest, source, destination))).toBe(expected);
   });

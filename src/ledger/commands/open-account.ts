@@ -38,11 +38,13 @@ export function openAccount(orm: MikroORM, actor: Actor, input: OpenAccountInput
       return undefined;
     },
     async execute(database) {
-      // The user row lock serialises one user's concurrent opens, so the limit below holds.
+      // The user row lock serialises one user's concurrent opens, so the limit below holds. NO KEY
+      // UPDATE: the idempotency claim just inserted holds KEY SHARE on this row, which FOR UPDATE
+      // would conflict with (two opens would deadlock each other).
       const [owner] = await queryRows<{ accounts: number }>(
         database,
         `select (select count(*)::int from user_accounts where user_id = u.id) as accounts
-           from users u where u.id = ? for update`,
+           from users u where u.id = ? for no key update`,
         [actor.userId],
       );
       if (!owner) throw new Error(`actor ${actor.userId} has no user row`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   AccountNotOpenError,
+  LimitExceededError,
   CurrencyMismatchError,
   InsufficientFundsError,
   NotFoundError,
@@ -8,6 +9,7 @@ import {
   type LedgerError,
 } from '../errors.js';
 import { parseAmount } from '../money.js';
+import { MAX_BALANCE_MINOR } from '../limits.js';
 import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
 import { canDebit } from './funds.js';
 import { internalAccountCode } from './internal-accounts.js';
@@ -34,6 +36,10 @@ function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint
   return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
 }
 
+function checkCeiling(account: AccountSnapshot, amountMinor: bigint): LimitExceededError | undefined {
+  return account.postedMinor + amountMinor > MAX_BALANCE_MINOR ? new LimitExceededError('The account would exceed the largest balance Tally holds.') : undefined;
+}
+
 function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
   return account.status === 'OPEN' ? undefined : new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
 }
@@ -45,6 +51,8 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
   if (notOpen) return notOpen;
   const amountMinor = parseAmount(request.amount, account.currency);
   if (amountMinor instanceof ValidationError) return amountMinor;
+  const tooLarge = checkCeiling(account, amountMinor);
+  if (tooLarge) return tooLarge;
   return {
     kind: 'DEPOSIT',
     channel: request.channel,
@@ -99,6 +107,8 @@ export function decideTransfer(
   const amountMinor = parseAmount(request.amount, source.currency);
   if (amountMinor instanceof ValidationError) return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
+  const tooLarge = checkCeiling(destination, amountMinor);
+  if (tooLarge) return tooLarge;
   // From here on the transfer must succeed.
   return {
     kind: 'TRANSFER',

@@ -59,24 +59,27 @@ export async function writeMovement(
   );
   const [written] = await queryRows<{ posted_at: Date | string; accounts_updated: number }>(
     database,
-    `with movement as (
+    // Stamped with the clock after the row locks were taken (not now(), the transaction's start):
+    // a later version of an account never carries an earlier time.
+    `with stamp as (select clock_timestamp() as at),
+     movement as (
        insert into ledger_transactions
-         (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, posted_at)
-       values (?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, now())
+         (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, created_at, posted_at)
+       select ?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, stamp.at, stamp.at from stamp
        returning posted_at),
      postings as (
-       insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor)
-       values ${entryRows.map(() => '(?::uuid, ?::uuid, ?, ?::bigint, ?, ?::integer, ?::bigint)').join(', ')}),
+       insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor, created_at)
+       select e.*, stamp.at from stamp, (values ${entryRows.map(() => '(?::uuid, ?::uuid, ?, ?::bigint, ?, ?::integer, ?::bigint)').join(', ')}) as e),
      balances as (
-       update accounts a set posted_minor = n.posted_minor, version = n.version, updated_at = now()
+       update accounts a set posted_minor = n.posted_minor, version = n.version, updated_at = (select at from stamp)
          from (values ${legs.map(() => '(?::uuid, ?::bigint, ?::integer, ?::integer)').join(', ')}) as n (id, posted_minor, version, version_before)
         where a.id = n.id and a.version = n.version_before
        returning a.id),
      events as (
        insert into outbox_events (account_id, account_version, payload)
        select e.account_id, e.account_version,
-              e.payload || jsonb_build_object('asOf', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-         from (values ${legs.map(() => '(?::uuid, ?::integer, ?::jsonb)').join(', ')}) as e (account_id, account_version, payload))
+              e.payload || jsonb_build_object('asOf', to_char(stamp.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+         from stamp, (values ${legs.map(() => '(?::uuid, ?::integer, ?::jsonb)').join(', ')}) as e (account_id, account_version, payload))
      select (select posted_at from movement) as posted_at, (select count(*)::int from balances) as accounts_updated`,
     [
       transactionId, plan.kind, plan.channel, amount, plan.currency, details.description, details.externalRef, details.idempotencyKey, actor.userId,
