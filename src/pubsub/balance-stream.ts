@@ -3,8 +3,11 @@ import { balanceChannel } from './channels.js';
 import type { EventBus } from './event-bus.js';
 
 /** Where the stream reads the truth when pub/sub is late, out of order, or lost a message. */
+/** Most versions read in one statement while catching a subscriber up: bounds memory per stream. */
+export const HISTORY_PAGE_SIZE = 500;
+
 export interface BalanceHistory {
-  /** Balance events with afterVersion < version <= upToVersion (or all after), in version order. */
+  /** Up to HISTORY_PAGE_SIZE balance events with afterVersion < version <= upToVersion, in version order. */
   since(accountId: string, afterVersion: number, upToVersion?: number): Promise<BalanceEvent[]>;
   currentVersion(accountId: string): Promise<number>;
 }
@@ -49,11 +52,16 @@ export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, ac
   }, RECONCILE_INTERVAL_MS / 3);
   try {
     let last = afterVersion ?? (await history.currentVersion(accountId));
+    // Page by page, so a resume from far back never holds the whole history in memory.
     const catchUp = async function* (upTo?: number) {
-      for (const event of await history.since(accountId, last, upTo)) {
-        if (event.version !== last + 1) return;
-        last = event.version;
-        yield event;
+      for (;;) {
+        const page = await history.since(accountId, last, upTo);
+        for (const event of page) {
+          if (event.version !== last + 1) return;
+          last = event.version;
+          yield event;
+        }
+        if (page.length < HISTORY_PAGE_SIZE) return;
       }
     };
     if (afterVersion !== null) yield* catchUp();

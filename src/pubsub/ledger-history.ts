@@ -1,40 +1,30 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { queryRows } from '../ledger/persistence/database.js';
-import type { BalanceHistory } from './balance-stream.js';
+import { HISTORY_PAGE_SIZE, type BalanceHistory } from './balance-stream.js';
 import type { BalanceEvent } from './channels.js';
 
-/** Most versions read in one statement while catching a subscriber up. */
-const PAGE_SIZE = 500;
 
 /** The ledger as the source of balance events: each history line is one version of the account. */
 export function ledgerHistory(orm: MikroORM): BalanceHistory {
   return {
     async since(accountId, afterVersion, upToVersion) {
-      const events: BalanceEvent[] = [];
-      let after = afterVersion;
-      for (;;) {
-        const rows = await queryRows<{ account_version: number; balance_after_minor: string; currency: string; transaction_id: string; created_at: Date | string; pending_minor: string }>(
-          orm.em.fork(),
-          `select e.account_version, e.balance_after_minor::text, e.currency, e.transaction_id, e.created_at, a.pending_minor::text
-             from entries e join accounts a on a.id = e.account_id
-            where e.account_id = ? and e.account_version > ? and e.account_version <= ?
-            order by e.account_version limit ${PAGE_SIZE}`,
-          [accountId, after, upToVersion ?? 2_147_483_647],
-        );
-        for (const row of rows) {
-          events.push({
-            accountId,
-            version: row.account_version,
-            currency: row.currency,
-            postedMinor: row.balance_after_minor,
-            pendingMinor: row.pending_minor,
-            transactionId: row.transaction_id,
-            asOf: new Date(row.created_at).toISOString(),
-          });
-        }
-        if (rows.length < PAGE_SIZE) return events;
-        after = rows.at(-1)!.account_version;
-      }
+      const rows = await queryRows<{ account_version: number; balance_after_minor: string; currency: string; transaction_id: string; created_at: Date | string; pending_minor: string }>(
+        orm.em.fork(),
+        `select e.account_version, e.balance_after_minor::text, e.currency, e.transaction_id, e.created_at, a.pending_minor::text
+           from entries e join accounts a on a.id = e.account_id
+          where e.account_id = ? and e.account_version > ? and e.account_version <= ?
+          order by e.account_version limit ${HISTORY_PAGE_SIZE}`,
+        [accountId, afterVersion, upToVersion ?? 2_147_483_647],
+      );
+      return rows.map((row) => ({
+        accountId,
+        version: row.account_version,
+        currency: row.currency,
+        postedMinor: row.balance_after_minor,
+        pendingMinor: row.pending_minor,
+        transactionId: row.transaction_id,
+        asOf: new Date(row.created_at).toISOString(),
+      }));
     },
     async currentVersion(accountId) {
       const [row] = await queryRows<{ version: number }>(orm.em.fork(), `select version from accounts where id = ?`, [accountId]);

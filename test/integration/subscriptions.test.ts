@@ -98,6 +98,21 @@ describe('balanceUpdated', () => {
     stream.stop();
   });
 
+  it('a resume from far back replays page by page past the 500-version page, then continues live', async () => {
+    const user = await t.user();
+    const accountId = await t.account(user);
+    for (let batch = 0; batch < 26; batch += 1) {
+      await Promise.all(Array.from({ length: 20 }, () => deposit(user, accountId, '0.01')));
+    }
+    const stream = collect(connect(user.token), accountId, 0);
+    await stream.until(520, 30_000);
+    await deposit(user, accountId, '1.00');
+    const updates = await stream.until(521, 15_000);
+    expect(updates.map((update) => update.version)).toEqual(Array.from({ length: 521 }, (_, index) => index + 1));
+    expect(updates.at(-1)!.balance.posted).toBe('6.20');
+    stream.stop();
+  }, 120_000);
+
   it('40 parallel deposits reach one subscriber exactly once each, strictly increasing', async () => {
     const accountId = await t.account(alice);
     const stream = collect(connect(alice.token), accountId, 0);
