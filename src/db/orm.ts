@@ -29,6 +29,8 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
     allowGlobalContext: false,
     debug: options.onQuery ? ['query' as const] : false,
     logger: options.onQuery ? (message: string) => options.onQuery?.(message) : undefined,
+    // Plain text: a colour code glued to a keyword hides it from a word-boundary match.
+    colors: false,
   };
   if (config.databaseUrl) {
     return MikroORM.init({
