@@ -42,6 +42,8 @@ function connect(token: string | undefined, onClosed?: (code: number) => void): 
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: false,
+    // A refused socket is asserted through `onClosed`; the default handler would print it.
+    onNonLazyError: () => undefined,
     on: { closed: (event) => onClosed?.((event as { code: number }).code) },
   });
   clients.push(client);
