@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/ledger/commands/run-command.js';
 import { queryRows } from '../../src/ledger/persistence/database.js';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { dataOf } from '../helpers/graphql-client.js';
+import { BalanceDocument, DepositDocument } from '../generated/graphql.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -53,6 +55,38 @@ describe('the command envelope', () => {
       expect(rows[0].count).toBe(1);
     } finally {
       outsider.release();
+    }
+  });
+
+  it('a request waiting on a claimed key holds no account lock: other movements on the account go ahead', async () => {
+    const accountId = await t.account(alice, { opening: '1.00' });
+    const idempotencyKey = randomUUID();
+    const depositOf = (key: string) =>
+      t.gql(DepositDocument, { input: { accountId, amount: '2.00', channel: 'CASH', idempotencyKey: key } }, alice.token);
+    const holder = await t.database.pool.connect();
+    try {
+      // Someone else's request holds the claim on the key and has not committed yet.
+      await holder.query('begin');
+      await holder.query(
+        `insert into idempotency_records (user_id, key, command, request_hash, outcome) values ($1, $2, 'deposit', 'in-flight', '{"inFlight":true}')`,
+        [alice.id, idempotencyKey],
+      );
+      let waiterSettled = false;
+      const waiter = depositOf(idempotencyKey).finally(() => (waiterSettled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Were the account locked together with (or before) the claim, this would wait for the holder.
+      const other = await Promise.race([
+        depositOf(randomUUID()),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a movement waited on a request stuck on its key')), 10_000)),
+      ]);
+      expect(dataOf(other).deposit.__typename).toBe('MoneyMovement');
+      expect(waiterSettled).toBe(false);
+      // The holder gives up: the waiter takes the key and runs its deposit, once.
+      await holder.query('rollback');
+      expect(dataOf(await waiter).deposit).toMatchObject({ __typename: 'MoneyMovement', replayed: false });
+      expect(dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance?.posted).toBe('5.00');
+    } finally {
+      holder.release();
     }
   });
 

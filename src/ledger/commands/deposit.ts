@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ValidationError } from '../errors.js';
 import { decideDeposit } from '../decide/decide-movement.js';
 import { DEPOSIT_CHANNELS } from '../decide/internal-accounts.js';
-import { lockCustomerAccounts } from '../persistence/lock-accounts.js';
 import type { Actor, Channel } from '../types.js';
 import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
 import { runCommand, type CommandResult } from './run-command.js';
@@ -25,8 +24,8 @@ export function deposit(orm: MikroORM, actor: Actor, input: DepositInput): Promi
     validate: () =>
       (DEPOSIT_CHANNELS.has(input.channel) ? undefined : new ValidationError(`Money cannot be deposited through ${input.channel}.`, 'channel')) ??
       checkMovementFields(input.amount, [input.accountId], input),
-    async execute(database) {
-      const accounts = await lockCustomerAccounts(database, [input.accountId], actor.userId);
+    lockAccountIds: [input.accountId],
+    async execute(database, accounts) {
       const decision = decideDeposit(input, accounts.get(input.accountId), actor.role === 'OPERATOR');
       return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
     },

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.js';
 import { ValidationError } from '../errors.js';
 import { queryRows, runStatement, type Database } from '../persistence/database.js';
+import { LOCK_CUSTOMER_ACCOUNTS_SQL, lockParameters, snapshotsOf, type LockedAccountRow } from '../persistence/lock-accounts.js';
+import type { AccountSnapshot } from '../types.js';
 
 /**
  * Exactly once (law 5): one outcome per (user, idempotency key). The claim row is inserted first,
@@ -24,7 +26,8 @@ export interface StoredBalance {
 }
 
 export type Claim =
-  | { readonly kind: 'claimed' }
+  /** The key is ours; `accounts` holds the snapshots of the accounts locked with it. */
+  | { readonly kind: 'claimed'; readonly accounts: ReadonlyMap<string, AccountSnapshot> }
   | { readonly kind: 'replay'; readonly outcome: StoredOutcome }
   | { readonly kind: 'conflict' };
 
@@ -54,28 +57,52 @@ export function hashRequest(command: string, request: unknown): string {
   return createHash('sha256').update(command).update('\0').update(canonicalJson(request)).digest('hex');
 }
 
-export async function claimIdempotencyKey(
-  database: Database,
-  userId: string,
-  key: string,
-  command: string,
-  requestHash: string,
-): Promise<Claim> {
-  const inserted = await runStatement(
+export interface ClaimRequest {
+  readonly userId: string;
+  readonly key: string;
+  readonly command: string;
+  readonly requestHash: string;
+  /** Customer accounts the command will move money on: locked in the claim's own round trip. */
+  readonly lockAccountIds?: readonly string[];
+}
+
+const CLAIM_SQL = `
+  insert into idempotency_records (user_id, key, command, request_hash, outcome)
+  values (?, ?, ?, ?, '{"inFlight":true}'::jsonb)
+  on conflict (user_id, key) do nothing`;
+
+/**
+ * Claims the key, and for a money movement locks its accounts in the same statement. The lock
+ * runs only when the claim inserted (the lateral join reads the claim's row first), so a
+ * duplicate request waits on the unique index holding no locks, exactly as a lone claim would.
+ */
+async function claimAndLock(database: Database, request: ClaimRequest, accountIds: readonly string[]): Promise<Claim | undefined> {
+  const rows = await queryRows<LockedAccountRow | { id: null }>(
     database,
-    `insert into idempotency_records (user_id, key, command, request_hash, outcome)
-     values (?, ?, ?, ?, '{"inFlight":true}'::jsonb)
-     on conflict (user_id, key) do nothing`,
-    [userId, key, command, requestHash],
+    `with claim as (${CLAIM_SQL} returning 1)
+     select locked.* from claim left join lateral (${LOCK_CUSTOMER_ACCOUNTS_SQL}) locked on true`,
+    [request.userId, request.key, request.command, request.requestHash, ...lockParameters(accountIds, request.userId)],
   );
-  if (inserted === 1) return { kind: 'claimed' };
+  if (rows.length === 0) return undefined;
+  return { kind: 'claimed', accounts: snapshotsOf(rows.filter((row): row is LockedAccountRow => row.id !== null)) };
+}
+
+async function claimOnly(database: Database, request: ClaimRequest): Promise<Claim | undefined> {
+  const inserted = await runStatement(database, CLAIM_SQL, [request.userId, request.key, request.command, request.requestHash]);
+  return inserted === 1 ? { kind: 'claimed', accounts: new Map() } : undefined;
+}
+
+export async function claimIdempotencyKey(database: Database, request: ClaimRequest): Promise<Claim> {
+  const { lockAccountIds } = request;
+  const claimed = lockAccountIds?.length ? await claimAndLock(database, request, lockAccountIds) : await claimOnly(database, request);
+  if (claimed) return claimed;
   const [existing] = await queryRows<{ command: string; request_hash: string; outcome: StoredOutcome | string }>(
     database,
     `select command, request_hash, outcome from idempotency_records where user_id = ? and key = ?`,
-    [userId, key],
+    [request.userId, request.key],
   );
   if (!existing) throw new Error('idempotency record vanished after a conflicting insert');
-  if (existing.command !== command || existing.request_hash !== requestHash) return { kind: 'conflict' };
+  if (existing.command !== request.command || existing.request_hash !== request.requestHash) return { kind: 'conflict' };
   const outcome = typeof existing.outcome === 'string' ? (JSON.parse(existing.outcome) as StoredOutcome) : existing.outcome;
   return { kind: 'replay', outcome };
 }

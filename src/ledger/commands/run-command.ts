@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { IdempotencyConflictError, LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import type { Database } from '../persistence/database.js';
-import type { Actor } from '../types.js';
+import type { AccountSnapshot, Actor } from '../types.js';
 import { checkIdempotencyKey, claimIdempotencyKey, hashRequest, recordOutcome, type StoredOutcome } from './idempotency.js';
 
 /**
@@ -21,8 +21,21 @@ export interface Command {
   readonly request: unknown;
   /** Field checks without I/O. A failure here is deterministic, so it is answered, not recorded. */
   validate(): LedgerError | undefined;
-  /** Lock, decide, write. Returns a business error as a value: it is recorded and committed too. */
-  execute(database: Database): Promise<StoredOutcome>;
+  /**
+   * Customer accounts a money movement works on. The envelope locks them in the same round trip
+   * as the idempotency claim and hands their snapshots to `execute`.
+   */
+  readonly lockAccountIds?: readonly string[];
+  /**
+   * Decide and write. Returns a business error as a value: it is recorded and committed too. A
+   * command whose own write already stored the outcome under the key says so with `Recorded`.
+   */
+  execute(database: Database, locked: ReadonlyMap<string, AccountSnapshot>): Promise<StoredOutcome | Recorded>;
+}
+
+/** An outcome the command's write stored under the key itself, saving the envelope a round trip. */
+export interface Recorded {
+  readonly recorded: StoredOutcome;
 }
 
 export interface CommandResult {
@@ -57,12 +70,19 @@ export async function runCommand(orm: MikroORM, command: Command): Promise<Comma
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await orm.em.fork().transactional(async (database) => {
-        const claim = await claimIdempotencyKey(database, userId, command.idempotencyKey, command.name, requestHash);
+        const claim = await claimIdempotencyKey(database, {
+          userId,
+          key: command.idempotencyKey,
+          command: command.name,
+          requestHash,
+          ...(command.lockAccountIds ? { lockAccountIds: command.lockAccountIds } : {}),
+        });
         if (claim.kind === 'replay') return { outcome: claim.outcome, replayed: true };
         if (claim.kind === 'conflict') return { outcome: errorOutcome(new IdempotencyConflictError()), replayed: false };
-        const outcome = await command.execute(database);
-        await recordOutcome(database, userId, command.idempotencyKey, outcome);
-        return { outcome, replayed: false };
+        const executed = await command.execute(database, claim.accounts);
+        if ('recorded' in executed) return { outcome: executed.recorded, replayed: false };
+        await recordOutcome(database, userId, command.idempotencyKey, executed);
+        return { outcome: executed, replayed: false };
       });
     } catch (error) {
       if (!isTransient(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;

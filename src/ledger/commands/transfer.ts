@@ -1,7 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ValidationError } from '../errors.js';
 import { decideTransfer } from '../decide/decide-movement.js';
-import { lockCustomerAccounts } from '../persistence/lock-accounts.js';
 import type { Actor } from '../types.js';
 import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
 import { runCommand, type CommandResult } from './run-command.js';
@@ -25,8 +24,8 @@ export function transfer(orm: MikroORM, actor: Actor, input: TransferInput): Pro
     validate: () =>
       (input.fromAccountId === input.toAccountId ? new ValidationError('A transfer needs two different accounts.', 'toAccountId') : undefined) ??
       checkMovementFields(input.amount, accountIds, input),
-    async execute(database) {
-      const accounts = await lockCustomerAccounts(database, accountIds, actor.userId);
+    lockAccountIds: accountIds,
+    async execute(database, accounts) {
       const decision = decideTransfer(
         { amount: input.amount, sourceAccountId: input.fromAccountId, destinationAccountId: input.toAccountId },
         accounts.get(input.fromAccountId),

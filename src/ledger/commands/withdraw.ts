@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ValidationError } from '../errors.js';
 import { decideWithdrawal } from '../decide/decide-movement.js';
 import { WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
-import { lockCustomerAccounts } from '../persistence/lock-accounts.js';
 import type { Actor } from '../types.js';
 import type { DepositInput } from './deposit.js';
 import { checkMovementFields, persistDecision } from './movement-input.js';
@@ -21,8 +20,8 @@ export function withdraw(orm: MikroORM, actor: Actor, input: WithdrawInput): Pro
     validate: () =>
       (WITHDRAWAL_CHANNELS.has(input.channel) ? undefined : new ValidationError(`Money cannot be withdrawn through ${input.channel}.`, 'channel')) ??
       checkMovementFields(input.amount, [input.accountId], input),
-    async execute(database) {
-      const accounts = await lockCustomerAccounts(database, [input.accountId], actor.userId);
+    lockAccountIds: [input.accountId],
+    async execute(database, accounts) {
       const decision = decideWithdrawal(input, accounts.get(input.accountId));
       return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
     },

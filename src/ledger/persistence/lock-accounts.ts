@@ -1,7 +1,7 @@
 import type { AccountSnapshot, AccountStatus } from '../types.js';
 import { queryRows, toBigInt, type Database } from './database.js';
 
-interface LockedAccountRow {
+export interface LockedAccountRow {
   id: string;
   currency: string;
   status: AccountStatus;
@@ -13,27 +13,27 @@ interface LockedAccountRow {
 }
 
 /**
- * Locks customer accounts for a money movement and returns their snapshots, keyed by id.
- * Rows are locked in id order (ORDER BY runs below the lock step), so two movements over the
- * same accounts always queue instead of deadlocking. `FOR NO KEY UPDATE` still lets entries
- * reference the rows concurrently. Internal accounts are never locked: their balance is derived.
+ * The row-lock step of a money movement, as SQL with two parameters: the actor's user id, then the
+ * account ids as a PostgreSQL array literal. Rows are locked in id order (ORDER BY runs below the
+ * lock step), so two movements over the same accounts always queue instead of deadlocking.
+ * `FOR NO KEY UPDATE` still lets entries reference the rows concurrently. Internal accounts are
+ * never locked: their balance is derived.
  */
-export async function lockCustomerAccounts(
-  database: Database,
-  accountIds: readonly string[],
-  actorUserId: string,
-): Promise<Map<string, AccountSnapshot>> {
-  const rows = await queryRows<LockedAccountRow>(
-    database,
-    `select a.id, a.currency, a.status, a.posted_minor::text, a.pending_minor::text,
-            a.overdraft_limit_minor::text, a.version,
-            exists (select 1 from user_accounts ua where ua.account_id = a.id and ua.user_id = ?) as owned
-       from accounts a
-      where a.id = any(?::uuid[]) and a.holder = 'CUSTOMER'
-      order by a.id
-        for no key update of a`,
-    [actorUserId, `{${accountIds.join(',')}}`],
-  );
+export const LOCK_CUSTOMER_ACCOUNTS_SQL = `
+    select a.id, a.currency, a.status, a.posted_minor::text, a.pending_minor::text,
+           a.overdraft_limit_minor::text, a.version,
+           exists (select 1 from user_accounts ua where ua.account_id = a.id and ua.user_id = ?) as owned
+      from accounts a
+     where a.id = any(?::uuid[]) and a.holder = 'CUSTOMER'
+     order by a.id
+       for no key update of a`;
+
+export function lockParameters(accountIds: readonly string[], actorUserId: string): unknown[] {
+  return [actorUserId, `{${accountIds.join(',')}}`];
+}
+
+/** Snapshots of locked rows, keyed by id. */
+export function snapshotsOf(rows: readonly LockedAccountRow[]): Map<string, AccountSnapshot> {
   return new Map(
     rows.map((row) => [
       row.id,
@@ -49,4 +49,13 @@ export async function lockCustomerAccounts(
       },
     ]),
   );
+}
+
+/** Locks customer accounts for a money movement and returns their snapshots, keyed by id. */
+export async function lockCustomerAccounts(
+  database: Database,
+  accountIds: readonly string[],
+  actorUserId: string,
+): Promise<Map<string, AccountSnapshot>> {
+  return snapshotsOf(await queryRows<LockedAccountRow>(database, LOCK_CUSTOMER_ACCOUNTS_SQL, lockParameters(accountIds, actorUserId)));
 }
