@@ -106,6 +106,19 @@ describe('idempotency', () => {
     expect(await balance(alice, accountId)).toMatchObject({ posted: '10.00', version: 1 });
   });
 
+  it("a transfer's replay returns the payer's balance exactly as first answered, stamped with the posting time, and never the payee's", async () => {
+    const source = await t.account(alice, { opening: '10.00' });
+    const payee = await t.account(bob);
+    const input = { fromAccountId: source, toAccountId: payee, amount: '4.00', idempotencyKey: randomUUID() };
+    const first = dataOf(await t.gql(TransferDocument, { input }, alice.token)).transfer;
+    const again = dataOf(await t.gql(TransferDocument, { input }, alice.token)).transfer;
+    if (first.__typename !== 'MoneyMovement' || again.__typename !== 'MoneyMovement') throw new Error('expected movements');
+    expect(first.balances).toEqual([expect.objectContaining({ accountId: source, posted: '6.00', version: 2, asOf: first.transaction.postedAt })]);
+    expect(again).toMatchObject({ replayed: true, transaction: { id: first.transaction.id } });
+    expect(again.balances).toEqual(first.balances);
+    expect(await balance(bob, payee)).toMatchObject({ posted: '4.00', version: 1 });
+  });
+
   it('a replay of a business error returns the same error, even after funds arrive', async () => {
     const accountId = await t.account(alice);
     const input = { accountId, amount: '5.00', channel: 'CASH' as const, idempotencyKey: randomUUID() };

@@ -6,7 +6,6 @@ import { BalanceDocument, DepositDocument, WithdrawDocument } from '../generated
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { runCommand } from '../../src/ledger/commands/run-command.js';
-import { lockCustomerAccounts } from '../../src/ledger/persistence/lock-accounts.js';
 import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
 import { persistDecision } from '../../src/ledger/commands/movement-input.js';
 
@@ -163,16 +162,17 @@ describe('balanceUpdated', () => {
     const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
+    const idempotencyKey = randomUUID();
     await expect(
       runCommand(t.app.orm, {
         name: 'deposit',
         actor: { userId: alice.id, role: 'CUSTOMER' },
-        idempotencyKey: randomUUID(),
+        idempotencyKey,
         request: { accountId },
         validate: () => undefined,
-        async execute(database) {
-          const accounts = await lockCustomerAccounts(database, [accountId], alice.id);
-          await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '9.00', channel: 'CASH' }, accounts.get(accountId)), accounts, 'rolled-back', {});
+        lockAccountIds: [accountId],
+        async execute(database, accounts) {
+          await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '9.00', channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
           throw new Error('crash after writing');
         },
       }),

@@ -4,7 +4,7 @@ import { checkAmountShape } from '../money.js';
 import { isId } from '../persistence/database.js';
 import type { AccountSnapshot, MovementPlan } from '../types.js';
 import type { StoredBalance, StoredOutcome } from './idempotency.js';
-import { errorOutcome } from './run-command.js';
+import { errorOutcome, type Recorded } from './run-command.js';
 import { writeMovement, type MovementDetails } from '../persistence/write-movement.js';
 import type { Database } from '../persistence/database.js';
 import type { Actor } from '../types.js';
@@ -36,8 +36,9 @@ export function checkMovementFields(amount: string, accountIds: readonly string[
 }
 
 /**
- * Writes a decided plan (or records its refusal) and builds the outcome replays will return:
- * the balances after the movement of the accounts the actor owns, never a payee's.
+ * Writes a decided plan (or returns its refusal for the envelope to record) and builds the outcome
+ * replays will return: the balances after the movement of the accounts the actor owns, never a
+ * payee's. A success is stored under the key by the write itself, in the same statement.
  */
 export async function persistDecision(
   database: Database,
@@ -46,12 +47,11 @@ export async function persistDecision(
   accounts: ReadonlyMap<string, AccountSnapshot>,
   idempotencyKey: string,
   text: MovementText,
-): Promise<StoredOutcome> {
+): Promise<StoredOutcome | Recorded> {
   if (!('customerLegs' in decision)) return errorOutcome(decision);
   const details: MovementDetails = { description: text.description ?? null, externalRef: text.externalRef ?? null, idempotencyKey };
   const pending = new Map([...accounts.values()].map((account) => [account.id, account.pendingMinor]));
-  const written = await writeMovement(database, actor, decision, details, pending);
-  const balances: StoredBalance[] = decision.customerLegs
+  const balances = decision.customerLegs
     // Operators see every customer account; customers only their own, never a payee's.
     .filter((leg) => actor.role === 'OPERATOR' || accounts.get(leg.accountId)?.ownedByActor)
     .map((leg) => ({
@@ -60,7 +60,8 @@ export async function persistDecision(
       postedMinor: leg.postedAfterMinor.toString(),
       pendingMinor: accounts.get(leg.accountId)!.pendingMinor.toString(),
       version: leg.versionAfter,
-      asOf: written.postedAt.toISOString(),
     }));
-  return { ok: true, transactionId: written.transactionId, balances };
+  const written = await writeMovement(database, actor, decision, details, pending, { userId: actor.userId, idempotencyKey, balances });
+  const stored: StoredBalance[] = balances.map((balance) => ({ ...balance, asOf: written.asOf }));
+  return { recorded: { ok: true, transactionId: written.transactionId, balances: stored } };
 }

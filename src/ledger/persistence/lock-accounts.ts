@@ -1,5 +1,5 @@
 import type { AccountSnapshot, AccountStatus } from '../types.js';
-import { queryRows, toBigInt, type Database } from './database.js';
+import { toBigInt } from './database.js';
 
 export interface LockedAccountRow {
   id: string;
@@ -49,13 +49,4 @@ export function snapshotsOf(rows: readonly LockedAccountRow[]): Map<string, Acco
       },
     ]),
   );
-}
-
-/** Locks customer accounts for a money movement and returns their snapshots, keyed by id. */
-export async function lockCustomerAccounts(
-  database: Database,
-  accountIds: readonly string[],
-  actorUserId: string,
-): Promise<Map<string, AccountSnapshot>> {
-  return snapshotsOf(await queryRows<LockedAccountRow>(database, LOCK_CUSTOMER_ACCOUNTS_SQL, lockParameters(accountIds, actorUserId)));
 }

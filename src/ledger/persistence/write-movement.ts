@@ -4,6 +4,7 @@ import type { Actor, MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryRows, type Database } from './database.js';
 import type { BalanceEvent } from '../../pubsub/channels.js';
+import type { StoredBalance } from '../commands/idempotency.js';
 
 export interface MovementDetails {
   readonly description: string | null;
@@ -11,9 +12,19 @@ export interface MovementDetails {
   readonly idempotencyKey: string;
 }
 
+/** The success outcome to store under the command's idempotency key, in the same statement. */
+export interface OutcomeRecord {
+  readonly userId: string;
+  readonly idempotencyKey: string;
+  /** The balances the actor may see; each gets the movement's `asOf` in SQL. */
+  readonly balances: readonly Omit<StoredBalance, 'asOf'>[];
+}
+
 export interface WrittenMovement {
   readonly transactionId: string;
   readonly postedAt: Date;
+  /** The movement's time as the ISO-8601 text stored in its outcome and balance events. */
+  readonly asOf: string;
 }
 
 /**
@@ -28,6 +39,7 @@ export async function writeMovement(
   details: MovementDetails,
   /** The pending (held) amount of each customer account, unchanged by this movement. */
   pendingByAccount: ReadonlyMap<string, bigint>,
+  outcome: OutcomeRecord,
 ): Promise<WrittenMovement> {
   const transactionId = randomUUID();
   const amount = plan.amountMinor.toString();
@@ -43,8 +55,8 @@ export async function writeMovement(
   assert.ok(entryRows.length >= 2 && credits * 2 === entryRows.length, 'a movement must have balanced entries');
 
   // One statement, one round trip: the transaction, its entries, each customer account's new
-  // balance and version, and the balance events for the outbox (law 6: same database transaction;
-  // the relay publishes them only after commit). The version guard in each UPDATE can only miss if
+  // balance and version, the balance events for the outbox (law 6: same database transaction;
+  // the relay publishes them only after commit) and the outcome under the idempotency key. The version guard in each UPDATE can only miss if
   // the row was not locked, which would be a bug: the count check below then fails the whole unit.
   const legs = plan.customerLegs;
   const events = legs.map((leg) =>
@@ -57,11 +69,13 @@ export async function writeMovement(
       transactionId,
     } satisfies Omit<BalanceEvent, 'asOf'>),
   );
-  const [written] = await queryRows<{ posted_at: Date | string; accounts_updated: number }>(
+  const [written] = await queryRows<{ posted_at: Date | string; as_of: string; accounts_updated: number; outcomes_recorded: number }>(
     database,
     // Stamped with the clock after the row locks were taken (not now(), the transaction's start):
     // a later version of an account never carries an earlier time.
-    `with stamp as (select clock_timestamp() as at),
+    `with stamp as (
+       select at, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as as_of
+         from (select clock_timestamp() as at) clock),
      movement as (
        insert into ledger_transactions
          (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, created_at, posted_at)
@@ -78,17 +92,28 @@ export async function writeMovement(
      events as (
        insert into outbox_events (account_id, account_version, payload)
        select e.account_id, e.account_version,
-              e.payload || jsonb_build_object('asOf', to_char(stamp.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-         from stamp, (values ${legs.map(() => '(?::uuid, ?::integer, ?::jsonb)').join(', ')}) as e (account_id, account_version, payload))
-     select (select posted_at from movement) as posted_at, (select count(*)::int from balances) as accounts_updated`,
+              e.payload || jsonb_build_object('asOf', stamp.as_of)
+         from stamp, (values ${legs.map(() => '(?::uuid, ?::integer, ?::jsonb)').join(', ')}) as e (account_id, account_version, payload)),
+     recorded as (
+       update idempotency_records r
+          set outcome = jsonb_build_object('ok', true, 'transactionId', ?::text, 'balances',
+                (select coalesce(jsonb_agg(b.value || jsonb_build_object('asOf', stamp.as_of) order by b.ordinality), '[]'::jsonb)
+                   from jsonb_array_elements(?::jsonb) with ordinality as b))
+         from stamp
+        where r.user_id = ? and r.key = ?
+       returning 1)
+     select (select posted_at from movement) as posted_at, (select as_of from stamp) as as_of,
+            (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`,
     [
       transactionId, plan.kind, plan.channel, amount, plan.currency, details.description, details.externalRef, details.idempotencyKey, actor.userId,
       ...entryRows.flat(),
       ...legs.flatMap((leg) => [leg.accountId, leg.postedAfterMinor.toString(), leg.versionAfter, leg.versionBefore]),
       ...legs.flatMap((leg, index) => [leg.accountId, leg.versionAfter, events[index]]),
+      transactionId, JSON.stringify(outcome.balances), outcome.userId, outcome.idempotencyKey,
     ],
   );
   assert.ok(written);
   assert.equal(written.accounts_updated, legs.length, 'a customer account changed under its row lock');
-  return { transactionId, postedAt: new Date(written.posted_at) };
+  assert.equal(written.outcomes_recorded, 1, 'the idempotency claim is missing when recording the outcome');
+  return { transactionId, postedAt: new Date(written.posted_at), asOf: written.as_of };
 }
