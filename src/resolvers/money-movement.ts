@@ -27,6 +27,8 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
   const result = await run(viewer);
   // The movement committed its balance events; publish them now rather than at the next poll.
   if (!result.replayed && result.outcome.ok) context.live.relay.kick();
+  // A fresh movement's transaction is known as written; a replay's is read from the ledger.
+  if (result.written) context.loaders.transactions.prime(result.written.id, result.written);
   return toMovement(result);
 }
 

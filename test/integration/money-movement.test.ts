@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BalanceDocument, DepositDocument, OpenAccountDocument, TransferDocument, WithdrawDocument, type Channel } from '../generated/graphql.js';
+import { BalanceDocument, DepositDocument, OpenAccountDocument, TransactionDocument, TransferDocument, WithdrawDocument, type Channel } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
@@ -94,6 +94,23 @@ describe('deposit, withdraw, transfer', () => {
 });
 
 describe('idempotency', () => {
+  it('the transaction a movement answers with is exactly what the ledger then reads back, for every kind', async () => {
+    const source = await t.account(alice, { opening: '20.00' });
+    const target = await t.account(alice);
+    const text = { description: 'rent, May', externalRef: 'INV-0042' };
+    const movements = [
+      dataOf(await t.gql(DepositDocument, { input: { accountId: source, amount: '1.25', channel: 'WIRE', idempotencyKey: randomUUID(), ...text } }, alice.token)).deposit,
+      dataOf(await t.gql(WithdrawDocument, { input: { accountId: source, amount: '2.50', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw,
+      dataOf(await t.gql(TransferDocument, { input: { fromAccountId: source, toAccountId: target, amount: '3.75', idempotencyKey: randomUUID(), description: text.description } }, alice.token)).transfer,
+    ];
+    for (const movement of movements) {
+      if (movement.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(movement));
+      const read = dataOf(await t.gql(TransactionDocument, { id: movement.transaction.id }, alice.token)).transaction;
+      expect(movement.transaction).toEqual(read);
+    }
+    expect(movements.map((movement) => movement.__typename === 'MoneyMovement' && movement.transaction.kind)).toEqual(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER']);
+  });
+
   it('a replay returns the first outcome, moves nothing again, and says so', async () => {
     const accountId = await t.account(alice);
     const input = { accountId, amount: '10.00', channel: 'ACH' as const, idempotencyKey: randomUUID() };

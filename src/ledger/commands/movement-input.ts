@@ -63,5 +63,5 @@ export async function persistDecision(
     }));
   const written = await writeMovement(database, actor, decision, details, pending, { userId: actor.userId, idempotencyKey, balances });
   const stored: StoredBalance[] = balances.map((balance) => ({ ...balance, asOf: written.asOf }));
-  return { recorded: { ok: true, transactionId: written.transactionId, balances: stored } };
+  return { recorded: { ok: true, transactionId: written.transaction.id, balances: stored }, transaction: written.transaction };
 }

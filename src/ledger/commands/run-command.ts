@@ -4,6 +4,7 @@ import { IdempotencyConflictError, LedgerError, ValidationError, ledgerErrorFrom
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import type { Database } from '../persistence/database.js';
 import type { AccountSnapshot, Actor } from '../types.js';
+import type { TransactionView } from '../queries/transactions.js';
 import { checkIdempotencyKey, claimIdempotencyKey, hashRequest, recordOutcome, type StoredOutcome } from './idempotency.js';
 
 /**
@@ -36,12 +37,16 @@ export interface Command {
 /** An outcome the command's write stored under the key itself, saving the envelope a round trip. */
 export interface Recorded {
   readonly recorded: StoredOutcome;
+  /** The transaction the command wrote, when it wrote one. */
+  readonly transaction?: TransactionView;
 }
 
 export interface CommandResult {
   readonly outcome: StoredOutcome;
   /** True when the outcome is the stored one of an earlier request with the same key. */
   readonly replayed: boolean;
+  /** The transaction this request wrote (never on a replay), so the response need not read it back. */
+  readonly written?: TransactionView;
 }
 
 export function errorOutcome(error: LedgerError): StoredOutcome {
@@ -80,7 +85,9 @@ export async function runCommand(orm: MikroORM, command: Command): Promise<Comma
         if (claim.kind === 'replay') return { outcome: claim.outcome, replayed: true };
         if (claim.kind === 'conflict') return { outcome: errorOutcome(new IdempotencyConflictError()), replayed: false };
         const executed = await command.execute(database, claim.accounts);
-        if ('recorded' in executed) return { outcome: executed.recorded, replayed: false };
+        if ('recorded' in executed) {
+          return { outcome: executed.recorded, replayed: false, ...(executed.transaction ? { written: executed.transaction } : {}) };
+        }
         await recordOutcome(database, userId, command.idempotencyKey, executed);
         return { outcome: executed, replayed: false };
       });

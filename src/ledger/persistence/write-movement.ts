@@ -5,6 +5,7 @@ import { internalAccountId } from './internal-accounts.js';
 import { queryRows, type Database } from './database.js';
 import type { BalanceEvent } from '../../pubsub/channels.js';
 import type { StoredBalance } from '../commands/idempotency.js';
+import type { TransactionView } from '../queries/transactions.js';
 
 export interface MovementDetails {
   readonly description: string | null;
@@ -21,8 +22,8 @@ export interface OutcomeRecord {
 }
 
 export interface WrittenMovement {
-  readonly transactionId: string;
-  readonly postedAt: Date;
+  /** The transaction as a read of it would return it, so the response need not read it back. */
+  readonly transaction: TransactionView;
   /** The movement's time as the ISO-8601 text stored in its outcome and balance events. */
   readonly asOf: string;
 }
@@ -115,5 +116,21 @@ export async function writeMovement(
   assert.ok(written);
   assert.equal(written.accounts_updated, legs.length, 'a customer account changed under its row lock');
   assert.equal(written.outcomes_recorded, 1, 'the idempotency claim is missing when recording the outcome');
-  return { transactionId, postedAt: new Date(written.posted_at), asOf: written.as_of };
+  const postedAt = new Date(written.posted_at);
+  return {
+    transaction: {
+      id: transactionId,
+      kind: plan.kind,
+      channel: plan.channel,
+      status: 'POSTED',
+      amountMinor: plan.amountMinor,
+      currency: plan.currency,
+      description: details.description,
+      externalRef: details.externalRef,
+      idempotencyKey: details.idempotencyKey,
+      createdAt: postedAt,
+      postedAt,
+    },
+    asOf: written.as_of,
+  };
 }
