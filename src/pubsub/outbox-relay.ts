@@ -91,11 +91,16 @@ export class OutboxRelay {
         `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
       );
       if (rows.length === 0) return 0;
-      for (const row of rows) {
-        const event = typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload;
-        await this.bus.publish(balanceChannel(event.accountId), event);
-        if (this.cache) await cacheBalance(this.cache, event);
-      }
+      const events = rows.map((row) => (typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload));
+      // Sent together, not one round trip each: one Redis connection carries the commands in
+      // call order, and the marks below wait until every one was accepted. Any failure rolls the
+      // whole batch back to be sent again; subscribers drop the versions they already have.
+      await Promise.all(
+        events.flatMap((event) => [
+          this.bus.publish(balanceChannel(event.accountId), event),
+          ...(this.cache ? [cacheBalance(this.cache, event)] : []),
+        ]),
+      );
       await runStatement(database, `update outbox_events set published_at = now(), attempts = attempts + 1 where id = any(?::bigint[])`, [
         `{${rows.map((row) => row.id).join(',')}}`,
       ]);
