@@ -10,12 +10,11 @@
  */
 import { execFileSync } from 'node:child_process';
 // The server's balance cache (kept a day): the bench removes its own accounts' entries at the end.
-import { BALANCE_CACHE_KEY_PREFIX } from '../src/pubsub/balance-cache.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { clearBalanceCache } from './balance-cache.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { brokenLaws, databaseUrlFor, dropDatabase, insertUsers, recreateDatabase } from './database.js';
 import {
@@ -104,9 +103,6 @@ const TEARDOWN_BUDGET_MS = 2 * 60_000;
  * reported as saturated: its latencies then measure a queue, not the path.
  */
 const SATURATION_SHARE = 0.9;
-/** Redis commands of the clean-up; the shared Redis answers in microseconds. */
-const REDIS_TIMEOUT_MS = 2_000;
-
 
 interface Owner {
   readonly username: string;
@@ -541,19 +537,6 @@ async function setUpOwners(server: ServerProcess, databaseUrl: string, sessions:
   return owners;
 }
 
-/** Removes the bench accounts' cached balances from the shared Redis; returns how many there were. */
-async function clearBalanceCache(redisUrl: string, owners: readonly Owner[]): Promise<number> {
-  if (owners.length === 0) return 0;
-  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: REDIS_TIMEOUT_MS, commandTimeout: REDIS_TIMEOUT_MS });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await redis.del(...owners.map((owner) => BALANCE_CACHE_KEY_PREFIX + owner.accountId));
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** The fan-out scenario, start to report; returns the exit code it asks for. */
 export async function runFanoutScenario(settings: BenchSettings, repositoryRoot: string): Promise<number> {
   const fanout = settings.fanout;
@@ -577,7 +560,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
       poolSize: settings.serverPoolSize,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       environment: {
-        REDIS_URL: fanout.redisUrl,
+        REDIS_URL: settings.redisUrl,
         ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS),
         RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
       },
@@ -586,7 +569,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
   }
-  progress(`fan-out: server ready at ${server.url.origin} (own process, Redis event bus at ${fanout.redisUrl})`);
+  progress(`fan-out: server ready at ${server.url.origin} (own process, Redis event bus at ${settings.redisUrl})`);
 
   const liveWorkers = new Set<SocketWorker>();
   const phaseBudgetMs = OPEN_TIMEOUT_MS + READY_TIMEOUT_MS + fanout.seconds * 1000 + REQUEST_TIMEOUT_MS + DRAIN_TIMEOUT_MS + COLLECT_TIMEOUT_MS + CLOSE_BUDGET_MS;
@@ -600,7 +583,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
     },
     cleanUp: async () => {
       await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
-      await clearBalanceCache(fanout.redisUrl, owners);
+      await clearBalanceCache(settings.redisUrl, owners.map((owner) => owner.accountId));
     },
   });
 
@@ -637,7 +620,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
       for (const worker of liveWorkers) worker.killNow();
       await server.stop();
       await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
-      cacheEntriesRemoved = await clearBalanceCache(fanout.redisUrl, owners).catch(() => 0);
+      cacheEntriesRemoved = await clearBalanceCache(settings.redisUrl, owners.map((owner) => owner.accountId)).catch(() => 0);
     } finally {
       guard.release();
     }

@@ -90,6 +90,8 @@ export interface BenchSettings {
   readonly ceilingScript: string;
   readonly resultsFile: string;
   readonly scenarios: readonly ScenarioName[];
+  /** Both scenarios run the server with Redis, as production does (event bus, balance cache). */
+  readonly redisUrl: string;
   readonly fanout: FanoutSettings;
 }
 
@@ -98,7 +100,6 @@ export interface FanoutSettings {
   readonly subscriberCounts: readonly number[];
   readonly seconds: number;
   readonly depositsPerSecond: number;
-  readonly redisUrl: string;
   readonly resultsFile: string;
 }
 
@@ -130,6 +131,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     resultsFile,
     // Always in SCENARIOS order, each once, whatever order the variable names them in.
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
+    redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -140,7 +142,6 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       depositsPerSecond: environment.BENCH_FANOUT_DEPOSITS_PER_SECOND
         ? positiveInteger('BENCH_FANOUT_DEPOSITS_PER_SECOND', environment.BENCH_FANOUT_DEPOSITS_PER_SECOND, MAX_FANOUT_DEPOSITS_PER_SECOND)
         : DEFAULT_FANOUT_DEPOSITS_PER_SECOND,
-      redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
       // Beside the movements results: latest.json gives latest.fanout.json.
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },
