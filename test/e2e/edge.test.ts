@@ -262,6 +262,30 @@ describe('query limits', () => {
     expectLimitHidden(expectRefused(refused), QUERY_LIMITS.maxCost);
     await expectNothingMoved();
   });
+
+  const pageOfEntries = (alias: string, first: string) =>
+    `${alias}: transactions(accountId: "${clientAccount}", first: ${first}) { edges { node { transaction { entries { id accountId amount direction } } } } }`;
+
+  it('counts a page size sent as a variable (or its default) exactly like one written in the query', async () => {
+    const aliases = Array.from({ length: QUERY_LIMITS.maxAliases }, (_, i) => `h${i}`);
+    const byVariable = `query Pages($n: Int!) { ${aliases.map((alias) => pageOfEntries(alias, '$n')).join(' ')} }`;
+    const refused = await postJson({ query: byVariable, variables: { n: 100 } }, client.token);
+    expect(refused.status, refused.text).toBe(400);
+    expectLimitHidden(expectRefused(refused), QUERY_LIMITS.maxCost);
+    expect(refused.body?.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+
+    const byDefault = `query Pages($n: Int = 100) { ${aliases.map((alias) => pageOfEntries(alias, '$n')).join(' ')} }`;
+    const refusedDefault = await postJson({ query: byDefault }, client.token);
+    expect(refusedDefault.status, refusedDefault.text).toBe(400);
+    expectLimitHidden(expectRefused(refusedDefault), QUERY_LIMITS.maxCost);
+
+    // The same query with small pages is an ordinary client's, and runs.
+    const small = await postJson({ query: byVariable, variables: { n: 2 } }, client.token);
+    expect(small.status, small.text).toBe(200);
+    expect(small.body?.errors).toBeUndefined();
+    expect(Object.keys(small.body?.data ?? {})).toHaveLength(QUERY_LIMITS.maxAliases);
+    await expectNothingMoved();
+  });
 });
 
 describe('transport', () => {
@@ -524,6 +548,16 @@ describe('real clients are not caught by the limits', () => {
     );
     expect(deep.body?.errors, deep.text).toBeUndefined();
     expect(deep.text.match(/"kind":"DEPOSIT"/g)).toHaveLength(100);
+    // Typed by hand in GraphiQL, with the page size written in: the same cost, the same answer.
+    const typed = await postJson(
+      {
+        query: `{ me { accounts { transactions(first: 100) { edges { node { transaction { ...Tx } } } } } } }
+          fragment Tx on Transaction { id kind amount entries { id accountId direction amount } }`,
+      },
+      client.token,
+    );
+    expect(typed.body?.errors, typed.text).toBeUndefined();
+    expect(typed.text).toBe(deep.text);
     await expectNothingMoved();
   });
 });
