@@ -52,8 +52,11 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   }
   if (isClientFacing(error)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    // graphql-js names its token limit in the message; the limits are not advertised.
-    const message = formatted.message.replace(/Document contains more th\w+ \d+ tokens\. Parsing aborted\./, 'Document is too large.');
+    // graphql-js names its token limit in the message; the limits are not advertised. Apollo's
+    // introspection refusal names the server software and how to turn introspection on.
+    const message = formatted.message
+      .replace(/Document contains more th\w+ \d+ tokens\. Parsing aborted\./, 'Document is too large.')
+      .replace(/^GraphQL introspection is not allowed\b.*$/s, 'Introspection is turned off on this server.');
     return { ...formatted, message, extensions };
   }
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
