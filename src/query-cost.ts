@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
-import { GraphQLError, Kind, validate, visit, type DocumentNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationRule, type ValueNode } from 'graphql';
 
 /** The page-size arguments graphql-armor's cost rule multiplies a selection by. */
 const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
@@ -36,6 +36,31 @@ export function withPageSizesWrittenIn(document: DocumentNode, variables: Readon
 }
 
 /**
+ * Validates with the given rules and returns every refusal. graphql-armor's rules throw their
+ * refusal (its propagateOnRejection) instead of reporting it; that comes back as an error too.
+ */
+export function refusalsOf(schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): GraphQLError[] {
+  try {
+    return [...validate(schema, document, rules)];
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+}
+
+/** The cost rule's refusal of the document as it will run (page-size variables written in), if any. */
+export function costRefusal(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>>,
+  costRule: ValidationRule,
+): GraphQLError | undefined {
+  const written = withPageSizesWrittenIn(document, variables);
+  const [refusal] = written ? refusalsOf(schema, written, [costRule]) : [];
+  return refusal && new GraphQLError(refusal.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
+/**
  * Applies the cost limit again once the operation's variables are known, with the same rule and
  * options as the validation pass, and refuses the request the same way (400, the same message).
  */
@@ -45,18 +70,8 @@ export function pageAwareCostLimit<Context extends object>(options: CostLimitOpt
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, schema }) {
-          const written = withPageSizesWrittenIn(document, request.variables ?? {});
-          if (!written) return;
-          let refusal: unknown;
-          try {
-            [refusal] = validate(schema, written, [rule]);
-          } catch (error) {
-            // The rule throws its refusal (armor's propagateOnRejection) rather than reporting it.
-            refusal = error;
-          }
-          if (refusal === undefined) return;
-          const message = refusal instanceof Error ? refusal.message : 'Query validation error.';
-          throw new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+          const refusal = costRefusal(schema, document, request.variables ?? {}, rule);
+          if (refusal) throw refusal;
         },
       };
     },

@@ -83,9 +83,10 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
 
+  const formatError = createFormatError(config.production);
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError: createFormatError(config.production),
+    formatError,
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -154,7 +155,12 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   };
   app.use(bodyErrors);
 
-  const websocket = startWebSocketServer(httpServer, services);
+  const websocket = startWebSocketServer(httpServer, services, {
+    validationRules: armor.validationRules,
+    maxTokens: QUERY_LIMITS.maxTokens,
+    costLimit: COST_LIMIT,
+    formatError,
+  });
   await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {

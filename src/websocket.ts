@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
+import { GraphQLError, getOperationAST, parse, specifiedRules, type DocumentNode, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, createContext, type ContextServices } from './context.js';
+import { costRefusal, refusalsOf } from './query-cost.js';
 import { schema } from './schema/index.js';
 
 /** A subscribe message is a few hundred bytes; 64 KiB leaves room and stops memory abuse (ws defaults to 100 MiB). */
@@ -11,6 +14,18 @@ export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
 export const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 /** graphql-ws close code for an expired token (API.md): the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
+
+/** The same query limits and error masking as HTTP: a socket is not a way around them. */
+export interface WebSocketLimits {
+  /** graphql-armor's depth, alias, cost and directive rules (and suggestion blocking). */
+  readonly validationRules: readonly ValidationRule[];
+  readonly maxTokens: number;
+  readonly costLimit: CostLimitOptions;
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+/** Queries and mutations have HTTP, with its CSRF, body and rate limits; the socket is for live data. */
+const SUBSCRIPTIONS_ONLY = 'Only subscriptions are served over WebSocket; send queries and mutations to POST /graphql.';
 
 interface SocketState {
   authorization?: string;
@@ -23,13 +38,37 @@ interface SocketState {
  * The token is checked in onConnect (a bad one is refused with 4403), and the socket is closed
  * with 4401 the moment that token expires: an expired token is never served.
  */
-export function startWebSocketServer(httpServer: Server, services: ContextServices) {
+export function startWebSocketServer(httpServer: Server, services: ContextServices, limits: WebSocketLimits) {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
   const states = new WeakMap<object, SocketState>();
+  const rules = [...specifiedRules, ...limits.validationRules];
+  const costRule = costLimitRule(limits.costLimit);
+  const format = (error: GraphQLError) => limits.formatError(error.toJSON(), error);
   const cleanup = useServer(
     {
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+      // Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits).
+      onSubscribe: (_ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: limits.maxTokens });
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.')];
+        }
+        const refusals = refusalsOf(schema, document, rules);
+        if (refusals.length > 0) return refusals;
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+          return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        const variableValues = payload.variables ?? {};
+        const overCost = costRefusal(schema, document, variableValues, costRule);
+        if (overCost) return [overCost];
+        return { schema, document, variableValues, operationName: payload.operationName ?? null };
+      },
+      // Refusals and results leave through the same masking as HTTP responses.
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const { viewer, expiresAt } = await authenticate(services.signer, typeof authorization === 'string' ? authorization : undefined);

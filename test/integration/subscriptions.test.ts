@@ -188,6 +188,52 @@ describe('balanceUpdated', () => {
   });
 });
 
+/** Sends one operation over a socket and returns the errors it got (from `next` or `error`), once it ended. */
+async function errorsOverSocket(query: string, variables: Record<string, unknown> = {}): Promise<Array<{ message: string; extensions?: Record<string, unknown> }>> {
+  const client = connect(alice.token);
+  const errors: Array<{ message: string; extensions?: Record<string, unknown> }> = [];
+  let data = false;
+  await new Promise<void>((resolve) => {
+    client.subscribe({ query, variables }, {
+      next: (message) => {
+        if (message.errors) errors.push(...(message.errors as typeof errors));
+        if (message.data) data = true;
+      },
+      error: (error) => {
+        errors.push(...(Array.isArray(error) ? error : [{ message: String(error) }]));
+        resolve();
+      },
+      complete: () => resolve(),
+    });
+  });
+  expect(data).toBe(false);
+  return errors;
+}
+
+describe('the socket keeps the HTTP limits', () => {
+  it('refuses queries and mutations: a deposit sent over the socket moves nothing', async () => {
+    const accountId = await t.account(alice, { opening: '1.00' });
+    const mutation = `mutation { deposit(input: { accountId: "${accountId}", amount: "5.00", channel: CASH, idempotencyKey: "${randomUUID()}" }) { __typename } }`;
+    for (const query of [mutation, '{ me { username } }']) {
+      const [refusal] = await errorsOverSocket(query);
+      expect(refusal).toMatchObject({ message: expect.stringMatching(/^Only subscriptions are served over WebSocket/), extensions: { code: 'BAD_REQUEST' } });
+    }
+    expect(dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance).toMatchObject({ posted: '1.00', version: 1 });
+  });
+
+  it('refuses too many aliases and too many tokens, without naming the limits', async () => {
+    const accountId = await t.account(alice);
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: balanceUpdated(accountId: "${accountId}") { version }`).join(' ');
+    const tooWide = await errorsOverSocket(`subscription { ${aliases} }`);
+    const tooLong = await errorsOverSocket(`subscription { balanceUpdated(accountId: "${accountId}") { ${'version '.repeat(2_100)} } }`);
+    for (const errors of [tooWide, tooLong]) {
+      expect(errors.length).toBeGreaterThan(0);
+      expect(JSON.stringify(errors)).not.toMatch(/\b(15|40|2000|2100)\b|alias|tokens/i);
+    }
+    expect(tooLong[0]?.message).toMatch(/too large/);
+  });
+});
+
 describe('the balance cache', () => {
   it('CACHED answers from Redis with the latest published version; STRONG from the ledger', async () => {
     const accountId = await t.account(alice, { opening: '10.00' });
