@@ -1,38 +1,74 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
-import { GraphQLError, Kind, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationRule, type ValueNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  getOperationAST,
+  validate,
+  visit,
+  visitWithTypeInfo,
+  type ArgumentNode,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+  type ValueNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE } from './ledger/limits.js';
 
 /** The page-size arguments graphql-armor's cost rule multiplies a selection by. */
 const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
 
+function intValue(value: number): ValueNode {
+  return { kind: Kind.INT, value: String(value) };
+}
+
 /**
  * graphql-armor's cost rule runs at validation, before variables have values, so it multiplies a
  * page by `first: 100` written in the query but not by `first: $n` with n = 100: fifteen aliased
- * pages of 100 would pass at the cost of fifteen pages of one. This returns the document with
- * each page-size variable written in as the number the request sent (or its declared default),
- * or undefined when there is none, so the same rule can judge what will really run.
+ * pages of 100 would pass at the cost of fifteen pages of one. This returns the operation that
+ * will run (with the fragments) and every page size as it will be served: a variable written in as
+ * the number the request sent or the operation's declared default, and a page with no size (or
+ * null) as the default page. Undefined when the operation cannot be identified (graphql-js then
+ * refuses the request anyway).
  */
-export function withPageSizesWrittenIn(document: DocumentNode, variables: Readonly<Record<string, unknown>>): DocumentNode | undefined {
+export function asItWillRun(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>>,
+): DocumentNode | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
   const defaults = new Map<string, ValueNode>();
-  visit(document, {
-    VariableDefinition(definition) {
-      if (definition.defaultValue) defaults.set(definition.variable.name.value, definition.defaultValue);
-    },
-  });
-  let changed = false;
-  const written = visit(document, {
-    Argument(argument) {
-      if (!PAGE_SIZE_ARGUMENTS.has(argument.name.value) || argument.value.kind !== Kind.VARIABLE) return undefined;
-      const name = argument.value.name.value;
-      const sent = variables[name];
-      const value: ValueNode | undefined =
-        typeof sent === 'number' && Number.isInteger(sent) ? { kind: Kind.INT, value: String(sent) } : sent === undefined ? defaults.get(name) : undefined;
-      if (!value) return undefined;
-      changed = true;
-      return { ...argument, value };
-    },
-  });
-  return changed ? written : undefined;
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) defaults.set(definition.variable.name.value, definition.defaultValue);
+  }
+  const pageSizeOf = (argument: ArgumentNode): ValueNode => {
+    if (argument.value.kind !== Kind.VARIABLE) return argument.value.kind === Kind.NULL ? intValue(DEFAULT_PAGE_SIZE) : argument.value;
+    const sent = variables[argument.value.name.value];
+    if (typeof sent === 'number' && Number.isInteger(sent)) return intValue(sent);
+    if (sent === undefined) return defaults.get(argument.value.name.value) ?? intValue(DEFAULT_PAGE_SIZE);
+    // Anything else is refused when variables are coerced; the default page keeps the count sane.
+    return intValue(DEFAULT_PAGE_SIZE);
+  };
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+  const typeInfo = new TypeInfo(schema);
+  return visit(
+    { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] },
+    visitWithTypeInfo(typeInfo, {
+      Field(field) {
+        const pages = typeInfo.getFieldDef()?.args.some((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name));
+        if (!pages) return undefined;
+        const given = (field.arguments ?? []).filter((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name.value));
+        const others = (field.arguments ?? []).filter((argument) => !PAGE_SIZE_ARGUMENTS.has(argument.name.value));
+        const sized = given.length > 0 ? given.map((argument) => ({ ...argument, value: pageSizeOf(argument) })) : [
+          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'first' }, value: intValue(DEFAULT_PAGE_SIZE) } satisfies ArgumentNode,
+        ];
+        return { ...field, arguments: [...others, ...sized] };
+      },
+    }),
+  );
 }
 
 /**
@@ -48,15 +84,16 @@ export function refusalsOf(schema: GraphQLSchema, document: DocumentNode, rules:
   }
 }
 
-/** The cost rule's refusal of the document as it will run (page-size variables written in), if any. */
+/** The cost rule's refusal of the operation as it will run, if any. */
 export function costRefusal(
   schema: GraphQLSchema,
   document: DocumentNode,
+  operationName: string | null | undefined,
   variables: Readonly<Record<string, unknown>>,
   costRule: ValidationRule,
 ): GraphQLError | undefined {
-  const written = withPageSizesWrittenIn(document, variables);
-  const [refusal] = written ? refusalsOf(schema, written, [costRule]) : [];
+  const running = asItWillRun(schema, document, operationName, variables);
+  const [refusal] = running ? refusalsOf(schema, running, [costRule]) : [];
   return refusal && new GraphQLError(refusal.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
@@ -70,7 +107,7 @@ export function pageAwareCostLimit<Context extends object>(options: CostLimitOpt
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, schema }) {
-          const refusal = costRefusal(schema, document, request.variables ?? {}, rule);
+          const refusal = costRefusal(schema, document, request.operationName, request.variables ?? {}, rule);
           if (refusal) throw refusal;
         },
       };

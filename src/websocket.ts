@@ -62,7 +62,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
           return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
         }
         const variableValues = payload.variables ?? {};
-        const overCost = costRefusal(schema, document, variableValues, costRule);
+        const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
         if (overCost) return [overCost];
         return { schema, document, variableValues, operationName: payload.operationName ?? null };
       },

@@ -61,7 +61,8 @@ export class TokenSigner {
     // The key is the whole token, signature included: a token that differs in any byte is
     // verified afresh. Expiry is checked on every use, not only when the token was first seen.
     const remembered = this.verified.get(token);
-    if (remembered) return remembered.expiresAt.getTime() > now ? remembered : undefined;
+    // A copy: the remembered claims (and their Date) are never handed out to be changed.
+    if (remembered) return remembered.expiresAt.getTime() > now ? { ...remembered, expiresAt: new Date(remembered.expiresAt) } : undefined;
     const claims = await this.verifyWithJose(token);
     if (claims) this.verified.set(token, claims, { ttl: Math.max(1, claims.expiresAt.getTime() - now) });
     return claims;

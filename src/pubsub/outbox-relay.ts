@@ -92,9 +92,10 @@ export class OutboxRelay {
       );
       if (rows.length === 0) return 0;
       const events = rows.map((row) => (typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload));
-      // Sent together, not one round trip each: one Redis connection carries the commands in
-      // call order, and the marks below wait until every one was accepted. Any failure rolls the
-      // whole batch back to be sent again; subscribers drop the versions they already have.
+      // Sent together, not one round trip each: each Redis connection (the bus's publisher, the
+      // cache's) carries its commands in call order, and the marks below wait until every one was
+      // accepted. Any failure rolls the whole batch back to be sent again; subscribers drop the
+      // versions they already have, and the cache keeps only a higher version.
       await Promise.all(
         events.flatMap((event) => [
           this.bus.publish(balanceChannel(event.accountId), event),

@@ -279,6 +279,14 @@ describe('query limits', () => {
     expect(refusedDefault.status, refusedDefault.text).toBe(400);
     expectLimitHidden(expectRefused(refusedDefault), QUERY_LIMITS.maxCost);
 
+    // A second operation in the document declaring a small default for the same name changes nothing.
+    const withDecoy = `${byDefault} query Decoy($n: Int = 1) { me { accounts { transactions(first: $n) { edges { cursor } } } } }`;
+    const refusedDecoy = await postJson({ query: withDecoy, operationName: 'Pages' }, client.token);
+    expect(refusedDecoy.status, refusedDecoy.text).toBe(400);
+    expectLimitHidden(expectRefused(refusedDecoy), QUERY_LIMITS.maxCost);
+    const decoy = await postJson({ query: withDecoy, operationName: 'Decoy' }, client.token);
+    expect(decoy.status, decoy.text).toBe(200);
+
     // The same query with small pages is an ordinary client's, and runs.
     const small = await postJson({ query: byVariable, variables: { n: 2 } }, client.token);
     expect(small.status, small.text).toBe(200);

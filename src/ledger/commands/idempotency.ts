@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.js';
 import { ValidationError } from '../errors.js';
 import { queryRows, runStatement, type Database } from '../persistence/database.js';
-import { LOCK_CUSTOMER_ACCOUNTS_SQL, lockParameters, snapshotsOf, type LockedAccountRow } from '../persistence/lock-accounts.js';
+import { lockCustomerAccountsSql, lockParameters, snapshotsOf, type LockedAccountRow } from '../persistence/lock-accounts.js';
 import type { AccountSnapshot } from '../types.js';
 
 /**
@@ -73,14 +73,15 @@ const CLAIM_SQL = `
 
 /**
  * Claims the key, and for a money movement locks its accounts in the same statement. The lock
- * runs only when the claim inserted (the lateral join reads the claim's row first), so a
- * duplicate request waits on the unique index holding no locks, exactly as a lone claim would.
+ * depends on the claim's row (the lateral subquery reads `claim.claimed`), so it runs only after
+ * the claim inserted: a duplicate request waits on the unique index holding no locks, exactly as
+ * a lone claim would, and gets no rows back.
  */
 async function claimAndLock(database: Database, request: ClaimRequest, accountIds: readonly string[]): Promise<Claim | undefined> {
   const rows = await queryRows<LockedAccountRow | { id: null }>(
     database,
-    `with claim as (${CLAIM_SQL} returning 1)
-     select locked.* from claim left join lateral (${LOCK_CUSTOMER_ACCOUNTS_SQL}) locked on true`,
+    `with claim as (${CLAIM_SQL} returning true as claimed)
+     select locked.* from claim left join lateral (${lockCustomerAccountsSql('claim.claimed')}) locked on true`,
     [request.userId, request.key, request.command, request.requestHash, ...lockParameters(accountIds, request.userId)],
   );
   if (rows.length === 0) return undefined;

@@ -14,19 +14,24 @@ export interface LockedAccountRow {
 
 /**
  * The row-lock step of a money movement, as SQL with two parameters: the actor's user id, then the
- * account ids as a PostgreSQL array literal. Rows are locked in id order (ORDER BY runs below the
- * lock step), so two movements over the same accounts always queue instead of deadlocking.
- * `FOR NO KEY UPDATE` still lets entries reference the rows concurrently. Internal accounts are
- * never locked: their balance is derived.
+ * account ids as a PostgreSQL array literal; `onlyIf` is a further SQL condition (the caller's, on
+ * a lateral row). Rows are locked in id order (ORDER BY runs below the lock step), so two
+ * movements over the same accounts always queue instead of deadlocking. `FOR NO KEY UPDATE` still
+ * lets entries reference the rows concurrently. Internal accounts are never locked: their balance
+ * is derived. A locked row is re-read at its newest version even if the statement waited first;
+ * `owned` is read from the statement's snapshot, which is enough because ownership of an existing
+ * account never changes (an account's owner is written with it, once).
  */
-export const LOCK_CUSTOMER_ACCOUNTS_SQL = `
+export function lockCustomerAccountsSql(onlyIf = 'true'): string {
+  return `
     select a.id, a.currency, a.status, a.posted_minor::text, a.pending_minor::text,
            a.overdraft_limit_minor::text, a.version,
            exists (select 1 from user_accounts ua where ua.account_id = a.id and ua.user_id = ?) as owned
       from accounts a
-     where a.id = any(?::uuid[]) and a.holder = 'CUSTOMER'
+     where ${onlyIf} and a.id = any(?::uuid[]) and a.holder = 'CUSTOMER'
      order by a.id
        for no key update of a`;
+}
 
 export function lockParameters(accountIds: readonly string[], actorUserId: string): unknown[] {
   return [actorUserId, `{${accountIds.join(',')}}`];
