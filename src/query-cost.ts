@@ -1,8 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
 import {
+  BREAK,
   GraphQLError,
   Kind,
+  isObjectType,
   TypeInfo,
   getOperationAST,
   validate,
@@ -84,6 +86,48 @@ export function refusalsOf(schema: GraphQLSchema, document: DocumentNode, rules:
   }
 }
 
+const pagedFieldsBySchema = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
+const pagingByDocument = new WeakMap<DocumentNode, boolean>();
+
+/** Names of the schema's fields that take a page size (today only an account's history). */
+function pagedFieldNames(schema: GraphQLSchema): ReadonlySet<string> {
+  let names = pagedFieldsBySchema.get(schema);
+  if (!names) {
+    const found = new Set<string>();
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name))) found.add(field.name);
+      }
+    }
+    pagedFieldsBySchema.set(schema, (names = found));
+  }
+  return names;
+}
+
+/**
+ * Whether the document selects a field of such a name anywhere. When it does not, armor's pass at
+ * validation already saw every size there is, so the second pass is skipped: a money movement
+ * pays for a name lookup, not a second validation. Apollo hands the same document object to every
+ * request with the same text, so the answer is kept per document.
+ */
+function selectsPagedField(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let paging = pagingByDocument.get(document);
+  if (paging === undefined) {
+    const names = pagedFieldNames(schema);
+    paging = false;
+    visit(document, {
+      Field(field) {
+        if (!names.has(field.name.value)) return undefined;
+        paging = true;
+        return BREAK;
+      },
+    });
+    pagingByDocument.set(document, paging);
+  }
+  return paging;
+}
+
 /** The cost rule's refusal of the operation as it will run, if any. */
 export function costRefusal(
   schema: GraphQLSchema,
@@ -92,6 +136,7 @@ export function costRefusal(
   variables: Readonly<Record<string, unknown>>,
   costRule: ValidationRule,
 ): GraphQLError | undefined {
+  if (!selectsPagedField(schema, document)) return undefined;
   const running = asItWillRun(schema, document, operationName, variables);
   const [refusal] = running ? refusalsOf(schema, running, [costRule]) : [];
   return refusal && new GraphQLError(refusal.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
