@@ -5,12 +5,16 @@ import { connectRedis } from './redis.js';
 import { inProcessEventBus, redisEventBus } from './pubsub/event-bus.js';
 import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
+import { VersionWatch } from './pubsub/version-watch.js';
+import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './server.js';
 
 export interface App {
   readonly orm: Orm;
   readonly server: RunningServer;
   readonly url: string;
+  /** The live-balance services (event bus, relay, ledger history, version watch). */
+  readonly live: LiveServices;
   close(): Promise<void>;
 }
 
@@ -30,14 +34,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
     const relay = new OutboxRelay(orm, bus, logger, redis);
     relay.start();
-    const live = { bus, relay, history: ledgerHistory(orm), cache: redis };
+    const history = ledgerHistory(orm);
+    const watch = new VersionWatch(history, logger);
+    watch.start(bus);
+    const live = { bus, relay, history, watch, cache: redis };
     const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
     return {
       orm,
       server,
       url: server.url,
+      live,
       async close() {
         await server.close();
+        watch.stop();
         await relay.stop();
         await bus.close();
         redis?.disconnect();

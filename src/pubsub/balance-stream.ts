@@ -1,22 +1,17 @@
 import type { BalanceEvent } from './channels.js';
 import { balanceChannel } from './channels.js';
 import type { EventBus } from './event-bus.js';
+import type { LedgerVersions, VersionWatch } from './version-watch.js';
 
-/** Where the stream reads the truth when pub/sub is late, out of order, or lost a message. */
 /** Most versions read in one statement while catching a subscriber up: bounds memory per stream. */
 export const HISTORY_PAGE_SIZE = 500;
 
-export interface BalanceHistory {
+/** Where the stream reads the truth when pub/sub is late, out of order, or lost a message. */
+export interface BalanceHistory extends LedgerVersions {
   /** Up to HISTORY_PAGE_SIZE balance events with afterVersion < version <= upToVersion, in version order. */
   since(accountId: string, afterVersion: number, upToVersion?: number): Promise<BalanceEvent[]>;
   currentVersion(accountId: string): Promise<number>;
 }
-
-/**
- * Without a live message for this long, the stream checks the ledger for versions it has not
- * seen: a message lost on the way costs at most this much staleness, never a wrong balance.
- */
-export const RECONCILE_INTERVAL_MS = 30_000;
 
 /**
  * One subscriber's balance updates: first every version after `afterVersion` from the ledger,
@@ -24,7 +19,13 @@ export const RECONCILE_INTERVAL_MS = 30_000;
  * arrive early, late, twice or out of order (several relays, a Redis restart) are put right here:
  * old ones are dropped and a gap is filled from the ledger, which is always ahead of pub/sub.
  */
-export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, accountId: string, afterVersion: number | null): AsyncGenerator<BalanceEvent> {
+export async function* balanceUpdates(
+  bus: EventBus,
+  history: BalanceHistory,
+  watch: VersionWatch,
+  accountId: string,
+  afterVersion: number | null,
+): AsyncGenerator<BalanceEvent> {
   const inbox: BalanceEvent[] = [];
   let wake: (() => void) | undefined;
   let reconcileWanted = false;
@@ -39,19 +40,20 @@ export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, ac
     inbox.push(event);
     notify();
   });
-  const stopReconnect = bus.onReconnect(() => {
-    reconcileWanted = true;
-    notify();
+  let last = 0;
+  // After a bus reconnect, and when the stream has been quiet, the watch checks (for every stream
+  // of the process in one read) whether the ledger is ahead, and only then is history read here.
+  const unwatch = watch.watch({
+    accountId,
+    lastVersion: () => last,
+    lastNewsMs: () => lastNewsMs,
+    behind: () => {
+      reconcileWanted = true;
+      notify();
+    },
   });
-  // Checks only a quiet stream: one that hears news needs no look at the ledger.
-  const timer = setInterval(() => {
-    if (Date.now() - lastNewsMs < RECONCILE_INTERVAL_MS) return;
-    lastNewsMs = Date.now();
-    reconcileWanted = true;
-    notify();
-  }, RECONCILE_INTERVAL_MS / 3);
   try {
-    let last = afterVersion ?? (await history.currentVersion(accountId));
+    last = afterVersion ?? (await history.currentVersion(accountId));
     // Page by page, so a resume from far back never holds the whole history in memory.
     const catchUp = async function* (upTo?: number) {
       for (;;) {
@@ -82,8 +84,7 @@ export async function* balanceUpdates(bus: EventBus, history: BalanceHistory, ac
       }
     }
   } finally {
-    clearInterval(timer);
-    stopReconnect();
+    unwatch();
     unsubscribe();
   }
 }

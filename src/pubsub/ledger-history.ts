@@ -3,7 +3,6 @@ import { queryRows } from '../ledger/persistence/database.js';
 import { HISTORY_PAGE_SIZE, type BalanceHistory } from './balance-stream.js';
 import type { BalanceEvent } from './channels.js';
 
-
 /** The ledger as the source of balance events: each history line is one version of the account. */
 export function ledgerHistory(orm: MikroORM): BalanceHistory {
   return {
@@ -25,6 +24,14 @@ export function ledgerHistory(orm: MikroORM): BalanceHistory {
         transactionId: row.transaction_id,
         asOf: new Date(row.created_at).toISOString(),
       }));
+    },
+    async currentVersions(accountIds) {
+      const rows = await queryRows<{ id: string; version: number }>(
+        orm.em.fork(),
+        `select id, version from accounts where id = any(?::uuid[])`,
+        [`{${accountIds.join(',')}}`],
+      );
+      return new Map(rows.map((row) => [row.id, row.version]));
     },
     async currentVersion(accountId) {
       const [row] = await queryRows<{ version: number }>(orm.em.fork(), `select version from accounts where id = ?`, [accountId]);

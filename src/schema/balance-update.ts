@@ -50,7 +50,7 @@ builder.subscriptionField('balanceUpdated', (t) =>
       if (args.afterVersion !== null && args.afterVersion !== undefined && args.afterVersion < 0) {
         throw new ValidationError('afterVersion must be 0 or more.', 'afterVersion');
       }
-      return balanceUpdates(context.live.bus, context.live.history, account.id, args.afterVersion ?? null);
+      return balanceUpdates(context.live.bus, context.live.history, context.live.watch, account.id, args.afterVersion ?? null);
     },
     resolve: (event) => event,
   }),

@@ -210,6 +210,36 @@ async function errorsOverSocket(query: string, variables: Record<string, unknown
   return errors;
 }
 
+describe('a lost message', () => {
+  it('is found by the version watch (one read for all streams) and the stream catches up from the ledger', async () => {
+    const accountId = await t.account(alice, { opening: '1.00' });
+    const other = await t.account(alice, { opening: '2.00' });
+    expect(await t.app.live.history.currentVersions([accountId, other, randomUUID()])).toEqual(new Map([[accountId, 1], [other, 1]]));
+    const stream = collect(connect(alice.token), accountId, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A deposit whose balance event never reaches pub/sub: its outbox row is gone before commit.
+    const idempotencyKey = randomUUID();
+    await runCommand(t.app.orm, {
+      name: 'deposit',
+      actor: { userId: alice.id, role: 'CUSTOMER' },
+      idempotencyKey,
+      request: { accountId },
+      validate: () => undefined,
+      lockAccountIds: [accountId],
+      async execute(database, accounts) {
+        const written = await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '4.00', channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
+        await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
+        return written;
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(stream.updates).toEqual([]);
+    await t.app.live.watch.check('all');
+    expect((await stream.until(1)).map((update) => [update.version, update.balance.posted])).toEqual([[2, '5.00']]);
+    stream.stop();
+  });
+});
+
 describe('the socket keeps the HTTP limits', () => {
   it('refuses queries and mutations: a deposit sent over the socket moves nothing', async () => {
     const accountId = await t.account(alice, { opening: '1.00' });
