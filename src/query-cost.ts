@@ -13,10 +13,22 @@ import {
   type ArgumentNode,
   type DocumentNode,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE } from './ledger/limits.js';
+
+/** The operation a request runs, and a document of just it and the fragments (what will execute). */
+export function selectedOperation(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): { operation: OperationDefinitionNode; document: DocumentNode } | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+  return { operation, document: { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] } };
+}
 
 /** The page-size arguments graphql-armor's cost rule multiplies a selection by. */
 const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
@@ -40,8 +52,9 @@ export function asItWillRun(
   operationName: string | null | undefined,
   variables: Readonly<Record<string, unknown>>,
 ): DocumentNode | undefined {
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return undefined;
+  const selected = selectedOperation(document, operationName);
+  if (!selected) return undefined;
+  const { operation } = selected;
   const defaults = new Map<string, ValueNode>();
   for (const definition of operation.variableDefinitions ?? []) {
     if (definition.defaultValue) defaults.set(definition.variable.name.value, definition.defaultValue);
@@ -54,10 +67,9 @@ export function asItWillRun(
     // Anything else is refused when variables are coerced; the default page keeps the count sane.
     return intValue(DEFAULT_PAGE_SIZE);
   };
-  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
   const typeInfo = new TypeInfo(schema);
   return visit(
-    { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] },
+    selected.document,
     visitWithTypeInfo(typeInfo, {
       Field(field) {
         const pages = typeInfo.getFieldDef()?.args.some((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name));

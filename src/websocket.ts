@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, createContext, type ContextServices } from './context.js';
 import { costRefusal, refusalsOf } from './query-cost.js';
+import { subscriptionRefusal } from './subscription-access.js';
 import { schema } from './schema/index.js';
 
 /** A subscribe message is a few hundred bytes; 64 KiB leaves room and stops memory abuse (ws defaults to 100 MiB). */
@@ -36,7 +37,8 @@ interface SocketState {
 /**
  * GraphQL subscriptions over WebSocket on the same port and path as HTTP (graphql-transport-ws).
  * The token is checked in onConnect (a bad one is refused with 4403), and the socket is closed
- * with 4401 the moment that token expires: an expired token is never served.
+ * with 4401 the moment that token expires: an expired token is never served. onSubscribe applies
+ * the HTTP limits and checks that the caller owns the account before any stream starts.
  */
 export function startWebSocketServer(httpServer: Server, services: ContextServices, limits: WebSocketLimits) {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
@@ -49,7 +51,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       // Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits).
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         let document: DocumentNode;
         try {
           document = parse(payload.query, { maxTokens: limits.maxTokens });
@@ -64,7 +66,11 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
         const variableValues = payload.variables ?? {};
         const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
         if (overCost) return [overCost];
-        return { schema, document, variableValues, operationName: payload.operationName ?? null };
+        const state = states.get(ctx.extra.socket);
+        const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
+        const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
+        if (notOwned) return [notOwned];
+        return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
       },
       // Refusals and results leave through the same masking as HTTP responses.
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
@@ -80,10 +86,6 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       },
       onClose: (ctx) => {
         clearTimeout(states.get(ctx.extra.socket)?.expiryTimer);
-      },
-      context: (ctx) => {
-        const state = states.get(ctx.extra.socket);
-        return createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
       },
     },
     wsServer,

@@ -240,6 +240,27 @@ describe('a lost message', () => {
   });
 });
 
+describe('ownership is checked when the subscription starts', () => {
+  it("another customer's account and an unknown one are refused with one NOT_FOUND error message, never a next", async () => {
+    const bobAccount = await t.account(bob, { opening: '1.00' });
+    const refusals: unknown[] = [];
+    for (const accountId of [bobAccount, randomUUID(), 'not-an-id']) {
+      const client = connect(alice.token);
+      const seen = await new Promise<{ next: number; error: unknown }>((resolve) => {
+        let next = 0;
+        client.subscribe({ query: SUBSCRIPTION, variables: { id: accountId, after: 0 } }, {
+          next: () => (next += 1),
+          error: (error) => resolve({ next, error }),
+          complete: () => resolve({ next, error: undefined }),
+        });
+      });
+      expect(seen.next).toBe(0);
+      refusals.push(seen.error);
+    }
+    expect(refusals).toEqual(Array.from({ length: 3 }, () => [{ message: 'No such account.', path: ['balanceUpdated'], extensions: { code: 'NOT_FOUND' } }]));
+  });
+});
+
 describe('the socket keeps the HTTP limits', () => {
   it('refuses queries and mutations: a deposit sent over the socket moves nothing', async () => {
     const accountId = await t.account(alice, { opening: '1.00' });
