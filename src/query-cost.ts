@@ -63,7 +63,10 @@ export function asItWillRun(
     if (argument.value.kind !== Kind.VARIABLE) return argument.value.kind === Kind.NULL ? intValue(DEFAULT_PAGE_SIZE) : argument.value;
     const sent = variables[argument.value.name.value];
     if (typeof sent === 'number' && Number.isInteger(sent)) return intValue(sent);
-    if (sent === undefined) return defaults.get(argument.value.name.value) ?? intValue(DEFAULT_PAGE_SIZE);
+    if (sent === undefined) {
+      const declared = defaults.get(argument.value.name.value);
+      return declared && declared.kind !== Kind.NULL ? declared : intValue(DEFAULT_PAGE_SIZE);
+    }
     // Anything else is refused when variables are coerced; the default page keeps the count sane.
     return intValue(DEFAULT_PAGE_SIZE);
   };

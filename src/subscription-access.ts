@@ -1,4 +1,4 @@
-import { GraphQLError, TypeInfo, getArgumentValues, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, TypeInfo, getArgumentValues, getVariableValues, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Context } from './context.js';
 import { NotFoundError } from './ledger/errors.js';
 import { ownedAccount } from './ledger/queries/accounts.js';
@@ -20,6 +20,9 @@ export async function subscriptionRefusal(
   const selected = selectedOperation(document, operationName);
   const subscriptionType = schema.getSubscriptionType();
   if (!selected || !subscriptionType) return undefined;
+  // The values execution will use: defaults applied, types coerced (an `ID` sent as a number is text).
+  const coerced = getVariableValues(schema, selected.operation.variableDefinitions ?? [], variables);
+  if (coerced.errors) return coerced.errors[0];
   const watched: Array<{ responseName: string; accountId: unknown }> = [];
   const typeInfo = new TypeInfo(schema);
   visit(
@@ -28,11 +31,13 @@ export async function subscriptionRefusal(
       Field(field) {
         const definition = typeInfo.getFieldDef();
         if (typeInfo.getParentType() !== subscriptionType || !definition?.args.some((argument) => argument.name === 'accountId')) return;
+        let accountId: unknown;
         try {
-          watched.push({ responseName: field.alias?.value ?? field.name.value, accountId: getArgumentValues(definition, field, variables).accountId });
+          accountId = getArgumentValues(definition, field, coerced.coerced).accountId;
         } catch {
-          // A variable of the wrong type: execution refuses the request with graphql-js's message.
+          // Not readable as an account id: it then names no account of the caller's, and is refused.
         }
+        watched.push({ responseName: field.alias?.value ?? field.name.value, accountId });
       },
     }),
   );

@@ -1,10 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
-import { GraphQLError, getOperationAST, parse, specifiedRules, type DocumentNode, type GraphQLFormattedError, type ValidationRule } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import {
+  GraphQLError,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type ValidationRule,
+} from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { authenticate, createContext, type ContextServices } from './context.js';
+import { authenticate, createContext, type Context, type ContextServices } from './context.js';
 import { costRefusal, refusalsOf } from './query-cost.js';
 import { subscriptionRefusal } from './subscription-access.js';
 import { schema } from './schema/index.js';
@@ -45,36 +56,58 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
   const states = new WeakMap<object, SocketState>();
   const rules = [...specifiedRules, ...limits.validationRules];
   const costRule = costLimitRule(limits.costLimit);
-  const format = (error: GraphQLError) => limits.formatError(error.toJSON(), error);
+  /** HTTP's masking; a masked error is logged with an id the client can quote, as over HTTP. */
+  const format = (error: GraphQLError, requestId: string): GraphQLFormattedError => {
+    const shown = limits.formatError(error.toJSON(), error);
+    if (shown.extensions?.code !== 'INTERNAL_SERVER_ERROR') return shown;
+    const original = unwrapResolverError(error);
+    services.logger.error({ requestId, err: original instanceof GraphQLError ? (original.originalError ?? original) : original }, 'subscription failed');
+    return { ...shown, extensions: { ...shown.extensions, requestId } };
+  };
+  /** Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits). */
+  const prepare = async (socket: object, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: limits.maxTokens });
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.')];
+    }
+    const refusals = refusalsOf(schema, document, rules);
+    if (refusals.length > 0) return refusals;
+    if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+      return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
+    }
+    const variableValues = payload.variables ?? {};
+    const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
+    if (overCost) return [overCost];
+    const state = states.get(socket);
+    const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
+    const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
+    if (notOwned) return [notOwned];
+    return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
+  };
   const cleanup = useServer(
     {
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
-      // Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits).
       onSubscribe: async (ctx, _id, payload) => {
-        let document: DocumentNode;
         try {
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
+          return await prepare(ctx.extra.socket, payload);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.')];
+          // A database blip while starting one subscription must not close the socket and its others.
+          return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
         }
-        const refusals = refusalsOf(schema, document, rules);
-        if (refusals.length > 0) return refusals;
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
-          return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
-        }
-        const variableValues = payload.variables ?? {};
-        const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
-        if (overCost) return [overCost];
-        const state = states.get(ctx.extra.socket);
-        const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
-        const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
-        if (notOwned) return [notOwned];
-        return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
       },
       // Refusals and results leave through the same masking as HTTP responses.
-      onError: (_ctx, _id, _payload, errors) => errors.map(format),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => {
+        const requestId = randomUUID();
+        return errors.map((error) => format(error, requestId));
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return undefined;
+        const requestId = (args.contextValue as Context | undefined)?.requestId ?? randomUUID();
+        return { ...result, errors: result.errors.map((error) => format(error, requestId)) };
+      },
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const { viewer, expiresAt } = await authenticate(services.signer, typeof authorization === 'string' ? authorization : undefined);

@@ -18,14 +18,42 @@ export interface BalanceHistory extends LedgerVersions {
  * then live events, strictly increasing by one with no gaps and no duplicates. Live events that
  * arrive early, late, twice or out of order (several relays, a Redis restart) are put right here:
  * old ones are dropped and a gap is filled from the ledger, which is always ahead of pub/sub.
+ *
+ * Ending it (`return()`, when the client completes or the socket closes) takes effect at once,
+ * also while the stream waits for news: an async generator parked at an `await` would otherwise
+ * keep its pub/sub subscription and its place in the watch until the account next changed.
  */
-export async function* balanceUpdates(
+export function balanceUpdates(
   bus: EventBus,
   history: BalanceHistory,
   watch: VersionWatch,
   accountId: string,
   afterVersion: number | null,
-): AsyncGenerator<BalanceEvent> {
+): AsyncIterableIterator<BalanceEvent> {
+  const stop = { requested: false, wake: () => undefined as void };
+  const updates = streamUpdates(bus, history, watch, accountId, afterVersion, stop);
+  return {
+    next: () => updates.next(),
+    async return() {
+      stop.requested = true;
+      stop.wake();
+      return updates.return(undefined);
+    },
+    throw: (error: unknown) => updates.throw(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* streamUpdates(
+  bus: EventBus,
+  history: BalanceHistory,
+  watch: VersionWatch,
+  accountId: string,
+  afterVersion: number | null,
+  stop: { requested: boolean; wake: () => void },
+): AsyncGenerator<BalanceEvent, undefined> {
   const inbox: BalanceEvent[] = [];
   let wake: (() => void) | undefined;
   let reconcileWanted = false;
@@ -33,6 +61,7 @@ export async function* balanceUpdates(
     wake?.();
     wake = undefined;
   };
+  stop.wake = notify;
   // Subscribe before reading the ledger, so an update committed in between is seen one way or the other.
   let lastNewsMs = Date.now();
   const unsubscribe = await bus.subscribe<BalanceEvent>(balanceChannel(accountId), (event) => {
@@ -67,8 +96,9 @@ export async function* balanceUpdates(
       }
     };
     if (afterVersion !== null) yield* catchUp();
-    for (;;) {
+    while (!stop.requested) {
       if (inbox.length === 0 && !reconcileWanted) await new Promise<void>((resolve) => (wake = resolve));
+      if (stop.requested) break;
       if (reconcileWanted) {
         reconcileWanted = false;
         yield* catchUp();

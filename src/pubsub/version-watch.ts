@@ -32,6 +32,11 @@ export const DEFAULT_VERSION_WATCH_TIMING: VersionWatchTiming = { quietMs: 30_00
 
 /** Account ids read in one statement; ten thousand subscribers are ten statements, not ten thousand. */
 const IDS_PER_READ = 1_000;
+/**
+ * The bus reports a reconnect when its connection is ready, a moment before it has subscribed to
+ * its channels again; an update published in between is found by a second look this much later.
+ */
+const RESUBSCRIBE_GRACE_MS = 1_000;
 
 /**
  * Finds the live streams that pub/sub left behind, for every stream of this process at once: one
@@ -43,7 +48,12 @@ const IDS_PER_READ = 1_000;
 export class VersionWatch {
   private readonly streams = new Map<WatchedStream, { checkedMs: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   private stopReconnect: (() => void) | undefined;
+  /** The check in progress: checks never overlap, so a slow database is not asked twice at once. */
+  private running: Promise<void> | undefined;
+  /** A check of every stream was asked for while another check ran. */
+  private allWanted = false;
 
   constructor(
     private readonly versions: LedgerVersions,
@@ -54,12 +64,23 @@ export class VersionWatch {
   start(bus: EventBus): void {
     this.timer = setInterval(() => void this.check('quiet'), this.timing.everyMs);
     this.timer.unref();
-    this.stopReconnect = bus.onReconnect(() => void this.check('all'));
+    this.stopReconnect = bus.onReconnect(() => {
+      void this.check('all');
+      clearTimeout(this.graceTimer);
+      this.graceTimer = setTimeout(() => void this.check('all'), RESUBSCRIBE_GRACE_MS);
+      this.graceTimer.unref();
+    });
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.graceTimer);
     this.stopReconnect?.();
+  }
+
+  /** How many streams are watched: every live subscription of this process. */
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   /** Watches a stream until the returned function is called. */
@@ -68,8 +89,26 @@ export class VersionWatch {
     return () => this.streams.delete(stream);
   }
 
-  /** Checks the quiet streams, or all of them; a failed read is logged and retried at the next round. */
-  async check(which: 'quiet' | 'all'): Promise<void> {
+  /**
+   * Checks the quiet streams, or all of them; a failed read is logged and retried at the next
+   * round. While a check runs, a quiet check is skipped and a check of all runs right after it.
+   */
+  check(which: 'quiet' | 'all'): Promise<void> {
+    if (this.running) {
+      if (which === 'all') this.allWanted = true;
+      return this.running;
+    }
+    this.running = this.checkNow(which).finally(() => {
+      this.running = undefined;
+      if (this.allWanted) {
+        this.allWanted = false;
+        void this.check('all');
+      }
+    });
+    return this.running;
+  }
+
+  private async checkNow(which: 'quiet' | 'all'): Promise<void> {
     const now = Date.now();
     const due = [...this.streams].filter(
       ([stream, state]) => which === 'all' || now - Math.max(stream.lastNewsMs(), state.checkedMs) >= this.timing.quietMs,

@@ -17,6 +17,7 @@ describe('page sizes as they will be served, for the cost limit', () => {
     ['sent as a variable', 'query Q($n: Int) { transactions(accountId: "a", first: $n) { edges { cursor } } }', { n: 100 }, ['first: 100']],
     ['a declared default', 'query Q($n: Int = 60) { transactions(accountId: "a", last: $n) { edges { cursor } } }', {}, ['last: 60']],
     ['a variable sent as null', 'query Q($n: Int) { transactions(accountId: "a", first: $n) { edges { cursor } } }', { n: null }, [`first: ${DEFAULT_PAGE_SIZE}`]],
+    ['a declared default of null', 'query Q($n: Int = null) { transactions(accountId: "a", first: $n) { edges { cursor } } }', {}, [`first: ${DEFAULT_PAGE_SIZE}`]],
     ['written in as null', '{ transactions(accountId: "a", first: null) { edges { cursor } } }', {}, [`first: ${DEFAULT_PAGE_SIZE}`]],
     ['not given at all', '{ transactions(accountId: "a") { edges { cursor } } }', {}, [`first: ${DEFAULT_PAGE_SIZE}`]],
     ['inside a fragment', 'query Q($n: Int) { me { accounts { ...H } } } fragment H on Account { transactions(first: $n) { edges { cursor } } }', { n: 90 }, ['first: 90']],

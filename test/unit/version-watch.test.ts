@@ -86,4 +86,42 @@ describe('the version watch', () => {
     await watch.check('quiet');
     expect(reads.map((ids) => ids.length)).toEqual(Array.from({ length: 10 }, () => 1_000));
   });
+
+  it('never runs two checks at once: a quiet check during one is skipped, a check of all follows it', async () => {
+    let release!: () => void;
+    const reads: string[][] = [];
+    const slow: LedgerVersions = {
+      async currentVersions(ids) {
+        reads.push([...ids]);
+        if (reads.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return new Map();
+      },
+    };
+    const watch = new VersionWatch(slow, logger, { ...timing, quietMs: 0 });
+    watch.watch(stream('a', 0, 0).watched);
+    const first = watch.check('quiet');
+    void watch.check('quiet');
+    void watch.check('all');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reads).toHaveLength(1);
+    release();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reads).toHaveLength(2);
+  });
+
+  it('after a reconnect, looks at every stream at once and again a moment later', async () => {
+    const { source, reads } = ledger({ a: 1 });
+    const watch = new VersionWatch(source, logger, timing);
+    const listeners: Array<() => void> = [];
+    watch.start({ onReconnect: (listener: () => void) => (listeners.push(listener), () => undefined) } as unknown as EventBus);
+    watch.watch(stream('a', 1, Date.now() + 60_000).watched);
+    listeners.forEach((listener) => listener());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toHaveLength(1);
+    const deadline = Date.now() + 10_000;
+    while (reads.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toHaveLength(2);
+    watch.stop();
+  });
 });
