@@ -13,6 +13,12 @@ export interface BalanceHistory extends LedgerVersions {
   currentVersion(accountId: string): Promise<number>;
 }
 
+/** Set by `return()`; `wake` rouses a stream parked waiting for news, so it sees the request. */
+interface StopSignal {
+  requested: boolean;
+  wake: () => void;
+}
+
 /**
  * One subscriber's balance updates: first every version after `afterVersion` from the ledger,
  * then live events, strictly increasing by one with no gaps and no duplicates. Live events that
@@ -30,7 +36,7 @@ export function balanceUpdates(
   accountId: string,
   afterVersion: number | null,
 ): AsyncIterableIterator<BalanceEvent> {
-  const stop = { requested: false, wake: () => undefined as void };
+  const stop: StopSignal = { requested: false, wake: () => undefined };
   const updates = streamUpdates(bus, history, watch, accountId, afterVersion, stop);
   return {
     next: () => updates.next(),
@@ -52,7 +58,7 @@ async function* streamUpdates(
   watch: VersionWatch,
   accountId: string,
   afterVersion: number | null,
-  stop: { requested: boolean; wake: () => void },
+  stop: StopSignal,
 ): AsyncGenerator<BalanceEvent, undefined> {
   const inbox: BalanceEvent[] = [];
   let wake: (() => void) | undefined;

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
 import { runCommand } from '../../src/ledger/commands/run-command.js';
 import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
 import { persistDecision } from '../../src/ledger/commands/movement-input.js';
+import type { Database } from '../../src/ledger/persistence/database.js';
 
 const SUBSCRIPTION = `subscription($id: ID!, $after: Int) {
   balanceUpdated(accountId: $id, afterVersion: $after) { accountId version balance { posted version } transaction { id kind } }
@@ -80,6 +81,28 @@ function collect(client: Client, accountId: string, after: number | null) {
     finished,
     stop,
   };
+}
+
+/**
+ * Alice's cash deposit through the real command envelope, with `afterWrite` run inside its
+ * transaction once everything (outbox row included) is written: to fail or tamper before commit.
+ */
+function depositThroughEnvelope(accountId: string, amount: string, afterWrite: (database: Database) => Promise<void>) {
+  const actor = { userId: alice.id, role: 'CUSTOMER' as const };
+  const idempotencyKey = randomUUID();
+  return runCommand(t.app.orm, {
+    name: 'deposit',
+    actor,
+    idempotencyKey,
+    request: { accountId, amount },
+    validate: () => undefined,
+    lockAccountIds: [accountId],
+    async execute(database, accounts) {
+      const written = await persistDecision(database, actor, decideDeposit({ amount, channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
+      await afterWrite(database);
+      return written;
+    },
+  });
 }
 
 const deposit = (user: TestUser, accountId: string, amount = '1.00') =>
@@ -162,19 +185,9 @@ describe('balanceUpdated', () => {
     const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
-    const idempotencyKey = randomUUID();
     await expect(
-      runCommand(t.app.orm, {
-        name: 'deposit',
-        actor: { userId: alice.id, role: 'CUSTOMER' },
-        idempotencyKey,
-        request: { accountId },
-        validate: () => undefined,
-        lockAccountIds: [accountId],
-        async execute(database, accounts) {
-          await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '9.00', channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
-          throw new Error('crash after writing');
-        },
+      depositThroughEnvelope(accountId, '9.00', async () => {
+        throw new Error('crash after writing');
       }),
     ).rejects.toThrow('crash after writing');
     // The relay polls every 250 ms: give it several rounds to publish anything it wrongly could.
@@ -218,19 +231,8 @@ describe('a lost message', () => {
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // A deposit whose balance event never reaches pub/sub: its outbox row is gone before commit.
-    const idempotencyKey = randomUUID();
-    await runCommand(t.app.orm, {
-      name: 'deposit',
-      actor: { userId: alice.id, role: 'CUSTOMER' },
-      idempotencyKey,
-      request: { accountId },
-      validate: () => undefined,
-      lockAccountIds: [accountId],
-      async execute(database, accounts) {
-        const written = await persistDecision(database, { userId: alice.id, role: 'CUSTOMER' }, decideDeposit({ amount: '4.00', channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
-        await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
-        return written;
-      },
+    await depositThroughEnvelope(accountId, '4.00', async (database) => {
+      await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
     });
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(stream.updates).toEqual([]);
