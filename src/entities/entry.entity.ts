@@ -9,6 +9,8 @@ export const EntrySchema = defineEntity({
   tableName: 'entries',
   properties: (p) => ({
     id: p.bigint('bigint').primary().autoincrement(),
+    /** What the API shows as the entry's id: random, so it reveals nothing of the sequence above. */
+    publicId: p.uuid().defaultRaw('gen_random_uuid()'),
     transactionId: p.uuid(),
     accountId: p.uuid(),
     direction: p.enum(['DEBIT', 'CREDIT'] as const),

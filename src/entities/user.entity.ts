@@ -9,6 +9,8 @@ export const UserSchema = defineEntity({
     username: p.text().unique(),
     email: p.text(),
     address: p.text().nullable(),
+    /** The holder's full name ("Bob Smith"); a payer sees it only masked (auth/holder-name.ts). */
+    fullName: p.text().nullable(),
     /** argon2id PHC string; the password itself is never stored. */
     passwordHash: p.text().hidden(),
     role: p.enum(['CUSTOMER', 'OPERATOR'] as const).default('CUSTOMER'),

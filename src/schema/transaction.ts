@@ -1,6 +1,6 @@
 import { formatMinor } from '../ledger/money.js';
 import type { EntryView, TransactionView } from '../ledger/queries/transactions.js';
-import { visibleEntryAccountId } from '../auth/access.js';
+import { visibleEntryAccountId, visibleIdempotencyKey } from '../auth/access.js';
 import { resolveTransaction } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
 import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
@@ -8,7 +8,7 @@ import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum 
 export const EntryType = builder.objectRef<EntryView>('Entry').implement({
   description: 'One double-entry posting of a transaction. Per transaction, debits equal credits.',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'The entry\'s id.' }),
+    id: t.exposeID('id', { description: 'The entry\'s id: opaque and stable, it says nothing about how many entries the bank has posted.' }),
     accountId: t.field({
       type: 'ID',
       nullable: true,
@@ -39,7 +39,13 @@ export const TransactionType = builder.objectRef<TransactionView>('Transaction')
     currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text given by the initiator.' }),
     externalRef: t.exposeString('externalRef', { nullable: true, description: 'The reference on the external rail (check number, wire id…).' }),
-    idempotencyKey: t.exposeString('idempotencyKey', { description: 'The key the initiator sent with the request.' }),
+    idempotencyKey: t.field({
+      type: 'String',
+      nullable: true,
+      description:
+        'The key the initiator sent with the request. Shown only to the initiator (and to operators, who investigate); null for anyone else, such as a payee.',
+      resolve: (transaction, _args, context) => visibleIdempotencyKey(context, transaction),
+    }),
     entries: t.field({
       type: [EntryType],
       description: 'Every posting of the transaction, so anyone who sees it can check that debits equal credits.',

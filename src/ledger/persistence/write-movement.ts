@@ -128,6 +128,7 @@ export async function writeMovement(
       description: details.description,
       externalRef: details.externalRef,
       idempotencyKey: details.idempotencyKey,
+      initiatedBy: actor.userId,
       createdAt: postedAt,
       postedAt,
     },

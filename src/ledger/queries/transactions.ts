@@ -10,12 +10,16 @@ export interface TransactionView {
   readonly currency: string;
   readonly description: string | null;
   readonly externalRef: string | null;
+  /** Private to the initiator (auth/access.ts decides who sees it): it often names a purpose. */
   readonly idempotencyKey: string;
+  /** The user whose request made it, who owns the idempotency key. */
+  readonly initiatedBy: string;
   readonly createdAt: Date;
   readonly postedAt: Date | null;
 }
 
 export interface EntryView {
+  /** The entry's public id, a random UUID: the internal sequence would reveal the bank's posting volume. */
   readonly id: string;
   readonly transactionId: string;
   readonly accountId: string;
@@ -35,13 +39,14 @@ export interface TransactionRow {
   description: string | null;
   external_ref: string | null;
   idempotency_key: string;
+  initiated_by: string;
   transaction_created_at: Date | string;
   posted_at: Date | string | null;
 }
 
 export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel, t.status,
   t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency, t.description,
-  t.external_ref, t.idempotency_key, t.created_at as transaction_created_at, t.posted_at`;
+  t.external_ref, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
 
 export function transactionFromRow(row: TransactionRow): TransactionView {
   return {
@@ -54,6 +59,7 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     description: row.description,
     externalRef: row.external_ref,
     idempotencyKey: row.idempotency_key,
+    initiatedBy: row.initiated_by,
     createdAt: new Date(row.transaction_created_at),
     postedAt: row.posted_at === null ? null : new Date(row.posted_at),
   };
@@ -101,7 +107,8 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
     currency: string;
   }>(
     database,
-    `select e.id::text, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency
+    // Listed in posting order (the internal id), shown by the public id.
+    `select e.public_id::text as id, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency
        from entries e join accounts a on a.id = e.account_id
       where e.transaction_id = any(?::uuid[]) order by e.id`,
     [`{${transactionIds.join(',')}}`],
