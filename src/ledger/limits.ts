@@ -19,6 +19,16 @@ export const MAX_NICKNAME_LENGTH = 64;
  */
 export const MAX_BALANCE_MINOR = 10n ** 17n;
 
+/**
+ * The most one movement may carry, in minor units: 10^15 (10,000,000,000,000.00 USD) is above
+ * any real payment and a hundredth of MAX_BALANCE_MINOR. Without it the payee's ceiling was an
+ * oracle: an amount of up to 15 integer digits could reach it from any balance, and a refusal
+ * said "the payee holds more than 10^17 minus this", so a bisection recovered a payee's balance.
+ * Now a transfer can meet the payee's ceiling only when the payee already holds more than 99% of
+ * it, so every payee below that gives the same answer to every probe.
+ */
+export const MAX_MOVEMENT_MINOR = 10n ** 15n;
+
 /** History pages: a default that fills a phone screen, and a ceiling that bounds one query's work. */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

@@ -147,3 +147,28 @@ describe('account numbers', () => {
     }
   });
 });
+
+describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', () => {
+  const max = '10000000000000.00';
+  const past = '10000000000000.01';
+  it.each([
+    ['a deposit of the maximum', () => decideDeposit({ amount: max, channel: 'CASH' }, account({ postedMinor: 0n })), 'OK'],
+    ['a deposit past it', () => decideDeposit({ amount: past, channel: 'CASH' }, account({ postedMinor: 0n })), 'LIMIT_EXCEEDED'],
+    ['a withdrawal past it', () => decideWithdrawal({ amount: past, channel: 'CASH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
+    ['a KWD deposit past it (three fraction digits)', () => decideDeposit({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', postedMinor: 0n })), 'LIMIT_EXCEEDED'],
+  ])('%s', (_name, decide, expected) => {
+    expect(codeOf(decide())).toBe(expected);
+  });
+
+  it('a transfer gets the same answer whatever the payee holds, below 99% of the ceiling', () => {
+    const source = account({ postedMinor: 10n ** 16n });
+    const request = (amount: string) => ({ amount, sourceAccountId: source.id, destinationAccountId: payee().id });
+    const poor = payee({ postedMinor: 0n });
+    const rich = payee({ postedMinor: 10n ** 17n - 10n ** 15n });
+    for (const amount of ['0.01', '1.00', max, past, '999999999999999.99']) {
+      const answers = [poor, rich].map((destination) => decideTransfer(request(amount), source, destination));
+      expect(answers.map(codeOf), amount).toEqual([codeOf(answers[0]), codeOf(answers[0])]);
+      expect((answers[1] as { message?: string }).message).toBe((answers[0] as { message?: string }).message);
+    }
+  });
+});

@@ -8,8 +8,8 @@ import {
   ValidationError,
   type LedgerError,
 } from '../errors.js';
-import { parseAmount } from '../money.js';
-import { MAX_BALANCE_MINOR } from '../limits.js';
+import { formatMinor, parseAmount } from '../money.js';
+import { MAX_BALANCE_MINOR, MAX_MOVEMENT_MINOR } from '../limits.js';
 import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
 import { canDebit } from './funds.js';
 import { internalAccountCode } from './internal-accounts.js';
@@ -36,6 +36,19 @@ function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint
   return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
 }
 
+/**
+ * Checked right after the amount is parsed, before any account's balance is looked at: the
+ * answer depends on the amount alone, never on what a payee holds (see MAX_MOVEMENT_MINOR).
+ */
+function parseMovementAmount(amount: string, currency: string): bigint | ValidationError | LimitExceededError {
+  const amountMinor = parseAmount(amount, currency);
+  if (amountMinor instanceof ValidationError) return amountMinor;
+  if (amountMinor > MAX_MOVEMENT_MINOR) {
+    return new LimitExceededError(`One movement may carry at most ${formatMinor(MAX_MOVEMENT_MINOR, currency)} ${currency}.`);
+  }
+  return amountMinor;
+}
+
 function checkCeiling(account: AccountSnapshot, amountMinor: bigint): LimitExceededError | undefined {
   return account.postedMinor + amountMinor > MAX_BALANCE_MINOR ? new LimitExceededError('The account would exceed the largest balance Tally holds.') : undefined;
 }
@@ -49,8 +62,8 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
   if (!account || !(account.ownedByActor || anyAccount)) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseAmount(request.amount, account.currency);
-  if (amountMinor instanceof ValidationError) return amountMinor;
+  const amountMinor = parseMovementAmount(request.amount, account.currency);
+  if (typeof amountMinor !== 'bigint') return amountMinor;
   const tooLarge = checkCeiling(account, amountMinor);
   if (tooLarge) return tooLarge;
   return {
@@ -67,8 +80,8 @@ export function decideWithdrawal(request: WithdrawalRequest, account: AccountSna
   if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseAmount(request.amount, account.currency);
-  if (amountMinor instanceof ValidationError) return amountMinor;
+  const amountMinor = parseMovementAmount(request.amount, account.currency);
+  if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(account, amountMinor)) return new InsufficientFundsError();
   // From here on the withdrawal must succeed: the plan is complete and every law is checked.
   return {
@@ -104,9 +117,11 @@ export function decideTransfer(
   if (source.currency !== destination.currency) {
     return new CurrencyMismatchError(`The source account holds ${source.currency} and the destination ${destination.currency}.`);
   }
-  const amountMinor = parseAmount(request.amount, source.currency);
-  if (amountMinor instanceof ValidationError) return amountMinor;
+  const amountMinor = parseMovementAmount(request.amount, source.currency);
+  if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
+  // Law-keeping, not an oracle: with at most MAX_MOVEMENT_MINOR a movement, only a payee holding
+  // more than 99% of the ceiling can be refused here; every other payee answers alike.
   const tooLarge = checkCeiling(destination, amountMinor);
   if (tooLarge) return tooLarge;
   // From here on the transfer must succeed.
