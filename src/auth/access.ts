@@ -2,13 +2,14 @@ import type { Context } from '../context.js';
 import { customerAccount, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
 import { anyTransaction, visibleTransaction, type EntryView, type TransactionView } from '../ledger/queries/transactions.js';
 import type { Actor } from '../ledger/types.js';
-import { recordAudit } from './audit.js';
+import { auditOperatorRead } from './operator-reads.js';
 
 /**
  * Who sees what, in one place (law 7). A customer sees the accounts they own and the
  * transactions that touched them; an operator (a teller, a payroll feed) sees every customer
- * account and transaction, and each such read is audited. Anything not visible is reported
- * exactly like something that does not exist.
+ * account and transaction, and each such read is audited here, the one door every read path
+ * (account, balance, history, transaction, REST balance) goes through. Anything not visible is
+ * reported exactly like something that does not exist.
  */
 export function isOperator(viewer: Actor): boolean {
   return viewer.role === 'OPERATOR';
@@ -17,18 +18,30 @@ export function isOperator(viewer: Actor): boolean {
 export async function visibleAccount(context: Context, viewer: Actor, accountId: string): Promise<AccountView | undefined> {
   if (!isOperator(viewer)) return ownedAccount(context.database, viewer.userId, accountId);
   const account = await customerAccount(context.database, accountId);
-  if (account) {
-    await recordAudit(context.orm.em.fork(), context, { action: 'operator.read_account', outcome: 'OK', actorUserId: viewer.userId, target: account.id });
-  }
+  if (account) await auditOperatorRead(context, viewer, 'operator.read_account', account.id);
   return account;
 }
 
-export function visibleTransactionOf(context: Context, viewer: Actor, transactionId: string): Promise<TransactionView | undefined> {
-  return isOperator(viewer) ? anyTransaction(context.database, transactionId) : visibleTransaction(context.database, viewer.userId, transactionId);
+export async function visibleTransactionOf(context: Context, viewer: Actor, transactionId: string): Promise<TransactionView | undefined> {
+  if (!isOperator(viewer)) return visibleTransaction(context.database, viewer.userId, transactionId);
+  const transaction = await anyTransaction(context.database, transactionId);
+  if (transaction) await auditOperatorRead(context, viewer, 'operator.read_transaction', transaction.id);
+  return transaction;
 }
 
 /** An entry shows its account id for the caller's own accounts and the bank's internal ones (operators: all). */
 export async function visibleEntryAccountId(context: Context, entry: EntryView): Promise<string | null> {
   if (entry.accountIsInternal || (context.viewer && isOperator(context.viewer))) return entry.accountId;
   return (await context.loaders.ownedAccountIds()).has(entry.accountId) ? entry.accountId : null;
+}
+
+/**
+ * An idempotency key often names its purpose ("dave-rent-2026-11-acct-…"), so only the user who
+ * sent it sees it, on every path that shows a transaction (queries, history, movement replies,
+ * subscriptions). Operators see it too: matching a customer's retries is part of investigating.
+ */
+export function visibleIdempotencyKey(context: Context, transaction: TransactionView): string | null {
+  const viewer = context.viewer;
+  if (!viewer) return null;
+  return viewer.userId === transaction.initiatedBy || isOperator(viewer) ? transaction.idempotencyKey : null;
 }

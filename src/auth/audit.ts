@@ -16,7 +16,8 @@ export type AuditAction =
   | 'two_factor.enable'
   | 'two_factor.disable'
   | 'operator.deposit'
-  | 'operator.read_account';
+  | 'operator.read_account'
+  | 'operator.read_transaction';
 
 export interface AuditEntry {
   readonly action: AuditAction;
