@@ -27,6 +27,10 @@ export interface Config {
   readonly dataDirectory: string;
   readonly databasePoolSize: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Browser origins allowed to call /graphql and the REST doors (CORS); see src/cors.ts. */
+  readonly corsOrigins: readonly string[];
+  /** Payee look-ups per user per hour: enough to pay people, too few to enumerate account numbers. */
+  readonly payeeLookupsPerHour: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +100,28 @@ function readSecret(environment: Environment, name: string, databaseUrl: string 
   return readFileSync(file, 'utf8').trim();
 }
 
+/** A local SPA's dev server (Vite's default port), under both names a browser may use. */
+const DEVELOPMENT_CORS_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
+
+/** An origin as browsers send it: scheme, host and optional port, no path or trailing slash. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+function readOrigins(environment: Environment, name: string, fallback: readonly string[]): readonly string[] {
+  const text = environment[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const origins = text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const bad = origins.find((origin) => !isOrigin(origin));
+  if (bad !== undefined) throw new ConfigError(name, `must be comma-separated origins like https://app.example.com (no path, no "*"), got "${bad}"`);
+  return origins;
+}
+
 export function loadConfig(environment: Environment = process.env): Config {
   const production = environment.NODE_ENV === 'production';
   const databaseUrl = readUrl(environment, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -118,5 +144,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     dataDirectory,
     databasePoolSize: readInteger(environment, 'DATABASE_POOL_SIZE', 20, 1, 500),
     logLevel: logLevel as Config['logLevel'],
+    corsOrigins: readOrigins(environment, 'CORS_ORIGINS', production ? [] : DEVELOPMENT_CORS_ORIGINS),
+    payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
   };
 }

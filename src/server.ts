@@ -16,6 +16,7 @@ import { SecretBox } from './auth/secret-box.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
+import { corsFor } from './cors.js';
 import { pageAwareCostLimit } from './query-cost.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
@@ -66,7 +67,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const httpServer = createServer(app);
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const limits = new RateLimits(
-    { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute },
+    { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute, payeeLookupsPerHour: config.payeeLookupsPerHour },
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
@@ -119,6 +120,9 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     const ready = database === 'up' && redis !== 'down';
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database, redis });
   });
+
+  const corsPolicy = corsFor(config.corsOrigins);
+  if (corsPolicy) app.use(['/graphql', '/v1'], corsPolicy);
 
   const graphiqlPage = config.graphiqlEnabled ? renderGraphiqlPage() : undefined;
   app.get('/graphql', (request, response, next) => {
