@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate, openOrm } from './db/orm.js';
 import { addUser } from './auth/users.js';
 
-const USAGE = 'usage: npm run tally -- user add <username> --email <email> [--role operator] [--address <text>]  (password on standard input)';
+const USAGE = 'usage: npm run tally -- user add <username> --email <email> [--role operator] [--name "Bob Smith"] [--address <text>]  (password on standard input)';
 
 async function readPasswordLine(): Promise<string> {
   const lines = createInterface({ input: process.stdin, terminal: false });
@@ -19,7 +19,7 @@ async function readPasswordLine(): Promise<string> {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' } },
+    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' } },
   });
   const [noun, verb, username] = positionals;
   if (noun !== 'user' || verb !== 'add' || !username || !values.email) throw new Error(USAGE);
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const orm = await openOrm(loadConfig());
   try {
     await migrate(orm);
-    const user = await addUser(orm, { username, email: values.email, password, role, address: values.address ?? null });
+    const user = await addUser(orm, { username, email: values.email, password, role, address: values.address ?? null, fullName: values.name ?? null });
     process.stdout.write(`added ${user.role.toLowerCase()} ${user.username} (${user.id})\n`);
   } finally {
     await orm.close(true);

@@ -8,6 +8,8 @@ import type { Context } from './context.js';
 const CLIENT_FACING_CODES = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  // A top-level rate limit (payee look-ups) carries its own retryAfterSeconds.
+  'LIMIT_EXCEEDED',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
   'GRAPHQL_PARSE_FAILED',

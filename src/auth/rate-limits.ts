@@ -10,7 +10,12 @@ export interface RateLimitSettings {
   readonly loginFailuresPerUsername: number;
   /** Money-moving mutations per user per minute (RATE_LIMIT_MOVEMENTS_PER_MINUTE). */
   readonly movementsPerMinute: number;
+  /** Payee look-ups per user per hour (RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR); optional so older callers keep the default. */
+  readonly payeeLookupsPerHour?: number;
 }
+
+/** The default payee look-up budget: a customer paying a handful of people, not an enumerator. */
+export const PAYEE_LOOKUPS_PER_HOUR = 20;
 
 /** OWASP: count failures over a window long enough to make online guessing pointless. */
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
@@ -24,6 +29,7 @@ export class RateLimits {
   private readonly loginFailuresByIp: RateLimiterAbstract;
   private readonly movementsByUser?: RateLimiterAbstract;
   private readonly refreshesByIp: RateLimiterAbstract;
+  private readonly payeeLookupsByUser?: RateLimiterAbstract;
 
   constructor(settings: RateLimitSettings, redis: Redis | undefined, keyPrefix: string) {
     const limiter = (name: string, points: number, duration: number): RateLimiterAbstract => {
@@ -38,6 +44,8 @@ export class RateLimits {
     this.loginFailuresByIp = limiter('login-ip', LOGIN_FAILURES_PER_IP, LOGIN_WINDOW_SECONDS);
     if (settings.movementsPerMinute > 0) this.movementsByUser = limiter('movements', settings.movementsPerMinute, 60);
     this.refreshesByIp = limiter('refresh-ip', REFRESHES_PER_MINUTE_PER_IP, 60);
+    const payeeLookups = settings.payeeLookupsPerHour ?? PAYEE_LOOKUPS_PER_HOUR;
+    if (payeeLookups > 0) this.payeeLookupsByUser = limiter('payee-lookups', payeeLookups, 60 * 60);
   }
 
   /**
@@ -61,6 +69,21 @@ export class RateLimits {
   /** Takes one money-moving request from the user's allowance; false when it is used up. */
   allowMovement(userId: string): Promise<boolean> {
     return this.movementsByUser ? consume(this.movementsByUser, userId) : Promise.resolve(true);
+  }
+
+  /**
+   * Takes one payee look-up from the user's hourly allowance, found or not (a miss teaches an
+   * enumerator as much as a hit). Undefined when allowed; else the seconds until the next one is.
+   */
+  async takePayeeLookup(userId: string): Promise<{ retryAfterSeconds: number } | undefined> {
+    if (!this.payeeLookupsByUser) return undefined;
+    try {
+      await this.payeeLookupsByUser.consume(userId, 1);
+      return undefined;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return { retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+      throw rejection;
+    }
   }
 
   allowRefresh(clientIp: string): Promise<boolean> {

@@ -10,7 +10,12 @@ export interface NewUser {
   readonly password: string;
   readonly role?: Role;
   readonly address?: string | null;
+  /** The holder's full name ("Bob Smith"), which payers see masked; absent, the username is masked instead. */
+  readonly fullName?: string | null;
 }
+
+/** Room for any real name; the database checks the same bound. */
+export const MAX_FULL_NAME_LENGTH = 200;
 
 const USERNAME_SHAPE = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -21,6 +26,12 @@ export function checkNewUser(user: NewUser): string | undefined {
   if (!EMAIL_SHAPE.test(user.email)) return 'email is not an e-mail address';
   if (user.password.length < MIN_PASSWORD_LENGTH || user.password.length > MAX_PASSWORD_LENGTH) {
     return `password must be ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`;
+  }
+  if (user.fullName !== undefined && user.fullName !== null) {
+    const name = user.fullName.trim();
+    if (name.length < 1 || name.length > MAX_FULL_NAME_LENGTH || /\p{Cc}/u.test(name)) {
+      return `name must be 1-${MAX_FULL_NAME_LENGTH} printable characters`;
+    }
   }
   return undefined;
 }
@@ -36,6 +47,7 @@ export async function addUser(orm: MikroORM, user: NewUser): Promise<User> {
     username: user.username,
     email: user.email,
     address: user.address ?? null,
+    fullName: user.fullName?.trim().replace(/\s+/gu, ' ') ?? null,
     passwordHash: await hashPassword(user.password),
     role: user.role ?? 'CUSTOMER',
   });

@@ -17,6 +17,8 @@ export interface DemoCredential {
 }
 
 const CREDENTIALS_FILE = 'demo-users.json';
+/** Payers see these masked: `payee` answers "A*** J****" for alice's accounts, "B*** S****" for bob's. */
+const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnson', bob: 'Bob Smith' };
 
 function created(result: CommandResult, what: string): string {
   if (!result.outcome.ok) throw new Error(`demo data: ${what} failed: ${result.outcome.message}`);
@@ -38,7 +40,7 @@ export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Prom
   const credentials: DemoCredential[] = ['alice', 'bob'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));
   const [alice, bob] = await Promise.all(
     credentials.map(async ({ username, password }) => {
-      const user = await addUser(orm, { username, password, email: `${username}@demo.tally.local` });
+      const user = await addUser(orm, { username, password, email: `${username}@demo.tally.local`, fullName: DEMO_FULL_NAMES[username] ?? null });
       return { userId: user.id, role: user.role } satisfies Actor;
     }),
   );

@@ -11,5 +11,6 @@ import './user.js';
 import './money-movement.js';
 import './auth.js';
 import './balance-update.js';
+import './payee.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
