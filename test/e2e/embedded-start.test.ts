@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsDocument, DepositDocument, HistoryDocument, LoginDocument, OpenAccountDocument } from '../generated/graphql.js';
+import { AccountsDocument, DepositDocument, HistoryDocument, LoginDocument, OpenAccountDocument, PayeeDocument } from '../generated/graphql.js';
 import { dataOf, postGraphQL } from '../helpers/graphql-client.js';
 import { brokenLaws } from '../helpers/laws.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -115,7 +115,14 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
     expect(graphiql.text.match(/<link[^>]*\shref\s*=\s*["']?(https?:)?\/\/[^>]*>/gi) ?? []).toEqual([]);
 
     const accessToken = await login(url, 'alice', alicePassword);
-    await login(url, 'bob', bobPassword);
+    const bobToken = await login(url, 'bob', bobPassword);
+    // The demo users have full names, which a payer sees masked.
+    const bobAccount = dataOf(await postGraphQL(url, AccountsDocument, {}, bobToken)).accounts[0]!;
+    expect(dataOf(await postGraphQL(url, PayeeDocument, { accountNumber: bobAccount.number }, accessToken)).payee).toEqual({
+      accountId: bobAccount.id,
+      currency: bobAccount.currency,
+      holderName: 'B*** S****',
+    });
     const accounts = dataOf(await postGraphQL(url, AccountsDocument, {}, accessToken)).accounts;
     expect(accounts.length).toBeGreaterThan(0);
     for (const account of accounts) {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
@@ -13,7 +14,7 @@ import {
   TransferDocument,
 } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
-import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { startTestApp, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { openSocket, subscribe } from '../helpers/ws-client.js';
 
 /**
@@ -261,6 +262,31 @@ describe('payee(accountNumber)', () => {
     const retryAfter = limited.errors?.[0]?.extensions?.retryAfterSeconds;
     expect(typeof retryAfter === 'number' && retryAfter > 0 && retryAfter <= 3600, String(retryAfter)).toBe(true);
     expect(dataOf(await t.gql(PayeeDocument, { accountNumber: number }, bystander.token)).payee?.holderName).toBe('C*** D****');
+  });
+
+  it('npm run tally -- user add --name stores the full name that payers see masked; a bad name adds nobody', async () => {
+    // Asynchronous, not spawnSync: this file's server runs in this process and must keep serving.
+    const run = (username: string, name: string) =>
+      new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'user', 'add', username, '--email', `${username}@example.com`, '--name', name], {
+          env: { ...process.env, DATABASE_URL: t.database.url, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY },
+          timeout: 60_000,
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stderr }));
+        child.stdin.end('a-long-password-123\n');
+      });
+    const username = `dave-${randomUUID().slice(0, 6)}`;
+    const added = await run(username, '  Dave   Rentman ');
+    expect(added.stderr).toBe('');
+    const { rows } = await t.database.pool.query<{ full_name: string }>('select full_name from users where username = $1', [username]);
+    expect(rows[0]?.full_name).toBe('Dave Rentman');
+
+    const refused = await run(`erin-${randomUUID().slice(0, 6)}`, 'x'.repeat(201));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/name must be/);
   });
 
   it('needs a signed-in caller', async () => {
