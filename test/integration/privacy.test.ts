@@ -43,11 +43,11 @@ async function namedUser(fullName: string | null): Promise<TestUser> {
   return { id: created.id, username, password, token: login.accessToken };
 }
 
-async function transfer(from: TestUser, fromAccountId: string, toAccountId: string, amount: string, idempotencyKey = randomUUID()) {
+async function transfer(from: TestUser, fromAccountId: string, toAccountId: string, amount: string, idempotencyKey: string = randomUUID()) {
   return dataOf(await t.gql(TransferDocument, { input: { fromAccountId, toAccountId, amount, idempotencyKey } }, from.token)).transfer;
 }
 
-async function deposit(user: TestUser, accountId: string, amount: string, idempotencyKey = randomUUID()) {
+async function deposit(user: TestUser, accountId: string, amount: string, idempotencyKey: string = randomUUID()) {
   const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'WIRE', idempotencyKey } }, user.token)).deposit;
   if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
   return result;
