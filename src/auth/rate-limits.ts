@@ -10,12 +10,9 @@ export interface RateLimitSettings {
   readonly loginFailuresPerUsername: number;
   /** Money-moving mutations per user per minute (RATE_LIMIT_MOVEMENTS_PER_MINUTE). */
   readonly movementsPerMinute: number;
-  /** Payee look-ups per user per hour (RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR); optional so older callers keep the default. */
-  readonly payeeLookupsPerHour?: number;
+  /** Payee look-ups per user per hour (RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR). */
+  readonly payeeLookupsPerHour: number;
 }
-
-/** The default payee look-up budget: a customer paying a handful of people, not an enumerator. */
-export const PAYEE_LOOKUPS_PER_HOUR = 20;
 
 /** OWASP: count failures over a window long enough to make online guessing pointless. */
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
@@ -44,8 +41,7 @@ export class RateLimits {
     this.loginFailuresByIp = limiter('login-ip', LOGIN_FAILURES_PER_IP, LOGIN_WINDOW_SECONDS);
     if (settings.movementsPerMinute > 0) this.movementsByUser = limiter('movements', settings.movementsPerMinute, 60);
     this.refreshesByIp = limiter('refresh-ip', REFRESHES_PER_MINUTE_PER_IP, 60);
-    const payeeLookups = settings.payeeLookupsPerHour ?? PAYEE_LOOKUPS_PER_HOUR;
-    if (payeeLookups > 0) this.payeeLookupsByUser = limiter('payee-lookups', payeeLookups, 60 * 60);
+    if (settings.payeeLookupsPerHour > 0) this.payeeLookupsByUser = limiter('payee-lookups', settings.payeeLookupsPerHour, 60 * 60);
   }
 
   /**
