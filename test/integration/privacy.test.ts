@@ -226,6 +226,8 @@ describe('payee(accountNumber)', () => {
       holderName: 'B*** S****',
     });
     expect(dataOf(await t.gql(PayeeDocument, { accountNumber: number }, bob.token)).payee?.accountId).toBe(bobAccount);
+    const typed = `${number.slice(0, 4)} ${number.slice(4, 8)}-${number.slice(8)}`;
+    expect(dataOf(await t.gql(PayeeDocument, { accountNumber: typed }, payer.token)).payee?.accountId).toBe(bobAccount);
   });
 
   it('a holder without a name is masked from the username', async () => {

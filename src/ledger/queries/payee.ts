@@ -17,7 +17,9 @@ const ACCOUNT_NUMBER_SHAPE = /^\d{11}$/;
  * standing holder); undefined for a frozen, closed or internal account and for no account at all,
  * alike, so a look-up says nothing more than "you can pay this".
  */
-export async function openCustomerAccountByNumber(database: Database, accountNumber: string): Promise<PayeeAccount | undefined> {
+export async function openCustomerAccountByNumber(database: Database, typed: string): Promise<PayeeAccount | undefined> {
+  // As people copy numbers from a statement or a message: "1234 5678 901", "1234-5678-901".
+  const accountNumber = typed.length <= 64 ? typed.replace(/[\s-]/gu, '') : typed;
   if (!ACCOUNT_NUMBER_SHAPE.test(accountNumber)) return undefined;
   const [row] = await queryRows<{ id: string; currency: string; full_name: string | null; username: string }>(
     database,
