@@ -24,8 +24,8 @@ export const MAX_BALANCE_MINOR = 10n ** 17n;
  * any real payment and a hundredth of MAX_BALANCE_MINOR. Without it the payee's ceiling was an
  * oracle: an amount of up to 15 integer digits could reach it from any balance, and a refusal
  * said "the payee holds more than 10^17 minus this", so a bisection recovered a payee's balance.
- * Now a transfer can meet the payee's ceiling only when the payee already holds more than 99% of
- * it, so every payee below that gives the same answer to every probe.
+ * Now a payee with this much room below the ceiling takes any transfer,
+ * and one with less takes none from others, whatever the amount (decide-movement.ts).
  */
 export const MAX_MOVEMENT_MINOR = 10n ** 15n;
 

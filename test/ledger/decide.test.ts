@@ -160,6 +160,20 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
     expect(codeOf(decide())).toBe(expected);
   });
 
+  it('a payee above 99% of the ceiling refuses every amount alike: one bit, nothing to bisect', () => {
+    const source = account({ postedMinor: 10n ** 16n });
+    const request = (amount: string) => ({ amount, sourceAccountId: source.id, destinationAccountId: payee().id });
+    const headroom = 10n ** 17n - 10n ** 15n;
+    expect(codeOf(decideTransfer(request(max), source, payee({ postedMinor: headroom })))).toBe('OK');
+    for (const postedMinor of [headroom + 1n, 10n ** 17n - 100n, 10n ** 17n]) {
+      const answers = ['0.01', '1.00', max].map((amount) => decideTransfer(request(amount), source, payee({ postedMinor })));
+      expect(answers.map((answer) => (answer as { message?: string }).message)).toEqual(Array(3).fill('The destination account cannot receive transfers now.'));
+    }
+    // Into one's own account the owner knows the balance: the exact ceiling applies.
+    expect(codeOf(decideTransfer(request('1.00'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('OK');
+    expect(codeOf(decideTransfer(request('1.01'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('LIMIT_EXCEEDED');
+  });
+
   it('a transfer gets the same answer whatever the payee holds, below 99% of the ceiling', () => {
     const source = account({ postedMinor: 10n ** 16n });
     const request = (amount: string) => ({ amount, sourceAccountId: source.id, destinationAccountId: payee().id });

@@ -53,6 +53,17 @@ function checkCeiling(account: AccountSnapshot, amountMinor: bigint): LimitExcee
   return account.postedMinor + amountMinor > MAX_BALANCE_MINOR ? new LimitExceededError('The account would exceed the largest balance Tally holds.') : undefined;
 }
 
+/**
+ * The ceiling as a payer meets it, which must say nothing about the payee's balance. Every
+ * movement is at most MAX_MOVEMENT_MINOR, so a payee with at least that much room below the
+ * ceiling can take any transfer; a payee with less takes none, whatever the amount. The answer
+ * is one bit ("holds more than 99% of the ceiling", i.e. over 990 trillion USD), never a number
+ * to bisect, where the exact check (balance + amount > ceiling) gave the balance to the cent.
+ */
+function checkPayeeHeadroom(payee: AccountSnapshot): LimitExceededError | undefined {
+  return payee.postedMinor > MAX_BALANCE_MINOR - MAX_MOVEMENT_MINOR ? new LimitExceededError('The destination account cannot receive transfers now.') : undefined;
+}
+
 function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
   return account.status === 'OPEN' ? undefined : new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
 }
@@ -120,9 +131,7 @@ export function decideTransfer(
   const amountMinor = parseMovementAmount(request.amount, source.currency);
   if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
-  // Law-keeping, not an oracle: with at most MAX_MOVEMENT_MINOR a movement, only a payee holding
-  // more than 99% of the ceiling can be refused here; every other payee answers alike.
-  const tooLarge = checkCeiling(destination, amountMinor);
+  const tooLarge = destination.ownedByActor ? checkCeiling(destination, amountMinor) : checkPayeeHeadroom(destination);
   if (tooLarge) return tooLarge;
   // From here on the transfer must succeed.
   return {
