@@ -66,7 +66,11 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const httpServer = createServer(app);
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const limits = new RateLimits(
-    { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute },
+    {
+      loginFailuresPerUsername: config.loginFailuresPerUsername,
+      loginSuccessesPerUser: config.loginSuccessesPerUser,
+      movementsPerMinute: config.movementsPerMinute,
+    },
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );

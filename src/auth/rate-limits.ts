@@ -6,10 +6,23 @@ import type { Redis } from 'ioredis';
  * Redis is not configured, and as the fallback while Redis is unreachable). A limit of 0 is off.
  */
 export interface RateLimitSettings {
-  /** Failed logins per username per LOGIN_WINDOW_SECONDS (RATE_LIMIT_LOGIN_FAILURES). */
+  /**
+   * Failed logins per username per LOGIN_WINDOW_SECONDS (RATE_LIMIT_LOGIN_FAILURES); also the
+   * allowance of failed step-ups (password or code) per user for the two-factor mutations.
+   */
   readonly loginFailuresPerUsername: number;
+  /** Successful logins per user per LOGIN_WINDOW_SECONDS (RATE_LIMIT_LOGIN_SUCCESSES). */
+  readonly loginSuccessesPerUser: number;
   /** Money-moving mutations per user per minute (RATE_LIMIT_MOVEMENTS_PER_MINUTE). */
   readonly movementsPerMinute: number;
+}
+
+/** Why a request was refused by a limit, and when the same request could pass again. */
+export interface Refusal {
+  /** Whole seconds, at least 1: what HTTP's Retry-After and `retryAfterSeconds` say. */
+  readonly retryAfterSeconds: number;
+  /** Which allowance ran out, so a burst of refusals can be audited once per allowance and window. */
+  readonly allowance: string;
 }
 
 /** OWASP: count failures over a window long enough to make online guessing pointless. */
@@ -22,8 +35,12 @@ export const REFRESHES_PER_MINUTE_PER_IP = 60;
 export class RateLimits {
   private readonly loginFailuresByUsername?: RateLimiterAbstract;
   private readonly loginFailuresByIp: RateLimiterAbstract;
+  private readonly loginSuccessesByUser?: RateLimiterAbstract;
+  private readonly stepUpFailuresByUser?: RateLimiterAbstract;
   private readonly movementsByUser?: RateLimiterAbstract;
   private readonly refreshesByIp: RateLimiterAbstract;
+  /** One point per allowance and window: the first refusal of a burst is audited, the rest are not. */
+  private readonly refusalAudits: RateLimiterAbstract;
 
   constructor(settings: RateLimitSettings, redis: Redis | undefined, keyPrefix: string) {
     const limiter = (name: string, points: number, duration: number): RateLimiterAbstract => {
@@ -34,23 +51,29 @@ export class RateLimits {
     };
     if (settings.loginFailuresPerUsername > 0) {
       this.loginFailuresByUsername = limiter('login-user', settings.loginFailuresPerUsername, LOGIN_WINDOW_SECONDS);
+      this.stepUpFailuresByUser = limiter('step-up-user', settings.loginFailuresPerUsername, LOGIN_WINDOW_SECONDS);
+    }
+    if (settings.loginSuccessesPerUser > 0) {
+      this.loginSuccessesByUser = limiter('login-success-user', settings.loginSuccessesPerUser, LOGIN_WINDOW_SECONDS);
     }
     this.loginFailuresByIp = limiter('login-ip', LOGIN_FAILURES_PER_IP, LOGIN_WINDOW_SECONDS);
     if (settings.movementsPerMinute > 0) this.movementsByUser = limiter('movements', settings.movementsPerMinute, 60);
     this.refreshesByIp = limiter('refresh-ip', REFRESHES_PER_MINUTE_PER_IP, 60);
+    this.refusalAudits = limiter('refusal-audit', 1, LOGIN_WINDOW_SECONDS);
   }
 
   /**
    * Takes one attempt from the username's and the address's allowance *before* the password is
    * checked, so a burst of parallel guesses cannot all slip in ahead of their own failures.
-   * False when either allowance is used up: the password is then not even checked.
+   * A refusal when either allowance is used up: the password is then not even checked.
    */
-  async takeLoginAttempt(username: string, clientIp: string): Promise<boolean> {
+  async takeLoginAttempt(username: string, clientIp: string): Promise<Refusal | undefined> {
+    const key = username.toLowerCase();
     const [byUsername, byIp] = await Promise.all([
-      this.loginFailuresByUsername ? consume(this.loginFailuresByUsername, username.toLowerCase()) : Promise.resolve(true),
-      consume(this.loginFailuresByIp, clientIp),
+      consume(this.loginFailuresByUsername, key, `login-user:${key}`),
+      consume(this.loginFailuresByIp, clientIp, `login-ip:${clientIp}`),
     ]);
-    return byUsername && byIp;
+    return longest(byUsername, byIp);
   }
 
   /** A successful login clears that username's failures and gives the address its attempt back. */
@@ -58,22 +81,65 @@ export class RateLimits {
     await Promise.all([this.loginFailuresByUsername?.delete(username.toLowerCase()), this.loginFailuresByIp.reward(clientIp, 1)]);
   }
 
-  /** Takes one money-moving request from the user's allowance; false when it is used up. */
-  allowMovement(userId: string): Promise<boolean> {
-    return this.movementsByUser ? consume(this.movementsByUser, userId) : Promise.resolve(true);
+  /**
+   * Gives back the attempt `takeLoginAttempt` took, for a sign-in whose credentials were right
+   * but which another limit refused: it was no failed guess.
+   */
+  async returnLoginAttempt(username: string, clientIp: string): Promise<void> {
+    await Promise.all([this.loginFailuresByUsername?.reward(username.toLowerCase(), 1), this.loginFailuresByIp.reward(clientIp, 1)]);
   }
 
-  allowRefresh(clientIp: string): Promise<boolean> {
-    return consume(this.refreshesByIp, clientIp);
+  /** Takes one successful sign-in (a new session) from the user's allowance. */
+  takeLoginSuccess(userId: string): Promise<Refusal | undefined> {
+    return consume(this.loginSuccessesByUser, userId, `login-success:${userId}`);
+  }
+
+  /**
+   * Takes one attempt at a step-up (the password, and a code where one is asked) before either is
+   * checked, exactly like sign-in: past the allowance even the right credentials wait.
+   */
+  takeStepUpAttempt(userId: string): Promise<Refusal | undefined> {
+    return consume(this.stepUpFailuresByUser, userId, `step-up:${userId}`);
+  }
+
+  /** A step-up that changed something clears the user's failed step-ups. */
+  async recordStepUpSuccess(userId: string): Promise<void> {
+    await this.stepUpFailuresByUser?.delete(userId);
+  }
+
+  /** Takes one money-moving request from the user's allowance. */
+  allowMovement(userId: string): Promise<Refusal | undefined> {
+    return consume(this.movementsByUser, userId, `movements:${userId}`);
+  }
+
+  allowRefresh(clientIp: string): Promise<Refusal | undefined> {
+    return consume(this.refreshesByIp, clientIp, `refresh-ip:${clientIp}`);
+  }
+
+  /**
+   * True for the first refusal of `refusal.allowance` in a window: only that one is written to the
+   * append-only audit log, so a burst of refused requests cannot flood a table that keeps every row.
+   */
+  async isFirstRefusalInWindow(refusal: Refusal): Promise<boolean> {
+    return (await consume(this.refusalAudits, refusal.allowance, refusal.allowance)) === undefined;
   }
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<boolean> {
+async function consume(limiter: RateLimiterAbstract | undefined, key: string, allowance: string): Promise<Refusal | undefined> {
+  if (!limiter) return undefined;
   try {
     await limiter.consume(key, 1);
-    return true;
+    return undefined;
   } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return false;
+    if (rejection instanceof RateLimiterRes) {
+      return { retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), allowance };
+    }
     throw rejection;
   }
+}
+
+/** When both of two allowances refuse, the caller must wait for the later one. */
+function longest(first: Refusal | undefined, second: Refusal | undefined): Refusal | undefined {
+  if (!first || !second) return first ?? second;
+  return first.retryAfterSeconds >= second.retryAfterSeconds ? first : second;
 }

@@ -1,9 +1,12 @@
 import type { Context } from '../context.js';
 import { generateToken, type Credentials, type IssuedTokens } from '../auth/login.js';
 import { refreshTokens, revokeToken } from '../auth/refresh-tokens.js';
-import { confirmTwoFactor, disableTwoFactor, enrollTwoFactor, type TwoFactorEnrollment } from '../auth/two-factor.js';
+import { confirmTwoFactor, disableTwoFactor, enrollTwoFactor, type TwoFactorEnrollment, type TwoFactorProof } from '../auth/two-factor.js';
 import type { InvalidCredentialsError, LimitExceededError, ValidationError } from '../ledger/errors.js';
 import { viewerOf } from './viewer.js';
+
+/** The ways a two-factor change (a step-up) can fail. */
+type StepUpError = InvalidCredentialsError | ValidationError | LimitExceededError;
 
 const originOf = (context: Context) => ({ requestId: context.requestId, clientIp: context.clientIp });
 
@@ -19,16 +22,16 @@ export function resolveRevokeToken(context: Context, refreshToken: string): Prom
   return revokeToken(context.auth, refreshToken, originOf(context));
 }
 
-export function resolveEnrollTwoFactor(context: Context): Promise<TwoFactorEnrollment | ValidationError> {
-  return enrollTwoFactor(context.auth, viewerOf(context).userId, originOf(context));
+export function resolveEnrollTwoFactor(context: Context, proof: TwoFactorProof): Promise<TwoFactorEnrollment | StepUpError> {
+  return enrollTwoFactor(context.auth, viewerOf(context).userId, proof, originOf(context));
 }
 
-export async function resolveConfirmTwoFactor(context: Context, otp: string): Promise<{ enabled: boolean } | InvalidCredentialsError | ValidationError> {
-  const result = await confirmTwoFactor(context.auth, viewerOf(context).userId, otp, originOf(context));
+export async function resolveConfirmTwoFactor(context: Context, proof: TwoFactorProof): Promise<{ enabled: boolean } | StepUpError> {
+  const result = await confirmTwoFactor(context.auth, viewerOf(context).userId, proof, originOf(context));
   return result === true ? { enabled: true } : result;
 }
 
-export async function resolveDisableTwoFactor(context: Context, otp: string): Promise<{ enabled: boolean } | InvalidCredentialsError | ValidationError> {
-  const result = await disableTwoFactor(context.auth, viewerOf(context).userId, otp, originOf(context));
+export async function resolveDisableTwoFactor(context: Context, proof: TwoFactorProof): Promise<{ enabled: boolean } | StepUpError> {
+  const result = await disableTwoFactor(context.auth, viewerOf(context).userId, proof, originOf(context));
   return result === true ? { enabled: false } : result;
 }

@@ -21,8 +21,12 @@ function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | M
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
 async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult>): Promise<MoneyMovementView | MovementError> {
   const viewer = viewerOf(context);
-  if (!(await context.auth.limits.allowMovement(viewer.userId))) {
-    return new LimitExceededError('Too many money movements this minute; slow down and retry with the same idempotency key.');
+  const refusal = await context.auth.limits.allowMovement(viewer.userId);
+  if (refusal) {
+    return new LimitExceededError(
+      `Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`,
+      refusal.retryAfterSeconds,
+    );
   }
   const result = await run(viewer);
   // The movement committed its balance events; publish them now rather than at the next poll.
