@@ -276,13 +276,19 @@ describe('rate limits', () => {
     try {
       const user = await limited.user();
       const accountId = await limited.account(user, { opening: '10.00' });
-      const results: string[] = [];
+      const results: Array<{ __typename: string; retryAfterSeconds?: number | null }> = [];
       for (let attempt = 0; attempt < 4; attempt += 1) {
         const result = dataOf(await limited.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() } }, user.token)).withdraw;
-        results.push(result.__typename);
+        results.push(result);
       }
       // The opening deposit used one of the three.
-      expect(results).toEqual(['MoneyMovement', 'MoneyMovement', 'LimitExceededError', 'LimitExceededError']);
+      expect(results.map((result) => result.__typename)).toEqual(['MoneyMovement', 'MoneyMovement', 'LimitExceededError', 'LimitExceededError']);
+      // A limited answer says when the minute's allowance comes back.
+      for (const refused of results.slice(2)) {
+        expect(refused).toMatchObject({ retryable: true, retryAfterSeconds: expect.any(Number) });
+        expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+        expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+      }
       expect(dataOf(await limited.gql(BalanceDocument, { accountId }, user.token)).balance).toMatchObject({ posted: '8.00', version: 3 });
       const other = await limited.user();
       const otherAccount = await limited.account(other, { opening: '1.00' });
