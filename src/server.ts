@@ -20,6 +20,7 @@ import { pageAwareCostLimit } from './query-cost.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
+import { retryHintPlugin } from './retry-hints.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -101,7 +102,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), pageAwareCostLimit<Context>(COST_LIMIT), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), pageAwareCostLimit<Context>(COST_LIMIT), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, retryHintPlugin],
   });
   await apollo.start();
 

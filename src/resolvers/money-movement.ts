@@ -8,6 +8,7 @@ import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
 import type { Actor } from '../ledger/types.js';
+import { noteRetryHint } from '../retry-hints.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';
 
@@ -23,9 +24,12 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
-    return new LimitExceededError(
-      `Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`,
-      refusal.retryAfterSeconds,
+    return noteRetryHint(
+      context,
+      new LimitExceededError(
+        `Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`,
+        refusal.retryAfterSeconds,
+      ),
     );
   }
   const result = await run(viewer);

@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { generate } from 'otplib';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -107,6 +109,8 @@ describe('two-factor attempts are limited per user like sign-in', () => {
     expect(right.retryAfterSeconds).toBeGreaterThan(LOGIN_WINDOW_SECONDS - 120);
     expect(right.retryAfterSeconds).toBeLessThanOrEqual(LOGIN_WINDOW_SECONDS);
     expect((await twoFactorState(owner.id)).enabled).toBe(true);
+    const envelope = await postRaw(t.url, DisableTwoFactorDocument, { password: owner.password, otp: current }, owner.token);
+    expect(envelope.extensions?.retryAfterSeconds).toBeGreaterThan(0);
     // The limited request did not use up the code either: it was never checked.
     const { rows } = await t.database.pool.query('select totp_last_time_step from users where id = $1', [owner.id]);
     expect(Number(rows[0].totp_last_time_step)).toBeLessThan(Math.floor(Date.now() / 1000 / 30));
@@ -252,8 +256,9 @@ describe('successful sign-ins are limited per user', () => {
     expect(refused.retryAfterSeconds).toBeGreaterThan(LOGIN_WINDOW_SECONDS - 120);
     expect(refused.retryAfterSeconds).toBeLessThanOrEqual(LOGIN_WINDOW_SECONDS);
 
-    const burst = await Promise.all(Array.from({ length: 40 }, () => signIn()));
-    expect(burst.map((result) => result.__typename)).toEqual(Array(40).fill('LimitExceededError'));
+    const refusedAgain: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt += 1) refusedAgain.push((await signIn()).__typename);
+    expect(refusedAgain).toEqual(Array(20).fill('LimitExceededError'));
     const sessions = await limited.database.pool.query('select count(*)::int as count from refresh_tokens where user_id = $1', [owner.id]);
     expect(sessions.rows[0].count).toBe(3);
     const { rows } = await limited.database.pool.query(
@@ -280,6 +285,29 @@ describe('successful sign-ins are limited per user', () => {
     expect(retryAfter).toBeGreaterThan(LOGIN_WINDOW_SECONDS - 120);
     expect(retryAfter).toBeLessThanOrEqual(LOGIN_WINDOW_SECONDS);
     expect(await rest.json()).toEqual({ error: { code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/Too many sign-ins/) } });
+
+    // The typed result is data; the response envelope says when to come back too.
+    const envelope = await postRaw(limited.url, LoginDocument, { username: owner.username, password: owner.password });
+    const answer = envelope.data.generateToken;
+    if (answer.__typename !== 'LimitExceededError') throw new Error(JSON.stringify(answer));
+    expect(envelope.extensions).toEqual({ retryAfterSeconds: answer.retryAfterSeconds });
+    const other = await limited.user();
+    const fine = await postRaw(limited.url, LoginDocument, { username: other.username, password: other.password });
+    expect(fine.data.generateToken.__typename).toBe('AuthTokens');
+    expect(fine.extensions).toBeUndefined();
+
+    // A parallel burst writes no session and at most one audit row per allowance it ran into
+    // (successes, and failures: parallel attempts are all counted before any is given back).
+    const burst = await Promise.all(Array.from({ length: 40 }, () => signIn()));
+    expect(burst.map((result) => result.__typename)).toEqual(Array(40).fill('LimitExceededError'));
+    const afterBurst = await limited.database.pool.query(
+      `select count(*) filter (where details->>'reason' = 'rate_limited')::int as refusals,
+              (select count(*)::int from refresh_tokens where user_id = $2) as sessions
+         from audit_events where action = 'login' and target = $1`,
+      [owner.username, owner.id],
+    );
+    expect(afterBurst.rows[0].sessions).toBe(3);
+    expect(afterBurst.rows[0].refusals).toBeLessThanOrEqual(2);
   });
 
   it('a failed-sign-in limit answers with a retry time too, over GraphQL and REST', async () => {
@@ -309,6 +337,16 @@ describe('successful sign-ins are limited per user', () => {
     expect(last.retryAfterSeconds).toBeLessThanOrEqual(60);
   });
 });
+
+/** A POST of a typed operation that keeps the whole response envelope, extensions included. */
+async function postRaw<Data, Variables>(url: string, document: TypedDocumentNode<Data, Variables>, variables: Variables, token?: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  return (await response.json()) as { data: Data; extensions?: { retryAfterSeconds?: number } };
+}
 
 async function login(user: TestUser) {
   const result = dataOf(await t.gql(LoginDocument, { username: user.username, password: user.password })).generateToken;
