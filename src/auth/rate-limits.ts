@@ -21,8 +21,10 @@ export interface RateLimitSettings {
 export interface Refusal {
   /** Whole seconds, at least 1: what HTTP's Retry-After and `retryAfterSeconds` say. */
   readonly retryAfterSeconds: number;
-  /** Which allowance ran out, so a burst of refusals can be audited once per allowance and window. */
-  readonly allowance: string;
+  /** Which limit refused (login-user, login-ip, login-success, step-up, movements, refresh-ip) … */
+  readonly limit: string;
+  /** … for whom (a username, address or user id): a burst is audited once per limit, key and window. */
+  readonly key: string;
 }
 
 /** OWASP: count failures over a window long enough to make online guessing pointless. */
@@ -70,8 +72,8 @@ export class RateLimits {
   async takeLoginAttempt(username: string, clientIp: string): Promise<Refusal | undefined> {
     const key = username.toLowerCase();
     const [byUsername, byIp] = await Promise.all([
-      consume(this.loginFailuresByUsername, key, `login-user:${key}`),
-      consume(this.loginFailuresByIp, clientIp, `login-ip:${clientIp}`),
+      consume(this.loginFailuresByUsername, key, 'login-user'),
+      consume(this.loginFailuresByIp, clientIp, 'login-ip'),
     ]);
     return longest(byUsername, byIp);
   }
@@ -91,7 +93,7 @@ export class RateLimits {
 
   /** Takes one successful sign-in (a new session) from the user's allowance. */
   takeLoginSuccess(userId: string): Promise<Refusal | undefined> {
-    return consume(this.loginSuccessesByUser, userId, `login-success:${userId}`);
+    return consume(this.loginSuccessesByUser, userId, 'login-success');
   }
 
   /**
@@ -99,7 +101,7 @@ export class RateLimits {
    * checked, exactly like sign-in: past the allowance even the right credentials wait.
    */
   takeStepUpAttempt(userId: string): Promise<Refusal | undefined> {
-    return consume(this.stepUpFailuresByUser, userId, `step-up:${userId}`);
+    return consume(this.stepUpFailuresByUser, userId, 'step-up');
   }
 
   /** A step-up that changed something clears the user's failed step-ups. */
@@ -109,30 +111,30 @@ export class RateLimits {
 
   /** Takes one money-moving request from the user's allowance. */
   allowMovement(userId: string): Promise<Refusal | undefined> {
-    return consume(this.movementsByUser, userId, `movements:${userId}`);
+    return consume(this.movementsByUser, userId, 'movements');
   }
 
   allowRefresh(clientIp: string): Promise<Refusal | undefined> {
-    return consume(this.refreshesByIp, clientIp, `refresh-ip:${clientIp}`);
+    return consume(this.refreshesByIp, clientIp, 'refresh-ip');
   }
 
   /**
-   * True for the first refusal of `refusal.allowance` in a window: only that one is written to the
+   * True for the first refusal by `refusal.limit` of `refusal.key` in a window: only that one is written to the
    * append-only audit log, so a burst of refused requests cannot flood a table that keeps every row.
    */
   async isFirstRefusalInWindow(refusal: Refusal): Promise<boolean> {
-    return (await consume(this.refusalAudits, refusal.allowance, refusal.allowance)) === undefined;
+    return (await consume(this.refusalAudits, `${refusal.limit}:${refusal.key}`, 'refusal-audit')) === undefined;
   }
 }
 
-async function consume(limiter: RateLimiterAbstract | undefined, key: string, allowance: string): Promise<Refusal | undefined> {
+async function consume(limiter: RateLimiterAbstract | undefined, key: string, limit: string): Promise<Refusal | undefined> {
   if (!limiter) return undefined;
   try {
     await limiter.consume(key, 1);
     return undefined;
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
-      return { retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), allowance };
+      return { retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), limit, key };
     }
     throw rejection;
   }

@@ -3,7 +3,7 @@ import { recordAudit, type AuditEntry, type AuditOrigin } from './audit.js';
 import type { Refusal, RateLimits } from './rate-limits.js';
 
 /**
- * Audits a request a rate limit refused, once per allowance and window: the first refusal of a
+ * Audits a request a rate limit refused, once per limit, key and window: the first refusal of a
  * burst is the security event; the thousand after it would only grow a table that refuses DELETE.
  * The row says so, and how long the caller was told to wait.
  */
@@ -18,6 +18,12 @@ export async function recordRefusal(
   await recordAudit(em, origin, {
     ...entry,
     outcome: 'DENIED',
-    details: { ...entry.details, reason: 'rate_limited', retryAfterSeconds: refusal.retryAfterSeconds, laterRefusalsInWindowNotRecorded: true },
+    details: {
+      ...entry.details,
+      reason: 'rate_limited',
+      limit: refusal.limit,
+      retryAfterSeconds: refusal.retryAfterSeconds,
+      laterRefusalsInWindowNotRecorded: true,
+    },
   });
 }

@@ -119,6 +119,16 @@ describe('two-factor attempts are limited per user like sign-in', () => {
       { reason: 'bad_password', count: 3 },
       { reason: 'rate_limited', count: 1 },
     ]);
+    const refusal = await t.database.pool.query(
+      `select details from audit_events where action = 'two_factor.disable' and actor_user_id = $1 and details->>'reason' = 'rate_limited'`,
+      [owner.id],
+    );
+    expect(refusal.rows[0].details).toEqual({
+      reason: 'rate_limited',
+      limit: 'step-up',
+      retryAfterSeconds: expect.any(Number),
+      laterRefusalsInWindowNotRecorded: true,
+    });
   });
 
   it('600 parallel guesses: at most 10 are checked, two-factor stays on, one audit row for the refused burst', async () => {
