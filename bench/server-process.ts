@@ -106,6 +106,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
       // API.md: 0 turns a rate limit off, for load tests; 100 users at bench rates would exceed them.
       RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
       RATE_LIMIT_LOGIN_FAILURES: '0',
+      RATE_LIMIT_LOGIN_SUCCESSES: '0',
       ...options.environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,8 +20,10 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   /** Money-moving mutations per user per minute; 0 turns the limit off. */
   readonly movementsPerMinute: number;
-  /** Failed logins per username per 15 minutes; 0 turns the limit off. */
+  /** Failed logins per username per 15 minutes (and failed two-factor step-ups per user); 0 turns the limit off. */
   readonly loginFailuresPerUsername: number;
+  /** Successful logins per user per 15 minutes (each writes a session and an audit row); 0 turns the limit off. */
+  readonly loginSuccessesPerUser: number;
   readonly production: boolean;
   readonly graphiqlEnabled: boolean;
   readonly dataDirectory: string;
@@ -139,6 +141,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     accessTokenTtlSeconds: readInteger(environment, 'ACCESS_TOKEN_TTL_SECONDS', 300, 5, 3600),
     movementsPerMinute: readInteger(environment, 'RATE_LIMIT_MOVEMENTS_PER_MINUTE', 600, 0, 1_000_000),
     loginFailuresPerUsername: readInteger(environment, 'RATE_LIMIT_LOGIN_FAILURES', 10, 0, 1_000_000),
+    loginSuccessesPerUser: readInteger(environment, 'RATE_LIMIT_LOGIN_SUCCESSES', 30, 0, 1_000_000),
     production,
     graphiqlEnabled: readBoolean(environment, 'GRAPHIQL', !production),
     dataDirectory,

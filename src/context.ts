@@ -45,13 +45,19 @@ export interface ContextServices {
   readonly live: LiveServices;
 }
 
+/**
+ * `Authorization: Bearer <token>`. The scheme name is case-insensitive (RFC 7235 §2.1, RFC 6750
+ * §2.1), so `bearer` and `BEARER` work too.
+ */
+const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i;
+
 /** Reads `Authorization: Bearer <token>`; a malformed or invalid token is remembered, not ignored. */
 export async function authenticate(
   signer: TokenSigner,
   authorization: string | undefined,
 ): Promise<{ viewer?: Actor; expiresAt?: Date; problem?: string }> {
   if (!authorization) return {};
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
+  const match = BEARER_CREDENTIALS.exec(authorization);
   if (!match) return { problem: 'The Authorization header must be "Bearer <accessToken>".' };
   const claims = await signer.verifyAccessToken(match[1]!);
   if (!claims) return { problem: 'The access token is invalid or has expired.' };

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { LedgerError } from './ledger/errors.js';
+import { LedgerError, LimitExceededError } from './ledger/errors.js';
 import type { Context } from './context.js';
 
 /** Error codes whose messages were written for clients; anything else is masked. */
@@ -47,10 +47,16 @@ export function createFormatError(production: boolean) {
   };
 }
 
+/** A limit with a retry hint says when to come back, as `Retry-After` does over HTTP. */
+function ledgerErrorExtensions(error: LedgerError): Record<string, unknown> {
+  const retryAfterSeconds = error instanceof LimitExceededError ? error.retryAfterSeconds : undefined;
+  return retryAfterSeconds === undefined ? { code: error.code } : { code: error.code, retryAfterSeconds };
+}
+
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof LedgerError) {
-    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
+    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: ledgerErrorExtensions(original) };
   }
   if (isClientFacing(error)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};

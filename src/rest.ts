@@ -30,7 +30,11 @@ export function restRouter(services: ContextServices, maxBodyBytes: number): Rou
       return;
     }
     const result = await generateToken(services.auth, { username, password, otp }, { requestId: requestIdOf(request), clientIp: request.ip ?? 'unknown' });
-    if (result instanceof LimitExceededError) return fail(response, 429, result.code, result.message);
+    if (result instanceof LimitExceededError) {
+      // RFC 9110 §10.2.3: delay-seconds until the same request could be allowed.
+      if (result.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(result.retryAfterSeconds));
+      return fail(response, 429, result.code, result.message);
+    }
     if (result instanceof InvalidCredentialsError) return fail(response, 401, result.code, result.message);
     response.json({ token: result.accessToken, expirationTimestamp: result.accessTokenExpiresAt.toISOString(), refreshToken: result.refreshToken });
   });

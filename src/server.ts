@@ -21,6 +21,7 @@ import { pageAwareCostLimit } from './query-cost.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
+import { retryHintPlugin } from './retry-hints.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -67,7 +68,12 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const httpServer = createServer(app);
   const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
   const limits = new RateLimits(
-    { loginFailuresPerUsername: config.loginFailuresPerUsername, movementsPerMinute: config.movementsPerMinute, payeeLookupsPerHour: config.payeeLookupsPerHour },
+    {
+      loginFailuresPerUsername: config.loginFailuresPerUsername,
+      loginSuccessesPerUser: config.loginSuccessesPerUser,
+      movementsPerMinute: config.movementsPerMinute,
+      payeeLookupsPerHour: config.payeeLookupsPerHour,
+    },
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
@@ -98,7 +104,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), pageAwareCostLimit<Context>(COST_LIMIT), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), pageAwareCostLimit<Context>(COST_LIMIT), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, retryHintPlugin],
   });
   await apollo.start();
 

@@ -46,6 +46,23 @@ export async function issueTokens(
   };
 }
 
+/**
+ * Deletes the user's refresh tokens that expired in sessions that are over: no token of the same
+ * family is still usable. A session still alive keeps its expired ancestors, so presenting one
+ * of them is still seen as reuse and ends that session. Run at each sign-in, it bounds the table
+ * by the sessions a user opened within a token's lifetime (and sign-ins are rate limited).
+ */
+export async function pruneExpiredRefreshTokens(em: EntityManager, userId: string): Promise<number> {
+  return runStatement(
+    em,
+    `delete from refresh_tokens expired
+      where expired.user_id = ? and expired.expires_at <= now()
+        and not exists (select 1 from refresh_tokens live
+                         where live.family_id = expired.family_id and live.expires_at > now() and live.revoked_at is null)`,
+    [userId],
+  );
+}
+
 interface StoredRefreshToken {
   id: string;
   user_id: string;
@@ -79,8 +96,9 @@ export async function refreshTokens(
   token: string,
   origin: AuditOrigin & { clientIp: string },
 ): Promise<IssuedTokens | InvalidCredentialsError | LimitExceededError> {
-  if (!(await services.limits.allowRefresh(origin.clientIp))) {
-    return new LimitExceededError('Too many token refreshes from this address; wait a minute.');
+  const refusal = await services.limits.allowRefresh(origin.clientIp);
+  if (refusal) {
+    return new LimitExceededError(`Too many token refreshes from this address; try again in ${refusal.retryAfterSeconds} seconds.`, refusal.retryAfterSeconds);
   }
   const refused = new InvalidCredentialsError('The refresh token is invalid, expired or revoked. Sign in again.');
   return services.orm.em.fork().transactional(async (em) => {

@@ -82,12 +82,23 @@ export class IdempotencyConflictError extends LedgerError {
   }
 }
 
+/**
+ * A limit was reached. A rate limit (sign-in, refresh, two-factor, money movements, and any cap on
+ * concurrent requests or subscriptions) says when the same request could pass again in
+ * `retryAfterSeconds`, and is then retryable; a fixed ceiling (accounts per customer, the largest
+ * balance) has no such time and is not.
+ */
 export class LimitExceededError extends LedgerError {
   readonly code = 'LIMIT_EXCEEDED';
-  readonly retryable = false;
-  constructor(message: string) {
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    /** Whole seconds until a retry could be allowed (HTTP Retry-After), when the limit is a rate. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
     this.name = 'LimitExceededError';
+    this.retryable = retryAfterSeconds !== undefined;
   }
 }
 

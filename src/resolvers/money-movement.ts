@@ -8,6 +8,7 @@ import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
 import type { Actor } from '../ledger/types.js';
+import { noteRetryHint } from '../retry-hints.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';
 
@@ -21,8 +22,15 @@ function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | M
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
 async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult>): Promise<MoneyMovementView | MovementError> {
   const viewer = viewerOf(context);
-  if (!(await context.auth.limits.allowMovement(viewer.userId))) {
-    return new LimitExceededError('Too many money movements this minute; slow down and retry with the same idempotency key.');
+  const refusal = await context.auth.limits.allowMovement(viewer.userId);
+  if (refusal) {
+    return noteRetryHint(
+      context,
+      new LimitExceededError(
+        `Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`,
+        refusal.retryAfterSeconds,
+      ),
+    );
   }
   const result = await run(viewer);
   // The movement committed its balance events; publish them now rather than at the next poll.

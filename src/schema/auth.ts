@@ -45,7 +45,7 @@ builder.mutationField('generateToken', (t) =>
     type: builder.errorUnion('GenerateTokenResult', { description: 'AuthTokens, or why sign-in failed.', types: [AuthTokensType, ...SIGN_IN_ERRORS] }),
     description:
       'Signs in with username, password and (when two-factor is on) a one-time code; returns a token pair. Needs no access token. ' +
-      'Failed attempts are limited per username and per address.',
+      'Failed attempts are limited per username and per address, successful ones (new sessions) per user.',
     skipTypeScopes: true,
     args: { input: t.arg({ type: GenerateTokenInput, required: true }) },
     resolve: (_root, { input }, context) => resolveGenerateToken(context, input),
@@ -89,12 +89,19 @@ const TwoFactorStatusType = builder.objectRef<{ enabled: boolean }>('TwoFactorSt
 });
 
 const otpArgument = 'The current six-digit code of your authenticator app; each code works once.';
+const passwordArgument =
+  'Your password again (step-up): an access token alone cannot change how you sign in. A wrong one is INVALID_CREDENTIALS and counts as a failed attempt.';
+/** Every two-factor change is a step-up: limited per user like sign-in, so it can be LIMIT_EXCEEDED. */
+const STEP_UP_ERRORS = [InvalidCredentialsError, ValidationError, LimitExceededError] as const;
+const stepUpLimitNote =
+  'Failed attempts (wrong password or code) are limited per user like sign-in; past the limit even the right ones wait (LIMIT_EXCEEDED with retryAfterSeconds).';
 
 builder.mutationField('enrollTwoFactor', (t) =>
   t.field({
-    type: builder.errorUnion('EnrollTwoFactorResult', { description: 'The new secret, or why not.', types: [TwoFactorEnrollmentType, ValidationError] }),
-    description: 'Starts two-factor enrolment with a new secret (stored encrypted). Nothing changes at sign-in until confirmed.',
-    resolve: (_root, _args, context) => resolveEnrollTwoFactor(context),
+    type: builder.errorUnion('EnrollTwoFactorResult', { description: 'The new secret, or why not.', types: [TwoFactorEnrollmentType, ...STEP_UP_ERRORS] }),
+    description: `Starts two-factor enrolment with a new secret (stored encrypted); needs your password. Nothing changes at sign-in until confirmed. ${stepUpLimitNote}`,
+    args: { password: t.arg.string({ required: true, description: passwordArgument }) },
+    resolve: (_root, args, context) => resolveEnrollTwoFactor(context, { password: args.password }),
   }),
 );
 
@@ -102,11 +109,14 @@ builder.mutationField('confirmTwoFactor', (t) =>
   t.field({
     type: builder.errorUnion('ConfirmTwoFactorResult', {
       description: 'The new status, or why not.',
-      types: [TwoFactorStatusType, InvalidCredentialsError, ValidationError],
+      types: [TwoFactorStatusType, ...STEP_UP_ERRORS],
     }),
-    description: 'Turns two-factor sign-in on with a first code from the enrolled app.',
-    args: { otp: t.arg.string({ required: true, description: otpArgument }) },
-    resolve: (_root, args, context) => resolveConfirmTwoFactor(context, args.otp),
+    description: `Turns two-factor sign-in on with your password and a first code from the enrolled app. ${stepUpLimitNote}`,
+    args: {
+      password: t.arg.string({ required: true, description: passwordArgument }),
+      otp: t.arg.string({ required: true, description: otpArgument }),
+    },
+    resolve: (_root, args, context) => resolveConfirmTwoFactor(context, { password: args.password, code: args.otp }),
   }),
 );
 
@@ -114,10 +124,13 @@ builder.mutationField('disableTwoFactor', (t) =>
   t.field({
     type: builder.errorUnion('DisableTwoFactorResult', {
       description: 'The new status, or why not.',
-      types: [TwoFactorStatusType, InvalidCredentialsError, ValidationError],
+      types: [TwoFactorStatusType, ...STEP_UP_ERRORS],
     }),
-    description: 'Turns two-factor sign-in off; needs a current code, so a stolen access token alone cannot.',
-    args: { otp: t.arg.string({ required: true, description: otpArgument }) },
-    resolve: (_root, args, context) => resolveDisableTwoFactor(context, args.otp),
+    description: `Turns two-factor sign-in off; needs your password and a current code, so a stolen access token alone cannot. ${stepUpLimitNote}`,
+    args: {
+      password: t.arg.string({ required: true, description: passwordArgument }),
+      otp: t.arg.string({ required: true, description: otpArgument }),
+    },
+    resolve: (_root, args, context) => resolveDisableTwoFactor(context, { password: args.password, code: args.otp }),
   }),
 );

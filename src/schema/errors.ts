@@ -19,7 +19,7 @@ const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
   ACCOUNT_NOT_OPEN: 'The account is frozen or closed.',
   CURRENCY_MISMATCH: 'The two accounts of a transfer hold different currencies.',
   IDEMPOTENCY_CONFLICT: 'This idempotency key was already used by you for a different request.',
-  LIMIT_EXCEEDED: 'A limit was reached (accounts per customer; rate limits in a later release).',
+  LIMIT_EXCEEDED: 'A limit was reached: a rate limit (then `retryAfterSeconds` says when to retry) or a fixed ceiling such as accounts per customer.',
   RISK_DECLINED: 'Declined by risk rules (reserved for the risk release).',
   HOLD_NOT_ACTIVE: 'The hold is not active (reserved for the holds release).',
   INVALID_CREDENTIALS: 'Unknown username or wrong password.',
@@ -72,5 +72,18 @@ errorType(
   'IdempotencyConflictError',
   'The idempotency key was already used for a different request.',
 );
-errorType(LimitExceededError, 'LimitExceededError', 'A limit was reached.');
+builder.objectType(LimitExceededError, {
+  name: 'LimitExceededError',
+  description: 'A limit was reached: a rate limit (sign-in, refresh, two-factor, money movements) or a fixed ceiling (accounts per customer, the largest balance).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof LimitExceededError,
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
+      nullable: true,
+      description:
+        'For a rate limit, the whole seconds to wait before the same request could be allowed (as HTTP Retry-After); ' +
+        'null for a fixed ceiling, which waiting does not lift.',
+    }),
+  }),
+});
 errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');

@@ -105,7 +105,7 @@ describe('refresh tokens rotate', () => {
 describe('two-factor sign-in (TOTP)', () => {
   it('enrol, confirm, then sign-in needs a code that works once; disabling needs a code too', async () => {
     const user = await t.user();
-    const enrolled = dataOf(await t.gql(EnrollTwoFactorDocument, {}, user.token)).enrollTwoFactor;
+    const enrolled = dataOf(await t.gql(EnrollTwoFactorDocument, { password: user.password }, user.token)).enrollTwoFactor;
     if (enrolled.__typename !== 'TwoFactorEnrollment') throw new Error(JSON.stringify(enrolled));
     expect(enrolled.otpauthUri).toMatch(/^otpauth:\/\/totp\/Tally:.+secret=/);
     const { rows } = await t.database.pool.query('select totp_secret_encrypted from users where id = $1', [user.id]);
@@ -118,8 +118,8 @@ describe('two-factor sign-in (TOTP)', () => {
     const nextCode = await generate({ secret: enrolled.secret, epoch: now + 30 });
 
     const wrongCode = currentCode === '000000' ? '000001' : '000000';
-    expect(dataOf(await t.gql(ConfirmTwoFactorDocument, { otp: wrongCode }, user.token)).confirmTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    const confirmed = dataOf(await t.gql(ConfirmTwoFactorDocument, { otp: currentCode }, user.token)).confirmTwoFactor;
+    expect(dataOf(await t.gql(ConfirmTwoFactorDocument, { password: user.password, otp: wrongCode }, user.token)).confirmTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    const confirmed = dataOf(await t.gql(ConfirmTwoFactorDocument, { password: user.password, otp: currentCode }, user.token)).confirmTwoFactor;
     expect(confirmed).toEqual({ __typename: 'TwoFactorStatus', enabled: true });
     expect(dataOf(await t.gql(ViewerDocument, {}, user.token)).me.twoFactorEnabled).toBe(true);
 
@@ -134,20 +134,20 @@ describe('two-factor sign-in (TOTP)', () => {
     const wrongPasswordRightCode = dataOf(await t.gql(LoginWithOtpDocument, { username: user.username, password: 'wrong-password-0', otp: nextCode })).generateToken;
     expect(wrongPasswordRightCode).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'Unknown username or wrong password.' });
 
-    expect(dataOf(await t.gql(DisableTwoFactorDocument, { otp: nextCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(dataOf(await t.gql(DisableTwoFactorDocument, { password: user.password, otp: nextCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     const laterCode = await generate({ secret: enrolled.secret, epoch: now + 60 });
     // now + 60 s is two steps ahead of the server's clock: outside the one-step window.
-    expect(dataOf(await t.gql(DisableTwoFactorDocument, { otp: laterCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(dataOf(await t.gql(DisableTwoFactorDocument, { password: user.password, otp: laterCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     expect(await auditCount('two_factor.enable', user.id)).toBeGreaterThanOrEqual(1);
   });
 
   it('disabling with a fresh code turns it off', async () => {
     const user = await t.user();
-    const enrolled = dataOf(await t.gql(EnrollTwoFactorDocument, {}, user.token)).enrollTwoFactor;
+    const enrolled = dataOf(await t.gql(EnrollTwoFactorDocument, { password: user.password }, user.token)).enrollTwoFactor;
     if (enrolled.__typename !== 'TwoFactorEnrollment') throw new Error('enrol failed');
     const now = Math.floor(Date.now() / 1000);
-    await t.gql(ConfirmTwoFactorDocument, { otp: await generate({ secret: enrolled.secret, epoch: now - 30 }) }, user.token);
-    const disabled = dataOf(await t.gql(DisableTwoFactorDocument, { otp: await generate({ secret: enrolled.secret, epoch: now }) }, user.token)).disableTwoFactor;
+    await t.gql(ConfirmTwoFactorDocument, { password: user.password, otp: await generate({ secret: enrolled.secret, epoch: now - 30 }) }, user.token);
+    const disabled = dataOf(await t.gql(DisableTwoFactorDocument, { password: user.password, otp: await generate({ secret: enrolled.secret, epoch: now }) }, user.token)).disableTwoFactor;
     expect(disabled).toEqual({ __typename: 'TwoFactorStatus', enabled: false });
     expect((await login(user)).__typename).toBe('AuthTokens');
     expect(await auditCount('two_factor.disable', user.id)).toBe(1);
@@ -236,6 +236,7 @@ describe('REST doors', () => {
 
 describe('rate limits', () => {
   it('40 wrong passwords for one user are limited after 10, and then even the right password waits', async () => {
+    const auditBefore = (await t.database.pool.query('select coalesce(max(id), 0)::int as id from audit_events')).rows[0].id;
     const results: string[] = [];
     for (let attempt = 0; attempt < 40; attempt += 1) {
       const result = dataOf(await t.gql(LoginDocument, { username: victim.username, password: `guess-${attempt}-xxxxxxxx` })).generateToken;
@@ -251,8 +252,13 @@ describe('rate limits', () => {
       body: JSON.stringify({ username: victim.username, password: victim.password }),
     });
     expect(rest.status).toBe(429);
-    const { rows } = await t.database.pool.query(`select count(*)::int as count from audit_events where action = 'login' and outcome = 'DENIED' and target = $1`, [victim.username]);
-    expect(rows[0].count).toBeGreaterThanOrEqual(40);
+    // Every checked guess is audited; the refused burst after them is one row for the window, not 32.
+    const { rows } = await t.database.pool.query(
+      `select details->>'reason' as reason, count(*)::int as count from audit_events
+        where action = 'login' and outcome = 'DENIED' and target = $1 and id > $2 group by 1 order by 1`,
+      [victim.username, auditBefore],
+    );
+    expect(rows).toEqual([{ reason: 'bad_password', count: 10 }, { reason: 'rate_limited', count: 1 }]);
   });
 
   it('30 parallel wrong passwords for one user: at most 10 are even checked', async () => {
@@ -270,13 +276,19 @@ describe('rate limits', () => {
     try {
       const user = await limited.user();
       const accountId = await limited.account(user, { opening: '10.00' });
-      const results: string[] = [];
+      const results: Array<{ __typename: string; retryAfterSeconds?: number | null }> = [];
       for (let attempt = 0; attempt < 4; attempt += 1) {
         const result = dataOf(await limited.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() } }, user.token)).withdraw;
-        results.push(result.__typename);
+        results.push(result);
       }
       // The opening deposit used one of the three.
-      expect(results).toEqual(['MoneyMovement', 'MoneyMovement', 'LimitExceededError', 'LimitExceededError']);
+      expect(results.map((result) => result.__typename)).toEqual(['MoneyMovement', 'MoneyMovement', 'LimitExceededError', 'LimitExceededError']);
+      // A limited answer says when the minute's allowance comes back.
+      for (const refused of results.slice(2)) {
+        expect(refused).toMatchObject({ retryable: true, retryAfterSeconds: expect.any(Number) });
+        expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+        expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+      }
       expect(dataOf(await limited.gql(BalanceDocument, { accountId }, user.token)).balance).toMatchObject({ posted: '8.00', version: 3 });
       const other = await limited.user();
       const otherAccount = await limited.account(other, { opening: '1.00' });

@@ -22,6 +22,13 @@ describe('configuration', () => {
     }
   });
 
+  it('limits successful sign-ins to 30 per user per window by default; RATE_LIMIT_LOGIN_SUCCESSES=0 turns that off', () => {
+    const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
+    expect(loadConfig(base).loginSuccessesPerUser).toBe(30);
+    expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '0' }).loginSuccessesPerUser).toBe(0);
+    expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '500' }).loginSuccessesPerUser).toBe(500);
+  });
+
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
     const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
     expect(loadConfig(base).graphiqlEnabled).toBe(false);
@@ -39,6 +46,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: 'short' }, 'ENCRYPTION_KEY'],
     [{ RATE_LIMIT_MOVEMENTS_PER_MINUTE: '-1' }, 'RATE_LIMIT_MOVEMENTS_PER_MINUTE'],
     [{ RATE_LIMIT_LOGIN_FAILURES: 'ten' }, 'RATE_LIMIT_LOGIN_FAILURES'],
+    [{ RATE_LIMIT_LOGIN_SUCCESSES: '1.5' }, 'RATE_LIMIT_LOGIN_SUCCESSES'],
     [{ REDIS_URL: 'http://cache', JWT_SECRET: secret }, 'REDIS_URL'],
     [{ GRAPHIQL: 'maybe', JWT_SECRET: secret }, 'GRAPHIQL'],
     [{ LOG_LEVEL: 'loud', JWT_SECRET: secret }, 'LOG_LEVEL'],

@@ -1,6 +1,7 @@
 import { Migration20261125000000_ledger } from './Migration20261125000000_ledger.js';
 import { Migration20261125010000_security } from './Migration20261125010000_security.js';
 import { Migration20261125020000_outbox } from './Migration20261125020000_outbox.js';
+import { Migration20261201010000_refresh_token_pruning } from './Migration20261201010000_refresh_token_pruning.js';
 import { Migration20261201090000_privacy } from './Migration20261201090000_privacy.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
@@ -8,5 +9,6 @@ export const migrationsList = [
   { name: 'Migration20261125000000_ledger', class: Migration20261125000000_ledger },
   { name: 'Migration20261125010000_security', class: Migration20261125010000_security },
   { name: 'Migration20261125020000_outbox', class: Migration20261125020000_outbox },
+  { name: 'Migration20261201010000_refresh_token_pruning', class: Migration20261201010000_refresh_token_pruning },
   { name: 'Migration20261201090000_privacy', class: Migration20261201090000_privacy },
 ];
