@@ -1,5 +1,5 @@
 import { MAX_ACCOUNTS_PER_USER } from '../limits.js';
-import { isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
+import { canonicalId, isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
 import type { AccountStatus, AccountType } from '../types.js';
 
 /** A customer account as the API shows it, balances included, read in one statement. */
@@ -66,7 +66,8 @@ export async function accountsOwnedBy(database: Database, userId: string): Promi
 }
 
 /** The account if the user owns it; otherwise undefined, exactly as for an id that does not exist. */
-export async function ownedAccount(database: Database, userId: string, accountId: string): Promise<AccountView | undefined> {
+export async function ownedAccount(database: Database, userId: string, givenAccountId: string): Promise<AccountView | undefined> {
+  const accountId = canonicalId(givenAccountId);
   if (!isId(accountId)) return undefined;
   const [row] = await queryRows<AccountRow>(
     database,
@@ -84,7 +85,8 @@ export async function accountIdsOwnedBy(database: Database, userId: string): Pro
 }
 
 /** Any customer account, whoever owns it: for operators, whom auth/access.ts lets see every account. */
-export async function customerAccount(database: Database, accountId: string): Promise<AccountView | undefined> {
+export async function customerAccount(database: Database, givenAccountId: string): Promise<AccountView | undefined> {
+  const accountId = canonicalId(givenAccountId);
   if (!isId(accountId)) return undefined;
   const [row] = await queryRows<AccountRow>(database, `select ${ACCOUNT_COLUMNS} from accounts a where a.id = ? and a.holder = 'CUSTOMER'`, [accountId]);
   return row ? toView(row) : undefined;

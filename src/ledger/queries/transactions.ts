@@ -1,4 +1,4 @@
-import { isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
+import { canonicalId, isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
 import type { Channel, Direction, TransactionKind } from '../types.js';
 
 export interface TransactionView {
@@ -60,7 +60,8 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
 }
 
 /** A transaction the user may see: one that touched an account they own. */
-export async function visibleTransaction(database: Database, userId: string, transactionId: string): Promise<TransactionView | undefined> {
+export async function visibleTransaction(database: Database, userId: string, givenTransactionId: string): Promise<TransactionView | undefined> {
+  const transactionId = canonicalId(givenTransactionId);
   if (!isId(transactionId)) return undefined;
   const [row] = await queryRows<TransactionRow>(
     database,
@@ -74,7 +75,8 @@ export async function visibleTransaction(database: Database, userId: string, tra
 }
 
 /** Any transaction by id: for operators. */
-export async function anyTransaction(database: Database, transactionId: string): Promise<TransactionView | undefined> {
+export async function anyTransaction(database: Database, givenTransactionId: string): Promise<TransactionView | undefined> {
+  const transactionId = canonicalId(givenTransactionId);
   if (!isId(transactionId)) return undefined;
   return (await transactionsByIds(database, [transactionId])).get(transactionId);
 }
