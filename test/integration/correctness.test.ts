@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountDocument, BalanceDocument, DepositDocument, HistoryDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
+import { AccountDocument, BalanceDocument, DepositDocument, HistoryDocument, OpenAccountDocument, TransactionDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
-/** Correctness gaps of one issue: impossible dates, upper-case ids, validation failures and idempotency keys. */
+/** Correctness gaps of one issue: currency exponents, impossible dates, upper-case ids, validation failures and idempotency keys. */
 
 let t: TestApp;
 let alice: TestUser;
@@ -167,5 +167,128 @@ describe('a VALIDATION failure never uses up an idempotency key', () => {
     ]);
     expect(await idempotencyRows(key)).toBe(0);
     expect(dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance?.posted).toBe('1.00');
+  });
+});
+
+/** Every place an account's money is shown, read through the API: they must all agree. */
+async function moneyShownFor(accountId: string) {
+  const balance = dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance;
+  const history = dataOf(await t.gql(HistoryDocument, { accountId }, alice.token)).transactions;
+  const newest = history.edges[0]?.node;
+  const transaction = newest ? dataOf(await t.gql(TransactionDocument, { id: newest.transaction.id }, alice.token)).transaction : undefined;
+  const rest = (await (await fetch(`${t.url}/v1/balance?accountId=${accountId}`, { headers: { authorization: `Bearer ${alice.token}` } })).json()) as { posted: string };
+  return {
+    posted: balance?.posted,
+    available: balance?.available,
+    restPosted: rest.posted,
+    lineAmount: newest?.amount,
+    lineBalanceAfter: newest?.balanceAfter,
+    transactionAmount: transaction?.amount,
+    entryAmounts: transaction?.entries.map((entry) => entry.amount),
+  };
+}
+
+async function openIn(currency: string) {
+  return dataOf(await t.gql(OpenAccountDocument, { input: { type: 'CHECKING', currency, idempotencyKey: randomUUID() } }, alice.token)).openAccount;
+}
+
+describe('currency exponents come from ISO 4217 and are stored with each account', () => {
+  it.each([
+    ['HUF', '100.50', 2],
+    ['IQD', '1.000', 3],
+    ['IDR', '0.01', 2],
+    ['JPY', '500', 0],
+  ])('%s %s is shown as %s everywhere', async (currency, amount, exponent) => {
+    const opened = await openIn(currency);
+    expect(opened).toMatchObject({ __typename: 'OpenAccountSuccess', account: { currency } });
+    const accountId = opened.__typename === 'OpenAccountSuccess' ? opened.account.id : '';
+    const { rows } = await t.database.pool.query('select currency_exponent from accounts where id = $1', [accountId]);
+    expect(rows[0].currency_exponent).toBe(exponent);
+    const deposited = dataOf(await deposit(accountId, amount, randomUUID())).deposit;
+    expect(deposited).toMatchObject({ __typename: 'MoneyMovement', balances: [{ posted: amount }], transaction: { amount } });
+    expect(await moneyShownFor(accountId)).toEqual({
+      posted: amount,
+      available: amount,
+      restPosted: amount,
+      lineAmount: amount,
+      lineBalanceAfter: amount,
+      transactionAmount: amount,
+      entryAmounts: [amount, amount],
+    });
+  });
+
+  it('100.501 on a HUF account is VALIDATION and moves nothing', async () => {
+    const opened = await openIn('HUF');
+    const accountId = opened.__typename === 'OpenAccountSuccess' ? opened.account.id : '';
+    expect(dataOf(await deposit(accountId, '100.501', randomUUID())).deposit).toMatchObject({ code: 'VALIDATION', field: 'amount' });
+    expect(dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance).toMatchObject({ posted: '0.00', version: 0 });
+  });
+
+  it.each(['XAU', 'XXX', 'XTS', 'USN', 'CLF', 'HRK'])('refuses to open an account in %s (no minor unit, a fund code, or withdrawn)', async (currency) => {
+    expect(await openIn(currency)).toMatchObject({ __typename: 'ValidationError', field: 'currency' });
+  });
+
+  it('an account whose stored exponent differs from the data package keeps parsing and formatting by the stored one', async () => {
+    const opened = await openIn('HUF');
+    const accountId = opened.__typename === 'OpenAccountSuccess' ? opened.account.id : '';
+    // As if opened under ICU's digits, which count whole forints.
+    await t.database.pool.query('update accounts set currency_exponent = 0 where id = $1', [accountId]);
+    expect(dataOf(await deposit(accountId, '100.50', randomUUID())).deposit).toMatchObject({ code: 'VALIDATION', field: 'amount' });
+    const key = randomUUID();
+    expect(dataOf(await deposit(accountId, '10050', key)).deposit).toMatchObject({ __typename: 'MoneyMovement', balances: [{ posted: '10050' }] });
+    expect(await moneyShownFor(accountId)).toEqual({
+      posted: '10050',
+      available: '10050',
+      restPosted: '10050',
+      lineAmount: '10050',
+      lineBalanceAfter: '10050',
+      transactionAmount: '10050',
+      entryAmounts: ['10050', '10050'],
+    });
+    // The stored outcome replays in the same units.
+    expect(dataOf(await deposit(accountId, '10050', key)).deposit).toMatchObject({ replayed: true, balances: [{ posted: '10050' }] });
+    // The balance cache, once the relay filled it, and both kinds of subscription payload, too.
+    let cached: string | undefined;
+    for (let attempt = 0; attempt < 100 && cached !== '10050'; attempt += 1) {
+      cached = dataOf(await t.gql(BalanceDocument, { accountId, consistency: 'CACHED' }, alice.token)).balance?.posted;
+      if (cached !== '10050') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(cached).toBe('10050');
+    const client = createClient({ url: `${t.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 });
+    try {
+      const updates: unknown[] = [];
+      const two = new Promise<void>((resolve, reject) => {
+        client.subscribe(
+          { query: 'subscription($id: ID!) { balanceUpdated(accountId: $id, afterVersion: 0) { version balance { posted } transaction { amount } } }', variables: { id: accountId } },
+          {
+            next: (message) => {
+              updates.push(message.data?.balanceUpdated);
+              if (updates.length === 1) void deposit(accountId, '7', randomUUID());
+              if (updates.length === 2) resolve();
+            },
+            error: reject,
+            complete: () => reject(new Error('completed early')),
+          },
+        );
+      });
+      await two;
+      expect(updates).toEqual([
+        { version: 1, balance: { posted: '10050' }, transaction: { amount: '10050' } },
+        { version: 2, balance: { posted: '10057' }, transaction: { amount: '7' } },
+      ]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a transfer between accounts counting one currency in different minor units is refused, not rescaled', async () => {
+    const legacy = await openIn('HUF');
+    const current = await openIn('HUF');
+    const [from, to] = [legacy, current].map((opened) => (opened.__typename === 'OpenAccountSuccess' ? opened.account.id : ''));
+    await t.database.pool.query('update accounts set currency_exponent = 0 where id = $1', [from]);
+    await deposit(from!, '500', randomUUID());
+    const refused = dataOf(await t.gql(TransferDocument, { input: { fromAccountId: from!, toAccountId: to!, amount: '100', idempotencyKey: randomUUID() } }, alice.token)).transfer;
+    expect(refused).toMatchObject({ code: 'CURRENCY_MISMATCH' });
+    expect(dataOf(await t.gql(BalanceDocument, { accountId: to! }, alice.token)).balance?.posted).toBe('0.00');
   });
 });

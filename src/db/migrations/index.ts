@@ -1,10 +1,12 @@
 import { Migration20261125000000_ledger } from './Migration20261125000000_ledger.js';
 import { Migration20261125010000_security } from './Migration20261125010000_security.js';
 import { Migration20261125020000_outbox } from './Migration20261125020000_outbox.js';
+import { Migration20261201000000_currency_exponent } from './Migration20261201000000_currency_exponent.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger', class: Migration20261125000000_ledger },
   { name: 'Migration20261125010000_security', class: Migration20261125010000_security },
   { name: 'Migration20261125020000_outbox', class: Migration20261125020000_outbox },
+  { name: 'Migration20261201000000_currency_exponent', class: Migration20261201000000_currency_exponent },
 ];

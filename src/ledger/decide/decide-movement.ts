@@ -8,7 +8,7 @@ import {
   ValidationError,
   type LedgerError,
 } from '../errors.js';
-import { parseAmount } from '../money.js';
+import { parseAmount, type CurrencyScale } from '../money.js';
 import { MAX_BALANCE_MINOR } from '../limits.js';
 import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
 import { canDebit } from './funds.js';
@@ -31,6 +31,11 @@ export interface TransferRequest {
   readonly destinationAccountId: string;
 }
 
+/** What the account's minor units mean, as stored on it: every amount of the account is parsed by it. */
+function scaleOf(account: AccountSnapshot): CurrencyScale {
+  return { currency: account.currency, exponent: account.currencyExponent };
+}
+
 function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint): CustomerLeg {
   const postedAfterMinor = direction === 'CREDIT' ? account.postedMinor + amountMinor : account.postedMinor - amountMinor;
   return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
@@ -49,7 +54,7 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
   if (!account || !(account.ownedByActor || anyAccount)) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseAmount(request.amount, account.currency);
+  const amountMinor = parseAmount(request.amount, scaleOf(account));
   if (amountMinor instanceof ValidationError) return amountMinor;
   const tooLarge = checkCeiling(account, amountMinor);
   if (tooLarge) return tooLarge;
@@ -58,6 +63,7 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
     channel: request.channel,
     amountMinor,
     currency: account.currency,
+    currencyExponent: account.currencyExponent,
     customerLegs: [leg(account, 'CREDIT', amountMinor)],
     internalLeg: { direction: 'DEBIT', internalCode: internalAccountCode(request.channel) },
   };
@@ -67,7 +73,7 @@ export function decideWithdrawal(request: WithdrawalRequest, account: AccountSna
   if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseAmount(request.amount, account.currency);
+  const amountMinor = parseAmount(request.amount, scaleOf(account));
   if (amountMinor instanceof ValidationError) return amountMinor;
   if (!canDebit(account, amountMinor)) return new InsufficientFundsError();
   // From here on the withdrawal must succeed: the plan is complete and every law is checked.
@@ -76,6 +82,7 @@ export function decideWithdrawal(request: WithdrawalRequest, account: AccountSna
     channel: request.channel,
     amountMinor,
     currency: account.currency,
+    currencyExponent: account.currencyExponent,
     customerLegs: [leg(account, 'DEBIT', amountMinor)],
     internalLeg: { direction: 'CREDIT', internalCode: internalAccountCode(request.channel) },
   };
@@ -104,7 +111,14 @@ export function decideTransfer(
   if (source.currency !== destination.currency) {
     return new CurrencyMismatchError(`The source account holds ${source.currency} and the destination ${destination.currency}.`);
   }
-  const amountMinor = parseAmount(request.amount, source.currency);
+  // Accounts opened before Tally took minor units from ISO 4217 may count the same currency in
+  // other units (whole forints, where ISO says fillér): one amount cannot mean both, so refuse.
+  if (source.currencyExponent !== destination.currencyExponent) {
+    return new CurrencyMismatchError(
+      `The source account counts ${source.currency} to ${source.currencyExponent} decimal places and the destination to ${destination.currencyExponent}; the bank must convert one of them first.`,
+    );
+  }
+  const amountMinor = parseAmount(request.amount, scaleOf(source));
   if (amountMinor instanceof ValidationError) return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
   const tooLarge = checkCeiling(destination, amountMinor);
@@ -115,6 +129,7 @@ export function decideTransfer(
     channel: 'INTERNAL',
     amountMinor,
     currency: source.currency,
+    currencyExponent: source.currencyExponent,
     customerLegs: [leg(source, 'DEBIT', amountMinor), leg(destination, 'CREDIT', amountMinor)],
   };
 }

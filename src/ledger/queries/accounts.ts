@@ -9,6 +9,8 @@ export interface AccountView {
   readonly type: AccountType;
   readonly status: AccountStatus;
   readonly currency: string;
+  /** The minor-unit exponent stored when the account opened: every amount of it is formatted by it. */
+  readonly currencyExponent: number;
   readonly nickname: string | null;
   readonly postedMinor: bigint;
   readonly pendingMinor: bigint;
@@ -24,6 +26,7 @@ interface AccountRow {
   type: AccountType;
   status: AccountStatus;
   currency: string;
+  currency_exponent: number;
   nickname: string | null;
   posted_minor: string;
   pending_minor: string;
@@ -32,7 +35,7 @@ interface AccountRow {
   updated_at: Date | string;
 }
 
-const ACCOUNT_COLUMNS = `a.id, a.number, a.type, a.status, a.currency, a.nickname, a.posted_minor::text,
+const ACCOUNT_COLUMNS = `a.id, a.number, a.type, a.status, a.currency, a.currency_exponent, a.nickname, a.posted_minor::text,
   a.pending_minor::text, a.version, a.created_at, a.updated_at`;
 
 function toView(row: AccountRow): AccountView {
@@ -42,6 +45,7 @@ function toView(row: AccountRow): AccountView {
     type: row.type,
     status: row.status,
     currency: row.currency,
+    currencyExponent: row.currency_exponent,
     nickname: row.nickname,
     postedMinor: toBigInt(row.posted_minor),
     pendingMinor: toBigInt(row.pending_minor),

@@ -8,6 +8,8 @@ export interface TransactionView {
   readonly status: 'PENDING' | 'POSTED' | 'REVERSED';
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** The minor-unit exponent of its accounts, stored with the transaction when it was written. */
+  readonly currencyExponent: number;
   readonly description: string | null;
   readonly externalRef: string | null;
   readonly idempotencyKey: string;
@@ -23,6 +25,8 @@ export interface EntryView {
   readonly direction: Direction;
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** Its transaction's exponent: all entries of a transaction count in the same minor units. */
+  readonly currencyExponent: number;
 }
 
 export interface TransactionRow {
@@ -32,6 +36,7 @@ export interface TransactionRow {
   status: TransactionView['status'];
   transaction_amount_minor: string;
   transaction_currency: string;
+  transaction_currency_exponent: number;
   description: string | null;
   external_ref: string | null;
   idempotency_key: string;
@@ -40,7 +45,8 @@ export interface TransactionRow {
 }
 
 export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel, t.status,
-  t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency, t.description,
+  t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency,
+  t.currency_exponent as transaction_currency_exponent, t.description,
   t.external_ref, t.idempotency_key, t.created_at as transaction_created_at, t.posted_at`;
 
 export function transactionFromRow(row: TransactionRow): TransactionView {
@@ -51,6 +57,7 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     status: row.status,
     amountMinor: toBigInt(row.transaction_amount_minor),
     currency: row.transaction_currency,
+    currencyExponent: row.transaction_currency_exponent,
     description: row.description,
     externalRef: row.external_ref,
     idempotencyKey: row.idempotency_key,
@@ -101,10 +108,11 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
     direction: Direction;
     amount_minor: string;
     currency: string;
+    currency_exponent: number;
   }>(
     database,
-    `select e.id::text, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency
-       from entries e join accounts a on a.id = e.account_id
+    `select e.id::text, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency, t.currency_exponent
+       from entries e join accounts a on a.id = e.account_id join ledger_transactions t on t.id = e.transaction_id
       where e.transaction_id = any(?::uuid[]) order by e.id`,
     [`{${transactionIds.join(',')}}`],
   );
@@ -118,6 +126,7 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
       direction: row.direction,
       amountMinor: toBigInt(row.amount_minor),
       currency: row.currency,
+      currencyExponent: row.currency_exponent,
     });
   }
   return byTransaction;
