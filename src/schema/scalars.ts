@@ -9,8 +9,8 @@ import { builder } from './builder.js';
 builder.scalarType('Decimal', {
   description:
     'An exact amount of money in major units, as a string: "125.50" USD, "500" JPY, "0.125" KWD. ' +
-    'Inputs use plain digits with at most the currency\'s fraction digits (no sign, exponent or spaces); ' +
-    'outputs always carry exactly the currency\'s fraction digits.',
+    'Inputs use plain digits with at most the account\'s fraction digits (no sign, exponent or spaces); ' +
+    'outputs always carry exactly the account\'s fraction digits: ISO 4217\'s for its currency, stored when the account opened.',
   serialize: (value) => String(value),
   parseValue(value) {
     if (typeof value !== 'string') throw new GraphQLError('Decimal must be a string such as "125.50", never a number.');
