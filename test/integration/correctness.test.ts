@@ -3,8 +3,15 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountDocument, BalanceDocument, DepositDocument, HistoryDocument, OpenAccountDocument, TransactionDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
+import { Redis } from 'ioredis';
 import { dataOf } from '../helpers/graphql-client.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { persistDecision } from '../../src/ledger/commands/movement-input.js';
+import { runCommand } from '../../src/ledger/commands/run-command.js';
+import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
+import type { Database } from '../../src/ledger/persistence/database.js';
+import { BALANCE_CACHE_KEY_PREFIX } from '../../src/pubsub/balance-cache.js';
 
 /** Correctness gaps of one issue: currency exponents, impossible dates, upper-case ids, validation failures and idempotency keys. */
 
@@ -290,5 +297,56 @@ describe('currency exponents come from ISO 4217 and are stored with each account
     const refused = dataOf(await t.gql(TransferDocument, { input: { fromAccountId: from!, toAccountId: to!, amount: '100', idempotencyKey: randomUUID() } }, alice.token)).transfer;
     expect(refused).toMatchObject({ code: 'CURRENCY_MISMATCH' });
     expect(dataOf(await t.gql(BalanceDocument, { accountId: to! }, alice.token)).balance?.posted).toBe('0.00');
+  });
+});
+
+/** Alice's cash deposit through the real envelope, with `afterWrite` run in its transaction before commit. */
+function depositThroughEnvelope(accountId: string, amount: string, afterWrite: (database: Database) => Promise<void>) {
+  const actor = { userId: alice.id, role: 'CUSTOMER' as const };
+  const idempotencyKey = randomUUID();
+  return runCommand(t.app.orm, {
+    name: 'deposit',
+    actor,
+    idempotencyKey,
+    request: { accountId, amount },
+    validate: () => undefined,
+    lockAccountIds: [accountId],
+    async execute(database, accounts) {
+      const written = await persistDecision(database, actor, decideDeposit({ amount, channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
+      await afterWrite(database);
+      return written;
+    },
+  });
+}
+
+describe('balances an older release published or cached carry no exponent', () => {
+  it('a live event without one is read again from the ledger, and a cached balance without one is a cache miss', async () => {
+    const opened = await openIn('HUF');
+    const accountId = opened.__typename === 'OpenAccountSuccess' ? opened.account.id : '';
+    await t.database.pool.query('update accounts set currency_exponent = 0 where id = $1', [accountId]);
+    await deposit(accountId, '10050', randomUUID());
+    const client = createClient({ url: `${t.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const update = new Promise<unknown>((resolve, reject) => {
+        client.subscribe(
+          { query: 'subscription($id: ID!) { balanceUpdated(accountId: $id, afterVersion: 1) { version balance { posted } } }', variables: { id: accountId } },
+          { next: (message) => resolve(message.data?.balanceUpdated), error: reject, complete: () => reject(new Error('completed early')) },
+        );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The event is published as an older release wrote it: no currencyExponent.
+      await depositThroughEnvelope(accountId, '7', async (database) => {
+        await database.execute(`update outbox_events set payload = payload - 'currencyExponent' where account_id = ? and account_version = 2`, [accountId]);
+      });
+      expect(await update).toEqual({ version: 2, balance: { posted: '10057' } });
+
+      const oldEvent = { accountId, version: 99, currency: 'HUF', postedMinor: '1', pendingMinor: '0', transactionId: randomUUID(), asOf: new Date().toISOString() };
+      await redis.hset(BALANCE_CACHE_KEY_PREFIX + accountId, 'version', '99', 'event', JSON.stringify(oldEvent));
+      expect(dataOf(await t.gql(BalanceDocument, { accountId, consistency: 'CACHED' }, alice.token)).balance).toMatchObject({ version: 2, posted: '10057' });
+    } finally {
+      await client.dispose();
+      redis.disconnect();
+    }
   });
 });
