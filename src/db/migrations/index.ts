@@ -2,6 +2,7 @@ import { Migration20261125000000_ledger } from './Migration20261125000000_ledger
 import { Migration20261125010000_security } from './Migration20261125010000_security.js';
 import { Migration20261125020000_outbox } from './Migration20261125020000_outbox.js';
 import { Migration20261201000000_currency_exponent } from './Migration20261201000000_currency_exponent.js';
+import { Migration20261201010000_free_validation_keys } from './Migration20261201010000_free_validation_keys.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -9,4 +10,5 @@ export const migrationsList = [
   { name: 'Migration20261125010000_security', class: Migration20261125010000_security },
   { name: 'Migration20261125020000_outbox', class: Migration20261125020000_outbox },
   { name: 'Migration20261201000000_currency_exponent', class: Migration20261201000000_currency_exponent },
+  { name: 'Migration20261201010000_free_validation_keys', class: Migration20261201010000_free_validation_keys },
 ];

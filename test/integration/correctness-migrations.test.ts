@@ -9,6 +9,7 @@ import { ADMIN_DATABASE_URL, databaseUrl } from '../helpers/services.js';
  * The currency-exponent migration on a database that already holds money: rows written while
  * amounts were parsed with ICU's digits keep their meaning (a HUF balance of 10050 minor units was
  * 10,050 forints and stays so), and the append-only guard it lifts for the backfill is back on.
+ * And the next migration frees the keys that stored validation failures had used up.
  */
 
 const BEFORE = 'Migration20261125020000_outbox';
@@ -63,6 +64,13 @@ beforeAll(async () => {
     JSON.stringify({ ok: true, transactionId, balances: [balance] }),
   ]);
   await pool.query(`insert into outbox_events (account_id, account_version, payload) values ($1, 1, $2)`, [hufAccount, JSON.stringify({ ...balance, transactionId })]);
+  // Two failures the previous release stored: one a validation failure (which now stores nothing), one a business failure.
+  await pool.query(
+    `insert into idempotency_records (user_id, key, command, request_hash, outcome) values
+       ($1, 'legacy-invalid', 'deposit', 'h', '{"ok":false,"code":"VALIDATION","message":"amount may have at most 2 fraction digits in USD.","field":"amount"}'),
+       ($1, 'legacy-declined', 'withdraw', 'h', '{"ok":false,"code":"INSUFFICIENT_FUNDS","message":"Not enough."}')`,
+    [userId],
+  );
   await orm.getMigrator().up();
 });
 
@@ -100,5 +108,12 @@ describe('the currency-exponent migration', () => {
     await expect(
       pool.query(`insert into accounts (id, number, holder, internal_code, currency, currency_exponent) values ($1, 'INT-CASH_VAULT-HUF-again', 'INTERNAL', 'CASH_VAULT', 'HUF', 0)`, [randomUUID()]),
     ).rejects.toMatchObject({ code: '23505' });
+  });
+});
+
+describe('the migration that frees keys used up by validation failures', () => {
+  it('deletes stored VALIDATION outcomes and keeps business failures and successes', async () => {
+    const { rows } = await pool.query(`select key from idempotency_records where user_id = $1 order by key`, [userId]);
+    expect(rows.map((row) => row.key)).toEqual(['legacy-declined', 'legacy-key']);
   });
 });
