@@ -224,6 +224,20 @@ describe('currency exponents come from ISO 4217 and are stored with each account
     });
   });
 
+  it('concurrent first opens in a currency all succeed: its internal accounts are created once', async () => {
+    const users = await Promise.all(Array.from({ length: 8 }, () => t.user()));
+    for (const currency of ['EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'MXN', 'BRL', 'ZAR', 'SGD', 'HKD', 'NZD']) {
+      const opened = await Promise.all(
+        users.map(async (user) => dataOf(await t.gql(OpenAccountDocument, { input: { type: 'CHECKING', currency, idempotencyKey: randomUUID() } }, user.token)).openAccount.__typename),
+      );
+      expect(opened, currency).toEqual(users.map(() => 'OpenAccountSuccess'));
+    }
+    const { rows } = await t.database.pool.query(
+      `select count(*)::int as count from accounts where holder = 'INTERNAL' and currency = 'EUR' and internal_code = 'CASH_VAULT'`,
+    );
+    expect(rows[0].count).toBe(1);
+  });
+
   it('100.501 on a HUF account is VALIDATION and moves nothing', async () => {
     const opened = await openIn('HUF');
     const accountId = opened.__typename === 'OpenAccountSuccess' ? opened.account.id : '';

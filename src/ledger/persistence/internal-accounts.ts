@@ -23,10 +23,13 @@ export async function ensureInternalAccounts(database: Database, scale: Currency
   const parameters = ALL_INTERNAL_CODES.flatMap((code) => [
     randomUUID(), `INT-${code}-${scale.currency}-E${scale.exponent}`, code, scale.currency, scale.exponent,
   ]);
+  // No conflict target: the number is a function of (code, currency, exponent), so a clash on it
+  // or on that key is the same account, and both must be skipped. With only the key as target, two
+  // first opens in a currency raced into a unique violation on the number.
   await runStatement(
     database,
     `insert into accounts (id, number, holder, internal_code, currency, currency_exponent) values ${values}
-     on conflict (internal_code, currency, currency_exponent) do nothing`,
+     on conflict do nothing`,
     parameters,
   );
 }
