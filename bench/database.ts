@@ -2,6 +2,14 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { luhnCheckDigit } from '../src/ledger/account-number.js';
 import { internalAccountCode } from '../src/ledger/decide/internal-accounts.js';
+import { isoExponent } from '../src/ledger/money.js';
+
+/** The exponent openAccount stores for a currency (the bench opens accounts behind its back). */
+function benchExponent(currency: string): number {
+  const exponent = isoExponent(currency);
+  if (exponent === undefined) throw new Error(`${currency} is not a currency an account may hold`);
+  return exponent;
+}
 
 /** A database name is spliced into DDL (no placeholders there), so only plain identifiers pass. */
 const DATABASE_NAME_SHAPE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -80,9 +88,9 @@ export async function insertAccounts(
   await withClient(databaseUrl, async (client) => {
     await client.query('begin');
     await client.query(
-      `insert into accounts (id, number, holder, type, currency)
-       select id, number, 'CUSTOMER', 'CHECKING', $3 from unnest($1::uuid[], $2::text[]) as a(id, number)`,
-      [owners.map((owner) => owner.accountId), owners.map((_, serial) => benchAccountNumber(serial)), currency],
+      `insert into accounts (id, number, holder, type, currency, currency_exponent)
+       select id, number, 'CUSTOMER', 'CHECKING', $3, $4 from unnest($1::uuid[], $2::text[]) as a(id, number)`,
+      [owners.map((owner) => owner.accountId), owners.map((_, serial) => benchAccountNumber(serial)), currency, benchExponent(currency)],
     );
     await client.query(
       `insert into user_accounts (user_id, account_id) select * from unnest($1::uuid[], $2::uuid[])`,
@@ -104,8 +112,8 @@ export async function fundAccounts(databaseUrl: string, amountMinor: number, cur
   return withClient(databaseUrl, async (client) => {
     await client.query('begin');
     const vault = await client.query<{ id: string }>(
-      `select id from accounts where holder = 'INTERNAL' and internal_code = $1 and currency = $2`,
-      [internalAccountCode('CASH'), currency],
+      `select id from accounts where holder = 'INTERNAL' and internal_code = $1 and currency = $2 and currency_exponent = $3`,
+      [internalAccountCode('CASH'), currency, benchExponent(currency)],
     );
     const vaultId = vault.rows[0]?.id;
     if (!vaultId) throw new Error(`no internal ${internalAccountCode('CASH')} account in ${currency}`);
@@ -119,10 +127,10 @@ export async function fundAccounts(databaseUrl: string, amountMinor: number, cur
     const transactionIds = funded.rows.map(() => randomUUID());
     await client.query(
       `insert into ledger_transactions
-         (id, kind, channel, status, amount_minor, currency, description, idempotency_key, initiated_by, posted_at)
-       select id, 'DEPOSIT', 'CASH', 'POSTED', $3::bigint, $4::text, 'bench opening balance', 'bench-opening-' || id, user_id, now()
+         (id, kind, channel, status, amount_minor, currency, currency_exponent, description, idempotency_key, initiated_by, posted_at)
+       select id, 'DEPOSIT', 'CASH', 'POSTED', $3::bigint, $4::text, $5, 'bench opening balance', 'bench-opening-' || id, user_id, now()
          from unnest($1::uuid[], $2::uuid[]) as t(id, user_id)`,
-      [transactionIds, funded.rows.map((row) => row.user_id), amountMinor, currency],
+      [transactionIds, funded.rows.map((row) => row.user_id), amountMinor, currency, benchExponent(currency)],
     );
     await client.query(
       `insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor)

@@ -50,9 +50,9 @@ export function restRouter(services: ContextServices, maxBodyBytes: number): Rou
     response.json({
       accountId: account.id,
       currency: account.currency,
-      posted: formatMinor(account.postedMinor, account.currency),
-      pending: formatMinor(account.pendingMinor, account.currency),
-      available: formatMinor(availableMinor(account), account.currency),
+      posted: formatMinor(account.postedMinor, account.currencyExponent),
+      pending: formatMinor(account.pendingMinor, account.currencyExponent),
+      available: formatMinor(availableMinor(account), account.currencyExponent),
       version: account.version,
       asOf: account.asOf.toISOString(),
     });

@@ -16,6 +16,8 @@ export const AccountSchema = defineEntity({
     type: p.enum(['CHECKING', 'SAVINGS'] as const).nullable(),
     status: p.enum(['OPEN', 'FROZEN', 'CLOSED'] as const).default('OPEN'),
     currency: p.string().length(3),
+    /** ISO 4217 minor-unit exponent stored at open (older accounts: ICU's, see the currency-exponent migration). */
+    currencyExponent: p.smallint(),
     nickname: p.text().nullable(),
     postedMinor: p.bigint('bigint').default(0),
     pendingMinor: p.bigint('bigint').default(0),

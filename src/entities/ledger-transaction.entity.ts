@@ -11,6 +11,8 @@ export const LedgerTransactionSchema = defineEntity({
     status: p.text(),
     amountMinor: p.bigint('bigint'),
     currency: p.string().length(3),
+    /** The minor-unit exponent of the transaction's accounts, which its amounts are counted in. */
+    currencyExponent: p.smallint(),
     description: p.text().nullable(),
     externalRef: p.text().nullable(),
     idempotencyKey: p.text(),

@@ -25,6 +25,8 @@ export interface Actor {
 export interface AccountSnapshot {
   readonly id: string;
   readonly currency: string;
+  /** The account's stored minor-unit exponent: what its minor units mean (money.ts CurrencyScale). */
+  readonly currencyExponent: number;
   readonly status: AccountStatus;
   readonly postedMinor: bigint;
   readonly pendingMinor: bigint;
@@ -49,6 +51,8 @@ export interface MovementPlan {
   readonly channel: Channel;
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** The minor-unit exponent of every entry of the movement: its accounts' stored one. */
+  readonly currencyExponent: number;
   readonly customerLegs: readonly CustomerLeg[];
   /** The bank's side of a deposit or withdrawal; transfers between customers have none. */
   readonly internalLeg?: { readonly direction: Direction; readonly internalCode: string };

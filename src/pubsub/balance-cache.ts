@@ -23,5 +23,7 @@ export async function cacheBalance(redis: Redis, event: BalanceEvent): Promise<v
 
 export async function cachedBalance(redis: Redis, accountId: string): Promise<BalanceEvent | undefined> {
   const text = await redis.hget(BALANCE_CACHE_KEY_PREFIX + accountId, 'event');
-  return text ? (JSON.parse(text) as BalanceEvent) : undefined;
+  const event = text ? (JSON.parse(text) as Partial<BalanceEvent>) : undefined;
+  // A balance cached by an older release carries no exponent: a miss, so the ledger answers.
+  return typeof event?.currencyExponent === 'number' ? (event as BalanceEvent) : undefined;
 }

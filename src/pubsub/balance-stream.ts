@@ -72,7 +72,9 @@ async function* streamUpdates(
   let lastNewsMs = Date.now();
   const unsubscribe = await bus.subscribe<BalanceEvent>(balanceChannel(accountId), (event) => {
     lastNewsMs = Date.now();
-    inbox.push(event);
+    // An event an older release published carries no exponent to format it by: read it from the ledger.
+    if (typeof (event as Partial<BalanceEvent>).currencyExponent === 'number') inbox.push(event);
+    else reconcileWanted = true;
     notify();
   });
   let last = 0;

@@ -6,6 +6,8 @@ export interface BalanceEvent {
   readonly accountId: string;
   readonly version: number;
   readonly currency: string;
+  /** The account's stored minor-unit exponent: how the minor units below are formatted. */
+  readonly currencyExponent: number;
   /** Minor units as decimal strings: JSON has no bigint. */
   readonly postedMinor: string;
   readonly pendingMinor: string;

@@ -7,9 +7,17 @@ import type { BalanceEvent } from './channels.js';
 export function ledgerHistory(orm: MikroORM): BalanceHistory {
   return {
     async since(accountId, afterVersion, upToVersion) {
-      const rows = await queryRows<{ account_version: number; balance_after_minor: string; currency: string; transaction_id: string; created_at: Date | string; pending_minor: string }>(
+      const rows = await queryRows<{
+        account_version: number;
+        balance_after_minor: string;
+        currency: string;
+        currency_exponent: number;
+        transaction_id: string;
+        created_at: Date | string;
+        pending_minor: string;
+      }>(
         orm.em.fork(),
-        `select e.account_version, e.balance_after_minor::text, e.currency, e.transaction_id, e.created_at, a.pending_minor::text
+        `select e.account_version, e.balance_after_minor::text, e.currency, a.currency_exponent, e.transaction_id, e.created_at, a.pending_minor::text
            from entries e join accounts a on a.id = e.account_id
           where e.account_id = ? and e.account_version > ? and e.account_version <= ?
           order by e.account_version limit ${HISTORY_PAGE_SIZE}`,
@@ -19,6 +27,7 @@ export function ledgerHistory(orm: MikroORM): BalanceHistory {
         accountId,
         version: row.account_version,
         currency: row.currency,
+        currencyExponent: row.currency_exponent,
         postedMinor: row.balance_after_minor,
         pendingMinor: row.pending_minor,
         transactionId: row.transaction_id,

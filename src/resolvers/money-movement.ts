@@ -9,6 +9,7 @@ import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
 import type { Actor } from '../ledger/types.js';
 import { noteRetryHint } from '../retry-hints.js';
+import { canonicalId } from '../ledger/persistence/database.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';
 
@@ -48,7 +49,7 @@ export function resolveDeposit(context: Context, input: DepositInput): Promise<M
         action: 'operator.deposit',
         outcome: result.outcome.ok ? 'OK' : 'DENIED',
         actorUserId: viewer.userId,
-        target: input.accountId,
+        target: canonicalId(input.accountId),
         details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result.replayed },
       });
     }

@@ -13,8 +13,8 @@ export async function resolveTransaction(context: Context, transactionId: string
 
 /** History of an account already known to be visible (Account.transactions). */
 export async function resolveHistory(context: Context, account: AccountView, request: HistoryPageRequest): Promise<HistoryPageView> {
-  const page = await historyPage(context.database, account.id, account.currency, request);
-  return { ...page, accountCurrency: account.currency };
+  const page = await historyPage(context.database, account.id, { currency: account.currency, exponent: account.currencyExponent }, request);
+  return { ...page, accountCurrencyExponent: account.currencyExponent };
 }
 
 /** Query.transactions: an account the caller may not see is NOT_FOUND, exactly like an unknown id. */

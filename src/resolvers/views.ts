@@ -7,6 +7,8 @@ import type { BalanceEvent } from '../pubsub/channels.js';
 export interface BalanceView {
   readonly accountId: string;
   readonly currency: string;
+  /** The account's stored minor-unit exponent, which the amounts are formatted by. */
+  readonly currencyExponent: number;
   readonly postedMinor: bigint;
   readonly pendingMinor: bigint;
   readonly version: number;
@@ -24,6 +26,7 @@ export function balanceOfAccount(account: AccountView): BalanceView {
   return {
     accountId: account.id,
     currency: account.currency,
+    currencyExponent: account.currencyExponent,
     postedMinor: account.postedMinor,
     pendingMinor: account.pendingMinor,
     version: account.version,
@@ -35,6 +38,7 @@ export function balanceFromStored(stored: StoredBalance): BalanceView {
   return {
     accountId: stored.accountId,
     currency: stored.currency,
+    currencyExponent: stored.currencyExponent,
     postedMinor: BigInt(stored.postedMinor),
     pendingMinor: BigInt(stored.pendingMinor),
     version: stored.version,
@@ -42,14 +46,15 @@ export function balanceFromStored(stored: StoredBalance): BalanceView {
   };
 }
 
-/** A history line or page with the account's currency, which its amounts are formatted in. */
-export type HistoryLineView = HistoryLine & { readonly accountCurrency: string };
-export type HistoryPageView = HistoryPage & { readonly accountCurrency: string };
+/** A history line or page with the account's stored minor-unit exponent, which its amounts are formatted by. */
+export type HistoryLineView = HistoryLine & { readonly accountCurrencyExponent: number };
+export type HistoryPageView = HistoryPage & { readonly accountCurrencyExponent: number };
 
 export function balanceFromEvent(event: BalanceEvent): BalanceView {
   return {
     accountId: event.accountId,
     currency: event.currency,
+    currencyExponent: event.currencyExponent,
     postedMinor: BigInt(event.postedMinor),
     pendingMinor: BigInt(event.pendingMinor),
     version: event.version,

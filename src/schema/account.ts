@@ -57,7 +57,7 @@ const OpenAccountInput = builder.inputType('OpenAccountInput', {
   description: 'A new account for the signed-in customer.',
   fields: (t) => ({
     type: t.field({ type: AccountTypeEnum, required: true, description: 'CHECKING or SAVINGS.' }),
-    currency: t.string({ required: true, description: 'ISO 4217 code in upper case, e.g. USD, EUR, JPY.' }),
+    currency: t.string({ required: true, description: 'ISO 4217 code in upper case with a minor unit, e.g. USD, EUR, JPY, HUF (no fund codes or metals such as USN or XAU).' }),
     nickname: t.string({ required: false, description: `Your name for it, at most ${MAX_NICKNAME_LENGTH} characters.` }),
     idempotencyKey: t.string({ required: true, description: 'Your unique key for this request (1-128 printable characters); retries reuse it.' }),
   }),

@@ -12,17 +12,17 @@ export const BalanceType = builder.objectRef<BalanceView>('Balance').implement({
     posted: t.field({
       type: 'Decimal',
       description: 'The settled ledger balance: the sum of every posted entry on the account.',
-      resolve: (balance) => formatMinor(balance.postedMinor, balance.currency),
+      resolve: (balance) => formatMinor(balance.postedMinor, balance.currencyExponent),
     }),
     pending: t.field({
       type: 'Decimal',
       description: 'Money set aside by active holds and not yet available.',
-      resolve: (balance) => formatMinor(balance.pendingMinor, balance.currency),
+      resolve: (balance) => formatMinor(balance.pendingMinor, balance.currencyExponent),
     }),
     available: t.field({
       type: 'Decimal',
       description: 'What can be withdrawn or sent now: posted less pending (an overdraft limit is not included).',
-      resolve: (balance) => formatMinor(availableMinor(balance), balance.currency),
+      resolve: (balance) => formatMinor(availableMinor(balance), balance.currencyExponent),
     }),
     version: t.exposeInt('version', {
       description: 'Grows by exactly 1 with every change to this account\'s balances; 0 for a new account.',

@@ -14,12 +14,12 @@ export const AccountTransactionType = builder.objectRef<HistoryLineView>('Accoun
     amount: t.field({
       type: 'Decimal',
       description: 'Signed: positive for money into this account, negative for money out.',
-      resolve: (line) => formatMinor(line.amountMinor, line.accountCurrency),
+      resolve: (line) => formatMinor(line.amountMinor, line.accountCurrencyExponent),
     }),
     balanceAfter: t.field({
       type: 'Decimal',
       description: 'The account\'s posted balance right after this line.',
-      resolve: (line) => formatMinor(line.balanceAfterMinor, line.accountCurrency),
+      resolve: (line) => formatMinor(line.balanceAfterMinor, line.accountCurrencyExponent),
     }),
     version: t.exposeInt('version', { description: 'The account version this line produced.' }),
   }),
@@ -49,7 +49,7 @@ export const AccountTransactionConnectionType = builder.objectRef<HistoryPageVie
     edges: t.field({
       type: [AccountTransactionEdge],
       description: 'The lines of this page, newest first.',
-      resolve: (page) => page.lines.map((line) => ({ ...line, accountCurrency: page.accountCurrency })),
+      resolve: (page) => page.lines.map((line) => ({ ...line, accountCurrencyExponent: page.accountCurrencyExponent })),
     }),
     pageInfo: t.field({ type: PageInfoType, description: 'Where this page sits.', resolve: (page) => page }),
   }),

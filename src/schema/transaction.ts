@@ -19,7 +19,7 @@ export const EntryType = builder.objectRef<EntryView>('Entry').implement({
     amount: t.field({
       type: 'Decimal',
       description: 'The unsigned amount posted.',
-      resolve: (entry) => formatMinor(entry.amountMinor, entry.currency),
+      resolve: (entry) => formatMinor(entry.amountMinor, entry.currencyExponent),
     }),
   }),
 });
@@ -34,7 +34,7 @@ export const TransactionType = builder.objectRef<TransactionView>('Transaction')
     amount: t.field({
       type: 'Decimal',
       description: 'The amount moved, unsigned.',
-      resolve: (transaction) => formatMinor(transaction.amountMinor, transaction.currency),
+      resolve: (transaction) => formatMinor(transaction.amountMinor, transaction.currencyExponent),
     }),
     currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text given by the initiator.' }),

@@ -95,7 +95,7 @@ export type ErrorCode =
 
 /** A new account for the signed-in customer. */
 export type OpenAccountInput = {
-  /** ISO 4217 code in upper case, e.g. USD, EUR, JPY. */
+  /** ISO 4217 code in upper case with a minor unit, e.g. USD, EUR, JPY, HUF (no fund codes or metals such as USN or XAU). */
   currency: string;
   /** Your unique key for this request (1-128 printable characters); retries reuse it. */
   idempotencyKey: string;

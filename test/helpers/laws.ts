@@ -33,9 +33,13 @@ const LAWS: Record<string, string> = {
   'internal accounts have no versioned entries': `
     select e.id from entries e join accounts a on a.id = e.account_id
      where a.holder = 'INTERNAL' and e.account_version is not null`,
-  'the grand total per currency is zero': `
-    select currency from entries group by currency
-    having sum(case direction when 'CREDIT' then amount_minor else -amount_minor end) <> 0`,
+  'the grand total per currency and minor unit is zero': `
+    select t.currency, t.currency_exponent from entries e join ledger_transactions t on t.id = e.transaction_id
+     group by t.currency, t.currency_exponent
+    having sum(case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end) <> 0`,
+  'every entry counts the minor units of its transaction and its account': `
+    select e.id from entries e join ledger_transactions t on t.id = e.transaction_id join accounts a on a.id = e.account_id
+     where a.currency_exponent <> t.currency_exponent`,
   'no customer balance is below its overdraft limit': `
     select id from accounts where holder = 'CUSTOMER' and posted_minor - pending_minor < -overdraft_limit_minor`,
   'at most one transaction per (initiator, idempotency key)': `

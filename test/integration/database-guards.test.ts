@@ -59,8 +59,8 @@ describe('the database guards the laws', () => {
     const id = randomUUID();
     expect(
       await refused(
-        `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, idempotency_key, initiated_by)
-                    values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', $2, $3) returning id)
+        `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by)
+                    values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, $2, $3) returning id)
          insert into entries (transaction_id, account_id, direction, amount_minor, currency) select id, $4, 'CREDIT', 100, 'USD' from t`,
         [id, randomUUID(), alice.id, accountId],
       ),

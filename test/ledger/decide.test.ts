@@ -9,6 +9,7 @@ function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
   return {
     id: '00000000-0000-4000-8000-000000000001',
     currency: 'USD',
+    currencyExponent: 2,
     status: 'OPEN',
     postedMinor: 5000n,
     pendingMinor: 0n,
@@ -57,7 +58,7 @@ describe('decideWithdrawal', () => {
     ["another customer's account", account({ ownedByActor: false }), '1.00', 'NOT_FOUND'],
     ['an unknown account', undefined, '1.00', 'NOT_FOUND'],
     ['too many digits for the currency', account(), '1.001', 'VALIDATION'],
-    ['a JPY fraction', account({ currency: 'JPY' }), '1.5', 'VALIDATION'],
+    ['a JPY fraction', account({ currency: 'JPY', currencyExponent: 0 }), '1.5', 'VALIDATION'],
     ['zero', account(), '0.00', 'VALIDATION'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
     expect(codeOf(decideWithdrawal({ amount, channel: 'ATM' }, snapshot))).toBe(expected);
@@ -82,8 +83,12 @@ describe('decideDeposit', () => {
     ['a frozen account', account({ status: 'FROZEN' }), '10.00', 'ACCOUNT_NOT_OPEN'],
     ["another customer's account", account({ ownedByActor: false }), '10.00', 'NOT_FOUND'],
     ['an unknown account', undefined, '10.00', 'NOT_FOUND'],
-    ['a KWD amount with three digits', account({ currency: 'KWD' }), '1.125', 'OK'],
-    ['a KWD amount with four digits', account({ currency: 'KWD' }), '1.1250', 'VALIDATION'],
+    ['a KWD amount with three digits', account({ currency: 'KWD', currencyExponent: 3 }), '1.125', 'OK'],
+    ['a KWD amount with four digits', account({ currency: 'KWD', currencyExponent: 3 }), '1.1250', 'VALIDATION'],
+    // The account's stored exponent decides, never the currency data of the day.
+    ['HUF 100.50 on an account opened under ISO 4217 (2 digits)', account({ currency: 'HUF', currencyExponent: 2 }), '100.50', 'OK'],
+    ['HUF 100.501 on an account opened under ISO 4217', account({ currency: 'HUF', currencyExponent: 2 }), '100.501', 'VALIDATION'],
+    ['HUF 100.50 on an account opened under ICU (whole forints)', account({ currency: 'HUF', currencyExponent: 0 }), '100.50', 'VALIDATION'],
     ['up to the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.00', 'OK'],
     ['past the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.01', 'LIMIT_EXCEEDED'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
@@ -111,6 +116,7 @@ describe('decideTransfer', () => {
     ['from an unknown account', request('1.00'), undefined, payee(), 'NOT_FOUND'],
     ['to an unknown account', request('1.00'), account(), undefined, 'NOT_FOUND'],
     ['to another currency', request('1.00'), account(), payee({ currency: 'EUR' }), 'CURRENCY_MISMATCH'],
+    ['to the same currency counted in other minor units (an account opened under ICU digits)', request('1.00'), account(), payee({ currencyExponent: 0 }), 'CURRENCY_MISMATCH'],
     ['to a closed account', request('1.00'), account(), payee({ status: 'CLOSED' }), 'ACCOUNT_NOT_OPEN'],
     ['from a frozen account', request('1.00'), account({ status: 'FROZEN' }), payee(), 'ACCOUNT_NOT_OPEN'],
     ['with a malformed amount', request('1e3'), account(), payee(), 'VALIDATION'],

@@ -1,6 +1,8 @@
 import { Migration20261125000000_ledger } from './Migration20261125000000_ledger.js';
 import { Migration20261125010000_security } from './Migration20261125010000_security.js';
 import { Migration20261125020000_outbox } from './Migration20261125020000_outbox.js';
+import { Migration20261201000000_currency_exponent } from './Migration20261201000000_currency_exponent.js';
+import { Migration20261201010000_free_validation_keys } from './Migration20261201010000_free_validation_keys.js';
 import { Migration20261201010000_refresh_token_pruning } from './Migration20261201010000_refresh_token_pruning.js';
 import { Migration20261201090000_privacy } from './Migration20261201090000_privacy.js';
 
@@ -9,6 +11,8 @@ export const migrationsList = [
   { name: 'Migration20261125000000_ledger', class: Migration20261125000000_ledger },
   { name: 'Migration20261125010000_security', class: Migration20261125010000_security },
   { name: 'Migration20261125020000_outbox', class: Migration20261125020000_outbox },
+  { name: 'Migration20261201000000_currency_exponent', class: Migration20261201000000_currency_exponent },
+  { name: 'Migration20261201010000_free_validation_keys', class: Migration20261201010000_free_validation_keys },
   { name: 'Migration20261201010000_refresh_token_pruning', class: Migration20261201010000_refresh_token_pruning },
   { name: 'Migration20261201090000_privacy', class: Migration20261201090000_privacy },
 ];

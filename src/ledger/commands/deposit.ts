@@ -5,6 +5,7 @@ import { DEPOSIT_CHANNELS } from '../decide/internal-accounts.js';
 import type { Actor, Channel } from '../types.js';
 import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
 import { runCommand, type CommandResult } from './run-command.js';
+import { canonicalId } from '../persistence/database.js';
 
 export interface DepositInput extends MovementText {
   readonly accountId: string;
@@ -14,7 +15,9 @@ export interface DepositInput extends MovementText {
 }
 
 /** Money arriving from outside the bank on a channel; the channel's settlement account is debited. */
-export function deposit(orm: MikroORM, actor: Actor, input: DepositInput): Promise<CommandResult> {
+export function deposit(orm: MikroORM, actor: Actor, given: DepositInput): Promise<CommandResult> {
+  // Canonical before hashing and locking: the same account spelt in upper case is the same request.
+  const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
   return runCommand(orm, {
     name: 'deposit',

@@ -19,6 +19,11 @@ export type StoredOutcome =
 export interface StoredBalance {
   readonly accountId: string;
   readonly currency: string;
+  /**
+   * The account's stored minor-unit exponent, so a replay formats the amounts as the first answer
+   * did. Outcomes stored before it existed were given it by the migration that added the column.
+   */
+  readonly currencyExponent: number;
   readonly postedMinor: string;
   readonly pendingMinor: string;
   readonly version: number;

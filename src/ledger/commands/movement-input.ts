@@ -57,6 +57,7 @@ export async function persistDecision(
     .map((leg) => ({
       accountId: leg.accountId,
       currency: decision.currency,
+      currencyExponent: decision.currencyExponent,
       postedMinor: leg.postedAfterMinor.toString(),
       pendingMinor: accounts.get(leg.accountId)!.pendingMinor.toString(),
       version: leg.versionAfter,

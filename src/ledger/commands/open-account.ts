@@ -51,14 +51,17 @@ export function openAccount(orm: MikroORM, actor: Actor, input: OpenAccountInput
       if (owner.accounts >= MAX_ACCOUNTS_PER_USER) {
         return errorOutcome(new LimitExceededError(`A customer may hold at most ${MAX_ACCOUNTS_PER_USER} accounts.`));
       }
-      await ensureInternalAccounts(database, input.currency);
+      // validate() checked it already; the exponent is stored with the account, never looked up again.
+      const scale = parseCurrency(input.currency);
+      if (scale instanceof ValidationError) return errorOutcome(scale);
+      await ensureInternalAccounts(database, scale);
       const accountId = randomUUID();
       for (let attempt = 1; attempt <= MAX_NUMBER_ATTEMPTS; attempt += 1) {
         const inserted = await runStatement(
           database,
-          `insert into accounts (id, number, holder, type, currency, nickname) values (?, ?, 'CUSTOMER', ?, ?, ?)
+          `insert into accounts (id, number, holder, type, currency, currency_exponent, nickname) values (?, ?, 'CUSTOMER', ?, ?, ?, ?)
            on conflict (number) do nothing`,
-          [accountId, newAccountNumber(), input.type, input.currency, input.nickname ?? null],
+          [accountId, newAccountNumber(), input.type, scale.currency, scale.exponent, input.nickname ?? null],
         );
         if (inserted === 1) {
           await runStatement(database, `insert into user_accounts (user_id, account_id) values (?, ?)`, [actor.userId, accountId]);

@@ -28,8 +28,9 @@ export interface Command {
    */
   readonly lockAccountIds?: readonly string[];
   /**
-   * Decide and write. Returns a business error as a value: it is recorded and committed too. A
-   * command whose own write already stored the outcome under the key says so with `Recorded`.
+   * Decide and write. Returns a business error as a value: it is recorded and committed too,
+   * except a VALIDATION error, which rolls the unit back (see `ValidationRollback`). A command
+   * whose own write already stored the outcome under the key says so with `Recorded`.
    */
   execute(database: Database, locked: ReadonlyMap<string, AccountSnapshot>): Promise<StoredOutcome | Recorded>;
 }
@@ -57,6 +58,23 @@ export function errorOutcome(error: LedgerError): StoredOutcome {
 /** Turns a stored failure back into its typed error; success outcomes are returned as they are. */
 export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
   return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message, outcome.field);
+}
+
+/**
+ * A request that failed validation stores nothing under its key (Stripe's rule, DESIGN.md "Ledger
+ * core, second edition" 8), also when the check needed the locked account (its currency's digits):
+ * the corrected request may reuse the key. Thrown out of the unit so the claim row and the row
+ * locks are rolled back with it; a request waiting on the claim then takes the key and decides
+ * for itself. Business failures (insufficient funds, a closed account) are recorded as before.
+ */
+class ValidationRollback extends Error {
+  constructor(readonly outcome: StoredOutcome) {
+    super('a validation failure rolls its idempotency claim back');
+  }
+}
+
+function isValidationFailure(outcome: StoredOutcome): boolean {
+  return !outcome.ok && outcome.code === 'VALIDATION';
 }
 
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
@@ -88,10 +106,12 @@ export async function runCommand(orm: MikroORM, command: Command): Promise<Comma
         if ('recorded' in executed) {
           return { outcome: executed.recorded, replayed: false, ...(executed.transaction ? { written: executed.transaction } : {}) };
         }
+        if (isValidationFailure(executed)) throw new ValidationRollback(executed);
         await recordOutcome(database, userId, command.idempotencyKey, executed);
         return { outcome: executed, replayed: false };
       });
     } catch (error) {
+      if (error instanceof ValidationRollback) return { outcome: error.outcome, replayed: false };
       if (!isTransient(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
       // Jittered exponential backoff so the two sides of a deadlock do not collide again.
       await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));

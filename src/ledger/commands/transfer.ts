@@ -4,6 +4,7 @@ import { decideTransfer } from '../decide/decide-movement.js';
 import type { Actor } from '../types.js';
 import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
 import { runCommand, type CommandResult } from './run-command.js';
+import { canonicalId } from '../persistence/database.js';
 
 export interface TransferInput extends MovementText {
   readonly fromAccountId: string;
@@ -13,7 +14,9 @@ export interface TransferInput extends MovementText {
 }
 
 /** Money between two customer accounts of one currency: the source must be the actor's own. */
-export function transfer(orm: MikroORM, actor: Actor, input: TransferInput): Promise<CommandResult> {
+export function transfer(orm: MikroORM, actor: Actor, given: TransferInput): Promise<CommandResult> {
+  // Canonical before hashing and locking: the same account spelt in upper case is the same request.
+  const input = { ...given, fromAccountId: canonicalId(given.fromAccountId), toAccountId: canonicalId(given.toAccountId) };
   const { idempotencyKey, ...request } = input;
   const accountIds = [input.fromAccountId, input.toAccountId];
   return runCommand(orm, {

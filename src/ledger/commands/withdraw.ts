@@ -6,11 +6,14 @@ import type { Actor } from '../types.js';
 import type { DepositInput } from './deposit.js';
 import { checkMovementFields, persistDecision } from './movement-input.js';
 import { runCommand, type CommandResult } from './run-command.js';
+import { canonicalId } from '../persistence/database.js';
 
 export type WithdrawInput = DepositInput;
 
 /** Money leaving the bank on a channel; the channel's settlement account is credited. */
-export function withdraw(orm: MikroORM, actor: Actor, input: WithdrawInput): Promise<CommandResult> {
+export function withdraw(orm: MikroORM, actor: Actor, given: WithdrawInput): Promise<CommandResult> {
+  // Canonical before hashing and locking: the same account spelt in upper case is the same request.
+  const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
   return runCommand(orm, {
     name: 'withdraw',

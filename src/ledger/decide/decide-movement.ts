@@ -8,7 +8,7 @@ import {
   ValidationError,
   type LedgerError,
 } from '../errors.js';
-import { formatMinor, parseAmount } from '../money.js';
+import { formatMinor, parseAmount, type CurrencyScale } from '../money.js';
 import { MAX_BALANCE_MINOR, MAX_MOVEMENT_MINOR } from '../limits.js';
 import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
 import { canDebit } from './funds.js';
@@ -31,6 +31,11 @@ export interface TransferRequest {
   readonly destinationAccountId: string;
 }
 
+/** What the account's minor units mean, as stored on it: every amount of the account is parsed by it. */
+function scaleOf(account: AccountSnapshot): CurrencyScale {
+  return { currency: account.currency, exponent: account.currencyExponent };
+}
+
 function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint): CustomerLeg {
   const postedAfterMinor = direction === 'CREDIT' ? account.postedMinor + amountMinor : account.postedMinor - amountMinor;
   return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
@@ -40,11 +45,11 @@ function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint
  * Checked right after the amount is parsed, before any account's balance is looked at: the
  * answer depends on the amount alone, never on what a payee holds (see MAX_MOVEMENT_MINOR).
  */
-function parseMovementAmount(amount: string, currency: string): bigint | ValidationError | LimitExceededError {
-  const amountMinor = parseAmount(amount, currency);
+function parseMovementAmount(amount: string, scale: CurrencyScale): bigint | ValidationError | LimitExceededError {
+  const amountMinor = parseAmount(amount, scale);
   if (amountMinor instanceof ValidationError) return amountMinor;
   if (amountMinor > MAX_MOVEMENT_MINOR) {
-    return new LimitExceededError(`One movement may carry at most ${formatMinor(MAX_MOVEMENT_MINOR, currency)} ${currency}.`);
+    return new LimitExceededError(`One movement may carry at most ${formatMinor(MAX_MOVEMENT_MINOR, scale.exponent)} ${scale.currency}.`);
   }
   return amountMinor;
 }
@@ -73,7 +78,7 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
   if (!account || !(account.ownedByActor || anyAccount)) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseMovementAmount(request.amount, account.currency);
+  const amountMinor = parseMovementAmount(request.amount, scaleOf(account));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   const tooLarge = checkCeiling(account, amountMinor);
   if (tooLarge) return tooLarge;
@@ -82,6 +87,7 @@ export function decideDeposit(request: DepositRequest, account: AccountSnapshot 
     channel: request.channel,
     amountMinor,
     currency: account.currency,
+    currencyExponent: account.currencyExponent,
     customerLegs: [leg(account, 'CREDIT', amountMinor)],
     internalLeg: { direction: 'DEBIT', internalCode: internalAccountCode(request.channel) },
   };
@@ -91,7 +97,7 @@ export function decideWithdrawal(request: WithdrawalRequest, account: AccountSna
   if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
-  const amountMinor = parseMovementAmount(request.amount, account.currency);
+  const amountMinor = parseMovementAmount(request.amount, scaleOf(account));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(account, amountMinor)) return new InsufficientFundsError();
   // From here on the withdrawal must succeed: the plan is complete and every law is checked.
@@ -100,6 +106,7 @@ export function decideWithdrawal(request: WithdrawalRequest, account: AccountSna
     channel: request.channel,
     amountMinor,
     currency: account.currency,
+    currencyExponent: account.currencyExponent,
     customerLegs: [leg(account, 'DEBIT', amountMinor)],
     internalLeg: { direction: 'CREDIT', internalCode: internalAccountCode(request.channel) },
   };
@@ -128,7 +135,14 @@ export function decideTransfer(
   if (source.currency !== destination.currency) {
     return new CurrencyMismatchError(`The source account holds ${source.currency} and the destination ${destination.currency}.`);
   }
-  const amountMinor = parseMovementAmount(request.amount, source.currency);
+  // Accounts opened before Tally took minor units from ISO 4217 may count the same currency in
+  // other units (whole forints, where ISO says fillér): one amount cannot mean both, so refuse.
+  if (source.currencyExponent !== destination.currencyExponent) {
+    return new CurrencyMismatchError(
+      `The source account counts ${source.currency} to ${source.currencyExponent} decimal places and the destination to ${destination.currencyExponent}; the bank must convert one of them first.`,
+    );
+  }
+  const amountMinor = parseMovementAmount(request.amount, scaleOf(source));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
   const tooLarge = destination.ownedByActor ? checkCeiling(destination, amountMinor) : checkPayeeHeadroom(destination);
@@ -139,6 +153,7 @@ export function decideTransfer(
     channel: 'INTERNAL',
     amountMinor,
     currency: source.currency,
+    currencyExponent: source.currencyExponent,
     customerLegs: [leg(source, 'DEBIT', amountMinor), leg(destination, 'CREDIT', amountMinor)],
   };
 }

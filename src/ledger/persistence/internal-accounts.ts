@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { internalAccountCode, DEPOSIT_CHANNELS, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
+import type { CurrencyScale } from '../money.js';
 import { queryRows, runStatement, type Database } from './database.js';
 
 /**
@@ -11,34 +12,52 @@ const idsByDriver = new WeakMap<object, Map<string, string>>();
 const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode))];
 
 /**
- * Creates the bank's internal accounts for a currency (vault and one settlement account per
- * channel) if they are missing. Called when a customer account in that currency opens, inside
- * the same transaction, so a money movement can always find its counterpart.
+ * Creates the bank's internal accounts for a currency scale (vault and one settlement account per
+ * channel) if they are missing. They are kept per currency AND exponent: customer accounts opened
+ * under an older exponent (ICU's 0 for HUF) and newer ones (ISO's 2) count in different units, and
+ * an internal account's derived balance must sum entries of one unit only. Called when a customer
+ * account opens and, for a scale seen for the first time, by a movement, in the same transaction.
  */
-export async function ensureInternalAccounts(database: Database, currency: string): Promise<void> {
-  const values = ALL_INTERNAL_CODES.map(() => `(?, ?, 'INTERNAL', ?, ?)`).join(', ');
-  const parameters = ALL_INTERNAL_CODES.flatMap((code) => [randomUUID(), `INT-${code}-${currency}`, code, currency]);
+export async function ensureInternalAccounts(database: Database, scale: CurrencyScale): Promise<void> {
+  const values = ALL_INTERNAL_CODES.map(() => `(?, ?, 'INTERNAL', ?, ?, ?)`).join(', ');
+  const parameters = ALL_INTERNAL_CODES.flatMap((code) => [
+    randomUUID(), `INT-${code}-${scale.currency}-E${scale.exponent}`, code, scale.currency, scale.exponent,
+  ]);
+  // No conflict target: the number is a function of (code, currency, exponent), so a clash on it
+  // or on that key is the same account, and both must be skipped. With only the key as target, two
+  // first opens in a currency raced into a unique violation on the number.
   await runStatement(
     database,
-    `insert into accounts (id, number, holder, internal_code, currency) values ${values}
-     on conflict (internal_code, currency) do nothing`,
+    `insert into accounts (id, number, holder, internal_code, currency, currency_exponent) values ${values}
+     on conflict do nothing`,
     parameters,
   );
 }
 
-export async function internalAccountId(database: Database, code: string, currency: string): Promise<string> {
-  const driver = database.getDriver();
-  let idByCodeAndCurrency = idsByDriver.get(driver);
-  if (!idByCodeAndCurrency) idsByDriver.set(driver, (idByCodeAndCurrency = new Map()));
-  const cacheKey = `${code}:${currency}`;
-  const cached = idByCodeAndCurrency.get(cacheKey);
-  if (cached) return cached;
+async function findInternalAccount(database: Database, code: string, scale: CurrencyScale): Promise<string | undefined> {
   const [row] = await queryRows<{ id: string }>(
     database,
-    `select id from accounts where holder = 'INTERNAL' and internal_code = ? and currency = ?`,
-    [code, currency],
+    `select id from accounts where holder = 'INTERNAL' and internal_code = ? and currency = ? and currency_exponent = ?`,
+    [code, scale.currency, scale.exponent],
   );
-  if (!row) throw new Error(`internal account ${code} ${currency} is missing; it is created with the first customer account`);
-  idByCodeAndCurrency.set(cacheKey, row.id);
-  return row.id;
+  return row?.id;
+}
+
+export async function internalAccountId(database: Database, code: string, scale: CurrencyScale): Promise<string> {
+  const driver = database.getDriver();
+  let idByCodeAndScale = idsByDriver.get(driver);
+  if (!idByCodeAndScale) idsByDriver.set(driver, (idByCodeAndScale = new Map()));
+  const cacheKey = `${code}:${scale.currency}:${scale.exponent}`;
+  const cached = idByCodeAndScale.get(cacheKey);
+  if (cached) return cached;
+  const committed = await findInternalAccount(database, code, scale);
+  if (committed) {
+    idByCodeAndScale.set(cacheKey, committed);
+    return committed;
+  }
+  // Created in this transaction: not cached, since a rollback (a deadlock retry) would undo it.
+  await ensureInternalAccounts(database, scale);
+  const created = await findInternalAccount(database, code, scale);
+  if (!created) throw new Error(`internal account ${code} ${scale.currency} (exponent ${scale.exponent}) could not be created`);
+  return created;
 }

@@ -4,6 +4,7 @@ import { toBigInt } from './database.js';
 export interface LockedAccountRow {
   id: string;
   currency: string;
+  currency_exponent: number;
   status: AccountStatus;
   posted_minor: string;
   pending_minor: string;
@@ -24,7 +25,7 @@ export interface LockedAccountRow {
  */
 export function lockCustomerAccountsSql(onlyIf = 'true'): string {
   return `
-    select a.id, a.currency, a.status, a.posted_minor::text, a.pending_minor::text,
+    select a.id, a.currency, a.currency_exponent, a.status, a.posted_minor::text, a.pending_minor::text,
            a.overdraft_limit_minor::text, a.version,
            exists (select 1 from user_accounts ua where ua.account_id = a.id and ua.user_id = ?) as owned
       from accounts a
@@ -45,6 +46,7 @@ export function snapshotsOf(rows: readonly LockedAccountRow[]): Map<string, Acco
       {
         id: row.id,
         currency: row.currency,
+        currencyExponent: row.currency_exponent,
         status: row.status,
         postedMinor: toBigInt(row.posted_minor),
         pendingMinor: toBigInt(row.pending_minor),

@@ -48,7 +48,7 @@ export async function writeMovement(
     transactionId, leg.accountId, leg.direction, amount, plan.currency, leg.versionAfter, leg.postedAfterMinor.toString(),
   ]);
   if (plan.internalLeg) {
-    const accountId = await internalAccountId(database, plan.internalLeg.internalCode, plan.currency);
+    const accountId = await internalAccountId(database, plan.internalLeg.internalCode, { currency: plan.currency, exponent: plan.currencyExponent });
     entryRows.push([transactionId, accountId, plan.internalLeg.direction, amount, plan.currency, null, null]);
   }
   // Law 1, asserted here and again by a deferred trigger at commit.
@@ -65,6 +65,7 @@ export async function writeMovement(
       accountId: leg.accountId,
       version: leg.versionAfter,
       currency: plan.currency,
+      currencyExponent: plan.currencyExponent,
       postedMinor: leg.postedAfterMinor.toString(),
       pendingMinor: (pendingByAccount.get(leg.accountId) ?? 0n).toString(),
       transactionId,
@@ -79,8 +80,8 @@ export async function writeMovement(
          from (select clock_timestamp() as at) clock),
      movement as (
        insert into ledger_transactions
-         (id, kind, channel, status, amount_minor, currency, description, external_ref, idempotency_key, initiated_by, created_at, posted_at)
-       select ?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, stamp.at, stamp.at from stamp
+         (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at)
+       select ?, ?, ?, 'POSTED', ?, ?, ?, ?, ?, ?, ?, stamp.at, stamp.at from stamp
        returning posted_at),
      postings as (
        insert into entries (transaction_id, account_id, direction, amount_minor, currency, account_version, balance_after_minor, created_at)
@@ -106,7 +107,7 @@ export async function writeMovement(
      select (select posted_at from movement) as posted_at, (select as_of from stamp) as as_of,
             (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`,
     [
-      transactionId, plan.kind, plan.channel, amount, plan.currency, details.description, details.externalRef, details.idempotencyKey, actor.userId,
+      transactionId, plan.kind, plan.channel, amount, plan.currency, plan.currencyExponent, details.description, details.externalRef, details.idempotencyKey, actor.userId,
       ...entryRows.flat(),
       ...legs.flatMap((leg) => [leg.accountId, leg.postedAfterMinor.toString(), leg.versionAfter, leg.versionBefore]),
       ...legs.flatMap((leg, index) => [leg.accountId, leg.versionAfter, events[index]]),
@@ -125,6 +126,7 @@ export async function writeMovement(
       status: 'POSTED',
       amountMinor: plan.amountMinor,
       currency: plan.currency,
+      currencyExponent: plan.currencyExponent,
       description: details.description,
       externalRef: details.externalRef,
       idempotencyKey: details.idempotencyKey,

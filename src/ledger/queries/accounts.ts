@@ -1,5 +1,5 @@
 import { MAX_ACCOUNTS_PER_USER } from '../limits.js';
-import { isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
+import { canonicalId, isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
 import type { AccountStatus, AccountType } from '../types.js';
 
 /** A customer account as the API shows it, balances included, read in one statement. */
@@ -9,6 +9,8 @@ export interface AccountView {
   readonly type: AccountType;
   readonly status: AccountStatus;
   readonly currency: string;
+  /** The minor-unit exponent stored when the account opened: every amount of it is formatted by it. */
+  readonly currencyExponent: number;
   readonly nickname: string | null;
   readonly postedMinor: bigint;
   readonly pendingMinor: bigint;
@@ -24,6 +26,7 @@ interface AccountRow {
   type: AccountType;
   status: AccountStatus;
   currency: string;
+  currency_exponent: number;
   nickname: string | null;
   posted_minor: string;
   pending_minor: string;
@@ -32,7 +35,7 @@ interface AccountRow {
   updated_at: Date | string;
 }
 
-const ACCOUNT_COLUMNS = `a.id, a.number, a.type, a.status, a.currency, a.nickname, a.posted_minor::text,
+const ACCOUNT_COLUMNS = `a.id, a.number, a.type, a.status, a.currency, a.currency_exponent, a.nickname, a.posted_minor::text,
   a.pending_minor::text, a.version, a.created_at, a.updated_at`;
 
 function toView(row: AccountRow): AccountView {
@@ -42,6 +45,7 @@ function toView(row: AccountRow): AccountView {
     type: row.type,
     status: row.status,
     currency: row.currency,
+    currencyExponent: row.currency_exponent,
     nickname: row.nickname,
     postedMinor: toBigInt(row.posted_minor),
     pendingMinor: toBigInt(row.pending_minor),
@@ -66,7 +70,8 @@ export async function accountsOwnedBy(database: Database, userId: string): Promi
 }
 
 /** The account if the user owns it; otherwise undefined, exactly as for an id that does not exist. */
-export async function ownedAccount(database: Database, userId: string, accountId: string): Promise<AccountView | undefined> {
+export async function ownedAccount(database: Database, userId: string, givenAccountId: string): Promise<AccountView | undefined> {
+  const accountId = canonicalId(givenAccountId);
   if (!isId(accountId)) return undefined;
   const [row] = await queryRows<AccountRow>(
     database,
@@ -84,7 +89,8 @@ export async function accountIdsOwnedBy(database: Database, userId: string): Pro
 }
 
 /** Any customer account, whoever owns it: for operators, whom auth/access.ts lets see every account. */
-export async function customerAccount(database: Database, accountId: string): Promise<AccountView | undefined> {
+export async function customerAccount(database: Database, givenAccountId: string): Promise<AccountView | undefined> {
+  const accountId = canonicalId(givenAccountId);
   if (!isId(accountId)) return undefined;
   const [row] = await queryRows<AccountRow>(database, `select ${ACCOUNT_COLUMNS} from accounts a where a.id = ? and a.holder = 'CUSTOMER'`, [accountId]);
   return row ? toView(row) : undefined;

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits.js';
-import { parseDecimal } from '../money.js';
+import { parseDecimal, type CurrencyScale } from '../money.js';
 import { queryRows, toBigInt, type Database } from '../persistence/database.js';
 import { signedAmount, type Channel, type Direction, type TransactionKind } from '../types.js';
 import { TRANSACTION_COLUMNS, transactionFromRow, type TransactionRow, type TransactionView } from './transactions.js';
@@ -70,7 +70,7 @@ function pageSize(value: number | null | undefined, field: string): number | und
 }
 
 /** Filter conditions on the joined entry `e` and transaction `t`, with their parameters. */
-function filterConditions(filter: HistoryFilter | null | undefined, currency: string): { sql: string; parameters: unknown[] } {
+function filterConditions(filter: HistoryFilter | null | undefined, scale: CurrencyScale): { sql: string; parameters: unknown[] } {
   const conditions: string[] = [];
   const parameters: unknown[] = [];
   if (!filter) return { sql: '', parameters };
@@ -93,7 +93,7 @@ function filterConditions(filter: HistoryFilter | null | undefined, currency: st
   for (const [field, operator] of [['minAmount', '>='], ['maxAmount', '<=']] as const) {
     const text = filter[field];
     if (text === null || text === undefined) continue;
-    const minor = parseDecimal(text, currency, `filter.${field}`);
+    const minor = parseDecimal(text, scale, `filter.${field}`);
     if (minor instanceof ValidationError) throw minor;
     conditions.push(`e.amount_minor ${operator} ?`);
     parameters.push(minor.toString());
@@ -106,7 +106,7 @@ function filterConditions(filter: HistoryFilter | null | undefined, currency: st
  * the caller). Forward pages (`first`/`after`) walk from newest to oldest; backward pages
  * (`last`/`before`) return the lines just newer than `before`, still listed newest first.
  */
-export async function historyPage(database: Database, accountId: string, currency: string, request: HistoryPageRequest): Promise<HistoryPage> {
+export async function historyPage(database: Database, accountId: string, scale: CurrencyScale, request: HistoryPageRequest): Promise<HistoryPage> {
   const first = pageSize(request.first, 'first');
   const last = pageSize(request.last, 'last');
   if (first !== undefined && last !== undefined) throw new ValidationError('Pass first or last, not both.', 'last');
@@ -115,7 +115,7 @@ export async function historyPage(database: Database, accountId: string, currenc
   const backward = last !== undefined || (first === undefined && before !== undefined && after === undefined);
   const limit = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
 
-  const filter = filterConditions(request.filter, currency);
+  const filter = filterConditions(request.filter, scale);
   const bounds: string[] = [];
   const boundParameters: unknown[] = [];
   if (after !== undefined) {

@@ -1,4 +1,4 @@
-import { isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
+import { canonicalId, isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
 import type { Channel, Direction, TransactionKind } from '../types.js';
 
 export interface TransactionView {
@@ -8,6 +8,8 @@ export interface TransactionView {
   readonly status: 'PENDING' | 'POSTED' | 'REVERSED';
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** The minor-unit exponent of its accounts, stored with the transaction when it was written. */
+  readonly currencyExponent: number;
   readonly description: string | null;
   readonly externalRef: string | null;
   /** Private to the initiator (auth/access.ts decides who sees it): it often names a purpose. */
@@ -27,6 +29,8 @@ export interface EntryView {
   readonly direction: Direction;
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** Its transaction's exponent: all entries of a transaction count in the same minor units. */
+  readonly currencyExponent: number;
 }
 
 export interface TransactionRow {
@@ -36,6 +40,7 @@ export interface TransactionRow {
   status: TransactionView['status'];
   transaction_amount_minor: string;
   transaction_currency: string;
+  transaction_currency_exponent: number;
   description: string | null;
   external_ref: string | null;
   idempotency_key: string;
@@ -45,7 +50,8 @@ export interface TransactionRow {
 }
 
 export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel, t.status,
-  t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency, t.description,
+  t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency,
+  t.currency_exponent as transaction_currency_exponent, t.description,
   t.external_ref, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
 
 export function transactionFromRow(row: TransactionRow): TransactionView {
@@ -56,6 +62,7 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     status: row.status,
     amountMinor: toBigInt(row.transaction_amount_minor),
     currency: row.transaction_currency,
+    currencyExponent: row.transaction_currency_exponent,
     description: row.description,
     externalRef: row.external_ref,
     idempotencyKey: row.idempotency_key,
@@ -66,7 +73,8 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
 }
 
 /** A transaction the user may see: one that touched an account they own. */
-export async function visibleTransaction(database: Database, userId: string, transactionId: string): Promise<TransactionView | undefined> {
+export async function visibleTransaction(database: Database, userId: string, givenTransactionId: string): Promise<TransactionView | undefined> {
+  const transactionId = canonicalId(givenTransactionId);
   if (!isId(transactionId)) return undefined;
   const [row] = await queryRows<TransactionRow>(
     database,
@@ -80,7 +88,8 @@ export async function visibleTransaction(database: Database, userId: string, tra
 }
 
 /** Any transaction by id: for operators. */
-export async function anyTransaction(database: Database, transactionId: string): Promise<TransactionView | undefined> {
+export async function anyTransaction(database: Database, givenTransactionId: string): Promise<TransactionView | undefined> {
+  const transactionId = canonicalId(givenTransactionId);
   if (!isId(transactionId)) return undefined;
   return (await transactionsByIds(database, [transactionId])).get(transactionId);
 }
@@ -105,11 +114,12 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
     direction: Direction;
     amount_minor: string;
     currency: string;
+    currency_exponent: number;
   }>(
     database,
     // Listed in posting order (the internal id), shown by the public id.
-    `select e.public_id::text as id, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency
-       from entries e join accounts a on a.id = e.account_id
+    `select e.public_id::text as id, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency, t.currency_exponent
+       from entries e join accounts a on a.id = e.account_id join ledger_transactions t on t.id = e.transaction_id
       where e.transaction_id = any(?::uuid[]) order by e.id`,
     [`{${transactionIds.join(',')}}`],
   );
@@ -123,6 +133,7 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
       direction: row.direction,
       amountMinor: toBigInt(row.amount_minor),
       currency: row.currency,
+      currencyExponent: row.currency_exponent,
     });
   }
   return byTransaction;
