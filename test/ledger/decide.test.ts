@@ -161,7 +161,7 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
     ['a deposit of the maximum', () => decideDeposit({ amount: max, channel: 'CASH' }, account({ postedMinor: 0n })), 'OK'],
     ['a deposit past it', () => decideDeposit({ amount: past, channel: 'CASH' }, account({ postedMinor: 0n })), 'LIMIT_EXCEEDED'],
     ['a withdrawal past it', () => decideWithdrawal({ amount: past, channel: 'CASH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
-    ['a KWD deposit past it (three fraction digits)', () => decideDeposit({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', postedMinor: 0n })), 'LIMIT_EXCEEDED'],
+    ['a KWD deposit past it (three fraction digits)', () => decideDeposit({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', currencyExponent: 3, postedMinor: 0n })), 'LIMIT_EXCEEDED'],
   ])('%s', (_name, decide, expected) => {
     expect(codeOf(decide())).toBe(expected);
   });
