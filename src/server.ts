@@ -19,6 +19,7 @@ import { restRouter } from './rest.js';
 import { pageAwareCostLimit } from './query-cost.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
+import { listen } from './listen.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
@@ -161,7 +162,11 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     costLimit: COST_LIMIT,
     formatError,
   });
-  await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
+  await listen(httpServer, config.port).catch(async (error: unknown) => {
+    await websocket.close();
+    await apollo.stop();
+    throw error;
+  });
   const { port } = httpServer.address() as AddressInfo;
   return {
     httpServer,
