@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,7 +13,7 @@ import { AccountsDocument, DepositDocument, HistoryDocument, LoginDocument, Open
 import { dataOf, postGraphQL } from '../helpers/graphql-client.js';
 import { brokenLaws } from '../helpers/laws.js';
 import { descendantsOf, eventually, isPortFree, stillRunning } from '../helpers/process-tree.js';
-import { spawnServerProcess, startServerProcess, type ServerProcess, type SpawnedProcess } from '../helpers/server-process.js';
+import { REPOSITORY_ROOT, spawnServerProcess, startServerProcess, type ServerProcess, type SpawnedProcess } from '../helpers/server-process.js';
 import { LOCK_FILE_NAME } from '../../src/db/data-directory-lock.js';
 
 /**
@@ -238,6 +239,21 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
   });
 });
 
+/** `npm run tally -- user add carol …` with its password on standard input. */
+function runUserAdd(env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) environment[name] = value;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'user', 'add', 'carol', '--email', 'carol@example.test'], {
+    cwd: REPOSITORY_ROOT,
+    env: environment,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  child.stdin.end('a-long-enough-password\n');
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
 describe('npm start as a process: signals sent to npm, a taken port, one process per data directory', () => {
   let dataDirectory: string;
   let lockFile: string;
@@ -297,6 +313,12 @@ describe('npm start as a process: signals sent to npm, a taken port, one process
       `tally: the data directory ${dataDirectory} is in use by another Tally process (pid ${first.pid}); stop it, or set TALLY_DATA_DIR to another directory`,
     ]);
     expect(second.stdout()).not.toContain('serving the ledger API');
+    // The user command opens the same database, so it is refused the same way while a server runs.
+    const command = await runUserAdd(environment());
+    expect(command.code).toBe(1);
+    expect(command.stderr.split('\n').filter(Boolean)).toEqual([
+      `tally: the data directory ${dataDirectory} is in use by another Tally process (pid ${first.pid}); stop it, or set TALLY_DATA_DIR to another directory`,
+    ]);
     // The refused process changed nothing: the first still serves and still holds the lock.
     expect((await get(`${first.url}/readyz`)).status).toBe(200);
     expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: first.pid });
