@@ -156,16 +156,17 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   };
   app.use(bodyErrors);
 
+  // Listen before the WebSocket server hooks the http server: it would log a taken port as an
+  // internal error of its own (a stack trace) before the start fails in one line.
+  await listen(httpServer, config.port).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
+  });
   const websocket = startWebSocketServer(httpServer, services, {
     validationRules: armor.validationRules,
     maxTokens: QUERY_LIMITS.maxTokens,
     costLimit: COST_LIMIT,
     formatError,
-  });
-  await listen(httpServer, config.port).catch(async (error: unknown) => {
-    await websocket.close();
-    await apollo.stop();
-    throw error;
   });
   const { port } = httpServer.address() as AddressInfo;
   return {
