@@ -62,7 +62,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       },
     };
   } catch (error) {
-    for (const stop of started.reverse()) await stop();
+    for (const stop of started.reverse()) {
+      // The failure that stopped the start is the one to report; a failing stop is only logged.
+      await Promise.resolve()
+        .then(stop)
+        .catch((stopError: unknown) => logger.warn({ err: stopError }, 'stopping after a failed start'));
+    }
     redis?.disconnect();
     await orm.close(true);
     throw error;

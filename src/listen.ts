@@ -14,8 +14,8 @@ function isAddressInUse(error: unknown): boolean {
 
 /**
  * Listens on `port` (all interfaces, as `server.listen(port)` does) and resolves once listening.
- * A taken port rejects with PortInUseError instead of emitting 'error', which nothing may handle
- * (graphql-ws's `ws` server re-emits it and logs, and the start then waits forever).
+ * A taken port rejects with PortInUseError instead of emitting 'error' (which, with graphql-ws's
+ * `ws` server on the http server, was logged as a stack trace while the start waited forever).
  */
 export function listen(server: Server, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {

@@ -22,17 +22,7 @@ export interface OrmOptions {
  * concurrency guarantees are proven on real PostgreSQL.
  */
 export async function openOrm(config: Config, options: OrmOptions = {}): Promise<Orm> {
-  const shared = {
-    entities,
-    extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true },
-    discovery: { warnWhenNoEntities: false },
-    allowGlobalContext: false,
-    debug: options.onQuery ? ['query' as const] : false,
-    logger: options.onQuery ? (message: string) => options.onQuery?.(message) : undefined,
-    // Plain text: a colour code glued to a keyword hides it from a word-boundary match.
-    colors: false,
-  };
+  const shared = sharedOptions(options);
   if (config.databaseUrl) {
     return MikroORM.init({
       ...shared,
@@ -50,7 +40,23 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
   }
 }
 
-async function openEmbedded(dataDirectory: string, shared: object, lock: DataDirectoryLock): Promise<Orm> {
+/** What both databases are opened with. */
+function sharedOptions(options: OrmOptions) {
+  return {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true },
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: false,
+    debug: options.onQuery ? ['query' as const] : false,
+    logger: options.onQuery ? (message: string) => options.onQuery?.(message) : undefined,
+    // Plain text: a colour code glued to a keyword hides it from a word-boundary match.
+    colors: false,
+  };
+}
+
+/** PGlite under the data directory, whose lock is released when the ORM closes. */
+async function openEmbedded(dataDirectory: string, shared: ReturnType<typeof sharedOptions>, lock: DataDirectoryLock): Promise<Orm> {
   const directory = join(dataDirectory, 'pglite');
   mkdirSync(directory, { recursive: true });
   const pglite = await PGlite.create(directory);
