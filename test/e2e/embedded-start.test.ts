@@ -299,7 +299,7 @@ describe('npm start as a process: signals sent to npm, a taken port, one process
       npm.kill(signal);
       expect(await npm.waitForExit(STOP_TIMEOUT_MS)).toEqual({ code: 0, signal: null });
       // Before `exec`, npm's shell died and node was orphaned here, still serving.
-      expect(await eventually(() => stillRunning(tree).length === 0, 5_000), `still running: ${stillRunning(tree).join(', ')}`).toBe(true);
+      expect(await eventually(() => stillRunning(tree).length === 0, 10_000), `still running: ${stillRunning(tree).join(', ')}`).toBe(true);
       expect(await isPortFree(port)).toBe(true);
       expect(existsSync(lockFile), 'the lock is released on a clean stop').toBe(false);
     },
