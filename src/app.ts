@@ -8,6 +8,7 @@ import { OutboxRelay } from './pubsub/outbox-relay.js';
 import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './server.js';
+import { assertPortFree } from './listen.js';
 
 export interface App {
   readonly orm: Orm;
@@ -25,18 +26,25 @@ export interface AppOptions extends OrmOptions {
 }
 
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  // A taken port refuses in one line before the database is opened (PGlite boots for seconds).
+  await assertPortFree(config.port);
   const orm = await openOrm(config, options);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
+  // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
+  const started: (() => Promise<void> | void)[] = [];
   try {
     await migrate(orm);
     const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
+    started.push(() => bus.close());
     const relay = new OutboxRelay(orm, bus, logger, redis);
     relay.start();
+    started.push(() => relay.stop());
     const history = ledgerHistory(orm);
     const watch = new VersionWatch(history, logger);
     watch.start(bus);
+    started.push(() => watch.stop());
     const live = { bus, relay, history, watch, cache: redis };
     const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
     return {
@@ -54,6 +62,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       },
     };
   } catch (error) {
+    for (const stop of started.reverse()) {
+      // The failure that stopped the start is the one to report; a failing stop is only logged.
+      await Promise.resolve()
+        .then(stop)
+        .catch((stopError: unknown) => logger.warn({ err: stopError }, 'stopping after a failed start'));
+    }
     redis?.disconnect();
     await orm.close(true);
     throw error;

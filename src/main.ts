@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { startApp } from './app.js';
-import { ensureDemoData, type DemoCredential } from './db/demo-data.js';
+import type { DemoCredential } from './db/demo-data.js';
+import { assertPortFree } from './listen.js';
 import { createLogger } from './logger.js';
+import { StartRefusal } from './start-refusal.js';
 
 function banner(config: Config, url: string, demoUsers: readonly DemoCredential[]): string {
   const lines = [
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // A taken port is said at once, before seconds of loading the app and opening the database.
+  await assertPortFree(config.port);
+  const [{ startApp }, { ensureDemoData }] = await Promise.all([import('./app.js'), import('./db/demo-data.js')]);
   const logger = createLogger(config.logLevel);
   const app = await startApp(config, logger);
   // Never on a configured database: demo users there would be real users with printed passwords.
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`tally: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // Something in the way (a port, a data directory in use) is said as it is; anything else failed.
+  const line = error instanceof StartRefusal ? error.message : `failed to start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`tally: ${line}\n`);
   process.exit(1);
 });

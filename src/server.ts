@@ -20,6 +20,7 @@ import { corsFor } from './cors.js';
 import { pageAwareCostLimit } from './query-cost.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
+import { listen } from './listen.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import { retryHintPlugin } from './retry-hints.js';
 import type { Logger } from './logger.js';
@@ -165,13 +166,18 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   };
   app.use(bodyErrors);
 
+  // Listen before the WebSocket server hooks the http server: it would log a taken port as an
+  // internal error of its own (a stack trace) before the start fails in one line.
+  await listen(httpServer, config.port).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
+  });
   const websocket = startWebSocketServer(httpServer, services, {
     validationRules: armor.validationRules,
     maxTokens: QUERY_LIMITS.maxTokens,
     costLimit: COST_LIMIT,
     formatError,
   });
-  await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {
     httpServer,

@@ -7,6 +7,7 @@ import { PGliteDriver } from 'mikro-orm-pglite';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
+import { lockDataDirectory, type DataDirectoryLock } from './data-directory-lock.js';
 
 export type Orm = MikroORM;
 
@@ -21,7 +22,27 @@ export interface OrmOptions {
  * concurrency guarantees are proven on real PostgreSQL.
  */
 export async function openOrm(config: Config, options: OrmOptions = {}): Promise<Orm> {
-  const shared = {
+  const shared = sharedOptions(options);
+  if (config.databaseUrl) {
+    return MikroORM.init({
+      ...shared,
+      clientUrl: config.databaseUrl,
+      pool: { min: 0, max: config.databasePoolSize },
+    });
+  }
+  // Before PGlite touches a file: a second process on the same directory would corrupt it.
+  const lock = lockDataDirectory(config.dataDirectory);
+  try {
+    return await openEmbedded(config.dataDirectory, shared, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** What both databases are opened with. */
+function sharedOptions(options: OrmOptions) {
+  return {
     entities,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true },
@@ -32,14 +53,11 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
     // Plain text: a colour code glued to a keyword hides it from a word-boundary match.
     colors: false,
   };
-  if (config.databaseUrl) {
-    return MikroORM.init({
-      ...shared,
-      clientUrl: config.databaseUrl,
-      pool: { min: 0, max: config.databasePoolSize },
-    });
-  }
-  const directory = join(config.dataDirectory, 'pglite');
+}
+
+/** PGlite under the data directory, whose lock is released when the ORM closes. */
+async function openEmbedded(dataDirectory: string, shared: ReturnType<typeof sharedOptions>, lock: DataDirectoryLock): Promise<Orm> {
+  const directory = join(dataDirectory, 'pglite');
   mkdirSync(directory, { recursive: true });
   const pglite = await PGlite.create(directory);
   const orm = (await MikroORM.init({
@@ -47,11 +65,18 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
     driver: PGliteDriver,
     dbName: 'postgres',
     driverOptions: { connection: { pglite: () => pglite } },
-  } as Parameters<typeof MikroORM.init>[0])) as unknown as Orm;
+  } as Parameters<typeof MikroORM.init>[0]).catch(async (error: unknown) => {
+    await pglite.close();
+    throw error;
+  })) as unknown as Orm;
   const close = orm.close.bind(orm);
   orm.close = async (force?: boolean) => {
-    await close(force);
-    await pglite.close();
+    try {
+      await close(force);
+      await pglite.close();
+    } finally {
+      lock.release();
+    }
   };
   return orm;
 }

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsDocument, DepositDocument, HistoryDocument, LoginDocument, OpenAccountDocument, PayeeDocument } from '../generated/graphql.js';
 import { dataOf, postGraphQL } from '../helpers/graphql-client.js';
 import { brokenLaws } from '../helpers/laws.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { descendantsOf, eventually, isPortFree, stillRunning } from '../helpers/process-tree.js';
+import { REPOSITORY_ROOT, spawnServerProcess, startServerProcess, type ServerProcess, type SpawnedProcess } from '../helpers/server-process.js';
+import { LOCK_FILE_NAME } from '../../src/db/data-directory-lock.js';
 
 /**
  * `npm start` with nothing configured: embedded PGlite under TALLY_DATA_DIR, in-process pub/sub,
@@ -61,7 +66,7 @@ async function login(url: string, username: string, password: string): Promise<s
 }
 
 /** SIGTERM, then the exit; a process that ignores SIGTERM is SIGKILLed so the next step can run. */
-async function stop(server: ServerProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'hung'> {
+async function stop(server: SpawnedProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'hung'> {
   server.kill('SIGTERM');
   try {
     return await server.waitForExit(timeoutMs);
@@ -237,6 +242,122 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
       expect(await brokenLaws(pool)).toEqual([]);
     } finally {
       await database.close();
+    }
+  });
+});
+
+/** `npm run tally -- user add carol …` with its password on standard input. */
+function runUserAdd(env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) environment[name] = value;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'user', 'add', 'carol', '--email', 'carol@example.test'], {
+    cwd: REPOSITORY_ROOT,
+    env: environment,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  child.stdin.end('a-long-enough-password\n');
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
+describe('npm start as a process: signals sent to npm, a taken port, one process per data directory', () => {
+  let dataDirectory: string;
+  let lockFile: string;
+  const spawned: SpawnedProcess[] = [];
+  /** Processes below npm, seen while it ran: a broken stop would leave them orphaned. */
+  const seenBelowNpm = new Set<number>();
+  const environment = (overrides: Record<string, string> = {}) => ({ ...UNCONFIGURED, TALLY_DATA_DIR: dataDirectory, PORT: '0', ...overrides });
+  const track = <T extends SpawnedProcess>(child: T): T => {
+    spawned.push(child);
+    return child;
+  };
+  // How long a process that refuses to start may take: loading the app before the refusal takes
+  // seconds on a loaded machine (the taken port is refused before that).
+  const REFUSAL_TIMEOUT_MS = 60_000;
+
+  beforeAll(async () => {
+    dataDirectory = await mkdtemp(join(tmpdir(), 'tally-lifecycle-'));
+    lockFile = join(dataDirectory, LOCK_FILE_NAME);
+  });
+
+  afterAll(async () => {
+    for (const child of spawned) {
+      if (!child.exited) for (const pid of descendantsOf(child.pid)) seenBelowNpm.add(pid);
+      child.kill('SIGKILL');
+      await child.waitForExit(10_000).catch(() => undefined);
+    }
+    for (const pid of stillRunning([...seenBelowNpm])) process.kill(pid, 'SIGKILL');
+    await rm(dataDirectory, { recursive: true, force: true });
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s sent to npm itself stops the server: npm exits 0, no process of it remains, the port is free, the lock is gone',
+    { timeout: 150_000 },
+    async (signal) => {
+      const npm = track(await startServerProcess({ env: environment(), throughNpm: true, startTimeoutMs: START_TIMEOUT_MS }));
+      const port = Number(new URL(npm.url).port);
+      const tree = descendantsOf(npm.pid);
+      for (const pid of tree) seenBelowNpm.add(pid);
+      expect(tree.length, 'npm runs the server as its child').toBeGreaterThan(0);
+      expect(existsSync(lockFile)).toBe(true);
+      expect((await get(`${npm.url}/healthz`)).status).toBe(200);
+
+      npm.kill(signal);
+      expect(await npm.waitForExit(STOP_TIMEOUT_MS)).toEqual({ code: 0, signal: null });
+      // Before `exec`, npm's shell died and node was orphaned here, still serving.
+      expect(await eventually(() => stillRunning(tree).length === 0, 10_000), `still running: ${stillRunning(tree).join(', ')}`).toBe(true);
+      expect(await isPortFree(port)).toBe(true);
+      expect(existsSync(lockFile), 'the lock is released on a clean stop').toBe(false);
+    },
+  );
+
+  it('refuses a second start on the same data directory in one line; after the first is SIGKILLed, a new one starts', { timeout: 240_000 }, async () => {
+    const first = track(await startServerProcess({ env: environment(), startTimeoutMs: START_TIMEOUT_MS }));
+    const second = track(spawnServerProcess({ env: environment(), throughNpm: true }));
+    expect(await second.waitForExit(REFUSAL_TIMEOUT_MS)).toEqual({ code: 1, signal: null });
+    expect(second.stderr().split('\n').filter(Boolean)).toEqual([
+      `tally: the data directory ${dataDirectory} is in use by another Tally process (pid ${first.pid}); stop it, or set TALLY_DATA_DIR to another directory`,
+    ]);
+    expect(second.stdout()).not.toContain('serving the ledger API');
+    // The user command opens the same database, so it is refused the same way while a server runs.
+    const command = await runUserAdd(environment());
+    expect(command.code).toBe(1);
+    expect(command.stderr.split('\n').filter(Boolean)).toEqual([
+      `tally: the data directory ${dataDirectory} is in use by another Tally process (pid ${first.pid}); stop it, or set TALLY_DATA_DIR to another directory`,
+    ]);
+    // The refused process changed nothing: the first still serves and still holds the lock.
+    expect((await get(`${first.url}/readyz`)).status).toBe(200);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: first.pid });
+
+    // SIGKILL runs no exit handler: the dead process's lock stays behind and must not block a restart.
+    first.kill('SIGKILL');
+    await first.waitForExit(10_000);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: first.pid });
+    const third = track(await startServerProcess({ env: environment(), startTimeoutMs: START_TIMEOUT_MS }));
+    expect((await get(`${third.url}/readyz`)).status).toBe(200);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: third.pid });
+    expect(await stop(third, STOP_TIMEOUT_MS)).toEqual({ code: 0, signal: null });
+    expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('stops at once with one line when the port is taken, having opened no database', { timeout: 60_000 }, async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'tally-port-taken-'));
+    const holder = createServer();
+    try {
+      await new Promise<void>((resolve) => holder.listen(0, resolve));
+      const { port } = holder.address() as AddressInfo;
+      const startedAt = Date.now();
+      const npm = track(spawnServerProcess({ env: { ...environment({ PORT: String(port) }), TALLY_DATA_DIR: fresh }, throughNpm: true }));
+      // Refused before the app is loaded: about 2 s here; the bound is for a loaded machine.
+      expect(await npm.waitForExit(20_000)).toEqual({ code: 1, signal: null });
+      expect(Date.now() - startedAt).toBeLessThan(20_000);
+      expect(npm.stderr()).toBe(`tally: port ${port} is already in use (set PORT to another port)\n`);
+      expect(existsSync(join(fresh, 'pglite')), 'the embedded database was never opened').toBe(false);
+      expect(existsSync(join(fresh, LOCK_FILE_NAME))).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      await rm(fresh, { recursive: true, force: true });
     }
   });
 });

@@ -17,10 +17,9 @@ export interface ServerExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-export interface ServerProcess {
+/** A process spawned as `npm start` would run, whether or not it got as far as serving. */
+export interface SpawnedProcess {
   readonly pid: number;
-  /** `http://localhost:<port>`, without `/graphql` (as `postGraphQL` wants it). */
-  readonly url: string;
   /** Everything the process printed on stdout so far (capped at 4 MB). */
   stdout(): string;
   stderr(): string;
@@ -33,9 +32,23 @@ export interface ServerProcess {
   readonly exited: boolean;
 }
 
-export interface StartServerOptions {
+export interface ServerProcess extends SpawnedProcess {
+  /** `http://localhost:<port>`, without `/graphql` (as `postGraphQL` wants it). */
+  readonly url: string;
+}
+
+export interface SpawnOptions {
   /** Applied over this process's environment; an `undefined` value removes the variable. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run `npm start` itself, so that `pid` is npm's and signals go to npm, as they do when an
+   * operator or a supervisor stops it. By default the start script's node command is spawned
+   * directly, so a signal (SIGKILL above all) reaches the server itself.
+   */
+  readonly throughNpm?: boolean;
+}
+
+export interface StartServerOptions extends SpawnOptions {
   /** How long to wait for the start banner. */
   readonly startTimeoutMs?: number;
 }
@@ -49,7 +62,9 @@ export function startCommand(): { readonly command: string; readonly args: reado
   const manifest = JSON.parse(readFileSync(resolve(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   const script = manifest.scripts?.start;
   if (!script) throw new Error('package.json has no start script');
-  const [program, ...args] = script.trim().split(/\s+/);
+  // `exec` replaces npm's shell with node, so signals sent to npm reach node (npm forwards them).
+  const words = script.trim().split(/\s+/);
+  const [program, ...args] = words[0] === 'exec' ? words.slice(1) : words;
   if (program !== 'node') throw new Error(`the start script does not run node: ${script}`);
   return { command: process.execPath, args };
 }
@@ -58,13 +73,13 @@ function tail(text: string, characters = 4000): string {
   return text.length > characters ? `…${text.slice(-characters)}` : text;
 }
 
-/** Spawns the server as `npm start` would, and resolves once its banner names the URL. */
-export async function startServerProcess(options: StartServerOptions): Promise<ServerProcess> {
+/** Spawns the server as `npm start` would (or through npm itself), without waiting for anything. */
+export function spawnServerProcess(options: SpawnOptions): SpawnedProcess {
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...process.env, ...options.env })) {
     if (value !== undefined) environment[name] = value;
   }
-  const { command, args } = startCommand();
+  const { command, args } = options.throughNpm ? { command: 'npm', args: ['start'] } : startCommand();
   const child = spawn(command, [...args], { cwd: REPOSITORY_ROOT, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('the server process did not start');
 
@@ -132,18 +147,8 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
     if (!exit) child.kill(signal);
   };
 
-  let url: string;
-  try {
-    const match = await waitForOutput(BANNER_URL, options.startTimeoutMs ?? 60_000);
-    url = match[1]!;
-  } catch (error) {
-    kill('SIGKILL');
-    throw error;
-  }
-
   return {
     pid: child.pid,
-    url,
     stdout: () => stdout,
     stderr: () => stderr,
     waitForOutput,
@@ -160,4 +165,16 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
         });
       }),
   };
+}
+
+/** Spawns the server as `npm start` would, and resolves once its banner names the URL. */
+export async function startServerProcess(options: StartServerOptions): Promise<ServerProcess> {
+  const spawned = spawnServerProcess(options);
+  try {
+    const match = await spawned.waitForOutput(BANNER_URL, options.startTimeoutMs ?? 60_000);
+    return Object.assign(spawned, { url: match[1]! });
+  } catch (error) {
+    spawned.kill('SIGKILL');
+    throw error;
+  }
 }
