@@ -7,10 +7,7 @@ import { Redis } from 'ioredis';
 import { dataOf } from '../helpers/graphql-client.js';
 import { REDIS_URL } from '../helpers/services.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
-import { persistDecision } from '../../src/ledger/commands/movement-input.js';
-import { runCommand } from '../../src/ledger/commands/run-command.js';
-import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
-import type { Database } from '../../src/ledger/persistence/database.js';
+import { depositThroughEnvelope } from '../helpers/envelope-deposit.js';
 import { BALANCE_CACHE_KEY_PREFIX } from '../../src/pubsub/balance-cache.js';
 
 /** Correctness gaps of one issue: currency exponents, impossible dates, upper-case ids, validation failures and idempotency keys. */
@@ -314,24 +311,6 @@ describe('currency exponents come from ISO 4217 and are stored with each account
   });
 });
 
-/** Alice's cash deposit through the real envelope, with `afterWrite` run in its transaction before commit. */
-function depositThroughEnvelope(accountId: string, amount: string, afterWrite: (database: Database) => Promise<void>) {
-  const actor = { userId: alice.id, role: 'CUSTOMER' as const };
-  const idempotencyKey = randomUUID();
-  return runCommand(t.app.orm, {
-    name: 'deposit',
-    actor,
-    idempotencyKey,
-    request: { accountId, amount },
-    validate: () => undefined,
-    lockAccountIds: [accountId],
-    async execute(database, accounts) {
-      const written = await persistDecision(database, actor, decideDeposit({ amount, channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
-      await afterWrite(database);
-      return written;
-    },
-  });
-}
 
 describe('balances an older release published or cached carry no exponent', () => {
   it('a live event without one is read again from the ledger, and a cached balance without one is a cache miss', async () => {
@@ -350,7 +329,7 @@ describe('balances an older release published or cached carry no exponent', () =
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The event is published as an older release wrote it: no currencyExponent.
-      await depositThroughEnvelope(accountId, '7', async (database) => {
+      await depositThroughEnvelope(t.app.orm, alice.id, accountId, '7', async (database) => {
         await database.execute(`update outbox_events set payload = payload - 'currencyExponent' where account_id = ? and account_version = 2`, [accountId]);
       });
       expect(await update).toEqual({ version: 2, balance: { posted: '10057' } });

@@ -5,10 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BalanceDocument, DepositDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
-import { runCommand } from '../../src/ledger/commands/run-command.js';
-import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
-import { persistDecision } from '../../src/ledger/commands/movement-input.js';
-import type { Database } from '../../src/ledger/persistence/database.js';
+import { depositThroughEnvelope } from '../helpers/envelope-deposit.js';
 
 const SUBSCRIPTION = `subscription($id: ID!, $after: Int) {
   balanceUpdated(accountId: $id, afterVersion: $after) { accountId version balance { posted version } transaction { id kind } }
@@ -83,27 +80,6 @@ function collect(client: Client, accountId: string, after: number | null) {
   };
 }
 
-/**
- * Alice's cash deposit through the real command envelope, with `afterWrite` run inside its
- * transaction once everything (outbox row included) is written: to fail or tamper before commit.
- */
-function depositThroughEnvelope(accountId: string, amount: string, afterWrite: (database: Database) => Promise<void>) {
-  const actor = { userId: alice.id, role: 'CUSTOMER' as const };
-  const idempotencyKey = randomUUID();
-  return runCommand(t.app.orm, {
-    name: 'deposit',
-    actor,
-    idempotencyKey,
-    request: { accountId, amount },
-    validate: () => undefined,
-    lockAccountIds: [accountId],
-    async execute(database, accounts) {
-      const written = await persistDecision(database, actor, decideDeposit({ amount, channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
-      await afterWrite(database);
-      return written;
-    },
-  });
-}
 
 const deposit = (user: TestUser, accountId: string, amount = '1.00') =>
   t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, user.token);
@@ -186,7 +162,7 @@ describe('balanceUpdated', () => {
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
     await expect(
-      depositThroughEnvelope(accountId, '9.00', async () => {
+      depositThroughEnvelope(t.app.orm, alice.id, accountId, '9.00', async () => {
         throw new Error('crash after writing');
       }),
     ).rejects.toThrow('crash after writing');
@@ -231,7 +207,7 @@ describe('a lost message', () => {
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // A deposit whose balance event never reaches pub/sub: its outbox row is gone before commit.
-    await depositThroughEnvelope(accountId, '4.00', async (database) => {
+    await depositThroughEnvelope(t.app.orm, alice.id, accountId, '4.00', async (database) => {
       await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
     });
     await new Promise((resolve) => setTimeout(resolve, 600));
