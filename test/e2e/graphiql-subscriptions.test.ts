@@ -54,7 +54,7 @@ describe('GraphiQL with the sign-in panel', () => {
   afterAll(() => t?.close());
 
   it('signs in through the panel; a subscription in tab 1 sees a deposit run from tab 2, then continues on a pasted token', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const graphiql = new GraphiqlInBrowser(page);
     await graphiql.open(t.url);
     await graphiql.signIn(alice.username, alice.password);
@@ -78,7 +78,10 @@ describe('GraphiQL with the sign-in panel', () => {
     expect(await graphiql.response()).toContain('"posted": "35.00"');
     expect(graphiql.countSent('subscribe')).toBe(1);
     expect(graphiql.countSent('complete')).toBe(0);
-    if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT });
+    if (SCREENSHOT) {
+      await graphiql.scrollQueryToStart();
+      await page.screenshot({ path: SCREENSHOT });
+    }
 
     // A pasted token: the socket reconnects with it and the subscription carries on.
     const pasted = await freshToken(t, alice);
@@ -92,7 +95,7 @@ describe('GraphiQL with the sign-in panel', () => {
   }, BROWSER_TEST_TIMEOUT_MS);
 
   it('a subscription run before signing in shows why the socket was refused instead of spinning', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const graphiql = new GraphiqlInBrowser(page);
     await graphiql.open(t.url);
     await graphiql.setQuery(watchQuery(accountId));
@@ -119,7 +122,7 @@ describe('GraphiQL renews the access token before it expires', () => {
   afterAll(() => t?.close());
 
   it('renews with the refresh token, reconnects the socket with the new token, and the subscription goes on', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const graphiql = new GraphiqlInBrowser(page);
     await graphiql.open(t.url);
     await graphiql.signIn(alice.username, alice.password);

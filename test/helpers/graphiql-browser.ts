@@ -53,6 +53,10 @@ export class GraphiqlInBrowser {
     await this.page.keyboard.press('ControlOrMeta+A');
     await this.page.keyboard.press('Delete');
     await this.page.keyboard.insertText(query);
+    // GraphiQL parses the editor a moment later; running before that would send the old operation
+    // name. The tab's title is the parsed operation's name, so wait for it.
+    const name = /\b(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1];
+    if (name) await this.page.locator('.graphiql-tab-active').getByText(name, { exact: true }).waitFor();
   }
 
   async run(): Promise<void> {
@@ -75,6 +79,13 @@ export class GraphiqlInBrowser {
   /** GraphiQL's prettify button: a one-line query becomes readable (for people and screenshots). */
   async prettify(): Promise<void> {
     await this.page.getByRole('button', { name: /^Prettify query/ }).click();
+    await this.scrollQueryToStart();
+  }
+
+  /** Typing one long line scrolls the editor sideways; this shows the query from its start. */
+  async scrollQueryToStart(): Promise<void> {
+    await this.page.locator('.graphiql-query-editor .monaco-editor').first().click();
+    await this.page.keyboard.press('ControlOrMeta+Home');
   }
 
   /** Tokens that connection_init messages carried, in order. */
