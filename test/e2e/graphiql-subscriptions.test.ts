@@ -53,7 +53,7 @@ describe('GraphiQL with the sign-in panel', () => {
   });
   afterAll(() => t?.close());
 
-  it('signs in through the panel; a subscription in tab 1 sees a deposit run from tab 2, then continues on a pasted token', async () => {
+  it('signs in through the panel; a subscription in tab 1 sees a deposit run from tab 2, then continues on a pasted token; signing out stops it', async () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const graphiql = new GraphiqlInBrowser(page);
     await graphiql.open(t.url);
@@ -91,10 +91,15 @@ describe('GraphiQL with the sign-in panel', () => {
     await depositFromNode(t, alice, accountId, '5.00');
     await expect.poll(() => graphiql.response(), SLOW).toContain('"version": 3');
     expect(await graphiql.response()).toContain('"posted": "40.00"');
+
+    // Signing out reconnects without a token: the balance stops streaming and the pane says why.
+    await graphiql.signOut();
+    await expect.poll(() => graphiql.response(), SLOW).toContain('refused the live connection (4403');
+    expect(graphiql.connectTokens().at(-1)).toBe('');
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 
-  it('a subscription run before signing in shows why the socket was refused instead of spinning', async () => {
+  it('a subscription run before signing in shows why the socket was refused instead of spinning; a wrong password is refused in the panel', async () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const graphiql = new GraphiqlInBrowser(page);
     await graphiql.open(t.url);
@@ -104,6 +109,11 @@ describe('GraphiQL with the sign-in panel', () => {
     expect(graphiql.connectTokens()).toEqual(['']);
     // The run button is a run button again: nothing is left spinning.
     await page.getByRole('button', { name: /^Execute query/ }).waitFor();
+
+    // A wrong password is refused in the panel, which stays signed out.
+    await graphiql.submitSignIn(alice.username, 'not-the-password');
+    await expect.poll(() => page.getByRole('region', { name: 'Tally sign-in' }).getByRole('alert').innerText(), SLOW).toMatch(/^Sign-in failed: /);
+    expect(await page.getByTestId('tally-signed-in').count()).toBe(0);
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 });

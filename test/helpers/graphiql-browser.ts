@@ -28,11 +28,20 @@ export class GraphiqlInBrowser {
 
   /** The panel's form: the sidebar button opens it when it is not open already. */
   async signIn(username: string, password: string): Promise<void> {
+    await this.submitSignIn(username, password);
+    await this.page.getByTestId('tally-signed-in').waitFor();
+  }
+
+  async submitSignIn(username: string, password: string): Promise<void> {
     await this.openPanel();
     await this.page.getByLabel('Username').fill(username);
     await this.page.getByLabel('Password', { exact: true }).fill(password);
     await this.page.getByRole('button', { name: 'Sign in' }).click();
-    await this.page.getByTestId('tally-signed-in').waitFor();
+  }
+
+  async signOut(): Promise<void> {
+    await this.openPanel();
+    await this.page.getByRole('button', { name: 'Sign out' }).click();
   }
 
   async pasteToken(accessToken: string): Promise<void> {
