@@ -12,7 +12,7 @@ query MyAccounts {
 `;
 
 /**
- * Tally's own GraphiQL code, plain browser JavaScript run before GraphiQL renders, in this order:
+ * Tally's own GraphiQL code, plain browser JavaScript (one module each) run before GraphiQL renders, in this order:
  * the token store, the socket that reads it at each connect, the subscriptions kept per tab, the
  * fetcher, the sign-in panel, and the options handed to GraphiQL.
  */
@@ -43,9 +43,12 @@ function graphqlWsBrowserBuild(): string {
   return readFileSync(new URL('umd/graphql-ws.min.js', pathToFileURL(packageJson)), 'utf8');
 }
 
-/** `</script>` inside inlined code would end the script element early. */
+/**
+ * Every script is a module: each file keeps its names to itself, and modules run in document
+ * order. `</script>` inside inlined code would end the element early.
+ */
 function inlineScript(code: string): string {
-  return `<script>${code.replaceAll('</script', '<\\/script')}</script>`;
+  return `<script type="module">${code.replaceAll('</script', '<\\/script')}</script>`;
 }
 
 /**
@@ -69,7 +72,7 @@ export function renderGraphiqlPage(): string {
     <noscript>You need to enable JavaScript to run this app.</noscript>
     <div id="root"></div>
     ${inlineScript(graphqlWsBrowserBuild())}
-    ${inlineScript(BROWSER_SCRIPTS.map(browserScript).join('\n'))}
+    ${BROWSER_SCRIPTS.map((name) => inlineScript(browserScript(name))).join('\n    ')}
     ${inlineScript(`
       const workerSources = ${JSON.stringify(workers)};
       const workers = {};
