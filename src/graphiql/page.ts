@@ -33,7 +33,8 @@ function graphiqlBundleWithTallyPlugins(): string {
   return js.replace(PLUGIN_LIST, PLUGIN_LIST_WITH_TALLY);
 }
 
-function browserScript(name: string): string {
+/** A file of `browser/`, the page's own scripts and styles. */
+function browserFile(name: string): string {
   return readFileSync(new URL(`./browser/${name}`, import.meta.url), 'utf8');
 }
 
@@ -57,7 +58,8 @@ function inlineScript(code: string): string {
  * the browser (a fetcher, the sign-in plugin, a tab listener), which its JSON-only template cannot.
  */
 export function renderGraphiqlPage(): string {
-  const serverOptions = { title: 'Tally GraphiQL', defaultQuery: DEFAULT_QUERY, endpoint: '/graphql' };
+  // No endpoint: our fetcher posts to /graphql, and GraphiQL warns when it gets both.
+  const serverOptions = { title: 'Tally GraphiQL', defaultQuery: DEFAULT_QUERY };
   const workers = { editorWorkerService, json: jsonWorker, graphql: graphqlWorker };
   return `<!doctype html>
 <html lang="en">
@@ -66,13 +68,13 @@ export function renderGraphiqlPage(): string {
     <title>${serverOptions.title}</title>
     <link rel="icon" href="${favicon}" />
     <style>${css}</style>
-    <style>${browserScript('sign-in-panel.css')}</style>
+    <style>${browserFile('sign-in-panel.css')}</style>
   </head>
   <body id="body" class="no-focus-outline">
     <noscript>You need to enable JavaScript to run this app.</noscript>
     <div id="root"></div>
     ${inlineScript(graphqlWsBrowserBuild())}
-    ${BROWSER_SCRIPTS.map((name) => inlineScript(browserScript(name))).join('\n    ')}
+    ${BROWSER_SCRIPTS.map((name) => inlineScript(browserFile(name))).join('\n    ')}
     ${inlineScript(`
       const workerSources = ${JSON.stringify(workers)};
       const workers = {};

@@ -2,11 +2,9 @@
 // (functions and React components).
 const T = window.TallyGraphiQL;
 T.graphiqlOptions = (serverOptions) => {
-  // With our own fetcher, GraphiQL must not also get an endpoint (it would warn and ignore it).
-  const { endpoint: _endpoint, ...options } = serverOptions;
   const signedIn = Boolean(T.tokens.authorization());
   return {
-    ...options,
+    ...serverOptions,
     fetcher: T.fetcher,
     onTabChange: T.tabSubscriptions.onTabChange,
     tallyPlugins: [T.signInPlugin],
