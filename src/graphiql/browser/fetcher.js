@@ -38,6 +38,6 @@ async function overHttp(params, tabHeaders) {
 }
 
 T.fetcher = (params, options = {}) => {
-  if (isSubscription(params, options.documentAST)) return T.tabSubscriptions.observe(params);
+  if (T.tabSubscriptions.resumes(params) || isSubscription(params, options.documentAST)) return T.tabSubscriptions.observe(params);
   return overHttp(params, options.headers || {});
 };

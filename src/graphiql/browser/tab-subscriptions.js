@@ -86,8 +86,18 @@ function errorsOf(error) {
   return [{ message: 'Could not open the live connection to the server (WebSocket /graphql).' }];
 }
 
-function keyOf({ query, variables, operationName }) {
-  return JSON.stringify([query, variables || null, operationName || null]);
+/**
+ * Same text and variables: the same subscription. Not the operation name: GraphiQL sets that a
+ * moment after a tab switch, so the run that re-attaches may still carry the other tab's.
+ */
+function keyOf({ query, variables }) {
+  return JSON.stringify([query, variables || null]);
+}
+
+/** True when this run is the active tab's parked subscription coming back (GraphiQL's parse may lag the tab switch). */
+function resumes(params) {
+  const live = byTab.get(activeTabId);
+  return Boolean(live && live.parked && live.key === keyOf(params));
 }
 
 /** Called by GraphiQL's fetcher for a subscription run in the active tab. */
@@ -160,4 +170,4 @@ function reattach(tabId) {
   button.click();
 }
 
-T.tabSubscriptions = { observe, onTabChange };
+T.tabSubscriptions = { observe, onTabChange, resumes };
