@@ -5,7 +5,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { renderGraphiqlPage } from './graphiql-page.js';
+import { renderGraphiqlPage } from './graphiql/page.js';
+import { ServedPage } from './graphiql/served-page.js';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
@@ -131,10 +132,10 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const corsPolicy = corsFor(config.corsOrigins);
   if (corsPolicy) app.use(['/graphql', '/v1'], corsPolicy);
 
-  const graphiqlPage = config.graphiqlEnabled ? renderGraphiqlPage() : undefined;
+  const graphiqlPage = config.graphiqlEnabled ? new ServedPage(renderGraphiqlPage()) : undefined;
   app.get('/graphql', (request, response, next) => {
     if (graphiqlPage && request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
-      response.type('html').send(graphiqlPage);
+      graphiqlPage.send(request, response).catch(next);
       return;
     }
     next();
