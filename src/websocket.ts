@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
 import { unwrapResolverError } from '@apollo/server/errors';
 import {
   GraphQLError,
@@ -29,10 +28,11 @@ export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
 /** The same query limits and error masking as HTTP: a socket is not a way around them. */
 export interface WebSocketLimits {
-  /** graphql-armor's depth, alias, cost and directive rules (and suggestion blocking). */
+  /** graphql-armor's depth, alias and directive rules (and suggestion blocking). */
   readonly validationRules: readonly ValidationRule[];
   readonly maxTokens: number;
-  readonly costLimit: CostLimitOptions;
+  /** The query cost limit (src/query-cost.ts), as over HTTP. */
+  readonly maxCost: number;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
@@ -55,7 +55,6 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
   const states = new WeakMap<object, SocketState>();
   const rules = [...specifiedRules, ...limits.validationRules];
-  const costRule = costLimitRule(limits.costLimit);
   /** HTTP's masking; a masked error is logged with an id the client can quote, as over HTTP. */
   const format = (error: GraphQLError, requestId: string): GraphQLFormattedError => {
     const shown = limits.formatError(error.toJSON(), error);
@@ -78,7 +77,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
     }
     const variableValues = payload.variables ?? {};
-    const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
+    const overCost = costRefusal(schema, document, payload.operationName, variableValues, limits.maxCost);
     if (overCost) return [overCost];
     const state = states.get(socket);
     const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
