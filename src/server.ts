@@ -17,6 +17,8 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import { costLimitPlugin } from './query-cost.js';
+import { UserConcurrencyCap, withinUserCap } from './concurrency-cap.js';
+import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
@@ -99,7 +101,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -131,21 +133,28 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     next();
   });
 
+  const userCap = new UserConcurrencyCap(config.maxConcurrentRequestsPerUser);
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, {
+    withinUserCap(userCap, signer, 'graphql', expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = String(res.locals.requestId);
         return createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
       },
-    }),
+    })),
   );
 
-  app.use(restRouter(services, MAX_BODY_BYTES));
+  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserCap(userCap, signer, 'rest', handler)));
 
   // Express 5 would print body-parser stack traces; answer in one line instead.
   const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {
+    if (isOverload(error)) {
+      response.status(503).setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      const { message, ...extensions } = OVERLOAD_REST_BODY.error;
+      response.json(_request.path.startsWith('/v1/') ? OVERLOAD_REST_BODY : { errors: [{ message, extensions }] });
+      return;
+    }
     const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
     if (status === 500) logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled HTTP error');
     const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 500 ? 'Internal server error' : 'Malformed request body.';

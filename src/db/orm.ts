@@ -36,7 +36,12 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
     return MikroORM.init({
       ...shared,
       clientUrl: config.databaseUrl,
-      pool: { min: 0, max: config.databasePoolSize },
+      // A request that cannot get a connection soon is answered "busy, retry" rather than hanging
+      // for knex's default minute (src/overload.ts turns the timeout into SERVICE_UNAVAILABLE).
+      pool: { min: 0, max: config.databasePoolSize, acquireTimeoutMillis: config.databasePoolWaitMs },
+      // Every connection's default statement_timeout (a startup parameter: no round trip), which
+      // bounds every read; money movements lift it inside their own transaction (run-command.ts).
+      ...(config.readStatementTimeoutMs > 0 ? { driverOptions: { connection: { statement_timeout: config.readStatementTimeoutMs } } } : {}),
     });
   }
   const directory = join(config.dataDirectory, 'pglite');
@@ -58,5 +63,9 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
 
 /** Applies every pending migration; `npm start` calls it before serving. */
 export async function migrate(orm: Orm): Promise<void> {
-  await orm.getMigrator().up();
+  // A migration may rewrite a large table: it is not held to the read statement timeout.
+  await orm.em.fork().transactional(async (database) => {
+    await database.execute('set local statement_timeout = 0');
+    await orm.getMigrator().up({ transaction: database.getTransactionContext() });
+  });
 }
