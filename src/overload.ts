@@ -10,7 +10,7 @@ import type { GraphQLFormattedError } from 'graphql';
  */
 export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 export const RETRY_AFTER_SECONDS = 1;
-const BUSY_MESSAGE = 'The service is busy; nothing was changed. Retry the same request in a second.';
+const BUSY_MESSAGE = 'The service is busy. Retry the same request, with the same idempotency key, in a second: money moves at most once.';
 
 /** knex's pool wait ran out (KnexTimeoutError, possibly wrapped by MikroORM). */
 function isPoolWaitTimeout(error: Error): boolean {

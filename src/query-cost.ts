@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
@@ -218,6 +218,12 @@ export function operationCost(
  */
 const COST_REFUSAL = 'Query validation error: it selects too much at once; ask for smaller pages, fewer accounts or fewer fields.';
 
+/** The refusal of a cost above `maxCost`, if it is. */
+function refusalOfCost(cost: number | undefined, maxCost: number): GraphQLError | undefined {
+  if (cost === undefined || cost <= maxCost) return undefined;
+  return new GraphQLError(COST_REFUSAL, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
 /** The refusal of an operation whose cost is above `maxCost`, if it is. */
 export function costRefusal(
   schema: GraphQLSchema,
@@ -226,22 +232,32 @@ export function costRefusal(
   variables: Readonly<Record<string, unknown>>,
   maxCost: number,
 ): GraphQLError | undefined {
-  const cost = operationCost(schema, document, operationName, variables);
-  if (cost === undefined || cost <= maxCost) return undefined;
-  return new GraphQLError(COST_REFUSAL, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+  return refusalOfCost(operationCost(schema, document, operationName, variables), maxCost);
 }
+
+/** Waits for the caller's turn to run an operation of this cost; false when it did not come in time. */
+export type AdmitByCost<Context> = (context: Context, cost: number) => Promise<boolean>;
+
+const NO_TURN = 'Too many of your requests are in progress at once; retry when one has finished.';
 
 /**
  * Judges the cost once the operation and its variables are known (after validation, before
- * anything runs) and refuses the request with 400.
+ * anything runs) and refuses the request with 400 past `maxCost`; then waits for the caller's turn
+ * (src/concurrency-cap.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
  */
-export function costLimitPlugin<Context extends object>(maxCost: number): ApolloServerPlugin<Context> {
+export function costLimitPlugin<Context extends object>(maxCost: number, admit?: AdmitByCost<Context>): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, schema }) {
-          const refusal = costRefusal(schema, document, request.operationName, request.variables ?? {}, maxCost);
+        async didResolveOperation({ document, request, schema, contextValue }) {
+          const cost = operationCost(schema, document, request.operationName, request.variables ?? {});
+          const refusal = refusalOfCost(cost, maxCost);
           if (refusal) throw refusal;
+          if (!admit || cost === undefined || (await admit(contextValue, cost))) return;
+          throw new GraphQLError(NO_TURN, {
+            // Apollo reads `http.headers` as its HeaderMap at run time; a dependency types it as a record.
+            extensions: { code: 'LIMIT_EXCEEDED', retryAfterSeconds: 1, http: { status: 429, headers: new HeaderMap([['retry-after', '1']]) as unknown as Record<string, string> } },
+          });
         },
       };
     },

@@ -17,7 +17,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import { costLimitPlugin } from './query-cost.js';
-import { UserConcurrencyCap, withinUserCap } from './concurrency-cap.js';
+import { shareSlotOf, UserShares, withinUserShare, type ShareSlot } from './concurrency-cap.js';
 import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
@@ -55,6 +55,9 @@ function requestIdOf(request: Request): string {
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5_000, maxDirectives: 20 } as const;
 
 
+/** Longest a request waits for its user's turn to run (its cost over the user's share) before 429. */
+const SHARE_WAIT_MS = 5_000;
+
 export interface ServerOptions {
   readonly redis?: Redis;
   readonly live: LiveServices;
@@ -87,6 +90,10 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
 
+  // Each user's fair share of this process (src/concurrency-cap.ts): requests in flight, and
+  // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
+  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, maxWaitMs: SHARE_WAIT_MS });
+  const slots = new WeakMap<Context, ShareSlot>();
   const formatError = createFormatError(config.production);
   const apollo = new ApolloServer<Context>({
     schema,
@@ -101,7 +108,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost, (context, cost) => slots.get(context)?.reserve(cost) ?? Promise.resolve(true)), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -133,19 +140,21 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     next();
   });
 
-  const userCap = new UserConcurrencyCap(config.maxConcurrentRequestsPerUser);
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    withinUserCap(userCap, signer, 'graphql', expressMiddleware(apollo, {
+    withinUserShare(shares, signer, 'graphql', expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = String(res.locals.requestId);
-        return createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
+        const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
+        const slot = shareSlotOf(res);
+        if (slot) slots.set(context, slot);
+        return context;
       },
     })),
   );
 
-  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserCap(userCap, signer, 'rest', handler)));
+  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, signer, 'rest', handler)));
 
   // Express 5 would print body-parser stack traces; answer in one line instead.
   const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {
