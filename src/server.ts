@@ -180,6 +180,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     maxTokens: QUERY_LIMITS.maxTokens,
     maxCost: QUERY_LIMITS.maxCost,
     formatError,
+    subscriptions: { perSocket: config.maxSubscriptionsPerSocket, perUser: config.maxSubscriptionsPerUser },
   });
   await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
   const { port } = httpServer.address() as AddressInfo;
