@@ -7,36 +7,94 @@ export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * One user's fair share of this process: at most `maxRequests` requests in flight, and at most
- * `maxCost` of query cost (src/query-cost.ts) being executed at once. The first keeps one
- * customer's loops from filling the pool and the event loop; the second keeps a dozen of the
- * heaviest allowed queries of one customer from running side by side (each is tens of
- * milliseconds of CPU), so they take turns behind each other instead of in front of another
- * customer's money. Counted per process: each instance has its own share (a user spread over N
- * instances gets N of them), which is what keeps one process fair.
+ * `maxCost` of query cost (src/query-cost.ts) executing at once. The first keeps one customer's
+ * loops from filling the pool; the second keeps a dozen of the heaviest allowed queries of one
+ * customer (each tens of milliseconds of CPU) from running side by side, so they take turns behind
+ * each other instead of in front of another customer's money. Past either, a request waits its
+ * turn, in arrival order, for at most `maxWaitMs`, and at most `maxQueued` wait; past that it is
+ * refused with LIMIT_EXCEEDED. Counted per process: each instance has its own share (a user spread
+ * over N instances gets N of them), which is what keeps one process fair.
  */
 export interface ShareLimits {
-  /** Requests in flight per user; the next is refused at once. 0 = no cap. */
+  /** Requests in flight per user. 0 = no cap. */
   readonly maxRequests: number;
-  /** Query cost executing at once per user; a request over it waits its turn. */
+  /** Query cost executing at once per user. */
   readonly maxCost: number;
-  /** How long a request may wait for its turn before it is refused. */
   readonly maxWaitMs: number;
+  /** Requests of one user waiting for a turn; a flood beyond it is refused at once. */
+  readonly maxQueued: number;
 }
 
 interface Waiter {
-  readonly cost: number;
+  readonly weight: number;
   readonly admit: (admitted: boolean) => void;
 }
 
-interface UserState {
-  requests: number;
-  cost: number;
-  readonly waiting: Waiter[];
+/** Turns of one resource (request slots, or cost), handed out in arrival order up to a capacity. */
+class Turns {
+  used = 0;
+  readonly waiting: Waiter[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  /** The weight once taken, or 0 when the wait ran out or the queue was full (nothing is then held). */
+  take(weight: number, maxWaitMs: number, maxQueued: number): Promise<number> {
+    if (weight <= 0) return Promise.resolve(0);
+    if (this.waiting.length === 0 && this.fits(weight)) {
+      this.used += weight;
+      return Promise.resolve(weight);
+    }
+    if (this.waiting.length >= maxQueued) return Promise.resolve(0);
+    return new Promise<number>((resolve) => {
+      const timer = setTimeout(() => waiter.admit(false), maxWaitMs);
+      const waiter: Waiter = {
+        weight,
+        admit: (admitted) => {
+          clearTimeout(timer);
+          const at = this.waiting.indexOf(waiter);
+          if (at >= 0) this.waiting.splice(at, 1);
+          resolve(admitted ? weight : 0);
+          // One that gave up may have been at the head, in front of one that now fits.
+          if (!admitted) this.admitWaiting();
+        },
+      };
+      this.waiting.push(waiter);
+    });
+  }
+
+  give(weight: number): void {
+    this.used -= weight;
+    this.admitWaiting();
+  }
+
+  get idle(): boolean {
+    return this.used === 0 && this.waiting.length === 0;
+  }
+
+  /** No capacity means no cap; one heavier than the whole capacity still runs, alone. */
+  private fits(weight: number): boolean {
+    if (this.capacity <= 0) return true;
+    return this.used + weight <= Math.max(this.capacity, this.used === 0 ? weight : 0);
+  }
+
+  /** No overtaking: a heavy request at the head is not starved by light ones behind it. */
+  private admitWaiting(): void {
+    for (let head = this.waiting[0]; head && this.fits(head.weight); head = this.waiting[0]) {
+      this.used += head.weight;
+      this.waiting.shift();
+      head.admit(true);
+    }
+  }
 }
 
-/** One request's place in its user's share; `release` (exactly once, idempotent) gives it all back. */
+interface UserState {
+  readonly requests: Turns;
+  readonly cost: Turns;
+}
+
+/** One request's place in its user's share; `release` (idempotent) gives everything back once. */
 export interface ShareSlot {
-  /** Waits until `cost` fits the user's share; false when the wait ran out (nothing is then held). */
+  /** Waits until `cost` fits the user's share; false when it did not in time (nothing is then held). */
   reserve(cost: number): Promise<boolean>;
   release(): void;
 }
@@ -46,60 +104,37 @@ export class UserShares {
 
   constructor(readonly limits: ShareLimits) {}
 
-  /** A slot when the user has a request to spare, else undefined (refuse with LIMIT_EXCEEDED). */
-  tryEnter(userId: string): ShareSlot | undefined {
-    const state = this.users.get(userId) ?? { requests: 0, cost: 0, waiting: [] };
-    if (this.limits.maxRequests > 0 && state.requests >= this.limits.maxRequests) return undefined;
-    state.requests += 1;
-    this.users.set(userId, state);
+  /** A slot once the user has a request to spare, or undefined when none came in time. */
+  async enter(userId: string): Promise<ShareSlot | undefined> {
+    let state = this.users.get(userId);
+    if (!state) this.users.set(userId, (state = { requests: new Turns(this.limits.maxRequests), cost: new Turns(this.limits.maxCost) }));
+    const user = state;
+    const entered = await user.requests.take(1, this.limits.maxWaitMs, this.limits.maxQueued);
+    if (entered === 0) {
+      this.forgetIfIdle(userId, user);
+      return undefined;
+    }
     let reserved = 0;
-    let waiter: Waiter | undefined;
     let released = false;
     return {
-      reserve: (cost) =>
-        new Promise<boolean>((resolve) => {
-          if (released || cost <= 0) return resolve(!released);
-          const timer = setTimeout(() => settle(false), this.limits.maxWaitMs);
-          const settle = (admitted: boolean) => {
-            clearTimeout(timer);
-            const at = waiter ? state.waiting.indexOf(waiter) : -1;
-            if (at >= 0) state.waiting.splice(at, 1);
-            waiter = undefined;
-            if (admitted) reserved = cost;
-            resolve(admitted);
-            // A waiter that gave up may have been the head of the queue.
-            if (!admitted) this.admitWaiting(state);
-          };
-          waiter = { cost, admit: settle };
-          state.waiting.push(waiter);
-          this.admitWaiting(state);
-        }),
+      reserve: async (cost) => {
+        if (released) return false;
+        reserved += await user.cost.take(cost, this.limits.maxWaitMs, this.limits.maxQueued);
+        return reserved > 0 || cost <= 0;
+      },
       release: () => {
         if (released) return;
         released = true;
-        waiter?.admit(false);
-        state.requests -= 1;
-        state.cost -= reserved;
-        reserved = 0;
-        this.admitWaiting(state);
-        // Only users with something in flight are remembered.
-        if (state.requests === 0 && state.waiting.length === 0) this.users.delete(userId);
+        user.cost.give(reserved);
+        user.requests.give(entered);
+        this.forgetIfIdle(userId, user);
       },
     };
   }
 
-  /** Admits waiters in arrival order while the head fits (no overtaking: the heavy one is not starved). */
-  private admitWaiting(state: UserState): void {
-    for (let head = state.waiting[0]; head && state.cost + head.cost <= Math.max(this.limits.maxCost, head.cost); head = state.waiting[0]) {
-      state.cost += head.cost;
-      state.waiting.shift();
-      head.admit(true);
-    }
-  }
-
-  /** Requests in flight for one user now (tests and diagnostics). */
-  requestsOf(userId: string): number {
-    return this.users.get(userId)?.requests ?? 0;
+  /** Only users with something in flight or waiting are remembered. */
+  private forgetIfIdle(userId: string, user: UserState): void {
+    if (user.requests.idle && user.cost.idle && this.users.get(userId) === user) this.users.delete(userId);
   }
 }
 
@@ -127,7 +162,7 @@ export function shareSlotOf(response: Response): ShareSlot | undefined {
 export function withinUserShare(shares: UserShares, signer: TokenSigner, shape: RefusalShape, handler: RequestHandler): RequestHandler {
   return async (request: Request, response: Response, next) => {
     const { viewer } = await authenticate(signer, request.header('authorization'));
-    const slot = viewer ? shares.tryEnter(viewer.userId) : undefined;
+    const slot = viewer ? await shares.enter(viewer.userId) : undefined;
     if (viewer && !slot) return refuse(response, shape);
     response.locals.shareSlot = slot;
     try {

@@ -55,8 +55,10 @@ function requestIdOf(request: Request): string {
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5_000, maxDirectives: 20 } as const;
 
 
-/** Longest a request waits for its user's turn to run (its cost over the user's share) before 429. */
+/** Longest a request waits for its user's turn (a request slot, or room for its cost) before 429. */
 const SHARE_WAIT_MS = 5_000;
+/** Requests of one user that may wait for a turn: a burst of parallel movements waits; a flood is refused at once. */
+const SHARE_MAX_QUEUED = 100;
 
 export interface ServerOptions {
   readonly redis?: Redis;
@@ -92,7 +94,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
 
   // Each user's fair share of this process (src/concurrency-cap.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
-  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, maxWaitMs: SHARE_WAIT_MS });
+  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const slots = new WeakMap<Context, ShareSlot>();
   const formatError = createFormatError(config.production);
   const apollo = new ApolloServer<Context>({

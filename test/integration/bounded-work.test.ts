@@ -77,12 +77,16 @@ describe('per-user cap on requests in flight (MAX_CONCURRENT_REQUESTS_PER_USER)'
     await app?.close();
   });
 
-  it(`refuses a customer's ${CAP + 1}th concurrent request with LIMIT_EXCEEDED and a retry hint, never another customer's`, async () => {
+  it(`makes a customer's ${CAP + 1}th concurrent request wait its turn, then refuses it with LIMIT_EXCEEDED and a retry hint; never another customer's`, async () => {
     const lock = await lockAccountRow(app.database.pool, aliceAccount);
     const held = Array.from({ length: CAP }, () => post(app, DEPOSIT, depositInput(aliceAccount), alice.token));
     try {
       await waitForLockWaiters(app.database.pool, CAP);
+      const started = Date.now();
       const refused = await post(app, '{ me { id } }', {}, alice.token);
+      // It waited for a slot (5 s) rather than failing at once, and was not left hanging.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(refused.status).toBe(429);
       expect(refused.retryAfter).toBe('1');
       expect(refused.body.data ?? null).toBeNull();
@@ -104,6 +108,19 @@ describe('per-user cap on requests in flight (MAX_CONCURRENT_REQUESTS_PER_USER)'
     expect(await postedOf(app, aliceAccount, alice.token)).toBe(`${10 + CAP}.00`);
     const again = await post(app, '{ me { id } }', {}, alice.token);
     expect(again.status).toBe(200);
+  });
+
+  it('serves the waiting request as soon as one of the customer\'s own requests ends', async () => {
+    const lock = await lockAccountRow(app.database.pool, aliceAccount);
+    const held = Array.from({ length: CAP }, () => post(app, DEPOSIT, depositInput(aliceAccount), alice.token));
+    await waitForLockWaiters(app.database.pool, CAP);
+    const waiting = post(app, '{ me { id } }', {}, alice.token);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lock.release();
+    const served = await waiting;
+    expect(served.status).toBe(200);
+    expect(served.body.data?.me).toEqual({ id: alice.id });
+    await Promise.all(held);
   });
 
   it('releases a slot when the work ends, also when the client hung up first', async () => {
