@@ -20,6 +20,8 @@ export interface ShareLimits {
   readonly maxRequests: number;
   /** Query cost executing at once per user. */
   readonly maxCost: number;
+  /** Query cost per second per user (a bucket of one second's worth); 0 = no rate. */
+  readonly costPerSecond: number;
   readonly maxWaitMs: number;
   /** Requests of one user waiting for a turn; a flood beyond it is refused at once. */
   readonly maxQueued: number;
@@ -87,9 +89,66 @@ class Turns {
   }
 }
 
+/**
+ * Query cost per second, as a token bucket that holds at most one second's worth: a request waits
+ * (in arrival order, no overtaking) until the bucket holds its cost. It bounds what one user's
+ * back-to-back heavy queries take from the process's one event loop, which a cap on how many run
+ * at once does not: a single client in a tight loop would otherwise keep it busy all the time.
+ */
+class CostRate {
+  private tokens: number;
+  private refilledAtMs = performance.now();
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = perSecond;
+  }
+
+  /** Whether `cost` was paid within `maxWaitMs` (nothing is paid otherwise). */
+  async pay(cost: number, maxWaitMs: number, maxQueued: number): Promise<boolean> {
+    if (this.perSecond <= 0 || cost <= 0) return true;
+    if (this.queued >= maxQueued) return false;
+    const deadline = performance.now() + maxWaitMs;
+    this.queued += 1;
+    let paid = false;
+    // One payer at a time, in arrival order: a heavy request is not overtaken by light ones.
+    const turn = this.tail.then(async () => {
+      for (;;) {
+        this.refill();
+        const needed = Math.min(cost, this.perSecond);
+        if (this.tokens >= needed) {
+          this.tokens -= needed;
+          paid = true;
+          return;
+        }
+        const waitMs = ((needed - this.tokens) / this.perSecond) * 1_000;
+        if (performance.now() + waitMs > deadline) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
+      }
+    });
+    this.tail = turn;
+    await turn;
+    this.queued -= 1;
+    return paid;
+  }
+
+  get idle(): boolean {
+    this.refill();
+    return this.queued === 0 && this.tokens >= this.perSecond;
+  }
+
+  private refill(): void {
+    const now = performance.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAtMs) / 1_000) * this.perSecond);
+    this.refilledAtMs = now;
+  }
+}
+
 interface UserState {
   readonly requests: Turns;
   readonly cost: Turns;
+  readonly rate: CostRate;
 }
 
 /** One request's place in its user's share; `release` (idempotent) gives everything back once. */
@@ -107,7 +166,10 @@ export class UserShares {
   /** A slot once the user has a request to spare, or undefined when none came in time. */
   async enter(userId: string): Promise<ShareSlot | undefined> {
     let state = this.users.get(userId);
-    if (!state) this.users.set(userId, (state = { requests: new Turns(this.limits.maxRequests), cost: new Turns(this.limits.maxCost) }));
+    if (!state) {
+      state = { requests: new Turns(this.limits.maxRequests), cost: new Turns(this.limits.maxCost), rate: new CostRate(this.limits.costPerSecond) };
+      this.users.set(userId, state);
+    }
     const user = state;
     const entered = await user.requests.take(1, this.limits.maxWaitMs, this.limits.maxQueued);
     if (entered === 0) {
@@ -119,6 +181,7 @@ export class UserShares {
     return {
       reserve: async (cost) => {
         if (released) return false;
+        if (!(await user.rate.pay(cost, this.limits.maxWaitMs, this.limits.maxQueued))) return false;
         reserved += await user.cost.take(cost, this.limits.maxWaitMs, this.limits.maxQueued);
         return reserved > 0 || cost <= 0;
       },
@@ -134,7 +197,8 @@ export class UserShares {
 
   /** Only users with something in flight or waiting are remembered. */
   private forgetIfIdle(userId: string, user: UserState): void {
-    if (user.requests.idle && user.cost.idle && this.users.get(userId) === user) this.users.delete(userId);
+    // A user whose bucket is not yet full again is remembered until it is, or the rate would reset.
+    if (user.requests.idle && user.cost.idle && user.rate.idle && this.users.get(userId) === user) this.users.delete(userId);
   }
 }
 
@@ -146,6 +210,21 @@ export const LIMIT_EXCEEDED_EXTENSIONS = { code: 'LIMIT_EXCEEDED', retryAfterSec
 function refuse(response: Response, shape: RefusalShape): void {
   response.status(429).setHeader('retry-after', String(RETRY_AFTER_SECONDS));
   response.json(shape === 'graphql' ? { errors: [{ message: REFUSAL_MESSAGE, extensions: LIMIT_EXCEEDED_EXTENSIONS }] } : { error: { message: REFUSAL_MESSAGE, ...LIMIT_EXCEEDED_EXTENSIONS } });
+}
+
+/**
+ * The request's slot rides on its GraphQL context under a symbol: Apollo hands plugins a shallow
+ * copy of the context object, which keeps own properties but not object identity.
+ */
+const SHARE_SLOT = Symbol('shareSlot');
+
+export function withShareSlot<Context extends object>(context: Context, slot: ShareSlot | undefined): Context {
+  if (slot) Object.defineProperty(context, SHARE_SLOT, { value: slot, enumerable: true });
+  return context;
+}
+
+export function shareSlotOfContext(context: object): ShareSlot | undefined {
+  return (context as { [SHARE_SLOT]?: ShareSlot })[SHARE_SLOT];
 }
 
 /** The slot of the request being handled, for the cost plugin (set by withinUserShare). */

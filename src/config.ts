@@ -32,6 +32,8 @@ export interface Config {
   readonly readStatementTimeoutMs: number;
   /** HTTP requests (GraphQL and REST) one user may have in flight in this process; the next is LIMIT_EXCEEDED. 0 = no cap. */
   readonly maxConcurrentRequestsPerUser: number;
+  /** Query cost (src/query-cost.ts) one user may run per second in this process; more waits its turn. 0 = no rate. */
+  readonly queryCostPerUserPerSecond: number;
   /** Active subscriptions per WebSocket, and per user across this process's sockets. */
   readonly maxSubscriptionsPerSocket: number;
   readonly maxSubscriptionsPerUser: number;
@@ -129,6 +131,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     databasePoolWaitMs: readInteger(environment, 'DATABASE_POOL_WAIT_MS', 3_000, 100, 60_000),
     readStatementTimeoutMs: readInteger(environment, 'READ_STATEMENT_TIMEOUT_MS', 5_000, 0, 600_000),
     maxConcurrentRequestsPerUser: readInteger(environment, 'MAX_CONCURRENT_REQUESTS_PER_USER', 12, 0, 10_000),
+    queryCostPerUserPerSecond: readInteger(environment, 'QUERY_COST_PER_USER_PER_SECOND', 10_000, 0, 100_000_000),
     maxSubscriptionsPerSocket: readInteger(environment, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
     maxSubscriptionsPerUser: readInteger(environment, 'MAX_SUBSCRIPTIONS_PER_USER', 100, 1, 100_000),
     logLevel: logLevel as Config['logLevel'],

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { renderGraphiqlPage } from './graphiql-page.js';
 import express, { type ErrorRequestHandler, type Request } from 'express';
@@ -17,7 +17,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import { costLimitPlugin } from './query-cost.js';
-import { shareSlotOf, UserShares, withinUserShare, type ShareSlot } from './concurrency-cap.js';
+import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './concurrency-cap.js';
 import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
@@ -94,8 +94,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
 
   // Each user's fair share of this process (src/concurrency-cap.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
-  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
-  const slots = new WeakMap<Context, ShareSlot>();
+  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);
   const apollo = new ApolloServer<Context>({
     schema,
@@ -110,7 +109,9 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost, (context, cost) => slots.get(context)?.reserve(cost) ?? Promise.resolve(true)), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost, (context, cost) => shareSlotOfContext(context)?.reserve(cost) ?? Promise.resolve(true)), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(),
+      // Tally sends no cache hints; the default cache-control plugin would wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(), errorLoggingPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -149,9 +150,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
       context: async ({ req, res }) => {
         const requestId = String(res.locals.requestId);
         const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
-        const slot = shareSlotOf(res);
-        if (slot) slots.set(context, slot);
-        return context;
+        return withShareSlot(context, shareSlotOf(res));
       },
     })),
   );
