@@ -63,6 +63,9 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
 
 /** Applies every pending migration; `npm start` calls it before serving. */
 export async function migrate(orm: Orm): Promise<void> {
+  const timed = (orm.config.get('driverOptions') as { connection?: { statement_timeout?: number } } | undefined)?.connection?.statement_timeout;
+  // Embedded PGlite has no statement timeout, and its one connection must not be held by an outer transaction.
+  if (!timed) return void (await orm.getMigrator().up());
   // A migration may rewrite a large table: it is not held to the read statement timeout.
   await orm.em.fork().transactional(async (database) => {
     await database.execute('set local statement_timeout = 0');
