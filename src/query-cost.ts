@@ -243,7 +243,7 @@ const NO_TURN = 'Too many of your requests are in progress at once; retry when o
 /**
  * Judges the cost once the operation and its variables are known (after validation, before
  * anything runs) and refuses the request with 400 past `maxCost`; then waits for the caller's turn
- * (src/concurrency-cap.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
+ * (src/user-shares.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
  */
 export function costLimitPlugin<Context extends object>(maxCost: number, admit?: AdmitByCost<Context>): ApolloServerPlugin<Context> {
   return {

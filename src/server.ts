@@ -17,7 +17,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import { costLimitPlugin } from './query-cost.js';
-import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './concurrency-cap.js';
+import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './user-shares.js';
 import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
@@ -92,7 +92,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
 
-  // Each user's fair share of this process (src/concurrency-cap.ts): requests in flight, and
+  // Each user's fair share of this process (src/user-shares.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
   const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);
