@@ -28,6 +28,17 @@ export interface Config {
   readonly graphiqlEnabled: boolean;
   readonly dataDirectory: string;
   readonly databasePoolSize: number;
+  /** Longest a request waits for a pooled connection before it is answered SERVICE_UNAVAILABLE (retryable). */
+  readonly databasePoolWaitMs: number;
+  /** PostgreSQL statement_timeout for reads (every connection's default); money movements lift it in their own transaction. 0 = none. */
+  readonly readStatementTimeoutMs: number;
+  /** HTTP requests (GraphQL and REST) one user may have in flight in this process; the next is LIMIT_EXCEEDED. 0 = no cap. */
+  readonly maxConcurrentRequestsPerUser: number;
+  /** Query cost (src/query-cost.ts) one user may run per second in this process; more waits its turn. 0 = no rate. */
+  readonly queryCostPerUserPerSecond: number;
+  /** Active subscriptions per WebSocket, and per user across this process's sockets. */
+  readonly maxSubscriptionsPerSocket: number;
+  readonly maxSubscriptionsPerUser: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Browser origins allowed to call /graphql and the REST doors (CORS); see src/cors.ts. */
   readonly corsOrigins: readonly string[];
@@ -146,6 +157,12 @@ export function loadConfig(environment: Environment = process.env): Config {
     graphiqlEnabled: readBoolean(environment, 'GRAPHIQL', !production),
     dataDirectory,
     databasePoolSize: readInteger(environment, 'DATABASE_POOL_SIZE', 20, 1, 500),
+    databasePoolWaitMs: readInteger(environment, 'DATABASE_POOL_WAIT_MS', 3_000, 100, 60_000),
+    readStatementTimeoutMs: readInteger(environment, 'READ_STATEMENT_TIMEOUT_MS', 5_000, 0, 600_000),
+    maxConcurrentRequestsPerUser: readInteger(environment, 'MAX_CONCURRENT_REQUESTS_PER_USER', 12, 0, 10_000),
+    queryCostPerUserPerSecond: readInteger(environment, 'QUERY_COST_PER_USER_PER_SECOND', 10_000, 0, 100_000_000),
+    maxSubscriptionsPerSocket: readInteger(environment, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
+    maxSubscriptionsPerUser: readInteger(environment, 'MAX_SUBSCRIPTIONS_PER_USER', 100, 1, 100_000),
     logLevel: logLevel as Config['logLevel'],
     corsOrigins: readOrigins(environment, 'CORS_ORIGINS', production ? [] : DEVELOPMENT_CORS_ORIGINS),
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),

@@ -8,6 +8,7 @@ import type { Actor } from './ledger/types.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import type { Database } from './ledger/persistence/database.js';
+import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
 
 /** What every resolver gets, built once per HTTP request (and later per WebSocket operation). */
 export interface Context {
@@ -35,6 +36,12 @@ export interface Loaders {
   readonly entries: DataLoader<string, EntryView[]>;
   /** The viewer's account ids, read once per request. */
   ownedAccountIds(): Promise<Set<string>>;
+  /**
+   * One account's history page; the pages of every account a response lists with the same
+   * arguments are read in one query (`accounts { transactions(first: n) }` is one query, not one
+   * per account, so one request never holds a pooled connection per account).
+   */
+  historyPage(account: HistoryAccount, request: HistoryPageRequest): Promise<HistoryPage>;
 }
 
 export interface ContextServices {
@@ -66,6 +73,7 @@ export async function authenticate(
 
 export function createLoaders(database: Database, viewer: Actor | undefined): Loaders {
   let owned: Promise<Set<string>> | undefined;
+  const pagesByRequest = new Map<string, DataLoader<HistoryAccount, HistoryPage, string>>();
   return {
     transactions: new DataLoader(async (ids) => {
       const found = await transactionsByIds(database, ids);
@@ -78,6 +86,21 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
     ownedAccountIds() {
       owned ??= viewer ? accountIdsOwnedBy(database, viewer.userId) : Promise.resolve(new Set());
       return owned;
+    },
+    historyPage(account, request) {
+      const key = JSON.stringify([request.first, request.last, request.after, request.before, request.filter]);
+      let pages = pagesByRequest.get(key);
+      if (!pages) {
+        pages = new DataLoader(
+          async (accounts) => {
+            const found = await historyPages(database, accounts, request);
+            return accounts.map((one) => found.get(one.id) ?? new Error(`history of ${one.id} was not read`));
+          },
+          { cacheKeyFn: (one) => one.id },
+        );
+        pagesByRequest.set(key, pages);
+      }
+      return pages.load(account);
     },
   };
 }

@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { LedgerError, LimitExceededError } from './ledger/errors.js';
 import type { Context } from './context.js';
+import { overloadFormattedError } from './overload.js';
 
 /** Error codes whose messages were written for clients; anything else is masked. */
 const CLIENT_FACING_CODES = new Set([
@@ -12,6 +13,8 @@ const CLIENT_FACING_CODES = new Set([
   'LIMIT_EXCEEDED',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
+  // Refusals by a cap (concurrent requests, subscriptions), written for the client with a retry hint.
+  'LIMIT_EXCEEDED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'OPERATION_RESOLUTION_FAILURE',
@@ -54,6 +57,8 @@ function ledgerErrorExtensions(error: LedgerError): Record<string, unknown> {
 }
 
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const busy = overloadFormattedError(formatted, error);
+  if (busy) return busy;
   const original = unwrapResolverError(error);
   if (original instanceof LedgerError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: ledgerErrorExtensions(original) };

@@ -1,9 +1,10 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import {
-  BREAK,
   GraphQLError,
   Kind,
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
   isObjectType,
   TypeInfo,
   getOperationAST,
@@ -12,12 +13,17 @@ import {
   visitWithTypeInfo,
   type ArgumentNode,
   type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
   type GraphQLSchema,
+  type SelectionSetNode,
   type OperationDefinitionNode,
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from './ledger/limits.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './ledger/limits.js';
+import { listBoundOf, returnsList } from './schema/list-bounds.js';
 
 /** The operation a request runs, and a document of just it and the fragments (what will execute). */
 export function selectedOperation(
@@ -30,7 +36,7 @@ export function selectedOperation(
   return { operation, document: { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] } };
 }
 
-/** The page-size arguments graphql-armor's cost rule multiplies a selection by. */
+/** The page-size arguments of a paged field (a connection's `first`/`last`). */
 const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
 
 function intValue(value: number): ValueNode {
@@ -38,10 +44,10 @@ function intValue(value: number): ValueNode {
 }
 
 /**
- * graphql-armor's cost rule runs at validation, before variables have values, so it multiplies a
- * page by `first: 100` written in the query but not by `first: $n` with n = 100: fifteen aliased
- * pages of 100 would pass at the cost of fifteen pages of one. This returns the operation that
- * will run (with the fragments) and every page size as it will be served: a variable written in as
+ * A cost judged at validation, before variables have values, would multiply a page by
+ * `first: 100` written in the query but not by `first: $n` with n = 100: fifteen aliased pages of
+ * 100 would pass at the cost of fifteen pages of one. This returns the operation that will run
+ * (with the fragments) and every page size as it will be served: a variable written in as
  * the number the request sent or the operation's declared default, and a page with no size (or
  * null) as the default page. Undefined when the operation cannot be identified (graphql-js then
  * refuses the request anyway).
@@ -101,74 +107,157 @@ export function refusalsOf(schema: GraphQLSchema, document: DocumentNode, rules:
   }
 }
 
-const pagedFieldsBySchema = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
-const pagingByDocument = new WeakMap<DocumentNode, boolean>();
 
-/** Names of the schema's fields that take a page size (today only an account's history). */
-function pagedFieldNames(schema: GraphQLSchema): ReadonlySet<string> {
-  let names = pagedFieldsBySchema.get(schema);
-  if (!names) {
-    const found = new Set<string>();
-    for (const type of Object.values(schema.getTypeMap())) {
-      if (!isObjectType(type)) continue;
-      for (const field of Object.values(type.getFields())) {
-        if (field.args.some((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name))) found.add(field.name);
+/**
+ * The cost model: the most values a response to the operation can hold, which is what its reads
+ * and its serialisation scale with. Every selected field is 1 (a scalar, or the object itself)
+ * plus what is selected under it, and a list field multiplies that by its declared bound
+ * (src/schema/list-bounds.ts): `accounts` by MAX_ACCOUNTS_PER_USER, `entries` and `balances` by
+ * MAX_ENTRIES_PER_TRANSACTION, a connection's `edges` by the page size of the field that returned
+ * it (its `first`/`last`, at most MAX_PAGE_SIZE, which the resolver enforces). Nested lists
+ * multiply: `accounts { transactions(first: 100) { edges { … } } }` is 100 pages, not one.
+ * Inline fragments and fragment spreads on a union or interface are all counted (an upper bound).
+ * Introspection costs nothing here; depth and token limits bound it.
+ */
+class CostCounter {
+  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+  /** Fragment costs by name and enclosing page size: a spread used many times is walked once. */
+  private readonly fragmentCosts = new Map<string, number>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    document: DocumentNode,
+  ) {
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
+    }
+  }
+
+  selectionSetCost(parent: GraphQLCompositeType, selectionSet: SelectionSetNode, pageSize: number): number {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        total += this.fieldCost(parent, selection, pageSize);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += this.selectionSetCost(this.conditionType(selection.typeCondition?.name.value) ?? parent, selection.selectionSet, pageSize);
+      } else {
+        total += this.fragmentCost(selection.name.value, pageSize);
       }
     }
-    pagedFieldsBySchema.set(schema, (names = found));
+    return total;
   }
-  return names;
+
+  private fragmentCost(name: string, pageSize: number): number {
+    const key = `${name}\u0000${pageSize}`;
+    let cost = this.fragmentCosts.get(key);
+    if (cost === undefined) {
+      const fragment = this.fragments.get(name);
+      const type = this.conditionType(fragment?.typeCondition.name.value);
+      // A cycle is refused by validation before this runs; 0 while walking keeps a bug finite.
+      this.fragmentCosts.set(key, 0);
+      cost = fragment && type ? this.selectionSetCost(type, fragment.selectionSet, pageSize) : 0;
+      this.fragmentCosts.set(key, cost);
+    }
+    return cost;
+  }
+
+  private conditionType(name: string | undefined): GraphQLCompositeType | undefined {
+    const type = name ? this.schema.getType(name) : undefined;
+    return type && isCompositeType(type) ? type : undefined;
+  }
+
+  private fieldCost(parent: GraphQLCompositeType, field: FieldNode, enclosingPageSize: number): number {
+    const name = field.name.value;
+    if (name === '__schema' || name === '__type') return 0;
+    const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+    // __typename, or a field validation refuses anyway.
+    if (!definition) return 1;
+    const pageSize = pageSizeOfField(field) ?? enclosingPageSize;
+    const type = getNamedType(definition.type);
+    const below = field.selectionSet && isCompositeType(type) ? this.selectionSetCost(type, field.selectionSet, pageSize) : 0;
+    const each = 1 + below;
+    if (!returnsList(definition)) return each;
+    const bound = listBoundOf(definition);
+    // Every list field has a bound (the schema refuses to build otherwise); the page is the fallback.
+    return each * (bound === undefined || bound === 'page' ? pageSize : bound);
+  }
+}
+
+/** The page size a field with literal `first`/`last` (as asItWillRun writes them) will serve. */
+function pageSizeOfField(field: FieldNode): number | undefined {
+  let size: number | undefined;
+  for (const argument of field.arguments ?? []) {
+    if (!PAGE_SIZE_ARGUMENTS.has(argument.name.value) || argument.value.kind !== Kind.INT) continue;
+    // Larger pages, and negative ones, are refused by the resolver: the work never exceeds the maximum.
+    const served = Math.min(MAX_PAGE_SIZE, Math.max(0, Number.parseInt(argument.value.value, 10)));
+    size = Math.max(size ?? 0, served);
+  }
+  return size;
 }
 
 /**
- * Whether the document selects a field of such a name anywhere. When it does not, armor's pass at
- * validation already saw every size there is, so the second pass is skipped: a money movement
- * pays for a name lookup, not a second validation. Apollo hands the same document object to every
- * request with the same text, so the answer is kept per document.
+ * The cost of the operation that will run, page sizes as they will be served (see asItWillRun).
+ * Undefined when the operation cannot be identified (graphql-js then refuses the request anyway).
  */
-function selectsPagedField(schema: GraphQLSchema, document: DocumentNode): boolean {
-  let paging = pagingByDocument.get(document);
-  if (paging === undefined) {
-    const names = pagedFieldNames(schema);
-    paging = false;
-    visit(document, {
-      Field(field) {
-        if (!names.has(field.name.value)) return undefined;
-        paging = true;
-        return BREAK;
-      },
-    });
-    pagingByDocument.set(document, paging);
-  }
-  return paging;
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>>,
+): number | undefined {
+  const running = asItWillRun(schema, document, operationName, variables);
+  const operation = running && getOperationAST(running, operationName);
+  const root = operation && schema.getRootType(operation.operation);
+  if (!running || !operation || !root) return undefined;
+  return new CostCounter(schema, running).selectionSetCost(root, operation.selectionSet, DEFAULT_PAGE_SIZE);
 }
 
-/** The cost rule's refusal of the operation as it will run, if any. */
+/**
+ * Says no more than that the query is too large: the limit and the count are not revealed, so a
+ * client cannot tune a query to sit just under it.
+ */
+const COST_REFUSAL = 'Query validation error: it selects too much at once; ask for smaller pages, fewer accounts or fewer fields.';
+
+/** The refusal of a cost above `maxCost`, if it is. */
+function refusalOfCost(cost: number | undefined, maxCost: number): GraphQLError | undefined {
+  if (cost === undefined || cost <= maxCost) return undefined;
+  return new GraphQLError(COST_REFUSAL, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
+/** The refusal of an operation whose cost is above `maxCost`, if it is. */
 export function costRefusal(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Readonly<Record<string, unknown>>,
-  costRule: ValidationRule,
+  maxCost: number,
 ): GraphQLError | undefined {
-  if (!selectsPagedField(schema, document)) return undefined;
-  const running = asItWillRun(schema, document, operationName, variables);
-  const [refusal] = running ? refusalsOf(schema, running, [costRule]) : [];
-  return refusal && new GraphQLError(refusal.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+  return refusalOfCost(operationCost(schema, document, operationName, variables), maxCost);
 }
 
+/** Waits for the caller's turn to run an operation of this cost; false when it did not come in time. */
+export type AdmitByCost<Context> = (context: Context, cost: number) => Promise<boolean>;
+
+const NO_TURN = 'Too many of your requests are in progress at once; retry when one has finished.';
+
 /**
- * Applies the cost limit again once the operation's variables are known, with the same rule and
- * options as the validation pass, and refuses the request the same way (400, the same message).
+ * Judges the cost once the operation and its variables are known (after validation, before
+ * anything runs) and refuses the request with 400 past `maxCost`; then waits for the caller's turn
+ * (src/user-shares.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
  */
-export function pageAwareCostLimit<Context extends object>(options: CostLimitOptions): ApolloServerPlugin<Context> {
-  const rule = costLimitRule(options);
+export function costLimitPlugin<Context extends object>(maxCost: number, admit?: AdmitByCost<Context>): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, schema }) {
-          const refusal = costRefusal(schema, document, request.operationName, request.variables ?? {}, rule);
+        async didResolveOperation({ document, request, schema, contextValue }) {
+          const cost = operationCost(schema, document, request.operationName, request.variables ?? {});
+          const refusal = refusalOfCost(cost, maxCost);
           if (refusal) throw refusal;
+          if (!admit || cost === undefined || (await admit(contextValue, cost))) return;
+          throw new GraphQLError(NO_TURN, {
+            // Apollo reads `http.headers` as its HeaderMap at run time; a dependency types it as a record.
+            extensions: { code: 'LIMIT_EXCEEDED', retryAfterSeconds: 1, http: { status: 429, headers: new HeaderMap([['retry-after', '1']]) as unknown as Record<string, string> } },
+          });
         },
       };
     },

@@ -1,4 +1,4 @@
-import { Router, json, type Request, type Response } from 'express';
+import { Router, json, type Request, type RequestHandler, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { authenticate, createContext, type ContextServices } from './context.js';
 import { generateToken } from './auth/login.js';
@@ -19,7 +19,8 @@ function optionalString(value: unknown): value is string | undefined | null {
   return value === undefined || value === null || typeof value === 'string';
 }
 
-export function restRouter(services: ContextServices, maxBodyBytes: number): Router {
+/** `capped` wraps the doors a signed-in user calls in that user's concurrency cap. */
+export function restRouter(services: ContextServices, maxBodyBytes: number, capped: (handler: RequestHandler) => RequestHandler = (handler) => handler): Router {
   const router = Router();
   const requestIdOf = (request: Request) => String(request.res?.locals.requestId ?? randomUUID());
 
@@ -39,7 +40,7 @@ export function restRouter(services: ContextServices, maxBodyBytes: number): Rou
     response.json({ token: result.accessToken, expirationTimestamp: result.accessTokenExpiresAt.toISOString(), refreshToken: result.refreshToken });
   });
 
-  router.get('/v1/balance', async (request, response) => {
+  router.get('/v1/balance', capped(async (request, response) => {
     const { viewer, problem } = await authenticate(services.signer, request.header('authorization'));
     if (!viewer || problem) return fail(response, 401, 'UNAUTHENTICATED', problem ?? 'Send Authorization: Bearer <accessToken>.');
     const accountId = request.query.accountId;
@@ -56,6 +57,6 @@ export function restRouter(services: ContextServices, maxBodyBytes: number): Rou
       version: account.version,
       asOf: account.asOf.toISOString(),
     });
-  });
+  }));
   return router;
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { renderGraphiqlPage } from './graphiql/page.js';
 import { ServedPage } from './graphiql/served-page.js';
@@ -18,7 +18,9 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
 import { corsFor } from './cors.js';
-import { pageAwareCostLimit } from './query-cost.js';
+import { costLimitPlugin } from './query-cost.js';
+import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './user-shares.js';
+import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { listen } from './listen.js';
@@ -43,19 +45,24 @@ function requestIdOf(request: Request): string {
   return given && REQUEST_ID_SHAPE.test(given) ? given : randomUUID();
 }
 
-/** Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. */
 /**
  * Query limits (OWASP GraphQL cheat sheet), each with room above every real client query of this
- * schema: a history page with entries is 8 levels deep; the largest real page (100 lines, every
- * transaction field and entry) costs about 36,000 in graphql-armor's model, whether `first` is
- * written in or sent as a variable, while fifteen such pages aliased into one request cost about
- * 85,000; 15 aliases allow a dashboard of balances but not a brute-force batch; limits are not
- * revealed in errors.
+ * schema: a history page with entries is 8 levels deep; 15 aliases allow a dashboard of balances
+ * but not a brute-force batch; limits are not revealed in errors. The cost (src/query-cost.ts:
+ * the most values a response can hold, every list multiplied by its bound) of the real queries:
+ * the heaviest history page (100 lines, every transaction field and entry) 2,806; every account
+ * with all its balance fields (100 accounts) 1,300; the README's first-session query 1,014. The
+ * attacks it stops: 15 aliased 100-line pages with entries 19,515; every account's 100-line page
+ * with entries (`accounts { transactions(first: 100) { … entries } }`, 10,000 lines) 110,000 to
+ * 160,000. A limit of 5,000 serves the first with room and refuses the second by 4x and more.
  */
-export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 50_000, maxDirectives: 20 } as const;
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5_000, maxDirectives: 20 } as const;
 
-/** One cost model for both passes: at validation (literal page sizes) and once variables are known. */
-const COST_LIMIT = { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true, exposeLimits: false } as const;
+
+/** Longest a request waits for its user's turn (a request slot, or room for its cost) before 429. */
+const SHARE_WAIT_MS = 5_000;
+/** Requests of one user that may wait for a turn: a burst of parallel movements waits; a flood is refused at once. */
+const SHARE_MAX_QUEUED = 100;
 
 export interface ServerOptions {
   readonly redis?: Redis;
@@ -64,6 +71,7 @@ export interface ServerOptions {
   readonly rateLimitKeyPrefix?: string;
 }
 
+/** Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. */
 export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
@@ -86,12 +94,16 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     // Tokens are limited by graphql-js's own parser (parseOptions below): armor's token rule
     // re-parses and turns every syntax error into a 500.
     maxTokens: { enabled: false },
-    costLimit: COST_LIMIT,
+    // graphql-armor's cost rule knows page sizes but not list bounds; src/query-cost.ts has its own model.
+    costLimit: { enabled: false },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
     // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
 
+  // Each user's fair share of this process (src/user-shares.ts): requests in flight, and
+  // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
+  const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);
   const apollo = new ApolloServer<Context>({
     schema,
@@ -106,7 +118,9 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), pageAwareCostLimit<Context>(COST_LIMIT), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin, retryHintPlugin],
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost, (context, cost) => shareSlotOfContext(context)?.reserve(cost) ?? Promise.resolve(true)), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(),
+      // Tally sends no cache hints; the default cache-control plugin would wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(), errorLoggingPlugin, retryHintPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -144,18 +158,25 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, {
+    withinUserShare(shares, signer, 'graphql', expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = String(res.locals.requestId);
-        return createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
+        const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
+        return withShareSlot(context, shareSlotOf(res));
       },
-    }),
+    })),
   );
 
-  app.use(restRouter(services, MAX_BODY_BYTES));
+  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, signer, 'rest', handler)));
 
   // Express 5 would print body-parser stack traces; answer in one line instead.
   const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {
+    if (isOverload(error)) {
+      response.status(503).setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      const { message, ...extensions } = OVERLOAD_REST_BODY.error;
+      response.json(_request.path.startsWith('/v1/') ? OVERLOAD_REST_BODY : { errors: [{ message, extensions }] });
+      return;
+    }
     const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
     if (status === 500) logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled HTTP error');
     const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 500 ? 'Internal server error' : 'Malformed request body.';
@@ -176,8 +197,9 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const websocket = startWebSocketServer(httpServer, services, {
     validationRules: armor.validationRules,
     maxTokens: QUERY_LIMITS.maxTokens,
-    costLimit: COST_LIMIT,
+    maxCost: QUERY_LIMITS.maxCost,
     formatError,
+    subscriptions: { perSocket: config.maxSubscriptionsPerSocket, perUser: config.maxSubscriptionsPerUser },
   });
   const { port } = httpServer.address() as AddressInfo;
   return {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
 import { unwrapResolverError } from '@apollo/server/errors';
 import {
   GraphQLError,
@@ -18,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import { authenticate, createContext, type Context, type ContextServices } from './context.js';
 import { costRefusal, refusalsOf } from './query-cost.js';
 import { subscriptionRefusal } from './subscription-access.js';
+import { SubscriptionCaps, type SocketPlaces, type SubscriptionLimits } from './subscription-caps.js';
 import { schema } from './schema/index.js';
 
 /** A subscribe message is a few hundred bytes; 64 KiB leaves room and stops memory abuse (ws defaults to 100 MiB). */
@@ -29,11 +29,14 @@ export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
 /** The same query limits and error masking as HTTP: a socket is not a way around them. */
 export interface WebSocketLimits {
-  /** graphql-armor's depth, alias, cost and directive rules (and suggestion blocking). */
+  /** graphql-armor's depth, alias and directive rules (and suggestion blocking). */
   readonly validationRules: readonly ValidationRule[];
   readonly maxTokens: number;
-  readonly costLimit: CostLimitOptions;
+  /** The query cost limit (src/query-cost.ts), as over HTTP. */
+  readonly maxCost: number;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Active subscriptions per socket and per user (MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_SUBSCRIPTIONS_PER_USER). */
+  readonly subscriptions: SubscriptionLimits;
 }
 
 /** Queries and mutations have HTTP, with its CSRF, body and rate limits; the socket is for live data. */
@@ -43,6 +46,7 @@ interface SocketState {
   authorization?: string;
   expiryTimer?: NodeJS.Timeout;
   clientIp: string;
+  places: SocketPlaces;
 }
 
 /**
@@ -55,7 +59,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
   const states = new WeakMap<object, SocketState>();
   const rules = [...specifiedRules, ...limits.validationRules];
-  const costRule = costLimitRule(limits.costLimit);
+  const caps = new SubscriptionCaps(limits.subscriptions);
   /** HTTP's masking; a masked error is logged with an id the client can quote, as over HTTP. */
   const format = (error: GraphQLError, requestId: string): GraphQLFormattedError => {
     const shown = limits.formatError(error.toJSON(), error);
@@ -78,7 +82,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
     }
     const variableValues = payload.variables ?? {};
-    const overCost = costRefusal(schema, document, payload.operationName, variableValues, costRule);
+    const overCost = costRefusal(schema, document, payload.operationName, variableValues, limits.maxCost);
     if (overCost) return [overCost];
     const state = states.get(socket);
     const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
@@ -91,12 +95,25 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       onSubscribe: async (ctx, _id, payload) => {
+        const places = states.get(ctx.extra.socket)?.places;
+        if (!places) return [new GraphQLError('Not connected.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        // Counted before anything else, so a flood of subscribes costs a counter each, not a parse.
+        const full = caps.hold(places, payload);
+        if (full) return [full];
         try {
-          return await prepare(ctx.extra.socket, payload);
+          const prepared = await prepare(ctx.extra.socket, payload);
+          if (Array.isArray(prepared)) caps.release(places, payload);
+          return prepared;
         } catch (error) {
+          caps.release(places, payload);
           // A database blip while starting one subscription must not close the socket and its others.
           return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
         }
+      },
+      // The stream ended: by the client's complete, the server's, or an error.
+      onComplete: (ctx, _id, payload) => {
+        const places = states.get(ctx.extra.socket)?.places;
+        if (places) caps.release(places, payload);
       },
       // Refusals and results leave through the same masking as HTTP responses.
       onError: (_ctx, _id, _payload, errors) => {
@@ -112,13 +129,20 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
         const authorization = ctx.connectionParams?.authorization;
         const { viewer, expiresAt } = await authenticate(services.signer, typeof authorization === 'string' ? authorization : undefined);
         if (!viewer || !expiresAt) return false; // graphql-ws closes with 4403 Forbidden
-        const state: SocketState = { authorization: authorization as string, clientIp: ctx.extra.request.socket.remoteAddress ?? 'unknown' };
+        const state: SocketState = {
+          authorization: authorization as string,
+          clientIp: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+          places: caps.forSocket(viewer.userId),
+        };
         state.expiryTimer = setTimeout(() => ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Access token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
         states.set(ctx.extra.socket, state);
         return true;
       },
       onClose: (ctx) => {
-        clearTimeout(states.get(ctx.extra.socket)?.expiryTimer);
+        const state = states.get(ctx.extra.socket);
+        clearTimeout(state?.expiryTimer);
+        // Whatever did not complete on its own gives its place back now, exactly once.
+        if (state) caps.releaseAll(state.places);
       },
     },
     wsServer,

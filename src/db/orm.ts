@@ -27,7 +27,12 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
     return MikroORM.init({
       ...shared,
       clientUrl: config.databaseUrl,
-      pool: { min: 0, max: config.databasePoolSize },
+      // A request that cannot get a connection soon is answered "busy, retry" rather than hanging
+      // for knex's default minute (src/overload.ts turns the timeout into SERVICE_UNAVAILABLE).
+      pool: { min: 0, max: config.databasePoolSize, acquireTimeoutMillis: config.databasePoolWaitMs },
+      // Every connection's default statement_timeout (a startup parameter: no round trip), which
+      // bounds every read; money movements lift it inside their own transaction (run-command.ts).
+      ...(config.readStatementTimeoutMs > 0 ? { driverOptions: { connection: { statement_timeout: config.readStatementTimeoutMs } } } : {}),
     });
   }
   // Before PGlite touches a file: a second process on the same directory would corrupt it.
@@ -83,5 +88,12 @@ async function openEmbedded(dataDirectory: string, shared: ReturnType<typeof sha
 
 /** Applies every pending migration; `npm start` calls it before serving. */
 export async function migrate(orm: Orm): Promise<void> {
-  await orm.getMigrator().up();
+  const timed = (orm.config.get('driverOptions') as { connection?: { statement_timeout?: number } } | undefined)?.connection?.statement_timeout;
+  // Embedded PGlite has no statement timeout, and its one connection must not be held by an outer transaction.
+  if (!timed) return void (await orm.getMigrator().up());
+  // A migration may rewrite a large table: it is not held to the read statement timeout.
+  await orm.em.fork().transactional(async (database) => {
+    await database.execute('set local statement_timeout = 0');
+    await orm.getMigrator().up({ transaction: database.getTransactionContext() });
+  });
 }

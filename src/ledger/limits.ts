@@ -42,3 +42,11 @@ export const RETRY_BASE_DELAY_MS = 5;
 
 /** How many accounts one customer may hold; bounds `accounts` and the snapshot read. */
 export const MAX_ACCOUNTS_PER_USER = 100;
+
+/**
+ * The most entries one transaction may have. Every movement today is two (a customer leg and an
+ * internal or second customer leg). It bounds `Transaction.entries` and `MoneyMovement.balances`
+ * in the query cost model, and the write asserts it: a future N-entry transaction (fees, splits)
+ * must raise it here, and the cost model follows.
+ */
+export const MAX_ENTRIES_PER_TRANSACTION = 2;

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { visibleAccount, visibleTransactionOf } from '../auth/access.js';
 import { NotFoundError } from '../ledger/errors.js';
-import { historyPage, type HistoryPageRequest } from '../ledger/queries/history.js';
+import type { HistoryPageRequest } from '../ledger/queries/history.js';
 import type { AccountView } from '../ledger/queries/accounts.js';
 import type { TransactionView } from '../ledger/queries/transactions.js';
 import type { HistoryPageView } from './views.js';
@@ -13,7 +13,7 @@ export async function resolveTransaction(context: Context, transactionId: string
 
 /** History of an account already known to be visible (Account.transactions). */
 export async function resolveHistory(context: Context, account: AccountView, request: HistoryPageRequest): Promise<HistoryPageView> {
-  const page = await historyPage(context.database, account.id, { currency: account.currency, exponent: account.currencyExponent }, request);
+  const page = await context.loaders.historyPage(account, request);
   return { ...page, accountCurrencyExponent: account.currencyExponent };
 }
 

@@ -5,6 +5,7 @@ import { resolveHistory } from '../resolvers/transactions.js';
 import { balanceOfAccount } from '../resolvers/views.js';
 import { BalanceType, ConsistencyEnum } from './balance.js';
 import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
 import { AccountStatusEnum, AccountTypeEnum } from './enums.js';
 import { OPEN_ACCOUNT_ERROR_CLASSES } from '../ledger/errors.js';
 import './errors.js';
@@ -38,6 +39,7 @@ export const AccountType = builder.objectRef<AccountView>('Account').implement({
 builder.queryField('accounts', (t) =>
   t.field({
     type: [AccountType],
+    extensions: listBound(MAX_ACCOUNTS_PER_USER),
     description: `All your accounts (at most ${MAX_ACCOUNTS_PER_USER}), balances read in one database snapshot: their sum is a true total at one instant.`,
     resolve: (_root, _args, context) => resolveAccounts(context),
   }),

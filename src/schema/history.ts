@@ -3,6 +3,7 @@ import type { HistoryLineView, HistoryPageView } from '../resolvers/views.js';
 import { CHANNELS, TRANSACTION_KINDS } from '../ledger/types.js';
 import { resolveHistoryOfAccount } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
 import { ChannelEnum, TransactionKindEnum } from './enums.js';
 import { TransactionType } from './transaction.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../ledger/limits.js';
@@ -48,6 +49,8 @@ export const AccountTransactionConnectionType = builder.objectRef<HistoryPageVie
   fields: (t) => ({
     edges: t.field({
       type: [AccountTransactionEdge],
+      // As many as the page size of the `transactions` field that returned this connection.
+      extensions: listBound('page'),
       description: 'The lines of this page, newest first.',
       resolve: (page) => page.lines.map((line) => ({ ...line, accountCurrencyExponent: page.accountCurrencyExponent })),
     }),

@@ -1,5 +1,6 @@
 // Imports only: each file registers its types and root fields on the builder.
 import { builder } from './builder.js';
+import { assertEveryListBounded } from './list-bounds.js';
 import './scalars.js';
 import './errors.js';
 import './enums.js';
@@ -13,4 +14,5 @@ import './auth.js';
 import './balance-update.js';
 import './payee.js';
 
-export const schema = builder.toSchema({ sortSchema: false });
+// Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
+export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

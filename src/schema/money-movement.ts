@@ -1,8 +1,9 @@
-import { MAX_DESCRIPTION_LENGTH, MAX_EXTERNAL_REF_LENGTH } from '../ledger/limits.js';
+import { MAX_DESCRIPTION_LENGTH, MAX_ENTRIES_PER_TRANSACTION, MAX_EXTERNAL_REF_LENGTH } from '../ledger/limits.js';
 import { resolveDeposit, resolveTransfer, resolveWithdraw } from '../resolvers/money-movement.js';
 import type { MoneyMovementView } from '../resolvers/views.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
 import { ChannelEnum } from './enums.js';
 import { MOVEMENT_ERROR_CLASSES } from '../ledger/errors.js';
 import './errors.js';
@@ -23,6 +24,8 @@ const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').
     }),
     balances: t.field({
       type: [BalanceType],
+      // One per customer account an entry touched, so never more than the entries.
+      extensions: listBound(MAX_ENTRIES_PER_TRANSACTION),
       description: 'Your accounts it touched, right after the change (a payee\'s balance is never shown).',
       resolve: (movement) => movement.balances,
     }),

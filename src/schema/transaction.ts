@@ -3,6 +3,8 @@ import type { EntryView, TransactionView } from '../ledger/queries/transactions.
 import { visibleEntryAccountId, visibleIdempotencyKey } from '../auth/access.js';
 import { resolveTransaction } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
+import { MAX_ENTRIES_PER_TRANSACTION } from '../ledger/limits.js';
 import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
 
 export const EntryType = builder.objectRef<EntryView>('Entry').implement({
@@ -48,6 +50,7 @@ export const TransactionType = builder.objectRef<TransactionView>('Transaction')
     }),
     entries: t.field({
       type: [EntryType],
+      extensions: listBound(MAX_ENTRIES_PER_TRANSACTION),
       description: 'Every posting of the transaction, so anyone who sees it can check that debits equal credits.',
       resolve: (transaction, _args, context) => context.loaders.entries.load(transaction.id),
     }),

@@ -2,6 +2,8 @@ import type { User } from '../entities/user.entity.js';
 import { resolveAccounts, resolveMe } from '../resolvers/accounts.js';
 import { AccountType } from './account.js';
 import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
+import { MAX_ACCOUNTS_PER_USER } from '../ledger/limits.js';
 
 const UserType = builder.objectRef<User>('User').implement({
   description: 'A signed-in person or system.',
@@ -17,6 +19,7 @@ const UserType = builder.objectRef<User>('User').implement({
     twoFactorEnabled: t.boolean({ description: 'Whether sign-in needs a one-time code.', resolve: (user) => user.totpEnabledAt !== null && user.totpEnabledAt !== undefined }),
     accounts: t.field({
       type: [AccountType],
+      extensions: listBound(MAX_ACCOUNTS_PER_USER),
       description: 'Your accounts, balances read in one database snapshot.',
       resolve: (_user, _args, context) => resolveAccounts(context),
     }),

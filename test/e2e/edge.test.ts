@@ -539,35 +539,36 @@ describe('real clients are not caught by the limits', () => {
     await expectNothingMoved();
   });
 
-  it('serves the largest real one: a full 100-line history page with every entry (9 levels with its fragment)', async () => {
+  it('serves the largest real one: a full 100-line history page with every entry, and every account with its latest lines', async () => {
     const page = dataOf(await app.gql(HistoryDocument, { accountId: clientAccount, first: 100 }, client.token)).transactions;
     expect(page.edges).toHaveLength(100);
     expect(page.pageInfo.hasNextPage).toBe(true);
     for (const edge of page.edges) expect(edge.node.transaction.entries.length).toBeGreaterThanOrEqual(2);
 
-    const everything = dataOf(await app.gql(AccountsWithHistoryDocument, { first: 100 }, client.token)).accounts;
-    expect(everything[0]?.transactions.edges).toHaveLength(100);
+    // Every account with its default dashboard page (3 lines), priced as 100 accounts' pages.
+    const dashboard = dataOf(await app.gql(AccountsWithHistoryDocument, {}, client.token)).accounts;
+    expect(dashboard[0]?.transactions.edges).toHaveLength(3);
+    await expectNothingMoved();
+  });
 
-    const deep = await postJson(
-      {
-        query: `query Deep($first: Int) { me { accounts { transactions(first: $first) { edges { node { transaction { ...Tx } } } } } } }
-          fragment Tx on Transaction { id kind amount entries { id accountId direction amount } }`,
-        variables: { first: 100 },
-      },
-      client.token,
-    );
-    expect(deep.body?.errors, deep.text).toBeUndefined();
-    expect(deep.text.match(/"kind":"DEPOSIT"/g)).toHaveLength(100);
-    // Typed by hand in GraphiQL, with the page size written in: the same cost, the same answer.
-    const typed = await postJson(
-      {
-        query: `{ me { accounts { transactions(first: 100) { edges { node { transaction { ...Tx } } } } } } }
-          fragment Tx on Transaction { id kind amount entries { id accountId direction amount } }`,
-      },
-      client.token,
-    );
-    expect(typed.body?.errors, typed.text).toBeUndefined();
-    expect(typed.text).toBe(deep.text);
+  it('refuses every account\u2019s 100-line page with entries (priced as 100 pages, not one), written in or sent as a variable', async () => {
+    const fragment = 'fragment Tx on Transaction { id kind amount entries { id accountId direction amount } }';
+    const attacks = [
+      { query: `query Deep($first: Int) { me { accounts { transactions(first: $first) { edges { node { transaction { ...Tx } } } } } } } ${fragment}`, variables: { first: 100 } },
+      { query: `{ accounts { transactions(first: 100) { edges { node { transaction { ...Tx } } } } } } ${fragment}` },
+      { query: print(AccountsWithHistoryDocument), variables: { first: 100 } },
+    ];
+    for (const attack of attacks) {
+      const refused = await postJson(attack, client.token);
+      expect(refused.status, refused.text).toBe(400);
+      const errors = expectRefused(refused);
+      expect(errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expectLimitHidden(errors, QUERY_LIMITS.maxCost);
+    }
+    // The same shape for one account is an ordinary history page, and is served.
+    const one = await postJson({ query: `query One($first: Int) { transactions(accountId: "${clientAccount}", first: $first) { edges { node { transaction { ...Tx } } } } } ${fragment}`, variables: { first: 100 } }, client.token);
+    expect(one.body?.errors, one.text).toBeUndefined();
+    expect(one.text.match(/"kind":"DEPOSIT"/g)).toHaveLength(100);
     await expectNothingMoved();
   });
 });

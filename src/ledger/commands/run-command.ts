@@ -93,6 +93,9 @@ export async function runCommand(orm: MikroORM, command: Command): Promise<Comma
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await orm.em.fork().transactional(async (database) => {
+        // Reads are held to a statement timeout (every connection's default); a money movement is
+        // not: once its locks are taken it must never be cut between its write and its commit.
+        await database.execute('set local statement_timeout = 0');
         const claim = await claimIdempotencyKey(database, {
           userId,
           key: command.idempotencyKey,

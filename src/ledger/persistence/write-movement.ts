@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor, MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryRows, type Database } from './database.js';
+import { MAX_ENTRIES_PER_TRANSACTION } from '../limits.js';
 import type { BalanceEvent } from '../../pubsub/channels.js';
 import type { StoredBalance } from '../commands/idempotency.js';
 import type { TransactionView } from '../queries/transactions.js';
@@ -54,6 +55,8 @@ export async function writeMovement(
   // Law 1, asserted here and again by a deferred trigger at commit.
   const credits = entryRows.filter((row) => row[2] === 'CREDIT').length;
   assert.ok(entryRows.length >= 2 && credits * 2 === entryRows.length, 'a movement must have balanced entries');
+  // The query cost model prices `entries` and `balances` by this bound; a larger movement must raise it.
+  assert.ok(entryRows.length <= MAX_ENTRIES_PER_TRANSACTION, 'a movement has at most MAX_ENTRIES_PER_TRANSACTION entries');
 
   // One statement, one round trip: the transaction, its entries, each customer account's new
   // balance and version, the balance events for the outbox (law 6: same database transaction;

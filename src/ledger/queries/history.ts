@@ -101,12 +101,23 @@ function filterConditions(filter: HistoryFilter | null | undefined, scale: Curre
   return { sql: conditions.map((condition) => ` and ${condition}`).join(''), parameters };
 }
 
+/** An account whose history is read, with the currency and stored exponent its filter amounts are parsed in. */
+export interface HistoryAccount {
+  readonly id: string;
+  readonly currency: string;
+  readonly currencyExponent: number;
+}
+
+type HistoryRow = TransactionRow & { page_account_id: string; direction: Direction; amount_minor: string; balance_after_minor: string; account_version: number };
+
 /**
- * One page of history in one query (the transactions come joined; their entries are batched by
- * the caller). Forward pages (`first`/`after`) walk from newest to oldest; backward pages
- * (`last`/`before`) return the lines just newer than `before`, still listed newest first.
+ * The same page of history (same size, cursors and filter) of many accounts in one query per
+ * currency: `accounts { transactions(first: n) }` reads every account's page at once instead of
+ * one query (and one pooled connection) per account. The transactions come joined; their entries
+ * are batched by the caller. Forward pages (`first`/`after`) walk from newest to oldest; backward
+ * pages (`last`/`before`) return the lines just newer than `before`, still listed newest first.
  */
-export async function historyPage(database: Database, accountId: string, scale: CurrencyScale, request: HistoryPageRequest): Promise<HistoryPage> {
+export async function historyPages(database: Database, accounts: readonly HistoryAccount[], request: HistoryPageRequest): Promise<Map<string, HistoryPage>> {
   const first = pageSize(request.first, 'first');
   const last = pageSize(request.last, 'last');
   if (first !== undefined && last !== undefined) throw new ValidationError('Pass first or last, not both.', 'last');
@@ -115,7 +126,6 @@ export async function historyPage(database: Database, accountId: string, scale: 
   const backward = last !== undefined || (first === undefined && before !== undefined && after === undefined);
   const limit = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
 
-  const filter = filterConditions(request.filter, scale);
   const bounds: string[] = [];
   const boundParameters: unknown[] = [];
   if (after !== undefined) {
@@ -126,15 +136,34 @@ export async function historyPage(database: Database, accountId: string, scale: 
     bounds.push(' and e.account_version > ?');
     boundParameters.push(before);
   }
-  const rows = await queryRows<TransactionRow & { direction: Direction; amount_minor: string; balance_after_minor: string; account_version: number }>(
-    database,
-    `select e.direction, e.amount_minor::text, e.balance_after_minor::text, e.account_version, ${TRANSACTION_COLUMNS}
-       from entries e join ledger_transactions t on t.id = e.transaction_id
-      where e.account_id = ? and e.account_version is not null${bounds.join('')}${filter.sql}
-      order by e.account_version ${backward ? 'asc' : 'desc'}
-      limit ?`,
-    [accountId, ...boundParameters, ...filter.parameters, limit + 1],
-  );
+  const pages = new Map<string, HistoryPage>();
+  const scaleKey = (account: HistoryAccount) => `${account.currency}:${account.currencyExponent}`;
+  const scales = new Map(accounts.map((account) => [scaleKey(account), { currency: account.currency, exponent: account.currencyExponent }]));
+  for (const [key, scale] of scales) {
+    const ids = accounts.filter((account) => scaleKey(account) === key).map((account) => account.id);
+    // Parsed per currency and stored exponent: a filter amount is in the account's own units.
+    const filter = filterConditions(request.filter, scale);
+    const rows = await queryRows<HistoryRow>(
+      database,
+      `select a.id::text as page_account_id, p.*
+         from unnest(?::uuid[]) as a(id)
+         cross join lateral (
+           select e.direction, e.amount_minor::text, e.balance_after_minor::text, e.account_version, ${TRANSACTION_COLUMNS}
+             from entries e join ledger_transactions t on t.id = e.transaction_id
+            where e.account_id = a.id and e.account_version is not null${bounds.join('')}${filter.sql}
+            order by e.account_version ${backward ? 'asc' : 'desc'}
+            limit ?) p`,
+      [`{${ids.join(',')}}`, ...boundParameters, ...filter.parameters, limit + 1],
+    );
+    const rowsByAccount = new Map<string, HistoryRow[]>(ids.map((id) => [id, []]));
+    for (const row of rows) rowsByAccount.get(row.page_account_id)?.push(row);
+    for (const [id, accountRows] of rowsByAccount) pages.set(id, pageOf(accountRows, limit, backward, after, before));
+  }
+  return pages;
+}
+
+/** One account's page from its rows (at most limit + 1, in query order). */
+function pageOf(rows: HistoryRow[], limit: number, backward: boolean, after: number | undefined, before: number | undefined): HistoryPage {
   const hasMore = rows.length > limit;
   const pageRows = rows.slice(0, limit);
   if (backward) pageRows.reverse();
