@@ -52,6 +52,16 @@ describe('check deposits: the 275.00 next-day amount and the 6,725.00 large-depo
   });
 });
 
+describe('the README example', () => {
+  it('7,000.00 on Tuesday 2026-12-01 10:00 New York, a year-old account: 275.00 Wednesday 09:00, 6,450.00 Thursday, 275.00 Monday 12-14', () => {
+    expect(schedule(deposit({ amountMinor: 7_000_00n }))).toEqual([
+      [275_00n, DAY_1, 'NEXT_BUSINESS_DAY'],
+      [6_450_00n, DAY_2, 'SECOND_BUSINESS_DAY'],
+      [275_00n, DAY_9, 'LARGE_DEPOSIT'],
+    ]);
+  });
+});
+
 describe('check deposits: the limits count the banking day\'s earlier checks', () => {
   it.each([
     ['200.00 earlier, 100.00 now: 75.00 of the 275.00 left', 200_00n, 100_00n, [[75_00n, DAY_1, 'NEXT_BUSINESS_DAY'], [25_00n, DAY_2, 'SECOND_BUSINESS_DAY']]],
