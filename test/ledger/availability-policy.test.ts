@@ -3,6 +3,7 @@ import {
   availabilityOf,
   DEFAULT_AVAILABILITY_POLICY,
   isNewAccount,
+  isSubjectToCheckSchedule,
   policyFigureInMinor,
   type AvailabilityPolicy,
   type DepositForAvailability,
@@ -99,6 +100,15 @@ describe('check deposits: new accounts (younger than 30 calendar days)', () => {
     expect(isNewAccount(openedAt, new Date('2026-11-09T15:00:00Z'), policy)).toBe(false);
   });
 
+  it.each([
+    ['a customer for two years: the new account is not new', new Date('2024-12-01T15:00:00Z'), [[275_00n, DAY_1, 'NEXT_BUSINESS_DAY'], [1n, DAY_2, 'SECOND_BUSINESS_DAY']]],
+    // The account opened 2026-11-01 11:00 EST; 30 calendar days before is 2026-10-02 11:00 EDT (15:00Z).
+    ['a customer for exactly 30 calendar days when it opened: not new', new Date('2026-10-02T15:00:00Z'), [[275_00n, DAY_1, 'NEXT_BUSINESS_DAY'], [1n, DAY_2, 'SECOND_BUSINESS_DAY']]],
+    ['a customer for 30 days less a minute when it opened: still new', new Date('2026-10-02T15:01:00Z'), [[275_00n, DAY_1, 'NEXT_BUSINESS_DAY'], [1n, DAY_9, 'NEW_ACCOUNT']]],
+  ])('29 d 23 h, 275.01, owners %s (229.13(a)(2))', (_label, ownersCustomerSince, expected) => {
+    expect(schedule(deposit({ accountOpenedAt: newAccount, ownersCustomerSince, amountMinor: 275_01n }))).toEqual(expected);
+  });
+
   it('AVAILABILITY_NEW_ACCOUNT_DAYS=0 treats no account as new', () => {
     expect(isNewAccount(TUESDAY_MORNING, TUESDAY_MORNING, { ...policy, newAccountDays: 0 })).toBe(false);
   });
@@ -128,6 +138,11 @@ describe('check deposits: weekends, holidays and the cut-off move the banking da
       [6_450_00n, '2026-12-23T14:00:00.000Z', 'SECOND_BUSINESS_DAY'],
       [275_00n, '2027-01-05T14:00:00.000Z', 'LARGE_DEPOSIT'],
     ]);
+  });
+
+  it('isSubjectToCheckSchedule tells the deposit command which channels can be held', () => {
+    const held = (['CASH', 'CHECK', 'DIRECT_DEPOSIT', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY', 'INTERNAL'] as const).filter(isSubjectToCheckSchedule);
+    expect(held).toEqual(['CHECK', 'ATM']);
   });
 
   it('ATM deposits follow the check schedule (an envelope may hold checks)', () => {

@@ -83,9 +83,9 @@ export function addBusinessDays(date: LocalDate, count: number): LocalDate {
 function instantAt(date: LocalDate, localTime: string, calendar: BankCalendar): Date {
   const minutes = minutesOfLocalTime(localTime);
   if (minutes === undefined) throw new RangeError(`"${localTime}" is not an HH:MM wall time`);
-  return DateTime.fromISO(date, { zone: calendar.timeZone })
-    .set({ hour: Math.floor(minutes / 60), minute: minutes % 60 })
-    .toJSDate();
+  const local = DateTime.fromISO(date, { zone: calendar.timeZone }).set({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+  if (!local.isValid) throw new RangeError(`cannot place ${date} ${localTime} in the zone "${calendar.timeZone}"`);
+  return local.toJSDate();
 }
 
 /**
@@ -95,7 +95,8 @@ function instantAt(date: LocalDate, localTime: string, calendar: BankCalendar): 
  */
 export function bankingDayOf(instant: Date, calendar: BankCalendar): LocalDate {
   const local = DateTime.fromJSDate(instant, { zone: calendar.timeZone });
-  const date = local.toISODate()!;
+  if (!local.isValid) throw new RangeError(`cannot place ${String(instant)} in the zone "${calendar.timeZone}"`);
+  const date = local.toISODate();
   const cutoffMinutes = minutesOfLocalTime(calendar.cutoffLocalTime);
   if (cutoffMinutes === undefined) throw new RangeError(`"${calendar.cutoffLocalTime}" is not an HH:MM wall time`);
   const beforeCutoff = local.hour * 60 + local.minute < cutoffMinutes;

@@ -99,7 +99,20 @@ export interface DepositForAvailability {
   readonly amountMinor: bigint;
   /** The account's stored minor-unit exponent (USD 2, JPY 0, KWD 3). */
   readonly currencyExponent: number;
+  /**
+   * When the account opened (the account row's creation). Reg CC's commentary counts from the first
+   * deposit, which is never earlier, so counting from the opening ends the new-account period no
+   * later than Reg CC allows.
+   */
   readonly accountOpenedAt: Date;
+  /**
+   * Only when EVERY owner of the account already banks here: the latest, over the owners, of the
+   * opening of each owner's oldest other account (one still open, or closed within the
+   * new-account period before this account opened). 229.13(a)(2): an account is not new when each
+   * owner has had another account for the whole period before it opened. Undefined when any owner
+   * is a new customer.
+   */
+  readonly ownersCustomerSince?: Date;
   /**
    * The sum of this account's earlier deposits on the same banking day that follow the check
    * schedule (CHECK, ATM), in its minor units; cash and electronic deposits never count, as
@@ -138,12 +151,20 @@ export function availabilityOf(deposit: DepositForAvailability, policy: Availabi
 }
 
 /**
- * An account is new during the first `newAccountDays` calendar days after it opens (229.13(a)(2)):
- * calendar days in the bank's zone, so a DST change in between neither adds nor removes an hour.
+ * An account is new during the first `newAccountDays` calendar days after it opens (229.13(a)(2)),
+ * unless every owner had already banked here that long when it opened. Calendar days in the
+ * bank's zone, so a DST change in between neither adds nor removes an hour.
  */
-export function isNewAccount(accountOpenedAt: Date, now: Date, policy: AvailabilityPolicy): boolean {
-  const newUntil = DateTime.fromJSDate(accountOpenedAt, { zone: policy.calendar.timeZone }).plus({ days: policy.newAccountDays });
-  return now.getTime() < newUntil.toMillis();
+export function isNewAccount(
+  accountOpenedAt: Date,
+  now: Date,
+  policy: AvailabilityPolicy,
+  ownersCustomerSince?: Date,
+): boolean {
+  const periodAfter = (start: Date): number =>
+    DateTime.fromJSDate(start, { zone: policy.calendar.timeZone }).plus({ days: policy.newAccountDays }).toMillis();
+  const ownersEstablished = ownersCustomerSince !== undefined && periodAfter(ownersCustomerSince) <= accountOpenedAt.getTime();
+  return !ownersEstablished && now.getTime() < periodAfter(accountOpenedAt);
 }
 
 /**
@@ -172,7 +193,7 @@ export function policyFigureInMinor(cents: bigint, exponent: number): bigint {
 function checkSchedule(deposit: DepositForAvailability, policy: AvailabilityPolicy): AvailabilityPart[] {
   const nextDayMinor = policyFigureInMinor(policy.nextDayAmountCents, deposit.currencyExponent);
   const largeDepositMinor = policyFigureInMinor(policy.largeDepositThresholdCents, deposit.currencyExponent);
-  const tiers: Tier[] = isNewAccount(deposit.accountOpenedAt, deposit.now, policy)
+  const tiers: Tier[] = isNewAccount(deposit.accountOpenedAt, deposit.now, policy, deposit.ownersCustomerSince)
     ? [
         { untilMinor: nextDayMinor, businessDays: 1, reason: 'NEXT_BUSINESS_DAY' },
         { untilMinor: undefined, businessDays: policy.exceptionBusinessDays, reason: 'NEW_ACCOUNT' },
