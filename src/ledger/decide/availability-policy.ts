@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import {
   availableAfterBusinessDays,
@@ -221,7 +222,8 @@ function checkSchedule(deposit: DepositForAvailability, policy: AvailabilityPoli
     tierStart = tierEnd;
   }
   const total = parts.reduce((sum, part) => sum + part.amountMinor, 0n);
-  if (total !== deposit.amountMinor) throw new Error(`availability parts sum to ${total}, not the deposit's ${deposit.amountMinor}`);
+  // No cent may be lost or made up between the deposit and its holds.
+  assert.equal(total, deposit.amountMinor, `availability parts sum to ${total}, not the deposit's ${deposit.amountMinor}`);
   return parts;
 }
 
