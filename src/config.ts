@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { readAvailabilityPolicy } from './availability-config.js';
+import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 
 /**
  * The process configuration, read from the environment once at start (API.md "Operating it").
@@ -44,6 +46,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Payee look-ups per user per hour: enough to pay people, too few to enumerate account numbers. */
   readonly payeeLookupsPerHour: number;
+  /** When deposited funds become available, and the bank's business-day calendar (README "Funds availability (policy)"). */
+  readonly availability: AvailabilityPolicy;
 }
 
 export class ConfigError extends Error {
@@ -62,7 +66,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-function readInteger(environment: Environment, name: string, fallback: number, min: number, max: number): number {
+export function readInteger(environment: Environment, name: string, fallback: number, min: number, max: number): number {
   const text = environment[name];
   if (text === undefined || text === '') return fallback;
   if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got "${text}"`);
@@ -166,5 +170,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     corsOrigins: readOrigins(environment, 'CORS_ORIGINS', production ? [] : DEVELOPMENT_CORS_ORIGINS),
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
+    availability: readAvailabilityPolicy(environment),
   };
 }
