@@ -7,8 +7,8 @@ import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
 import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
-import { startServer, type RunningServer } from './server.js';
-import { assertPortFree } from './listen.js';
+import { startServer, type RunningServer } from './transport/server.js';
+import { assertPortFree } from './transport/listen.js';
 
 export interface App {
   readonly orm: Orm;

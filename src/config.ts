@@ -36,13 +36,13 @@ export interface Config {
   readonly readStatementTimeoutMs: number;
   /** HTTP requests (GraphQL and REST) one user may have in flight in this process; the next is LIMIT_EXCEEDED. 0 = no cap. */
   readonly maxConcurrentRequestsPerUser: number;
-  /** Query cost (src/query-cost.ts) one user may run per second in this process; more waits its turn. 0 = no rate. */
+  /** Query cost (src/transport/query-cost.ts) one user may run per second in this process; more waits its turn. 0 = no rate. */
   readonly queryCostPerUserPerSecond: number;
   /** Active subscriptions per WebSocket, and per user across this process's sockets. */
   readonly maxSubscriptionsPerSocket: number;
   readonly maxSubscriptionsPerUser: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Browser origins allowed to call /graphql and the REST doors (CORS); see src/cors.ts. */
+  /** Browser origins allowed to call /graphql and the REST doors (CORS); see src/transport/cors.ts. */
   readonly corsOrigins: readonly string[];
   /** Payee look-ups per user per hour: enough to pay people, too few to enumerate account numbers. */
   readonly payeeLookupsPerHour: number;

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { DemoCredential } from './db/demo-data.js';
-import { assertPortFree } from './listen.js';
+import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
 import { StartRefusal } from './start-refusal.js';
 

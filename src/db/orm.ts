@@ -28,7 +28,7 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
       ...shared,
       clientUrl: config.databaseUrl,
       // A request that cannot get a connection soon is answered "busy, retry" rather than hanging
-      // for knex's default minute (src/overload.ts turns the timeout into SERVICE_UNAVAILABLE).
+      // for knex's default minute (src/transport/overload.ts turns the timeout into SERVICE_UNAVAILABLE).
       pool: { min: 0, max: config.databasePoolSize, acquireTimeoutMillis: config.databasePoolWaitMs },
       // Every connection's default statement_timeout (a startup parameter: no round trip), which
       // bounds every read; money movements lift it inside their own transaction (run-command.ts).

@@ -3,7 +3,7 @@ import { generateToken, type Credentials, type IssuedTokens } from '../auth/logi
 import { refreshTokens, revokeToken } from '../auth/refresh-tokens.js';
 import { confirmTwoFactor, disableTwoFactor, enrollTwoFactor, type TwoFactorEnrollment, type TwoFactorProof } from '../auth/two-factor.js';
 import type { InvalidCredentialsError, LimitExceededError, ValidationError } from '../ledger/errors.js';
-import { noteRetryHint } from '../retry-hints.js';
+import { noteRetryHint } from '../transport/retry-hints.js';
 import { viewerOf } from './viewer.js';
 
 /** The ways a two-factor change (a step-up) can fail. */

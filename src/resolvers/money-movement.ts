@@ -8,7 +8,7 @@ import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
 import type { Actor } from '../ledger/types.js';
-import { noteRetryHint } from '../retry-hints.js';
+import { noteRetryHint } from '../transport/retry-hints.js';
 import { canonicalId } from '../ledger/persistence/database.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';

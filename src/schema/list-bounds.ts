@@ -2,7 +2,7 @@ import { getNullableType, isListType, isObjectType, isInterfaceType, type GraphQ
 
 /**
  * The most items one list field can return, declared next to the field so that the query cost
- * model (src/query-cost.ts) can multiply everything selected under it: a number, or `'page'` for a
+ * model (src/transport/query-cost.ts) can multiply everything selected under it: a number, or `'page'` for a
  * connection's edges, which are as many as the page size of the field that returned the
  * connection (its `first`/`last`).
  */

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Kind, parse, print, visit, type DefinitionNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUERY_LIMITS } from '../../src/server.js';
+import { QUERY_LIMITS } from '../../src/transport/server.js';
 import { AccountsWithHistoryDocument, BalanceDocument, DepositDocument, HistoryDocument, LoginDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsWithHistoryDocument, DepositDocument, TransferDocument } from '../generated/graphql.js';
 import { dataOf, postGraphQL } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
-import { operationCost } from '../../src/query-cost.js';
+import { operationCost } from '../../src/transport/query-cost.js';
 import { MAX_ACCOUNTS_PER_USER } from '../../src/ledger/limits.js';
-import { QUERY_LIMITS } from '../../src/server.js';
+import { QUERY_LIMITS } from '../../src/transport/server.js';
 import { schema } from '../../src/schema/index.js';
 
 /**

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createFormatError } from '../../src/graphql-errors.js';
+import { createFormatError } from '../../src/transport/graphql-errors.js';
 import { LimitExceededError, NotFoundError } from '../../src/ledger/errors.js';
 
 /**

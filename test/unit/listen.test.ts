@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertPortFree, listen, PortInUseError } from '../../src/listen.js';
+import { assertPortFree, listen, PortInUseError } from '../../src/transport/listen.js';
 
 const close = (server: Server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { buildSchema, Kind, parse, print, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { asItWillRun, operationCost } from '../../src/query-cost.js';
+import { asItWillRun, operationCost } from '../../src/transport/query-cost.js';
 import { DEFAULT_PAGE_SIZE, MAX_ACCOUNTS_PER_USER, MAX_ENTRIES_PER_TRANSACTION } from '../../src/ledger/limits.js';
-import { QUERY_LIMITS } from '../../src/server.js';
+import { QUERY_LIMITS } from '../../src/transport/server.js';
 import { schema } from '../../src/schema/index.js';
 import { assertEveryListBounded, unboundedListFields } from '../../src/schema/list-bounds.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserShares, type ShareLimits } from '../../src/user-shares.js';
+import { UserShares, type ShareLimits } from '../../src/transport/user-shares.js';
 
 const LIMITS: ShareLimits = { maxRequests: 2, maxCost: 100, costPerSecond: 0, maxWaitMs: 2_000, maxQueued: 10 };
 

@@ -14,11 +14,11 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { authenticate, createContext, type Context, type ContextServices } from './context.js';
+import { authenticate, createContext, type Context, type ContextServices } from '../context.js';
 import { costRefusal, refusalsOf } from './query-cost.js';
 import { subscriptionRefusal } from './subscription-access.js';
 import { SubscriptionCaps, type SocketPlaces, type SubscriptionLimits } from './subscription-caps.js';
-import { schema } from './schema/index.js';
+import { schema } from '../schema/index.js';
 
 /** A subscribe message is a few hundred bytes; 64 KiB leaves room and stops memory abuse (ws defaults to 100 MiB). */
 export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
@@ -32,7 +32,7 @@ export interface WebSocketLimits {
   /** graphql-armor's depth, alias and directive rules (and suggestion blocking). */
   readonly validationRules: readonly ValidationRule[];
   readonly maxTokens: number;
-  /** The query cost limit (src/query-cost.ts), as over HTTP. */
+  /** The query cost limit (src/transport/query-cost.ts), as over HTTP. */
   readonly maxCost: number;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Active subscriptions per socket and per user (MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_SUBSCRIPTIONS_PER_USER). */

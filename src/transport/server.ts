@@ -9,11 +9,11 @@ import { renderGraphiqlPage } from './graphiql/page.js';
 import { ServedPage } from './graphiql/served-page.js';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from './config.js';
-import { createContext, type Context } from './context.js';
-import { TokenSigner } from './auth/tokens.js';
-import { RateLimits } from './auth/rate-limits.js';
-import { SecretBox } from './auth/secret-box.js';
+import type { Config } from '../config.js';
+import { createContext, type Context } from '../context.js';
+import { TokenSigner } from '../auth/tokens.js';
+import { RateLimits } from '../auth/rate-limits.js';
+import { SecretBox } from '../auth/secret-box.js';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Redis } from 'ioredis';
 import { restRouter } from './rest.js';
@@ -21,13 +21,13 @@ import { corsFor } from './cors.js';
 import { costLimitPlugin } from './query-cost.js';
 import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './user-shares.js';
 import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
-import type { LiveServices } from './pubsub/live-services.js';
+import type { LiveServices } from '../pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { listen } from './listen.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import { retryHintPlugin } from './retry-hints.js';
-import type { Logger } from './logger.js';
-import { schema } from './schema/index.js';
+import type { Logger } from '../logger.js';
+import { schema } from '../schema/index.js';
 
 /** JSON request bodies above this are refused with 413: no real operation of ours comes near it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -48,7 +48,7 @@ function requestIdOf(request: Request): string {
 /**
  * Query limits (OWASP GraphQL cheat sheet), each with room above every real client query of this
  * schema: a history page with entries is 8 levels deep; 15 aliases allow a dashboard of balances
- * but not a brute-force batch; limits are not revealed in errors. The cost (src/query-cost.ts:
+ * but not a brute-force batch; limits are not revealed in errors. The cost (src/transport/query-cost.ts:
  * the most values a response can hold, every list multiplied by its bound) of the real queries:
  * the heaviest history page (100 lines, every transaction field and entry) 2,806; every account
  * with all its balance fields (100 accounts) 1,300; the README's first-session query 1,014. The
@@ -94,14 +94,14 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     // Tokens are limited by graphql-js's own parser (parseOptions below): armor's token rule
     // re-parses and turns every syntax error into a 500.
     maxTokens: { enabled: false },
-    // graphql-armor's cost rule knows page sizes but not list bounds; src/query-cost.ts has its own model.
+    // graphql-armor's cost rule knows page sizes but not list bounds; src/transport/query-cost.ts has its own model.
     costLimit: { enabled: false },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
     // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
 
-  // Each user's fair share of this process (src/user-shares.ts): requests in flight, and
+  // Each user's fair share of this process (src/transport/user-shares.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
   const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);

@@ -1,11 +1,11 @@
 import { Router, json, type Request, type RequestHandler, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { authenticate, createContext, type ContextServices } from './context.js';
-import { generateToken } from './auth/login.js';
-import { visibleAccount } from './auth/access.js';
-import { availableMinor } from './ledger/decide/funds.js';
-import { InvalidCredentialsError, LimitExceededError } from './ledger/errors.js';
-import { formatMinor } from './ledger/money.js';
+import { authenticate, createContext, type ContextServices } from '../context.js';
+import { generateToken } from '../auth/login.js';
+import { visibleAccount } from '../auth/access.js';
+import { availableMinor } from '../ledger/decide/funds.js';
+import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
+import { formatMinor } from '../ledger/money.js';
 
 /**
  * The seed design's REST doors, thin over the same services as GraphQL: the same sign-in (and its

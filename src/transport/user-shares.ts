@@ -1,13 +1,13 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { TokenSigner } from './auth/tokens.js';
-import { authenticate } from './context.js';
+import type { TokenSigner } from '../auth/tokens.js';
+import { authenticate } from '../context.js';
 
 /** How long a refused client should wait: a slot frees when one of its own requests ends. */
 export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * One user's fair share of this process: at most `maxRequests` requests in flight, and at most
- * `maxCost` of query cost (src/query-cost.ts) executing at once. The first keeps one customer's
+ * `maxCost` of query cost (src/transport/query-cost.ts) executing at once. The first keeps one customer's
  * loops from filling the pool; the second keeps a dozen of the heaviest allowed queries of one
  * customer (each tens of milliseconds of CPU) from running side by side, so they take turns behind
  * each other instead of in front of another customer's money. Past either, a request waits its

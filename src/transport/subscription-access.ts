@@ -1,7 +1,7 @@
 import { GraphQLError, TypeInfo, getArgumentValues, getVariableValues, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { Context } from './context.js';
-import { NotFoundError } from './ledger/errors.js';
-import { ownedAccount } from './ledger/queries/accounts.js';
+import type { Context } from '../context.js';
+import { NotFoundError } from '../ledger/errors.js';
+import { ownedAccount } from '../ledger/queries/accounts.js';
 import { selectedOperation } from './query-cost.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { LedgerError, LimitExceededError } from './ledger/errors.js';
-import type { Context } from './context.js';
+import { LedgerError, LimitExceededError } from '../ledger/errors.js';
+import type { Context } from '../context.js';
 import { overloadFormattedError } from './overload.js';
 
 /** Error codes whose messages were written for clients; anything else is masked. */

@@ -22,8 +22,8 @@ import {
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './ledger/limits.js';
-import { listBoundOf, returnsList } from './schema/list-bounds.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../ledger/limits.js';
+import { listBoundOf, returnsList } from '../schema/list-bounds.js';
 
 /** The operation a request runs, and a document of just it and the fragments (what will execute). */
 export function selectedOperation(
@@ -243,7 +243,7 @@ const NO_TURN = 'Too many of your requests are in progress at once; retry when o
 /**
  * Judges the cost once the operation and its variables are known (after validation, before
  * anything runs) and refuses the request with 400 past `maxCost`; then waits for the caller's turn
- * (src/user-shares.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
+ * (src/transport/user-shares.ts), refusing with 429 LIMIT_EXCEEDED when it does not come in time.
  */
 export function costLimitPlugin<Context extends object>(maxCost: number, admit?: AdmitByCost<Context>): ApolloServerPlugin<Context> {
   return {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { StartRefusal } from './start-refusal.js';
+import { StartRefusal } from '../start-refusal.js';
 
 export class PortInUseError extends StartRefusal {
   constructor(readonly port: number) {
