@@ -7,10 +7,10 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import { renderGraphiqlPage } from './graphiql/page.js';
 import { ServedPage } from './graphiql/served-page.js';
-import express, { type ErrorRequestHandler, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { createContext, type Context } from '../context.js';
+import { createContext, type Context, type ContextServices } from '../context.js';
 import { TokenSigner } from '../auth/tokens.js';
 import { RateLimits } from '../auth/rate-limits.js';
 import { SecretBox } from '../auth/secret-box.js';
@@ -20,7 +20,9 @@ import { restRouter } from './rest.js';
 import { corsFor } from './cors.js';
 import { costLimitPlugin } from './query-cost.js';
 import { shareSlotOf, shareSlotOfContext, UserShares, withinUserShare, withShareSlot } from './user-shares.js';
-import { isOverload, OVERLOAD_REST_BODY, overloadStatusPlugin, RETRY_AFTER_SECONDS } from './overload.js';
+import { overloadStatusPlugin } from './overload.js';
+import { mountHealthProbes } from './health.js';
+import { httpErrorHandler } from './http-errors.js';
 import type { LiveServices } from '../pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
 import { listen } from './listen.js';
@@ -38,7 +40,6 @@ export interface RunningServer {
   readonly url: string;
   close(): Promise<void>;
 }
-
 
 function requestIdOf(request: Request): string {
   const given = request.header('x-request-id');
@@ -58,7 +59,6 @@ function requestIdOf(request: Request): string {
  */
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 5_000, maxDirectives: 20 } as const;
 
-
 /** Longest a request waits for its user's turn (a request slot, or room for its cost) before 429. */
 const SHARE_WAIT_MS = 5_000;
 /** Requests of one user that may wait for a turn: a burst of parallel movements waits; a flood is refused at once. */
@@ -71,122 +71,33 @@ export interface ServerOptions {
   readonly rateLimitKeyPrefix?: string;
 }
 
-/** Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. */
+/**
+ * Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. The steps run in
+ * this order because Express matches in mount order: the request id first (every answer and log
+ * line carries it), the probes before CORS and the user shares (a probe is never refused), the
+ * GraphiQL page before Apollo (a browser's GET must not reach it), the error handler last.
+ */
 export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
-  const limits = new RateLimits(
-    {
-      loginFailuresPerUsername: config.loginFailuresPerUsername,
-      loginSuccessesPerUser: config.loginSuccessesPerUser,
-      movementsPerMinute: config.movementsPerMinute,
-      payeeLookupsPerHour: config.payeeLookupsPerHour,
-    },
-    options.redis,
-    options.rateLimitKeyPrefix ?? 'tally:limits',
-  );
-  const services = { orm, signer, logger, live: options.live, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
-  const armor = new ApolloArmor({
-    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
-    maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },
-    // Tokens are limited by graphql-js's own parser (parseOptions below): armor's token rule
-    // re-parses and turns every syntax error into a 500.
-    maxTokens: { enabled: false },
-    // graphql-armor's cost rule knows page sizes but not list bounds; src/transport/query-cost.ts has its own model.
-    costLimit: { enabled: false },
-    maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
-    // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
-    blockFieldSuggestion: { enabled: config.production },
-  }).protect();
-
+  const services = createServices(config, orm, logger, options);
+  const armor = queryLimitRules(config);
   // Each user's fair share of this process (src/transport/user-shares.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
   const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);
-  const apollo = new ApolloServer<Context>({
-    schema,
-    formatError,
-    introspection: !config.production,
-    includeStacktraceInErrorResponses: false,
-    allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    // main.ts owns SIGINT/SIGTERM; Apollo's own handler would race it and hang a second stop().
-    stopOnTerminationSignals: false,
-    validationRules: armor.validationRules,
-    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    plugins: [
-      // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
-      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]), costLimitPlugin<Context>(QUERY_LIMITS.maxCost, (context, cost) => shareSlotOfContext(context)?.reserve(cost) ?? Promise.resolve(true)), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(),
-      // Tally sends no cache hints; the default cache-control plugin would wrap every field resolver.
-      ApolloServerPluginCacheControlDisabled(), errorLoggingPlugin, retryHintPlugin, overloadStatusPlugin as ApolloServerPlugin<Context>],
-  });
+  const apollo = buildApollo(config, httpServer, armor, formatError);
   await apollo.start();
 
-  // Every response carries a request id, which is also on every log line about the request.
-  app.use((request, response, next) => {
-    response.locals.requestId = requestIdOf(request);
-    response.setHeader('x-request-id', response.locals.requestId);
-    next();
-  });
-
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_request, response) => {
-    const [database, redis] = await Promise.all([
-      orm.em.fork().execute('select 1').then(() => 'up', () => 'down'),
-      options.redis ? options.redis.ping().then(() => 'up', () => 'down') : Promise.resolve('not configured'),
-    ]);
-    const ready = database === 'up' && redis !== 'down';
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database, redis });
-  });
-
+  app.use(assignRequestId);
+  mountHealthProbes(app, orm, options.redis);
   const corsPolicy = corsFor(config.corsOrigins);
   if (corsPolicy) app.use(['/graphql', '/v1'], corsPolicy);
-
-  const graphiqlPage = config.graphiqlEnabled ? new ServedPage(renderGraphiqlPage()) : undefined;
-  app.get('/graphql', (request, response, next) => {
-    if (graphiqlPage && request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
-      graphiqlPage.send(request, response).catch(next);
-      return;
-    }
-    next();
-  });
-
-  app.use(
-    '/graphql',
-    express.json({ limit: MAX_BODY_BYTES }),
-    withinUserShare(shares, signer, 'graphql', expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = String(res.locals.requestId);
-        const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
-        return withShareSlot(context, shareSlotOf(res));
-      },
-    })),
-  );
-
-  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, signer, 'rest', handler)));
-
-  // Express 5 would print body-parser stack traces; answer in one line instead.
-  const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _request, response, _next) => {
-    if (isOverload(error)) {
-      response.status(503).setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-      const { message, ...extensions } = OVERLOAD_REST_BODY.error;
-      response.json(_request.path.startsWith('/v1/') ? OVERLOAD_REST_BODY : { errors: [{ message, extensions }] });
-      return;
-    }
-    const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
-    if (status === 500) logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled HTTP error');
-    const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES} bytes.` : status === 500 ? 'Internal server error' : 'Malformed request body.';
-    const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-    const requestId = String(response.locals.requestId);
-    // The REST doors answer in their own shape; GraphQL clients get GraphQL's.
-    const body = _request.path.startsWith('/v1/') ? { error: { code, message, requestId } } : { errors: [{ message, extensions: { code, requestId } }] };
-    response.status(status).json(body);
-  };
-  app.use(bodyErrors);
+  if (config.graphiqlEnabled) mountGraphiql(app);
+  mountGraphql(app, apollo, services, shares);
+  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, services.signer, 'rest', handler)));
+  app.use(httpErrorHandler(logger, MAX_BODY_BYTES));
 
   // Listen before the WebSocket server hooks the http server: it would log a taken port as an
   // internal error of its own (a stack trace) before the start fails in one line.
@@ -210,4 +121,105 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
       await apollo.stop();
     },
   };
+}
+
+/** The services every request and socket context shares: one token signer, one set of rate limits. */
+function createServices(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): ContextServices {
+  const signer = new TokenSigner(config.jwtSecret, config.accessTokenTtlSeconds);
+  const limits = new RateLimits(
+    {
+      loginFailuresPerUsername: config.loginFailuresPerUsername,
+      loginSuccessesPerUser: config.loginSuccessesPerUser,
+      movementsPerMinute: config.movementsPerMinute,
+      payeeLookupsPerHour: config.payeeLookupsPerHour,
+    },
+    options.redis,
+    options.rateLimitKeyPrefix ?? 'tally:limits',
+  );
+  return { orm, signer, logger, live: options.live, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+}
+
+type QueryLimitRules = ReturnType<ApolloArmor['protect']>;
+
+/** graphql-armor's rules for QUERY_LIMITS, shared by HTTP and the WebSocket: a socket is not a way around them. */
+function queryLimitRules(config: Config): QueryLimitRules {
+  return new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },
+    // Tokens are limited by graphql-js's own parser (parseOptions in buildApollo): armor's token
+    // rule re-parses and turns every syntax error into a 500.
+    maxTokens: { enabled: false },
+    // graphql-armor's cost rule knows page sizes but not list bounds; src/transport/query-cost.ts has its own model.
+    costLimit: { enabled: false },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives, exposeLimits: false },
+    // Suggestions ("did you mean …") help an attacker map a schema whose introspection is off.
+    blockFieldSuggestion: { enabled: config.production },
+  }).protect();
+}
+
+/** Apollo with the query limits, the error masking and the plugins that shape every response. */
+function buildApollo(config: Config, httpServer: Server, armor: QueryLimitRules, formatError: ReturnType<typeof createFormatError>): ApolloServer<Context> {
+  // The cost of an operation is reserved from its user's share before it executes.
+  const reserveCost = (context: Context, cost: number) => shareSlotOfContext(context)?.reserve(cost) ?? Promise.resolve(true);
+  return new ApolloServer<Context>({
+    schema,
+    formatError,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    // main.ts owns SIGINT/SIGTERM; Apollo's own handler would race it and hang a second stop().
+    stopOnTerminationSignals: false,
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    plugins: [
+      // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
+      ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]),
+      costLimitPlugin<Context>(QUERY_LIMITS.maxCost, reserveCost),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // Tally sends no cache hints; the default cache-control plugin would wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      errorLoggingPlugin,
+      retryHintPlugin,
+      overloadStatusPlugin as ApolloServerPlugin<Context>,
+    ],
+  });
+}
+
+/** Every response carries a request id, which is also on every log line about the request. */
+const assignRequestId: RequestHandler = (request, response, next) => {
+  response.locals.requestId = requestIdOf(request);
+  response.setHeader('x-request-id', response.locals.requestId);
+  next();
+};
+
+/**
+ * A browser asking `/graphql` for HTML gets the GraphiQL page (rendered once, here); every other
+ * request goes on to Apollo. Mounted only when GraphiQL is enabled.
+ */
+function mountGraphiql(app: Express): void {
+  const graphiqlPage = new ServedPage(renderGraphiqlPage());
+  app.get('/graphql', (request, response, next) => {
+    if (request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+      graphiqlPage.send(request, response).catch(next);
+      return;
+    }
+    next();
+  });
+}
+
+/** POST/GET `/graphql`: a bounded JSON body, the caller's user share, then Apollo with a per-request context. */
+function mountGraphql(app: Express, apollo: ApolloServer<Context>, services: ContextServices, shares: UserShares): void {
+  app.use(
+    '/graphql',
+    express.json({ limit: MAX_BODY_BYTES }),
+    withinUserShare(shares, services.signer, 'graphql', expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = String(res.locals.requestId);
+        const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
+        return withShareSlot(context, shareSlotOf(res));
+      },
+    })),
+  );
 }

@@ -11,8 +11,8 @@ import {
   type GraphQLFormattedError,
   type ValidationRule,
 } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import type { ConnectionInitMessage, ServerOptions, SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, createContext, type Context, type ContextServices } from '../context.js';
 import { costRefusal, refusalsOf } from './query-cost.js';
@@ -50,6 +50,22 @@ interface SocketState {
 }
 
 /**
+ * What the socket hooks share: one process-wide view of every connected socket's state and
+ * subscription places, and the limits they apply.
+ */
+interface SocketServerParts {
+  readonly services: ContextServices;
+  readonly limits: WebSocketLimits;
+  /** graphql-js's own validation rules plus the HTTP limits' (depth, aliases, directives). */
+  readonly rules: readonly ValidationRule[];
+  readonly states: WeakMap<object, SocketState>;
+  readonly caps: SubscriptionCaps;
+}
+
+/** The graphql-ws hooks Tally sets, over the `ws` adapter's sockets. */
+type SocketHooks = Partial<ServerOptions<ConnectionInitMessage['payload'], Extra>>;
+
+/**
  * GraphQL subscriptions over WebSocket on the same port and path as HTTP (graphql-transport-ws).
  * The token is checked in onConnect (a bad one is refused with 4403), and the socket is closed
  * with 4401 the moment that token expires: an expired token is never served. onSubscribe applies
@@ -57,93 +73,20 @@ interface SocketState {
  */
 export function startWebSocketServer(httpServer: Server, services: ContextServices, limits: WebSocketLimits) {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
-  const states = new WeakMap<object, SocketState>();
-  const rules = [...specifiedRules, ...limits.validationRules];
-  const caps = new SubscriptionCaps(limits.subscriptions);
-  /** HTTP's masking; a masked error is logged with an id the client can quote, as over HTTP. */
-  const format = (error: GraphQLError, requestId: string): GraphQLFormattedError => {
-    const shown = limits.formatError(error.toJSON(), error);
-    if (shown.extensions?.code !== 'INTERNAL_SERVER_ERROR') return shown;
-    const original = unwrapResolverError(error);
-    services.logger.error({ requestId, err: original instanceof GraphQLError ? (original.originalError ?? original) : original }, 'subscription failed');
-    return { ...shown, extensions: { ...shown.extensions, requestId } };
-  };
-  /** Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits). */
-  const prepare = async (socket: object, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, { maxTokens: limits.maxTokens });
-    } catch (error) {
-      return [error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.')];
-    }
-    const refusals = refusalsOf(schema, document, rules);
-    if (refusals.length > 0) return refusals;
-    if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
-      return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
-    }
-    const variableValues = payload.variables ?? {};
-    const overCost = costRefusal(schema, document, payload.operationName, variableValues, limits.maxCost);
-    if (overCost) return [overCost];
-    const state = states.get(socket);
-    const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
-    const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
-    if (notOwned) return [notOwned];
-    return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
+  const parts: SocketServerParts = {
+    services,
+    limits,
+    rules: [...specifiedRules, ...limits.validationRules],
+    states: new WeakMap(),
+    caps: new SubscriptionCaps(limits.subscriptions),
   };
   const cleanup = useServer(
     {
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
-      onSubscribe: async (ctx, _id, payload) => {
-        const places = states.get(ctx.extra.socket)?.places;
-        if (!places) return [new GraphQLError('Not connected.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        // Counted before anything else, so a flood of subscribes costs a counter each, not a parse.
-        const full = caps.hold(places, payload);
-        if (full) return [full];
-        try {
-          const prepared = await prepare(ctx.extra.socket, payload);
-          if (Array.isArray(prepared)) caps.release(places, payload);
-          return prepared;
-        } catch (error) {
-          caps.release(places, payload);
-          // A database blip while starting one subscription must not close the socket and its others.
-          return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
-        }
-      },
-      // The stream ended: by the client's complete, the server's, or an error.
-      onComplete: (ctx, _id, payload) => {
-        const places = states.get(ctx.extra.socket)?.places;
-        if (places) caps.release(places, payload);
-      },
-      // Refusals and results leave through the same masking as HTTP responses.
-      onError: (_ctx, _id, _payload, errors) => {
-        const requestId = randomUUID();
-        return errors.map((error) => format(error, requestId));
-      },
-      onNext: (_ctx, _id, _payload, args, result) => {
-        if (!result.errors) return undefined;
-        const requestId = (args.contextValue as Context | undefined)?.requestId ?? randomUUID();
-        return { ...result, errors: result.errors.map((error) => format(error, requestId)) };
-      },
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        const { viewer, expiresAt } = await authenticate(services.signer, typeof authorization === 'string' ? authorization : undefined);
-        if (!viewer || !expiresAt) return false; // graphql-ws closes with 4403 Forbidden
-        const state: SocketState = {
-          authorization: authorization as string,
-          clientIp: ctx.extra.request.socket.remoteAddress ?? 'unknown',
-          places: caps.forSocket(viewer.userId),
-        };
-        state.expiryTimer = setTimeout(() => ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Access token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
-        states.set(ctx.extra.socket, state);
-        return true;
-      },
-      onClose: (ctx) => {
-        const state = states.get(ctx.extra.socket);
-        clearTimeout(state?.expiryTimer);
-        // Whatever did not complete on its own gives its place back now, exactly once.
-        if (state) caps.releaseAll(state.places);
-      },
+      ...connectionHooks(parts),
+      ...subscriptionHooks(parts),
+      ...maskingHooks(parts),
     },
     wsServer,
   );
@@ -153,4 +96,108 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
       await cleanup.dispose();
     },
   };
+}
+
+/** A socket is served only with a valid token, and no longer than that token lives. */
+function connectionHooks({ services, states, caps }: SocketServerParts): SocketHooks {
+  return {
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.authorization;
+      const { viewer, expiresAt } = await authenticate(services.signer, typeof authorization === 'string' ? authorization : undefined);
+      if (!viewer || !expiresAt) return false; // graphql-ws closes with 4403 Forbidden
+      const state: SocketState = {
+        authorization: authorization as string,
+        clientIp: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+        places: caps.forSocket(viewer.userId),
+      };
+      state.expiryTimer = setTimeout(() => ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Access token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
+      states.set(ctx.extra.socket, state);
+      return true;
+    },
+    onClose: (ctx) => {
+      const state = states.get(ctx.extra.socket);
+      clearTimeout(state?.expiryTimer);
+      // Whatever did not complete on its own gives its place back now, exactly once.
+      if (state) caps.releaseAll(state.places);
+    },
+  };
+}
+
+/** Every subscription holds a place under the caps from its subscribe message until it ends. */
+function subscriptionHooks(parts: SocketServerParts): SocketHooks {
+  const { states, caps } = parts;
+  return {
+    onSubscribe: async (ctx, _id, payload) => {
+      const places = states.get(ctx.extra.socket)?.places;
+      if (!places) return [new GraphQLError('Not connected.', { extensions: { code: 'UNAUTHENTICATED' } })];
+      // Counted before anything else, so a flood of subscribes costs a counter each, not a parse.
+      const full = caps.hold(places, payload);
+      if (full) return [full];
+      try {
+        const prepared = await prepareSubscription(parts, ctx.extra.socket, payload);
+        if (Array.isArray(prepared)) caps.release(places, payload);
+        return prepared;
+      } catch (error) {
+        caps.release(places, payload);
+        // A database blip while starting one subscription must not close the socket and its others.
+        return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
+      }
+    },
+    // The stream ended: by the client's complete, the server's, or an error.
+    onComplete: (ctx, _id, payload) => {
+      const places = states.get(ctx.extra.socket)?.places;
+      if (places) caps.release(places, payload);
+    },
+  };
+}
+
+/** Refusals and results leave through the same masking as HTTP responses. */
+function maskingHooks(parts: SocketServerParts): SocketHooks {
+  return {
+    onError: (_ctx, _id, _payload, errors) => {
+      const requestId = randomUUID();
+      return errors.map((error) => maskedError(parts, error, requestId));
+    },
+    onNext: (_ctx, _id, _payload, args, result) => {
+      if (!result.errors) return undefined;
+      const requestId = (args.contextValue as Context | undefined)?.requestId ?? randomUUID();
+      return { ...result, errors: result.errors.map((error) => maskedError(parts, error, requestId)) };
+    },
+  };
+}
+
+/** HTTP's masking; a masked error is logged with an id the client can quote, as over HTTP. */
+function maskedError({ limits, services }: SocketServerParts, error: GraphQLError, requestId: string): GraphQLFormattedError {
+  const shown = limits.formatError(error.toJSON(), error);
+  if (shown.extensions?.code !== 'INTERNAL_SERVER_ERROR') return shown;
+  const original = unwrapResolverError(error);
+  services.logger.error({ requestId, err: original instanceof GraphQLError ? (original.originalError ?? original) : original }, 'subscription failed');
+  return { ...shown, extensions: { ...shown.extensions, requestId } };
+}
+
+/** Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits). */
+async function prepareSubscription(
+  { services, limits, rules, states }: SocketServerParts,
+  socket: object,
+  payload: SubscribePayload,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query, { maxTokens: limits.maxTokens });
+  } catch (error) {
+    return [error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.')];
+  }
+  const refusals = refusalsOf(schema, document, rules);
+  if (refusals.length > 0) return refusals;
+  if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+    return [new GraphQLError(SUBSCRIPTIONS_ONLY, { extensions: { code: 'BAD_REQUEST' } })];
+  }
+  const variableValues = payload.variables ?? {};
+  const overCost = costRefusal(schema, document, payload.operationName, variableValues, limits.maxCost);
+  if (overCost) return [overCost];
+  const state = states.get(socket);
+  const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
+  const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
+  if (notOwned) return [notOwned];
+  return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
 }
