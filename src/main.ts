@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
-import type { DemoCredential } from './db/demo-data.js';
+import type { DemoCredential } from './demo/demo-data.js';
 import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
 import { StartRefusal } from './start-refusal.js';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   }
   // A taken port is said at once, before seconds of loading the app and opening the database.
   await assertPortFree(config.port);
-  const [{ startApp }, { ensureDemoData }] = await Promise.all([import('./app.js'), import('./db/demo-data.js')]);
+  const [{ startApp }, { ensureDemoData }] = await Promise.all([import('./app.js'), import('./demo/demo-data.js')]);
   const logger = createLogger(config.logLevel);
   const app = await startApp(config, logger);
   // Never on a configured database: demo users there would be real users with printed passwords.
