@@ -1,8 +1,19 @@
-import type { Context } from '../context.js';
 import { customerAccount, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
 import { anyTransaction, visibleTransaction, type EntryView, type TransactionView } from '../ledger/queries/transactions.js';
 import type { Actor } from '../ledger/types.js';
-import { auditOperatorRead } from './operator-reads.js';
+import type { Database } from '../ledger/persistence/database.js';
+import { auditOperatorRead, type OperatorReadRequest } from './operator-reads.js';
+
+/**
+ * What access decisions read of a request (the GraphQL Context fits): who asks, the request's
+ * read-only database, the caller's own account ids (read once per request), and, for an
+ * operator's reads, where their audit lines go.
+ */
+export interface AccessRequest extends OperatorReadRequest {
+  readonly viewer: Actor | undefined;
+  readonly database: Database;
+  readonly loaders: { ownedAccountIds(): Promise<Set<string>> };
+}
 
 /**
  * Who sees what, in one place (law 7). A customer sees the accounts they own and the
@@ -15,24 +26,24 @@ export function isOperator(viewer: Actor): boolean {
   return viewer.role === 'OPERATOR';
 }
 
-export async function visibleAccount(context: Context, viewer: Actor, accountId: string): Promise<AccountView | undefined> {
-  if (!isOperator(viewer)) return ownedAccount(context.database, viewer.userId, accountId);
-  const account = await customerAccount(context.database, accountId);
-  if (account) await auditOperatorRead(context, viewer, 'operator.read_account', account.id);
+export async function visibleAccount(request: AccessRequest, viewer: Actor, accountId: string): Promise<AccountView | undefined> {
+  if (!isOperator(viewer)) return ownedAccount(request.database, viewer.userId, accountId);
+  const account = await customerAccount(request.database, accountId);
+  if (account) await auditOperatorRead(request, viewer, 'operator.read_account', account.id);
   return account;
 }
 
-export async function visibleTransactionOf(context: Context, viewer: Actor, transactionId: string): Promise<TransactionView | undefined> {
-  if (!isOperator(viewer)) return visibleTransaction(context.database, viewer.userId, transactionId);
-  const transaction = await anyTransaction(context.database, transactionId);
-  if (transaction) await auditOperatorRead(context, viewer, 'operator.read_transaction', transaction.id);
+export async function visibleTransactionOf(request: AccessRequest, viewer: Actor, transactionId: string): Promise<TransactionView | undefined> {
+  if (!isOperator(viewer)) return visibleTransaction(request.database, viewer.userId, transactionId);
+  const transaction = await anyTransaction(request.database, transactionId);
+  if (transaction) await auditOperatorRead(request, viewer, 'operator.read_transaction', transaction.id);
   return transaction;
 }
 
 /** An entry shows its account id for the caller's own accounts and the bank's internal ones (operators: all). */
-export async function visibleEntryAccountId(context: Context, entry: EntryView): Promise<string | null> {
-  if (entry.accountIsInternal || (context.viewer && isOperator(context.viewer))) return entry.accountId;
-  return (await context.loaders.ownedAccountIds()).has(entry.accountId) ? entry.accountId : null;
+export async function visibleEntryAccountId(request: AccessRequest, entry: EntryView): Promise<string | null> {
+  if (entry.accountIsInternal || (request.viewer && isOperator(request.viewer))) return entry.accountId;
+  return (await request.loaders.ownedAccountIds()).has(entry.accountId) ? entry.accountId : null;
 }
 
 /**
@@ -40,8 +51,8 @@ export async function visibleEntryAccountId(context: Context, entry: EntryView):
  * sent it sees it, on every path that shows a transaction (queries, history, movement replies,
  * subscriptions). Operators see it too: matching a customer's retries is part of investigating.
  */
-export function visibleIdempotencyKey(context: Context, transaction: TransactionView): string | null {
-  const viewer = context.viewer;
+export function visibleIdempotencyKey(request: Pick<AccessRequest, 'viewer'>, transaction: TransactionView): string | null {
+  const viewer = request.viewer;
   if (!viewer) return null;
   return viewer.userId === transaction.initiatedBy || isOperator(viewer) ? transaction.idempotencyKey : null;
 }
