@@ -70,7 +70,7 @@ async function* streamUpdates(
   stop.wake = notify;
   // Subscribe before reading the ledger, so an update committed in between is seen one way or the other.
   let lastNewsMs = Date.now();
-  const unsubscribe = await bus.subscribe<BalanceEvent>(balanceChannel(accountId), (event) => {
+  const unsubscribe = await bus.subscribe(balanceChannel(accountId), (event) => {
     lastNewsMs = Date.now();
     // An event an older release published carries no exponent to format it by: read it from the ledger.
     if (typeof (event as Partial<BalanceEvent>).currencyExponent === 'number') inbox.push(event);

@@ -15,10 +15,21 @@ export interface BalanceEvent {
   readonly asOf: string;
 }
 
+/** What each kind of channel carries. The event bus checks every publish and subscribe against it. */
 export interface Channels {
   readonly balance: BalanceEvent;
 }
 
-export function balanceChannel(accountId: string): string {
-  return `tally:balance:${accountId}`;
+declare const carries: unique symbol;
+
+/**
+ * A channel name that carries one kind of payload. At run time it is the plain string (Redis sees
+ * only that); the type lets `EventBus.publish` and `subscribe` refuse, at compile time, a payload
+ * that is not the channel's.
+ */
+export type Channel<Kind extends keyof Channels> = string & { readonly [carries]: Kind };
+
+/** One account's balance events: every instance's subscribers of that account listen here. */
+export function balanceChannel(accountId: string): Channel<'balance'> {
+  return `tally:balance:${accountId}` as Channel<'balance'>;
 }

@@ -1,15 +1,16 @@
 import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
+import type { Channel, Channels } from './channels.js';
 
 /**
  * Where committed events travel from the outbox relay to subscribers: Redis pub/sub when
  * REDIS_URL is set (so every instance hears every instance), an in-process PubSub otherwise.
  */
 export interface EventBus {
-  publish<T>(channel: string, payload: T): Promise<void>;
+  publish<Kind extends keyof Channels>(channel: Channel<Kind>, payload: Channels[Kind]): Promise<void>;
   /** Resolves once the subscription is live (Redis acknowledged it), so nothing after that is missed. */
-  subscribe<T>(channel: string, onEvent: (payload: T) => void): Promise<() => void>;
+  subscribe<Kind extends keyof Channels>(channel: Channel<Kind>, onEvent: (payload: Channels[Kind]) => void): Promise<() => void>;
   /** Called after the bus reconnected: pub/sub may have dropped messages while it was away. */
   onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
@@ -19,7 +20,7 @@ export function inProcessEventBus(): EventBus {
   const pubsub = new PubSub();
   return {
     publish: (channel, payload) => pubsub.publish(channel, payload),
-    async subscribe<T>(channel: string, onEvent: (payload: T) => void) {
+    async subscribe<Kind extends keyof Channels>(channel: Channel<Kind>, onEvent: (payload: Channels[Kind]) => void) {
       const id = await pubsub.subscribe(channel, onEvent as (payload: unknown) => void);
       return () => pubsub.unsubscribe(id);
     },
@@ -48,7 +49,7 @@ export function redisEventBus(url: string): EventBus {
   });
   return {
     publish: (channel, payload) => pubsub.publish(channel, payload),
-    async subscribe<T>(channel: string, onEvent: (payload: T) => void) {
+    async subscribe<Kind extends keyof Channels>(channel: Channel<Kind>, onEvent: (payload: Channels[Kind]) => void) {
       const id = await pubsub.subscribe(channel, onEvent as (payload: unknown) => void);
       return () => pubsub.unsubscribe(id);
     },
