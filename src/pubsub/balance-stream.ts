@@ -52,6 +52,25 @@ export function balanceUpdates(
   };
 }
 
+/** Where one stream stands, shared by its pub/sub listener, its watch entry and its loop. */
+interface StreamState {
+  /** The last version yielded (or the start point before the first). */
+  last: number;
+  /** Live events not yet looked at, in arrival order (not necessarily version order). */
+  readonly inbox: BalanceEvent[];
+  /** Set when the ledger may be ahead of what pub/sub delivered: read history before going on. */
+  reconcileWanted: boolean;
+  /** When the last live event arrived; the watch checks the ledger for streams quiet for long. */
+  lastNewsMs: number;
+  /** Rouses the loop parked waiting for news; set only while it is parked. */
+  wake: (() => void) | undefined;
+}
+
+function notify(state: StreamState): void {
+  state.wake?.();
+  state.wake = undefined;
+}
+
 async function* streamUpdates(
   bus: EventBus,
   history: BalanceHistory,
@@ -60,69 +79,80 @@ async function* streamUpdates(
   afterVersion: number | null,
   stop: StopSignal,
 ): AsyncGenerator<BalanceEvent, undefined> {
-  const inbox: BalanceEvent[] = [];
-  let wake: (() => void) | undefined;
-  let reconcileWanted = false;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  stop.wake = notify;
+  const state: StreamState = { last: 0, inbox: [], reconcileWanted: false, lastNewsMs: Date.now(), wake: undefined };
+  stop.wake = () => notify(state);
   // Subscribe before reading the ledger, so an update committed in between is seen one way or the other.
-  let lastNewsMs = Date.now();
-  const unsubscribe = await bus.subscribe(balanceChannel(accountId), (event) => {
-    lastNewsMs = Date.now();
-    // An event an older release published carries no exponent to format it by: read it from the ledger.
-    if (typeof (event as Partial<BalanceEvent>).currencyExponent === 'number') inbox.push(event);
-    else reconcileWanted = true;
-    notify();
-  });
-  let last = 0;
-  // After a bus reconnect, and when the stream has been quiet, the watch checks (for every stream
-  // of the process in one read) whether the ledger is ahead, and only then is history read here.
-  const unwatch = watch.watch({
-    accountId,
-    lastVersion: () => last,
-    lastNewsMs: () => lastNewsMs,
-    behind: () => {
-      reconcileWanted = true;
-      notify();
-    },
-  });
+  const stopListening = await listenForNews(bus, watch, accountId, state);
   try {
-    last = afterVersion ?? (await history.currentVersion(accountId));
-    // Page by page, so a resume from far back never holds the whole history in memory.
-    const catchUp = async function* (upTo?: number) {
-      for (;;) {
-        const page = await history.since(accountId, last, upTo);
-        for (const event of page) {
-          if (event.version !== last + 1) return;
-          last = event.version;
-          yield event;
-        }
-        if (page.length < HISTORY_PAGE_SIZE) return;
-      }
-    };
-    if (afterVersion !== null) yield* catchUp();
+    state.last = afterVersion ?? (await history.currentVersion(accountId));
+    if (afterVersion !== null) yield* catchUp(history, accountId, state);
     while (!stop.requested) {
-      if (inbox.length === 0 && !reconcileWanted) await new Promise<void>((resolve) => (wake = resolve));
+      if (state.inbox.length === 0 && !state.reconcileWanted) await new Promise<void>((resolve) => (state.wake = resolve));
       if (stop.requested) break;
-      if (reconcileWanted) {
-        reconcileWanted = false;
-        yield* catchUp();
+      if (state.reconcileWanted) {
+        state.reconcileWanted = false;
+        yield* catchUp(history, accountId, state);
       }
-      while (inbox.length > 0) {
-        const event = inbox.shift()!;
-        if (event.version <= last) continue;
-        if (event.version > last + 1) yield* catchUp(event.version - 1);
-        if (event.version === last + 1) {
-          last = event.version;
-          yield event;
-        }
-      }
+      yield* drainInbox(history, accountId, state);
     }
   } finally {
+    stopListening();
+  }
+}
+
+/**
+ * Puts the stream on the account's channel and in the watch; returns what takes it off both.
+ * After a bus reconnect, and when the stream has been quiet, the watch checks (for every stream
+ * of the process in one read) whether the ledger is ahead, and only then is history read here.
+ */
+async function listenForNews(bus: EventBus, watch: VersionWatch, accountId: string, state: StreamState): Promise<() => void> {
+  const unsubscribe = await bus.subscribe(balanceChannel(accountId), (event) => {
+    state.lastNewsMs = Date.now();
+    // An event an older release published carries no exponent to format it by: read it from the ledger.
+    if (typeof (event as Partial<BalanceEvent>).currencyExponent === 'number') state.inbox.push(event);
+    else state.reconcileWanted = true;
+    notify(state);
+  });
+  const unwatch = watch.watch({
+    accountId,
+    lastVersion: () => state.last,
+    lastNewsMs: () => state.lastNewsMs,
+    behind: () => {
+      state.reconcileWanted = true;
+      notify(state);
+    },
+  });
+  return () => {
     unwatch();
     unsubscribe();
+  };
+}
+
+/**
+ * The ledger's versions after `state.last` (up to `upTo`), in order, stopping at a gap. Page by
+ * page, so a resume from far back never holds the whole history in memory.
+ */
+async function* catchUp(history: BalanceHistory, accountId: string, state: StreamState, upTo?: number): AsyncGenerator<BalanceEvent, void> {
+  for (;;) {
+    const page = await history.since(accountId, state.last, upTo);
+    for (const event of page) {
+      if (event.version !== state.last + 1) return;
+      state.last = event.version;
+      yield event;
+    }
+    if (page.length < HISTORY_PAGE_SIZE) return;
+  }
+}
+
+/** Live events in version order: an old one is dropped, a gap before a new one is filled from the ledger. */
+async function* drainInbox(history: BalanceHistory, accountId: string, state: StreamState): AsyncGenerator<BalanceEvent, void> {
+  while (state.inbox.length > 0) {
+    const event = state.inbox.shift()!;
+    if (event.version <= state.last) continue;
+    if (event.version > state.last + 1) yield* catchUp(history, accountId, state, event.version - 1);
+    if (event.version === state.last + 1) {
+      state.last = event.version;
+      yield event;
+    }
   }
 }
