@@ -8,7 +8,7 @@ import { openAccount } from '../ledger/commands/open-account.js';
 import { deposit } from '../ledger/commands/deposit.js';
 import { withdraw } from '../ledger/commands/withdraw.js';
 import { transfer } from '../ledger/commands/transfer.js';
-import type { CommandResult } from '../ledger/commands/run-command.js';
+import type { CommandResult } from '../ledger/commands/command.js';
 import type { Actor } from '../ledger/types.js';
 
 export interface DemoCredential {
@@ -21,10 +21,9 @@ const CREDENTIALS_FILE = 'demo-users.json';
 const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnson', bob: 'Bob Smith' };
 
 function created(result: CommandResult, what: string): string {
-  if (!result.outcome.ok) throw new Error(`demo data: ${what} failed: ${result.outcome.message}`);
-  const id = result.outcome.accountId ?? result.outcome.transactionId;
-  if (!id) throw new Error(`demo data: ${what} returned no id`);
-  return id;
+  const { outcome } = result;
+  if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
+  return 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
 }
 
 /**

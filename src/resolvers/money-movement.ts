@@ -3,7 +3,8 @@ import type { Context } from '../context.js';
 import { isOperator } from '../auth/access.js';
 import { recordAudit } from '../auth/audit.js';
 import { deposit, type DepositInput } from '../ledger/commands/deposit.js';
-import { failureOf, type CommandResult } from '../ledger/commands/run-command.js';
+import { failureOf } from '../ledger/commands/run-command.js';
+import type { CommandResult, MovementOutcome } from '../ledger/commands/command.js';
 import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
@@ -13,15 +14,15 @@ import { canonicalId } from '../ledger/persistence/database.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';
 
-function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | MovementError {
+function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MoneyMovementView | MovementError {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(MOVEMENT_ERROR_CLASSES, failure);
-  assert.ok(outcome.ok && outcome.transactionId && outcome.balances);
+  assert.ok(outcome.ok);
   return { transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
 }
 
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
-async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult>): Promise<MoneyMovementView | MovementError> {
+async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
