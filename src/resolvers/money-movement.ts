@@ -43,18 +43,19 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
 }
 
 export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, async (viewer) => {
-    const result = await deposit(context.orm, viewer, input);
-    if (isOperator(viewer)) {
-      await recordAudit(context.orm.em.fork(), context, {
-        action: 'operator.deposit',
-        outcome: result.outcome.ok ? 'OK' : 'DENIED',
-        actorUserId: viewer.userId,
-        target: canonicalId(input.accountId),
-        details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result.replayed },
-      });
-    }
-    return result;
+  return limited(context, (viewer) => {
+    if (!isOperator(viewer)) return deposit(context.orm, viewer, input);
+    // An operator's deposit is audited in its own unit: the audit row commits with the money or not at all.
+    return deposit(context.orm, viewer, input, {
+      withinUnit: (database, [result]) =>
+        recordAudit(database, context, {
+          action: 'operator.deposit',
+          outcome: result?.outcome.ok ? 'OK' : 'DENIED',
+          actorUserId: viewer.userId,
+          target: canonicalId(input.accountId),
+          details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result?.replayed ?? false },
+        }),
+    });
   });
 }
 
