@@ -79,7 +79,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
-  const services = { orm, signer, logger, live: options.live, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  const services = { orm, signer, logger, live: options.live, fees: config.fees, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: false },
     maxAliases: { n: QUERY_LIMITS.maxAliases, exposeLimits: false },

@@ -17,7 +17,7 @@ export function ledgerHistory(orm: MikroORM): BalanceHistory {
         pending_minor: string;
       }>(
         orm.em.fork(),
-        `select e.account_version, e.balance_after_minor::text, e.currency, a.currency_exponent, e.transaction_id, e.created_at, a.pending_minor::text
+        `select e.account_version, e.balance_after_minor::text, e.currency, a.currency_exponent, e.transaction_id, e.created_at, e.pending_after_minor::text as pending_minor
            from entries e join accounts a on a.id = e.account_id
           where e.account_id = ? and e.account_version > ? and e.account_version <= ?
           order by e.account_version limit ${HISTORY_PAGE_SIZE}`,

@@ -60,7 +60,7 @@ export function resolveDeposit(context: Context, input: DepositInput): Promise<M
 }
 
 export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) => withdraw(context.orm, viewer, input));
+  return limited(context, (viewer) => withdraw(context.orm, viewer, input, { fees: context.fees }));
 }
 
 export function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {
