@@ -26,22 +26,28 @@ const LAWS: Record<string, string> = {
      where a.holder = 'CUSTOMER'
      group by a.id
     having a.pending_minor <> -coalesce(sum(${SIGNED}), 0)`,
-  'each customer account history is versions 1..N without gaps, one per changing transaction, N = its version': `
+  'each customer account history is versions 1..N without gaps, one line per changing transaction, N = its version': `
     select a.id from accounts a left join entries e on e.account_id = a.id
      where a.holder = 'CUSTOMER'
      group by a.id
     having count(e.account_version) <> a.version or count(distinct e.account_version) <> a.version
         or count(distinct e.transaction_id) <> a.version
         or coalesce(min(e.account_version), 1) <> 1 or coalesce(max(e.account_version), 0) <> a.version`,
-  'each history line carries the running posted and pending balances': `
-    select account_id, account_version from (
-      select e.account_id, e.account_version, e.balance_after_minor, e.pending_after_minor,
-             sum(case when e.layer = 'POSTED' then ${SIGNED} else 0 end)
-               over (partition by e.account_id order by e.account_version) as running_posted,
-             -sum(case when e.layer = 'PENDING' then ${SIGNED} else 0 end)
-               over (partition by e.account_id order by e.account_version) as running_pending
-        from entries e join accounts a on a.id = e.account_id where a.holder = 'CUSTOMER') lines
-     where balance_after_minor <> running_posted or pending_after_minor <> running_pending`,
+  // A change may have several entries on one account (a capture releases PENDING and posts
+  // POSTED); its one versioned entry carries the balances after all of them.
+  'each history line carries the running posted and pending balances of its changes': `
+    select account_id, version from (
+      select account_id, version, balance_after_minor, pending_after_minor,
+             sum(posted_change) over (partition by account_id order by version) as running_posted,
+             sum(pending_change) over (partition by account_id order by version) as running_pending
+        from (
+          select e.account_id, max(e.account_version) as version,
+                 max(e.balance_after_minor) as balance_after_minor, max(e.pending_after_minor) as pending_after_minor,
+                 sum(case when e.layer = 'POSTED' then ${SIGNED} else 0 end) as posted_change,
+                 -sum(case when e.layer = 'PENDING' then ${SIGNED} else 0 end) as pending_change
+            from entries e join accounts a on a.id = e.account_id where a.holder = 'CUSTOMER'
+           group by e.account_id, e.transaction_id) changes) lines
+     where version is null or balance_after_minor <> running_posted or pending_after_minor <> running_pending`,
   'internal accounts have no versioned entries': `
     select e.id from entries e join accounts a on a.id = e.account_id
      where a.holder = 'INTERNAL' and (e.account_version is not null or e.pending_after_minor is not null)`,

@@ -6,6 +6,7 @@ import type { AccountSnapshot, MovementPlan, Role } from '../../src/ledger/types
 import { Replay } from '../../src/ledger/commands/command.js';
 import { ValidationError } from '../../src/ledger/errors.js';
 import { feeMinorUnits } from '../../src/ledger/decide/wire-fee.js';
+import { planMovement } from '../../src/ledger/decide/plan-movement.js';
 import type { Channel } from '../../src/ledger/types.js';
 import { TEST_NOW, snapshotsOf } from './snapshots.js';
 
@@ -319,5 +320,42 @@ describe('the wire fee', () => {
 
   it('only wires carry the fee', () => {
     expect(withdrawal({ amount: '50.00', channel: 'ACH' }, account(), { wireFee: '25.00' })).toMatchObject({ entries: [{ amountMinor: 5000n }, {}] });
+  });
+});
+
+describe('plans per layer (the shapes holds will use)', () => {
+  const held = account({ postedMinor: 5000n, pendingMinor: 0n, version: 3 });
+  const entry = (target: { customerAccountId: string } | { internalCode: string }, direction: 'DEBIT' | 'CREDIT', amountMinor: bigint, layer: 'POSTED' | 'PENDING') => ({
+    target,
+    direction,
+    amountMinor,
+    layer,
+  });
+  const header = { kind: 'WITHDRAWAL' as const, channel: 'CARD' as const, amountMinor: 1000n, currency: 'USD', currencyExponent: 2 };
+
+  it('a PENDING debit of the customer raises pending, leaves posted, and is one version', () => {
+    const plan = planMovement(header, [entry({ customerAccountId: held.id }, 'DEBIT', 1000n, 'PENDING'), entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 1000n, 'PENDING')], [held]);
+    expect(plan.changes).toEqual([{ accountId: held.id, postedAfterMinor: 5000n, pendingAfterMinor: 1000n, versionBefore: 3, versionAfter: 4 }]);
+  });
+
+  it('a release and a posting on one account in one transaction are still one version', () => {
+    const holding = account({ postedMinor: 5000n, pendingMinor: 1000n, version: 4 });
+    const plan = planMovement(
+      header,
+      [
+        entry({ customerAccountId: holding.id }, 'DEBIT', 800n, 'POSTED'),
+        entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 800n, 'POSTED'),
+        entry({ customerAccountId: holding.id }, 'CREDIT', 1000n, 'PENDING'),
+        entry({ internalCode: 'SETTLEMENT_CARD' }, 'DEBIT', 1000n, 'PENDING'),
+      ],
+      [holding],
+    );
+    expect(plan.changes).toEqual([{ accountId: holding.id, postedAfterMinor: 4200n, pendingAfterMinor: 0n, versionBefore: 4, versionAfter: 5 }]);
+  });
+
+  it('refuses a plan whose layers do not each balance', () => {
+    expect(() =>
+      planMovement(header, [entry({ customerAccountId: held.id }, 'DEBIT', 1000n, 'PENDING'), entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 1000n, 'POSTED')], [held]),
+    ).toThrow(/balance/);
   });
 });

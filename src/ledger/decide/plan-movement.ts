@@ -31,17 +31,20 @@ function changeOf(account: AccountSnapshot, entries: readonly PlannedEntry[]): A
   return { accountId: account.id, postedAfterMinor, pendingAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
 }
 
-/** A complete plan from its entries and the snapshots of the customer accounts they touch. */
+/**
+ * A complete plan from its entries and the snapshots of the customer accounts they touch. A
+ * customer account may take several entries (a capture releases PENDING and posts POSTED): its
+ * first entry is its history line, carrying the one new version, the balances after the whole
+ * change, and the layer where the line's amount lands.
+ */
 export function planMovement(
   header: Omit<MovementPlan, 'entries' | 'changes'>,
   entries: readonly PlannedEntry[],
   accounts: readonly AccountSnapshot[],
 ): MovementPlan {
   assertBalanced(entries);
-  // One history line per account and change: each customer account takes exactly one entry.
   for (const account of accounts) {
-    const own = entries.filter((entry) => 'customerAccountId' in entry.target && entry.target.customerAccountId === account.id);
-    assert.equal(own.length, 1, 'a customer account takes one entry per movement');
+    assert.ok(entries.some((entry) => 'customerAccountId' in entry.target && entry.target.customerAccountId === account.id), 'every changed account has an entry');
   }
   return { ...header, entries, changes: accounts.map((account) => changeOf(account, entries)) };
 }

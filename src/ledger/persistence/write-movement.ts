@@ -47,9 +47,13 @@ function transactionRow(transactionId: string, write: MovementWrite): Sql {
 /** Each entry with its own amount and layer; a customer account's entry is its history line. */
 async function entryRows(database: Database, transactionId: string, plan: MovementPlan): Promise<Sql> {
   const changes = new Map(plan.changes.map((change) => [change.accountId, change]));
+  // A customer account's first entry is its history line (plan-movement.ts); later ones carry no version.
+  const lined = new Set<string>();
   const rows = await Promise.all(
     plan.entries.map(async (entry) => {
-      const change = 'customerAccountId' in entry.target ? changes.get(entry.target.customerAccountId) : undefined;
+      const customerId = 'customerAccountId' in entry.target ? entry.target.customerAccountId : undefined;
+      const change = customerId && !lined.has(customerId) ? changes.get(customerId) : undefined;
+      if (customerId) lined.add(customerId);
       const accountId =
         'customerAccountId' in entry.target
           ? entry.target.customerAccountId
