@@ -4,7 +4,7 @@ import sql, { join, type Sql } from 'sql-template-tag';
 import type { Actor, MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryStatement, type Database } from './database.js';
-import type { BalanceEvent } from '../../pubsub/channels.js';
+import type { BalanceEvent } from '../balance-event.js';
 import type { MovementOutcome, Success } from '../commands/command.js';
 import type { TransactionView } from '../queries/transactions.js';
 
