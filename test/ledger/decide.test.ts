@@ -7,6 +7,8 @@ import { Replay } from '../../src/ledger/commands/command.js';
 import { ValidationError } from '../../src/ledger/errors.js';
 import { feeMinorUnits } from '../../src/ledger/decide/wire-fee.js';
 import { planMovement } from '../../src/ledger/decide/plan-movement.js';
+import { decideOpenAccount } from '../../src/ledger/commands/open-account.js';
+import type { OpenAccountOutcome } from '../../src/ledger/commands/command.js';
 import type { Channel } from '../../src/ledger/types.js';
 import { TEST_NOW, snapshotsOf } from './snapshots.js';
 
@@ -357,5 +359,21 @@ describe('plans per layer (the shapes holds will use)', () => {
     expect(() =>
       planMovement(header, [entry({ customerAccountId: held.id }, 'DEBIT', 1000n, 'PENDING'), entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 1000n, 'POSTED')], [held]),
     ).toThrow(/balance/);
+  });
+});
+
+describe('the order of checks when opening an account', () => {
+  const replay = { kind: 'replay' as const, outcome: { ok: true as const, accountId: '00000000-0000-4000-8000-0000000000ee' } };
+  const fresh = { kind: 'fresh' as const };
+  it.each([
+    ['a replay before everything', replay, 'SHARES', 'usd', 'x\n', 100, 'REPLAY'],
+    ['the type', fresh, 'SHARES', 'usd', 'x\n', 100, 'VALIDATION:type'],
+    ['the currency', fresh, 'CHECKING', 'usd', 'x\n', 100, 'VALIDATION:currency'],
+    ['the nickname', fresh, 'CHECKING', 'USD', 'x\n', 100, 'VALIDATION:nickname'],
+    ['the number of accounts last', fresh, 'CHECKING', 'USD', 'Everyday', 100, 'LIMIT_EXCEEDED'],
+    ['all well', fresh, 'CHECKING', 'USD', 'Everyday', 99, 'OK'],
+  ] as const)('%s', (_name, key, type, currency, nickname, ownedAccounts, expected) => {
+    const decision = decideOpenAccount({ type: type as 'CHECKING', currency, nickname }, snapshotsOf<OpenAccountOutcome>([], { key, ownedAccounts }));
+    expect(answerOf(decision)).toBe(expected);
   });
 });
