@@ -74,6 +74,26 @@ describe('several commands in one unit of work', () => {
     expect(await posted(accountId)).toBe('4.00');
   });
 
+  it('a request waiting on a key whose claim its holder freed (a VALIDATION failure) takes the key when the holder commits', async () => {
+    const accountId = await t.account(alice);
+    const key = randomUUID();
+    const holder = await t.database.pool.connect();
+    try {
+      // What a unit with a VALIDATION failure does: claim, free the claim, commit.
+      await holder.query('begin');
+      await holder.query(`insert into idempotency_records (user_id, key, command, request_hash, outcome) values ($1, $2, 'deposit', 'other', '{"inFlight":true}')`, [alice.id, key]);
+      await holder.query('delete from idempotency_records where user_id = $1 and key = $2', [alice.id, key]);
+      const waiter = runCommands(t.app.orm, [depositOf(accountId, '3.00', key)]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query('commit');
+      const [result] = await waiter;
+      expect(result).toMatchObject({ replayed: false, outcome: { ok: true } });
+      expect(await transactionsUnder(key)).toBe(1);
+    } finally {
+      holder.release();
+    }
+  });
+
   it('the same key twice in one unit is a replay of the first: one transaction', async () => {
     const accountId = await t.account(alice);
     const key = randomUUID();
