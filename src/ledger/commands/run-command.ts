@@ -72,7 +72,7 @@ interface KeyUse {
   readonly command: string;
   readonly requestHash: string;
   /** Undefined while nothing is stored under it (a claim this unit frees at its end). */
-  outcome: StoredOutcome | undefined;
+  readonly outcome: StoredOutcome | undefined;
 }
 
 function prepare(command: AnyCommand): Prepared {
