@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readAvailabilityPolicy } from './availability-config.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
+import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
 
 /**
  * The process configuration, read from the environment once at start (API.md "Operating it").
@@ -48,6 +49,8 @@ export interface Config {
   readonly payeeLookupsPerHour: number;
   /** When deposited funds become available, and the bank's business-day calendar (README "Funds availability (policy)"). */
   readonly availability: AvailabilityPolicy;
+  /** The bank's fees, in major units of each account's currency (WIRE_FEE). */
+  readonly fees: FeeSchedule;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +142,12 @@ function readOrigins(environment: Environment, name: string, fallback: readonly 
   return origins;
 }
 
+function readFee(environment: Environment, name: string, fallback: string): string {
+  const text = environment[name] || fallback;
+  if (!FEE_SHAPE.test(text)) throw new ConfigError(name, 'must be a plain decimal amount such as 25.00 (0 turns the fee off)');
+  return text;
+}
+
 export function loadConfig(environment: Environment = process.env): Config {
   const production = environment.NODE_ENV === 'production';
   const databaseUrl = readUrl(environment, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -171,5 +180,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     corsOrigins: readOrigins(environment, 'CORS_ORIGINS', production ? [] : DEVELOPMENT_CORS_ORIGINS),
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
     availability: readAvailabilityPolicy(environment),
+    fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee) },
   };
 }

@@ -5,6 +5,7 @@ import type { TokenSigner } from './auth/tokens.js';
 import type { AuthServices } from './auth/auth-services.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
+import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import type { Database } from './ledger/persistence/database.js';
@@ -18,6 +19,8 @@ export interface Context {
   readonly logger: Logger;
   readonly auth: AuthServices;
   readonly live: LiveServices;
+  /** The bank's fees, from configuration (WIRE_FEE). */
+  readonly fees: FeeSchedule;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -50,6 +53,7 @@ export interface ContextServices {
   readonly logger: Logger;
   readonly auth: AuthServices;
   readonly live: LiveServices;
+  readonly fees: FeeSchedule;
 }
 
 /**

@@ -8,8 +8,9 @@ import { openAccount } from '../ledger/commands/open-account.js';
 import { deposit } from '../ledger/commands/deposit.js';
 import { withdraw } from '../ledger/commands/withdraw.js';
 import { transfer } from '../ledger/commands/transfer.js';
-import type { CommandResult } from '../ledger/commands/run-command.js';
+import type { CommandResult } from '../ledger/commands/command.js';
 import type { Actor } from '../ledger/types.js';
+import { SYSTEM_USER_ID } from '../ledger/system/system-actor.js';
 
 export interface DemoCredential {
   readonly username: string;
@@ -21,10 +22,9 @@ const CREDENTIALS_FILE = 'demo-users.json';
 const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnson', bob: 'Bob Smith' };
 
 function created(result: CommandResult, what: string): string {
-  if (!result.outcome.ok) throw new Error(`demo data: ${what} failed: ${result.outcome.message}`);
-  const id = result.outcome.accountId ?? result.outcome.transactionId;
-  if (!id) throw new Error(`demo data: ${what} returned no id`);
-  return id;
+  const { outcome } = result;
+  if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
+  return 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
 }
 
 /**
@@ -34,7 +34,8 @@ function created(result: CommandResult, what: string): string {
  */
 export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Promise<DemoCredential[]> {
   const file = join(dataDirectory, CREDENTIALS_FILE);
-  if ((await orm.em.fork().count(UserSchema, {})) > 0) {
+  // The reserved system user is always there; demo data goes into a database with no one else.
+  if ((await orm.em.fork().count(UserSchema, { id: { $ne: SYSTEM_USER_ID } })) > 0) {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoCredential[]) : [];
   }
   const credentials: DemoCredential[] = ['alice', 'bob'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));

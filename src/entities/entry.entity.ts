@@ -2,7 +2,7 @@ import { defineEntity, type InferEntity } from '@mikro-orm/core';
 
 /**
  * One double-entry posting. For customer accounts it also records the account version it
- * produced and the posted balance right after it, which is the account's history line.
+ * produced and its posted and pending balances right after it, which is the account's history line.
  */
 export const EntrySchema = defineEntity({
   name: 'Entry',
@@ -17,7 +17,11 @@ export const EntrySchema = defineEntity({
     amountMinor: p.bigint('bigint'),
     currency: p.string().length(3),
     accountVersion: p.integer().nullable(),
+    /** POSTED (final) or PENDING (a hold); per currency and layer a transaction balances. */
+    layer: p.enum(['POSTED', 'PENDING'] as const),
     balanceAfterMinor: p.bigint('bigint').nullable(),
+    /** For customer accounts: what is held (the pending balance) right after this line. */
+    pendingAfterMinor: p.bigint('bigint').nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });

@@ -19,14 +19,40 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Whether a new request could succeed later without changing its input, per code: the one table
+ * of retry hints (TigerBeetle's `CreateTransferStatus.transient()`). A limit is transient only
+ * when it is a rate that names when to come back (see LimitExceededError).
+ */
+const TRANSIENCE: Readonly<Record<ErrorCode, 'transient' | 'final' | 'transient when timed'>> = {
+  VALIDATION: 'final',
+  NOT_FOUND: 'final',
+  INSUFFICIENT_FUNDS: 'transient',
+  ACCOUNT_NOT_OPEN: 'final',
+  CURRENCY_MISMATCH: 'final',
+  IDEMPOTENCY_CONFLICT: 'final',
+  LIMIT_EXCEEDED: 'transient when timed',
+  RISK_DECLINED: 'final',
+  HOLD_NOT_ACTIVE: 'final',
+  INVALID_CREDENTIALS: 'final',
+  FORBIDDEN: 'final',
+};
+
+export function isTransient(code: ErrorCode, retryAfterSeconds?: number): boolean {
+  const transience = TRANSIENCE[code];
+  return transience === 'transient' || (transience === 'transient when timed' && retryAfterSeconds !== undefined);
+}
+
 export abstract class LedgerError extends Error {
   abstract readonly code: ErrorCode;
-  abstract readonly retryable: boolean;
+  /** Could the same request succeed later? From the one table above. */
+  get retryable(): boolean {
+    return isTransient(this.code);
+  }
 }
 
 export class ValidationError extends LedgerError {
   readonly code = 'VALIDATION';
-  readonly retryable = false;
   constructor(
     message: string,
     /** The input field at fault, e.g. `amount`, when there is one. */
@@ -39,7 +65,6 @@ export class ValidationError extends LedgerError {
 
 export class NotFoundError extends LedgerError {
   readonly code = 'NOT_FOUND';
-  readonly retryable = false;
   constructor(message = 'No such account or transaction.') {
     super(message);
     this.name = 'NotFoundError';
@@ -48,7 +73,6 @@ export class NotFoundError extends LedgerError {
 
 export class InsufficientFundsError extends LedgerError {
   readonly code = 'INSUFFICIENT_FUNDS';
-  readonly retryable = true;
   constructor(message = 'The account does not hold enough available funds for this amount.') {
     super(message);
     this.name = 'InsufficientFundsError';
@@ -57,7 +81,6 @@ export class InsufficientFundsError extends LedgerError {
 
 export class AccountNotOpenError extends LedgerError {
   readonly code = 'ACCOUNT_NOT_OPEN';
-  readonly retryable = false;
   constructor(message = 'The account is not open.') {
     super(message);
     this.name = 'AccountNotOpenError';
@@ -66,7 +89,6 @@ export class AccountNotOpenError extends LedgerError {
 
 export class CurrencyMismatchError extends LedgerError {
   readonly code = 'CURRENCY_MISMATCH';
-  readonly retryable = false;
   constructor(message = 'The accounts hold different currencies.') {
     super(message);
     this.name = 'CurrencyMismatchError';
@@ -75,7 +97,6 @@ export class CurrencyMismatchError extends LedgerError {
 
 export class IdempotencyConflictError extends LedgerError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
-  readonly retryable = false;
   constructor(message = 'This idempotency key was already used for a different request.') {
     super(message);
     this.name = 'IdempotencyConflictError';
@@ -90,7 +111,6 @@ export class IdempotencyConflictError extends LedgerError {
  */
 export class LimitExceededError extends LedgerError {
   readonly code = 'LIMIT_EXCEEDED';
-  readonly retryable: boolean;
   constructor(
     message: string,
     /** Whole seconds until a retry could be allowed (HTTP Retry-After), when the limit is a rate. */
@@ -98,13 +118,15 @@ export class LimitExceededError extends LedgerError {
   ) {
     super(message);
     this.name = 'LimitExceededError';
-    this.retryable = retryAfterSeconds !== undefined;
+  }
+
+  override get retryable(): boolean {
+    return isTransient(this.code, this.retryAfterSeconds);
   }
 }
 
 export class InvalidCredentialsError extends LedgerError {
   readonly code = 'INVALID_CREDENTIALS';
-  readonly retryable = false;
   constructor(message = 'Unknown username or wrong password.') {
     super(message);
     this.name = 'InvalidCredentialsError';

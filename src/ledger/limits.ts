@@ -44,9 +44,10 @@ export const RETRY_BASE_DELAY_MS = 5;
 export const MAX_ACCOUNTS_PER_USER = 100;
 
 /**
- * The most entries one transaction may have. Every movement today is two (a customer leg and an
- * internal or second customer leg). It bounds `Transaction.entries` and `MoneyMovement.balances`
- * in the query cost model, and the write asserts it: a future N-entry transaction (fees, splits)
- * must raise it here, and the cost model follows.
+ * The most entries one transaction may have. A deposit, withdrawal or transfer is two; a WIRE
+ * withdrawal with its fee three; a hold capture (release the pending pair, post the captured pair)
+ * four, with a fee six. It bounds `Transaction.entries` and `MoneyMovement.balances` in the query
+ * cost model, and the write asserts it: a transaction with more entries must raise it here, and
+ * the cost model follows.
  */
-export const MAX_ENTRIES_PER_TRANSACTION = 2;
+export const MAX_ENTRIES_PER_TRANSACTION = 6;

@@ -36,26 +36,49 @@ export interface AccountSnapshot {
   readonly ownedByActor: boolean;
 }
 
-/** One leg of a movement on a customer account, with the balance and version it produces. */
-export interface CustomerLeg {
-  readonly accountId: string;
+/**
+ * The two layers of the ledger (DESIGN.md "Ledger core, second edition" 2, TigerBeetle's pending
+ * transfers): POSTED money is final; PENDING entries are holds, debited from the customer and
+ * released by later transactions. Per currency and per layer a transaction's debits equal its credits.
+ */
+export const LAYERS = ['POSTED', 'PENDING'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** Where an entry lands: a customer account (locked, versioned) or one of the bank's internal accounts. */
+export type EntryTarget = { readonly customerAccountId: string } | { readonly internalCode: string };
+
+/** One entry of a planned transaction, with its own amount: fees and splits need no equal legs. */
+export interface PlannedEntry {
+  readonly target: EntryTarget;
   readonly direction: Direction;
+  readonly amountMinor: bigint;
+  readonly layer: Layer;
+}
+
+/**
+ * What a transaction does to one customer account: its balances in both layers afterwards and the
+ * one version it advances (one version per change, whatever the number of layers it touches).
+ */
+export interface AccountChange {
+  readonly accountId: string;
   readonly postedAfterMinor: bigint;
-  readonly versionAfter: number;
+  readonly pendingAfterMinor: bigint;
   readonly versionBefore: number;
+  readonly versionAfter: number;
 }
 
 /** What a decision produces when the movement may happen: everything persistence needs to write. */
 export interface MovementPlan {
   readonly kind: TransactionKind;
   readonly channel: Channel;
+  /** What the customer reads as the transaction's amount (a wire's principal, not its fee). */
   readonly amountMinor: bigint;
   readonly currency: string;
   /** The minor-unit exponent of every entry of the movement: its accounts' stored one. */
   readonly currencyExponent: number;
-  readonly customerLegs: readonly CustomerLeg[];
-  /** The bank's side of a deposit or withdrawal; transfers between customers have none. */
-  readonly internalLeg?: { readonly direction: Direction; readonly internalCode: string };
+  readonly entries: readonly PlannedEntry[];
+  /** One per customer account the entries touch, in the order they first appear. */
+  readonly changes: readonly AccountChange[];
 }
 
 /** The signed effect of an entry on its account's balance: credits add, debits subtract. */

@@ -1,19 +1,10 @@
 /**
- * The typed channels of Tally's event bus: what is published where. A balance event carries the
- * whole new balance so that subscribers need no database read for the common, gap-free case.
+ * The typed channels of Tally's event bus: what is published where.
  */
-export interface BalanceEvent {
-  readonly accountId: string;
-  readonly version: number;
-  readonly currency: string;
-  /** The account's stored minor-unit exponent: how the minor units below are formatted. */
-  readonly currencyExponent: number;
-  /** Minor units as decimal strings: JSON has no bigint. */
-  readonly postedMinor: string;
-  readonly pendingMinor: string;
-  readonly transactionId: string;
-  readonly asOf: string;
-}
+import type { BalanceEvent } from '../ledger/balance-event.js';
+
+/** The balance event is the ledger's (ledger/balance-event.ts); re-exported for the bus's users. */
+export type { BalanceEvent };
 
 /** What each kind of channel carries. The event bus checks every publish and subscribe against it. */
 export interface Channels {

@@ -32,7 +32,7 @@ export async function resolveOpenAccount(context: Context, input: OpenAccountInp
   const { outcome } = await openAccount(context.orm, viewer, input);
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(OPEN_ACCOUNT_ERROR_CLASSES, failure);
-  assert.ok(outcome.ok && outcome.accountId);
+  assert.ok(outcome.ok);
   const account = await ownedAccount(context.database, viewer.userId, outcome.accountId);
   assert.ok(account, 'a freshly opened account is visible to its owner');
   return { account };

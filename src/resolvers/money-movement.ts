@@ -3,7 +3,8 @@ import type { Context } from '../context.js';
 import { isOperator } from '../auth/access.js';
 import { recordAudit } from '../auth/audit.js';
 import { deposit, type DepositInput } from '../ledger/commands/deposit.js';
-import { failureOf, type CommandResult } from '../ledger/commands/run-command.js';
+import { failureOf } from '../ledger/commands/run-command.js';
+import type { CommandResult, MovementOutcome } from '../ledger/commands/command.js';
 import { transfer, type TransferInput } from '../ledger/commands/transfer.js';
 import { withdraw, type WithdrawInput } from '../ledger/commands/withdraw.js';
 import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type MovementError } from '../ledger/errors.js';
@@ -13,15 +14,15 @@ import { canonicalId } from '../ledger/persistence/database.js';
 import { balanceFromStored, type MoneyMovementView } from './views.js';
 import { viewerOf } from './viewer.js';
 
-function toMovement({ outcome, replayed }: CommandResult): MoneyMovementView | MovementError {
+function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MoneyMovementView | MovementError {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(MOVEMENT_ERROR_CLASSES, failure);
-  assert.ok(outcome.ok && outcome.transactionId && outcome.balances);
+  assert.ok(outcome.ok);
   return { transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
 }
 
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
-async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult>): Promise<MoneyMovementView | MovementError> {
+async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
@@ -42,23 +43,24 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
 }
 
 export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, async (viewer) => {
-    const result = await deposit(context.orm, viewer, input);
-    if (isOperator(viewer)) {
-      await recordAudit(context.orm.em.fork(), context, {
-        action: 'operator.deposit',
-        outcome: result.outcome.ok ? 'OK' : 'DENIED',
-        actorUserId: viewer.userId,
-        target: canonicalId(input.accountId),
-        details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result.replayed },
-      });
-    }
-    return result;
+  return limited(context, (viewer) => {
+    if (!isOperator(viewer)) return deposit(context.orm, viewer, input);
+    // An operator's deposit is audited in its own unit: the audit row commits with the money or not at all.
+    return deposit(context.orm, viewer, input, {
+      withinUnit: (database, [result]) =>
+        recordAudit(database, context, {
+          action: 'operator.deposit',
+          outcome: result?.outcome.ok ? 'OK' : 'DENIED',
+          actorUserId: viewer.userId,
+          target: canonicalId(input.accountId),
+          details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result?.replayed ?? false },
+        }),
+    });
   });
 }
 
 export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) => withdraw(context.orm, viewer, input));
+  return limited(context, (viewer) => withdraw(context.orm, viewer, input, { fees: context.fees }));
 }
 
 export function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {

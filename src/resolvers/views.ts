@@ -1,4 +1,4 @@
-import type { StoredBalance } from '../ledger/commands/idempotency.js';
+import type { StoredBalance } from '../ledger/commands/command.js';
 import type { AccountView } from '../ledger/queries/accounts.js';
 import type { HistoryLine, HistoryPage } from '../ledger/queries/history.js';
 import type { BalanceEvent } from '../pubsub/channels.js';

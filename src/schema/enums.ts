@@ -47,3 +47,11 @@ export const DirectionEnum = builder.enumType('Direction', {
   description: 'The side of a double-entry posting. On a customer account a CREDIT adds money and a DEBIT removes it.',
   values: { DEBIT: {}, CREDIT: {} } as const,
 });
+
+export const LayerEnum = builder.enumType('Layer', {
+  description: 'Where an entry lands. Per currency and per layer, a transaction\'s debits equal its credits.',
+  values: {
+    POSTED: { description: 'Final money: the posted balance is the sum of an account\'s POSTED entries.' },
+    PENDING: { description: 'Held money (a hold, an availability delay): the pending balance is minus the sum of an account\'s PENDING entries.' },
+  } as const,
+});

@@ -4,7 +4,7 @@ import { CHANNELS, TRANSACTION_KINDS } from '../ledger/types.js';
 import { resolveHistoryOfAccount } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
-import { ChannelEnum, TransactionKindEnum } from './enums.js';
+import { ChannelEnum, LayerEnum, TransactionKindEnum } from './enums.js';
 import { TransactionType } from './transaction.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../ledger/limits.js';
 
@@ -14,7 +14,7 @@ export const AccountTransactionType = builder.objectRef<HistoryLineView>('Accoun
     transaction: t.field({ type: TransactionType, description: 'The transaction behind the line.', resolve: (line) => line.transaction }),
     amount: t.field({
       type: 'Decimal',
-      description: 'Signed: positive for money into this account, negative for money out.',
+      description: 'Signed: positive for money into this account, negative for money out; the account\'s net change (a wire shows its principal and fee together).',
       resolve: (line) => formatMinor(line.amountMinor, line.accountCurrencyExponent),
     }),
     balanceAfter: t.field({
@@ -22,7 +22,22 @@ export const AccountTransactionType = builder.objectRef<HistoryLineView>('Accoun
       description: 'The account\'s posted balance right after this line.',
       resolve: (line) => formatMinor(line.balanceAfterMinor, line.accountCurrencyExponent),
     }),
-    version: t.exposeInt('version', { description: 'The account version this line produced.' }),
+    layer: t.field({
+      type: LayerEnum,
+      description: 'Where `amount` lands: POSTED, or PENDING for a hold (a capture is POSTED; the hold it releases shows in `pendingAfter`).',
+      resolve: (line) => line.layer,
+    }),
+    pendingAfter: t.field({
+      type: 'Decimal',
+      description: 'What active holds kept aside on the account right after this line.',
+      resolve: (line) => formatMinor(line.pendingAfterMinor, line.accountCurrencyExponent),
+    }),
+    availableAfter: t.field({
+      type: 'Decimal',
+      description: 'What could be withdrawn or sent right after this line: `balanceAfter` less `pendingAfter` (an overdraft limit is not included).',
+      resolve: (line) => formatMinor(line.balanceAfterMinor - line.pendingAfterMinor, line.accountCurrencyExponent),
+    }),
+    version: t.exposeInt('version', { description: 'The account version this line produced: one per change, in either layer or both.' }),
   }),
 });
 

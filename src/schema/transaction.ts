@@ -5,10 +5,10 @@ import { resolveTransaction } from '../resolvers/transactions.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 import { MAX_ENTRIES_PER_TRANSACTION } from '../ledger/limits.js';
-import { ChannelEnum, DirectionEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
+import { ChannelEnum, DirectionEnum, LayerEnum, TransactionKindEnum, TransactionStatusEnum } from './enums.js';
 
 export const EntryType = builder.objectRef<EntryView>('Entry').implement({
-  description: 'One double-entry posting of a transaction. Per transaction, debits equal credits.',
+  description: 'One double-entry posting of a transaction, with its own amount. Per transaction, currency and layer, debits equal credits.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The entry\'s id: opaque and stable, it says nothing about how many entries the bank has posted.' }),
     accountId: t.field({
@@ -20,9 +20,10 @@ export const EntryType = builder.objectRef<EntryView>('Entry').implement({
     direction: t.field({ type: DirectionEnum, description: 'DEBIT or CREDIT.', resolve: (entry) => entry.direction }),
     amount: t.field({
       type: 'Decimal',
-      description: 'The unsigned amount posted.',
+      description: 'The unsigned amount posted by this entry (a wire\'s fee is an entry of its own, so entries of one transaction may differ).',
       resolve: (entry) => formatMinor(entry.amountMinor, entry.currencyExponent),
     }),
+    layer: t.field({ type: LayerEnum, description: 'POSTED (final money) or PENDING (held money).', resolve: (entry) => entry.layer }),
   }),
 });
 
@@ -35,7 +36,7 @@ export const TransactionType = builder.objectRef<TransactionView>('Transaction')
     status: t.field({ type: TransactionStatusEnum, description: 'Where it stands.', resolve: (transaction) => transaction.status }),
     amount: t.field({
       type: 'Decimal',
-      description: 'The amount moved, unsigned.',
+      description: 'The amount the customer moved, unsigned: a wire\'s principal, without its fee (the fee is an entry of its own).',
       resolve: (transaction) => formatMinor(transaction.amountMinor, transaction.currencyExponent),
     }),
     currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),

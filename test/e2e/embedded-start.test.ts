@@ -230,6 +230,8 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
         `select username, count(*)::int as copies from users group by username order by username`,
       );
       expect(users.rows).toEqual([
+        // The reserved system principal (ledger/system/system-actor.ts) is there from the migrations.
+        { username: '@system', copies: 1 },
         { username: 'alice', copies: 1 },
         { username: 'bob', copies: 1 },
       ]);

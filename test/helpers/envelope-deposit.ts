@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { runCommand, type CommandResult } from '../../src/ledger/commands/run-command.js';
-import { decideDeposit } from '../../src/ledger/decide/decide-movement.js';
-import { persistDecision } from '../../src/ledger/commands/movement-input.js';
+import { runCommand } from '../../src/ledger/commands/run-command.js';
+import type { CommandResult, MovementOutcome } from '../../src/ledger/commands/command.js';
+import { depositCommand } from '../../src/ledger/commands/deposit.js';
 import type { Database } from '../../src/ledger/persistence/database.js';
 
 /**
@@ -15,18 +15,13 @@ export function depositThroughEnvelope(
   accountId: string,
   amount: string,
   afterWrite: (database: Database) => Promise<void>,
-): Promise<CommandResult> {
+): Promise<CommandResult<MovementOutcome>> {
   const actor = { userId, role: 'CUSTOMER' as const };
-  const idempotencyKey = randomUUID();
+  const command = depositCommand(actor, { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() });
   return runCommand(orm, {
-    name: 'deposit',
-    actor,
-    idempotencyKey,
-    request: { accountId, amount },
-    validate: () => undefined,
-    lockAccountIds: [accountId],
-    async execute(database, accounts) {
-      const written = await persistDecision(database, actor, decideDeposit({ amount, channel: 'CASH' }, accounts.get(accountId)), accounts, idempotencyKey, {});
+    ...command,
+    async write(database, plan, context) {
+      const written = await command.write(database, plan, context);
       await afterWrite(database);
       return written;
     },

@@ -4,43 +4,61 @@ import type pg from 'pg';
  * The ledger's laws (DESIGN.md), checked in SQL behind the application's back. Each query lists
  * violations; an empty list means the law holds.
  */
+const SIGNED = `case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end`;
+
 const LAWS: Record<string, string> = {
-  'every transaction has two or more entries and debits equal credits': `
+  'every transaction has two or more entries and, per currency and layer, debits equal credits': `
     select t.id from ledger_transactions t left join entries e on e.transaction_id = t.id
      group by t.id
-    having count(e.id) < 2 or coalesce(sum(case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end), 0) <> 0`,
+    having count(e.id) < 2 or exists (
+      select 1 from entries e2 where e2.transaction_id = t.id group by e2.currency, e2.layer
+      having sum(case e2.direction when 'CREDIT' then e2.amount_minor else -e2.amount_minor end) <> 0)`,
   'every entry has the currency of its transaction and its account': `
     select e.id from entries e join ledger_transactions t on t.id = e.transaction_id join accounts a on a.id = e.account_id
-     where e.currency <> t.currency or e.currency <> a.currency or e.amount_minor <> t.amount_minor`,
-  'each stored customer balance equals the sum of its entries': `
+     where e.currency <> t.currency or e.currency <> a.currency`,
+  'each stored customer posted balance equals the sum of its POSTED entries': `
+    select a.id from accounts a left join entries e on e.account_id = a.id and e.layer = 'POSTED'
+     where a.holder = 'CUSTOMER'
+     group by a.id
+    having a.posted_minor <> coalesce(sum(${SIGNED}), 0)`,
+  'each stored customer pending balance equals minus the sum of its PENDING entries': `
+    select a.id from accounts a left join entries e on e.account_id = a.id and e.layer = 'PENDING'
+     where a.holder = 'CUSTOMER'
+     group by a.id
+    having a.pending_minor <> -coalesce(sum(${SIGNED}), 0)`,
+  'each customer account history is versions 1..N without gaps, one line per changing transaction, N = its version': `
     select a.id from accounts a left join entries e on e.account_id = a.id
      where a.holder = 'CUSTOMER'
      group by a.id
-    having a.posted_minor <> coalesce(sum(case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end), 0)`,
-  'each customer account history is versions 1..N without gaps, N = its version': `
-    select a.id from accounts a left join entries e on e.account_id = a.id
-     where a.holder = 'CUSTOMER'
-     group by a.id
-    having count(e.id) <> a.version or count(distinct e.account_version) <> a.version
+    having count(e.account_version) <> a.version or count(distinct e.account_version) <> a.version
+        or count(distinct e.transaction_id) <> a.version
         or coalesce(min(e.account_version), 1) <> 1 or coalesce(max(e.account_version), 0) <> a.version`,
-  'each history line carries the running balance': `
-    select account_id, account_version from (
-      select e.account_id, e.account_version, e.balance_after_minor,
-             sum(case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end)
-               over (partition by e.account_id order by e.account_version) as running
-        from entries e join accounts a on a.id = e.account_id where a.holder = 'CUSTOMER') lines
-     where balance_after_minor <> running`,
+  // A change may have several entries on one account (a capture releases PENDING and posts
+  // POSTED); its one versioned entry carries the balances after all of them.
+  'each history line carries the running posted and pending balances of its changes': `
+    select account_id, version from (
+      select account_id, version, balance_after_minor, pending_after_minor,
+             sum(posted_change) over (partition by account_id order by version) as running_posted,
+             sum(pending_change) over (partition by account_id order by version) as running_pending
+        from (
+          select e.account_id, max(e.account_version) as version,
+                 max(e.balance_after_minor) as balance_after_minor, max(e.pending_after_minor) as pending_after_minor,
+                 sum(case when e.layer = 'POSTED' then ${SIGNED} else 0 end) as posted_change,
+                 -sum(case when e.layer = 'PENDING' then ${SIGNED} else 0 end) as pending_change
+            from entries e join accounts a on a.id = e.account_id where a.holder = 'CUSTOMER'
+           group by e.account_id, e.transaction_id) changes) lines
+     where version is null or balance_after_minor <> running_posted or pending_after_minor <> running_pending`,
   'internal accounts have no versioned entries': `
     select e.id from entries e join accounts a on a.id = e.account_id
-     where a.holder = 'INTERNAL' and e.account_version is not null`,
-  'the grand total per currency and minor unit is zero': `
-    select t.currency, t.currency_exponent from entries e join ledger_transactions t on t.id = e.transaction_id
-     group by t.currency, t.currency_exponent
-    having sum(case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end) <> 0`,
+     where a.holder = 'INTERNAL' and (e.account_version is not null or e.pending_after_minor is not null)`,
+  'the grand total per currency, minor unit and layer is zero': `
+    select t.currency, t.currency_exponent, e.layer from entries e join ledger_transactions t on t.id = e.transaction_id
+     group by t.currency, t.currency_exponent, e.layer
+    having sum(${SIGNED}) <> 0`,
   'every entry counts the minor units of its transaction and its account': `
     select e.id from entries e join ledger_transactions t on t.id = e.transaction_id join accounts a on a.id = e.account_id
      where a.currency_exponent <> t.currency_exponent`,
-  'no customer balance is below its overdraft limit': `
+  'no customer available balance is below minus its overdraft limit': `
     select id from accounts where holder = 'CUSTOMER' and posted_minor - pending_minor < -overdraft_limit_minor`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,

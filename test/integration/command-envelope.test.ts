@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/ledger/commands/run-command.js';
 import { queryRows } from '../../src/ledger/persistence/database.js';
+import { recordOutcome } from '../../src/ledger/persistence/idempotency-records.js';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { BalanceDocument, DepositDocument } from '../generated/graphql.js';
@@ -34,8 +35,10 @@ describe('the command envelope', () => {
         actor: { userId: alice.id, role: 'CUSTOMER' },
         idempotencyKey,
         request: { first, second },
-        validate: () => undefined,
-        async execute(database) {
+        prefetch: { accountIds: [] },
+        decide: () => ({}),
+        apply: () => undefined,
+        async write(database) {
           attempts += 1;
           await queryRows(database, 'select 1 from accounts where id = ? for update', [first]);
           if (attempts === 1) {
@@ -45,7 +48,8 @@ describe('the command envelope', () => {
               .then(() => outsider.query('commit'));
           }
           await queryRows(database, 'select 1 from accounts where id = ? for update', [second]);
-          return { ok: true, accountId: first };
+          await recordOutcome(database, alice.id, idempotencyKey, { ok: true, accountId: first });
+          return { outcome: { ok: true as const, accountId: first } };
         },
       });
       await outsiderDone;
@@ -99,8 +103,10 @@ describe('the command envelope', () => {
         actor: { userId: alice.id, role: 'CUSTOMER' },
         idempotencyKey,
         request: {},
-        validate: () => undefined,
-        async execute() {
+        prefetch: { accountIds: [] },
+        decide: () => ({}),
+        apply: () => undefined,
+        async write() {
           attempts += 1;
           throw new Error('boom');
         },

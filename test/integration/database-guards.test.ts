@@ -61,8 +61,30 @@ describe('the database guards the laws', () => {
       await refused(
         `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by)
                     values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, $2, $3) returning id)
-         insert into entries (transaction_id, account_id, direction, amount_minor, currency) select id, $4, 'CREDIT', 100, 'USD' from t`,
+         insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer) select id, $4, 'CREDIT', 100, 'USD', 'POSTED' from t`,
         [id, randomUUID(), alice.id, accountId],
+      ),
+    ).toBe('23514');
+  });
+
+  it('each layer of a transaction balances on its own: a POSTED credit cannot be paid by a PENDING debit', async () => {
+    const id = randomUUID();
+    expect(
+      await refused(
+        `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by)
+                    values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, $2, $3) returning id)
+         insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer)
+         select t.id, $4::uuid, e.direction, 100, 'USD', e.layer from t, (values ('CREDIT', 'POSTED'), ('DEBIT', 'PENDING')) as e (direction, layer)`,
+        [id, randomUUID(), alice.id, accountId],
+      ),
+    ).toBe('23514');
+  });
+
+  it('an entry says its layer', async () => {
+    expect(
+      await refused(
+        `insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer) values ($1, $2, 'CREDIT', 1, 'USD', 'SIDEWAYS')`,
+        [randomUUID(), accountId],
       ),
     ).toBe('23514');
   });

@@ -29,6 +29,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '500' }).loginSuccessesPerUser).toBe(500);
   });
 
+  it('charges 25.00 per wire by default; WIRE_FEE sets it and 0 turns it off', () => {
+    const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
+    expect(loadConfig(base).fees).toEqual({ wireFee: '25.00' });
+    expect(loadConfig({ ...base, WIRE_FEE: '0' }).fees).toEqual({ wireFee: '0' });
+    expect(loadConfig({ ...base, WIRE_FEE: '12.5' }).fees).toEqual({ wireFee: '12.5' });
+  });
+
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
     const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
     expect(loadConfig(base).graphiqlEnabled).toBe(false);
@@ -50,6 +57,9 @@ describe('configuration', () => {
     [{ REDIS_URL: 'http://cache', JWT_SECRET: secret }, 'REDIS_URL'],
     [{ GRAPHIQL: 'maybe', JWT_SECRET: secret }, 'GRAPHIQL'],
     [{ LOG_LEVEL: 'loud', JWT_SECRET: secret }, 'LOG_LEVEL'],
+    [{ WIRE_FEE: '-1', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key }, 'WIRE_FEE'],
+    [{ WIRE_FEE: '25,00', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key }, 'WIRE_FEE'],
+    [{ WIRE_FEE: '1.23456', DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key }, 'WIRE_FEE'],
   ])('%j names %s', (environment, variable) => {
     expect(() => loadConfig({ TALLY_DATA_DIR: join(tmpdir(), 'tally-never-written'), ...environment })).toThrow(ConfigError);
     try {

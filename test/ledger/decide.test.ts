@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { decideDeposit, decideTransfer, decideWithdrawal } from '../../src/ledger/decide/decide-movement.js';
 import { availableMinor, canDebit } from '../../src/ledger/decide/funds.js';
 import { luhnCheckDigit, newAccountNumber } from '../../src/ledger/account-number.js';
-import type { AccountSnapshot } from '../../src/ledger/types.js';
+import type { AccountSnapshot, MovementPlan, Role } from '../../src/ledger/types.js';
+import { Replay } from '../../src/ledger/commands/command.js';
+import { ValidationError } from '../../src/ledger/errors.js';
+import { feeMinorUnits } from '../../src/ledger/decide/wire-fee.js';
+import { planMovement } from '../../src/ledger/decide/plan-movement.js';
+import { decideOpenAccount } from '../../src/ledger/commands/open-account.js';
+import type { OpenAccountOutcome } from '../../src/ledger/commands/command.js';
+import type { Channel } from '../../src/ledger/types.js';
+import { TEST_NOW, snapshotsOf } from './snapshots.js';
 
 /** Table-driven, after TigerBeetle's state_machine_tests: accounts and operations with the expected result. */
 function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
@@ -21,6 +29,18 @@ function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
 }
 const payee = (overrides: Partial<AccountSnapshot> = {}) =>
   account({ id: '00000000-0000-4000-8000-000000000002', ownedByActor: false, postedMinor: 100n, version: 7, ...overrides });
+
+const ACCOUNT_ID = '00000000-0000-4000-8000-000000000001';
+
+function withdrawal(request: { amount: string; channel: Channel; description?: string }, snapshot: AccountSnapshot | undefined, fees?: { wireFee: string }) {
+  return decideWithdrawal({ accountId: ACCOUNT_ID, ...request, ...(fees ? { fees } : {}) }, snapshotsOf([snapshot]), TEST_NOW);
+}
+function depositOf(request: { amount: string; channel: Channel }, snapshot: AccountSnapshot | undefined, role: Role = 'CUSTOMER') {
+  return decideDeposit({ accountId: ACCOUNT_ID, ...request }, snapshotsOf([snapshot], { role }), TEST_NOW);
+}
+function transferOf(request: { amount: string; sourceAccountId: string; destinationAccountId: string }, source: AccountSnapshot | undefined, destination: AccountSnapshot | undefined) {
+  return decideTransfer(request, snapshotsOf(request.sourceAccountId === request.destinationAccountId ? [source] : [source, destination]), TEST_NOW);
+}
 
 function codeOf(result: unknown): string {
   return result && typeof result === 'object' && 'code' in result ? String(result.code) : 'OK';
@@ -61,18 +81,21 @@ describe('decideWithdrawal', () => {
     ['a JPY fraction', account({ currency: 'JPY', currencyExponent: 0 }), '1.5', 'VALIDATION'],
     ['zero', account(), '0.00', 'VALIDATION'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
-    expect(codeOf(decideWithdrawal({ amount, channel: 'ATM' }, snapshot))).toBe(expected);
+    expect(codeOf(withdrawal({ amount, channel: 'ATM' }, snapshot))).toBe(expected);
   });
 
   it('plans a debit of the customer and a credit of the channel settlement account', () => {
-    const plan = decideWithdrawal({ amount: '12.34', channel: 'WIRE' }, account());
+    const plan = withdrawal({ amount: '12.34', channel: 'ACH' }, account());
     expect(plan).toMatchObject({
       kind: 'WITHDRAWAL',
-      channel: 'WIRE',
+      channel: 'ACH',
       amountMinor: 1234n,
       currency: 'USD',
-      customerLegs: [{ direction: 'DEBIT', postedAfterMinor: 3766n, versionBefore: 3, versionAfter: 4 }],
-      internalLeg: { direction: 'CREDIT', internalCode: 'SETTLEMENT_WIRE' },
+      entries: [
+        { target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: 1234n, layer: 'POSTED' },
+        { target: { internalCode: 'SETTLEMENT_ACH' }, direction: 'CREDIT', amountMinor: 1234n, layer: 'POSTED' },
+      ],
+      changes: [{ accountId: ACCOUNT_ID, postedAfterMinor: 3766n, pendingAfterMinor: 0n, versionBefore: 3, versionAfter: 4 }],
     });
   });
 });
@@ -92,12 +115,12 @@ describe('decideDeposit', () => {
     ['up to the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.00', 'OK'],
     ['past the largest balance', account({ postedMinor: 10n ** 17n - 100n }), '1.01', 'LIMIT_EXCEEDED'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
-    expect(codeOf(decideDeposit({ amount, channel: 'CASH' }, snapshot))).toBe(expected);
+    expect(codeOf(depositOf({ amount, channel: 'CASH' }, snapshot))).toBe(expected);
   });
 
   it('cash goes through the vault, every other channel through its own settlement account', () => {
-    expect(decideDeposit({ amount: '1.00', channel: 'CASH' }, account())).toMatchObject({ internalLeg: { direction: 'DEBIT', internalCode: 'CASH_VAULT' } });
-    expect(decideDeposit({ amount: '1.00', channel: 'ZELLE' }, account())).toMatchObject({ internalLeg: { internalCode: 'SETTLEMENT_ZELLE' } });
+    expect(depositOf({ amount: '1.00', channel: 'CASH' }, account())).toMatchObject({ entries: [{}, { direction: 'DEBIT', target: { internalCode: 'CASH_VAULT' } }] });
+    expect(depositOf({ amount: '1.00', channel: 'ZELLE' }, account())).toMatchObject({ entries: [{}, { target: { internalCode: 'SETTLEMENT_ZELLE' } }] });
   });
 });
 
@@ -122,21 +145,25 @@ describe('decideTransfer', () => {
     ['with a malformed amount', request('1e3'), account(), payee(), 'VALIDATION'],
     ['past the destination\'s largest balance', request('1.00'), account(), payee({ postedMinor: 10n ** 17n - 1n }), 'LIMIT_EXCEEDED'],
   ])('%s → %s', (_name, transferRequest, source, destination, expected) => {
-    expect(codeOf(decideTransfer(transferRequest, source, destination))).toBe(expected);
+    expect(codeOf(transferOf(transferRequest, source, destination))).toBe(expected);
   });
 
   it('debits the source and credits the destination, each at its next version', () => {
-    const plan = decideTransfer(request('0.50'), account(), payee());
+    const plan = transferOf(request('0.50'), account(), payee());
     expect(plan).toMatchObject({
       kind: 'TRANSFER',
       channel: 'INTERNAL',
       amountMinor: 50n,
-      customerLegs: [
-        { accountId: account().id, direction: 'DEBIT', postedAfterMinor: 4950n, versionAfter: 4 },
-        { accountId: payee().id, direction: 'CREDIT', postedAfterMinor: 150n, versionAfter: 8 },
+      entries: [
+        { target: { customerAccountId: account().id }, direction: 'DEBIT', amountMinor: 50n },
+        { target: { customerAccountId: payee().id }, direction: 'CREDIT', amountMinor: 50n },
+      ],
+      changes: [
+        { accountId: account().id, postedAfterMinor: 4950n, versionAfter: 4 },
+        { accountId: payee().id, postedAfterMinor: 150n, versionAfter: 8 },
       ],
     });
-    expect(plan).not.toHaveProperty('internalLeg');
+    expect((plan as unknown as { entries: unknown[] }).entries).toHaveLength(2);
   });
 });
 
@@ -158,10 +185,10 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
   const max = '10000000000000.00';
   const past = '10000000000000.01';
   it.each([
-    ['a deposit of the maximum', () => decideDeposit({ amount: max, channel: 'CASH' }, account({ postedMinor: 0n })), 'OK'],
-    ['a deposit past it', () => decideDeposit({ amount: past, channel: 'CASH' }, account({ postedMinor: 0n })), 'LIMIT_EXCEEDED'],
-    ['a withdrawal past it', () => decideWithdrawal({ amount: past, channel: 'CASH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
-    ['a KWD deposit past it (three fraction digits)', () => decideDeposit({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', currencyExponent: 3, postedMinor: 0n })), 'LIMIT_EXCEEDED'],
+    ['a deposit of the maximum', () => depositOf({ amount: max, channel: 'CASH' }, account({ postedMinor: 0n })), 'OK'],
+    ['a deposit past it', () => depositOf({ amount: past, channel: 'CASH' }, account({ postedMinor: 0n })), 'LIMIT_EXCEEDED'],
+    ['a withdrawal past it', () => withdrawal({ amount: past, channel: 'CASH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
+    ['a KWD deposit past it (three fraction digits)', () => depositOf({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', currencyExponent: 3, postedMinor: 0n })), 'LIMIT_EXCEEDED'],
   ])('%s', (_name, decide, expected) => {
     expect(codeOf(decide())).toBe(expected);
   });
@@ -170,14 +197,14 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
     const source = account({ postedMinor: 10n ** 16n });
     const request = (amount: string) => ({ amount, sourceAccountId: source.id, destinationAccountId: payee().id });
     const headroom = 10n ** 17n - 10n ** 15n;
-    expect(codeOf(decideTransfer(request(max), source, payee({ postedMinor: headroom })))).toBe('OK');
+    expect(codeOf(transferOf(request(max), source, payee({ postedMinor: headroom })))).toBe('OK');
     for (const postedMinor of [headroom + 1n, 10n ** 17n - 100n, 10n ** 17n]) {
-      const answers = ['0.01', '1.00', max].map((amount) => decideTransfer(request(amount), source, payee({ postedMinor })));
+      const answers = ['0.01', '1.00', max].map((amount) => transferOf(request(amount), source, payee({ postedMinor })));
       expect(answers.map((answer) => (answer as { message?: string }).message)).toEqual(Array(3).fill('The destination account cannot receive transfers now.'));
     }
     // Into one's own account the owner knows the balance: the exact ceiling applies.
-    expect(codeOf(decideTransfer(request('1.00'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('OK');
-    expect(codeOf(decideTransfer(request('1.01'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('LIMIT_EXCEEDED');
+    expect(codeOf(transferOf(request('1.00'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('OK');
+    expect(codeOf(transferOf(request('1.01'), source, payee({ ownedByActor: true, postedMinor: 10n ** 17n - 100n })))).toBe('LIMIT_EXCEEDED');
   });
 
   it('a transfer gets the same answer whatever the payee holds, below 99% of the ceiling', () => {
@@ -186,9 +213,167 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
     const poor = payee({ postedMinor: 0n });
     const rich = payee({ postedMinor: 10n ** 17n - 10n ** 15n });
     for (const amount of ['0.01', '1.00', max, past, '999999999999999.99']) {
-      const answers = [poor, rich].map((destination) => decideTransfer(request(amount), source, destination));
+      const answers = [poor, rich].map((destination) => transferOf(request(amount), source, destination));
       expect(answers.map(codeOf), amount).toEqual([codeOf(answers[0]), codeOf(answers[0])]);
       expect((answers[1] as { message?: string }).message).toBe((answers[0] as { message?: string }).message);
     }
+  });
+});
+
+/**
+ * TigerBeetle's "errors by descending precedence": a request failing several checks reports the
+ * first in the decide function's documented order. Each row breaks one more check than the row
+ * below it, so each row's answer is the check listed first in the code.
+ */
+describe('the order of checks, first failure wins', () => {
+  const replayed = { ok: true as const, transactionId: '00000000-0000-4000-8000-0000000000ff', balances: [] };
+  const keys = {
+    malformed: { kind: 'malformed' as const, error: new ValidationError('idempotencyKey is malformed.', 'idempotencyKey') },
+    replay: { kind: 'replay' as const, outcome: replayed },
+    conflict: { kind: 'conflict' as const },
+    fresh: { kind: 'fresh' as const },
+  };
+  const closedStranger = account({ status: 'CLOSED', ownedByActor: false, postedMinor: 0n });
+  const frozenEmpty = account({ status: 'FROZEN', postedMinor: 0n });
+
+  it.each([
+    ['a malformed key before everything', keys.malformed, 'INTERNAL', 'x', closedStranger, 'VALIDATION:idempotencyKey'],
+    ['a replay before every other check', keys.replay, 'INTERNAL', 'x', closedStranger, 'REPLAY'],
+    ['a conflict before every other check', keys.conflict, 'INTERNAL', 'x', closedStranger, 'IDEMPOTENCY_CONFLICT'],
+    ['the channel before the amount', keys.fresh, 'INTERNAL', 'x', closedStranger, 'VALIDATION:channel'],
+    ["the amount's shape before the account", keys.fresh, 'ATM', 'x', closedStranger, 'VALIDATION:amount'],
+    ["another's account before its status", keys.fresh, 'ATM', '1.00', closedStranger, 'NOT_FOUND'],
+    ['the status before the funds', keys.fresh, 'ATM', '1.00', frozenEmpty, 'ACCOUNT_NOT_OPEN'],
+    ["the amount's digits before the funds", keys.fresh, 'ATM', '1.001', account({ postedMinor: 0n }), 'VALIDATION:amount'],
+    ['the funds last', keys.fresh, 'ATM', '1.00', account({ postedMinor: 0n }), 'INSUFFICIENT_FUNDS'],
+  ] as const)('withdrawal: %s', (_name, key, channel, amount, snapshot, expected) => {
+    const decision = decideWithdrawal({ accountId: snapshot.id, amount, channel: channel as Channel }, snapshotsOf([snapshot], { key }), TEST_NOW);
+    expect(answerOf(decision)).toBe(expected);
+  });
+
+  it.each([
+    ['a replay first', keys.replay, 'INTERNAL', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'REPLAY'],
+    ['the channel', keys.fresh, 'INTERNAL', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'VALIDATION:channel'],
+    ["the amount's shape", keys.fresh, 'CASH', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'VALIDATION:amount'],
+    ['a stranger account', keys.fresh, 'CASH', '1.00', account({ status: 'CLOSED', ownedByActor: false }), 'NOT_FOUND'],
+    ['a closed account', keys.fresh, 'CASH', '1.001', account({ status: 'CLOSED', postedMinor: 10n ** 17n }), 'ACCOUNT_NOT_OPEN'],
+    ["the amount's digits", keys.fresh, 'CASH', '1.001', account({ postedMinor: 10n ** 17n }), 'VALIDATION:amount'],
+    ['the ceiling last', keys.fresh, 'CASH', '1.00', account({ postedMinor: 10n ** 17n }), 'LIMIT_EXCEEDED'],
+  ] as const)('deposit: %s', (_name, key, channel, amount, snapshot, expected) => {
+    const decision = decideDeposit({ accountId: snapshot.id, amount, channel: channel as Channel }, snapshotsOf([snapshot], { key }), TEST_NOW);
+    expect(answerOf(decision)).toBe(expected);
+  });
+
+  const source = account();
+  const other = payee();
+  it.each([
+    ['a replay first', keys.replay, source.id, 'x', [account({ ownedByActor: false })], 'REPLAY'],
+    ['the same account twice', keys.fresh, source.id, 'x', [account({ ownedByActor: false })], 'VALIDATION:toAccountId'],
+    ["the amount's shape", keys.fresh, other.id, 'x', [account({ ownedByActor: false })], 'VALIDATION:amount'],
+    ['a source that is not yours', keys.fresh, other.id, '1.00', [account({ ownedByActor: false })], 'NOT_FOUND'],
+    ['an unknown destination', keys.fresh, other.id, '1.00', [account({ status: 'FROZEN' })], 'NOT_FOUND'],
+    ['a frozen source', keys.fresh, other.id, '1.00', [account({ status: 'FROZEN' }), payee({ currency: 'EUR' })], 'ACCOUNT_NOT_OPEN'],
+    ['another currency', keys.fresh, other.id, '1.001', [account({ postedMinor: 0n }), payee({ currency: 'EUR' })], 'CURRENCY_MISMATCH'],
+    ["the amount's digits", keys.fresh, other.id, '1.001', [account({ postedMinor: 0n }), payee()], 'VALIDATION:amount'],
+    ['the funds', keys.fresh, other.id, '1.00', [account({ postedMinor: 0n }), payee({ postedMinor: 10n ** 17n })], 'INSUFFICIENT_FUNDS'],
+    ["the payee's headroom last", keys.fresh, other.id, '1.00', [account(), payee({ postedMinor: 10n ** 17n })], 'LIMIT_EXCEEDED'],
+  ] as const)('transfer: %s', (_name, key, destinationAccountId, amount, accounts, expected) => {
+    const decision = decideTransfer({ amount, sourceAccountId: source.id, destinationAccountId }, snapshotsOf([...accounts], { key }), TEST_NOW);
+    expect(answerOf(decision)).toBe(expected);
+  });
+});
+
+/** The answer of a decision as one word: the plan, the replay, or the error's code (and field). */
+function answerOf(decision: unknown): string {
+  if (decision instanceof Replay) return 'REPLAY';
+  if (decision instanceof ValidationError) return `VALIDATION:${decision.field}`;
+  return codeOf(decision);
+}
+
+describe('the wire fee', () => {
+  // balance, amount, configured fee, expected answer, the customer's debit, the fee income's credit
+  it.each([
+    ['fee 0: nothing charged', 5000n, '50.00', '0', 'OK', 5000n, undefined],
+    ['the default 25.00 on top of the principal', 7500n, '50.00', '25.00', 'OK', 7500n, 2500n],
+    ['principal + fee leaving exactly 0', 3000n, '5.00', '25.00', 'OK', 3000n, 2500n],
+    ['one cent short of principal + fee', 2999n, '5.00', '25.00', 'INSUFFICIENT_FUNDS', undefined, undefined],
+    ['the principal alone is covered, not its fee', 5000n, '50.00', '0.01', 'INSUFFICIENT_FUNDS', undefined, undefined],
+  ])('%s', (_name, postedMinor, amount, wireFee, expected, debitMinor, feeMinor) => {
+    const decision = withdrawal({ amount, channel: 'WIRE' }, account({ postedMinor }), { wireFee });
+    expect(codeOf(decision)).toBe(expected);
+    if (expected !== 'OK') return;
+    const plan = decision as MovementPlan;
+    expect(plan.amountMinor).toBe(BigInt(amount.replace('.', '')));
+    expect(plan.entries[0]).toMatchObject({ target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: debitMinor });
+    expect(plan.entries[1]).toMatchObject({ target: { internalCode: 'SETTLEMENT_WIRE' }, direction: 'CREDIT', amountMinor: plan.amountMinor });
+    expect(plan.entries[2]).toEqual(feeMinor === undefined ? undefined : { target: { internalCode: 'FEE_INCOME' }, direction: 'CREDIT', amountMinor: feeMinor, layer: 'POSTED' });
+    expect(plan.changes[0]?.postedAfterMinor).toBe(postedMinor - debitMinor!);
+  });
+
+  it.each([
+    ['25.00', 2, 2500n],
+    ['25.00', 0, 25n],
+    ['2.50', 0, 2n],
+    ['25.125', 3, 25125n],
+    ['0', 2, 0n],
+  ])('fee %s in a currency of %i digits is %s minor units (rounded down for the customer)', (fee, exponent, expected) => {
+    expect(feeMinorUnits(fee, { currency: 'XXX', exponent })).toBe(expected);
+  });
+
+  it('only wires carry the fee', () => {
+    expect(withdrawal({ amount: '50.00', channel: 'ACH' }, account(), { wireFee: '25.00' })).toMatchObject({ entries: [{ amountMinor: 5000n }, {}] });
+  });
+});
+
+describe('plans per layer (the shapes holds will use)', () => {
+  const held = account({ postedMinor: 5000n, pendingMinor: 0n, version: 3 });
+  const entry = (target: { customerAccountId: string } | { internalCode: string }, direction: 'DEBIT' | 'CREDIT', amountMinor: bigint, layer: 'POSTED' | 'PENDING') => ({
+    target,
+    direction,
+    amountMinor,
+    layer,
+  });
+  const header = { kind: 'WITHDRAWAL' as const, channel: 'CARD' as const, amountMinor: 1000n, currency: 'USD', currencyExponent: 2 };
+
+  it('a PENDING debit of the customer raises pending, leaves posted, and is one version', () => {
+    const plan = planMovement(header, [entry({ customerAccountId: held.id }, 'DEBIT', 1000n, 'PENDING'), entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 1000n, 'PENDING')], [held]);
+    expect(plan.changes).toEqual([{ accountId: held.id, postedAfterMinor: 5000n, pendingAfterMinor: 1000n, versionBefore: 3, versionAfter: 4 }]);
+  });
+
+  it('a release and a posting on one account in one transaction are still one version', () => {
+    const holding = account({ postedMinor: 5000n, pendingMinor: 1000n, version: 4 });
+    const plan = planMovement(
+      header,
+      [
+        entry({ customerAccountId: holding.id }, 'DEBIT', 800n, 'POSTED'),
+        entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 800n, 'POSTED'),
+        entry({ customerAccountId: holding.id }, 'CREDIT', 1000n, 'PENDING'),
+        entry({ internalCode: 'SETTLEMENT_CARD' }, 'DEBIT', 1000n, 'PENDING'),
+      ],
+      [holding],
+    );
+    expect(plan.changes).toEqual([{ accountId: holding.id, postedAfterMinor: 4200n, pendingAfterMinor: 0n, versionBefore: 4, versionAfter: 5 }]);
+  });
+
+  it('refuses a plan whose layers do not each balance', () => {
+    expect(() =>
+      planMovement(header, [entry({ customerAccountId: held.id }, 'DEBIT', 1000n, 'PENDING'), entry({ internalCode: 'SETTLEMENT_CARD' }, 'CREDIT', 1000n, 'POSTED')], [held]),
+    ).toThrow(/balance/);
+  });
+});
+
+describe('the order of checks when opening an account', () => {
+  const replay = { kind: 'replay' as const, outcome: { ok: true as const, accountId: '00000000-0000-4000-8000-0000000000ee' } };
+  const fresh = { kind: 'fresh' as const };
+  it.each([
+    ['a replay before everything', replay, 'SHARES', 'usd', 'x\n', 100, 'REPLAY'],
+    ['the type', fresh, 'SHARES', 'usd', 'x\n', 100, 'VALIDATION:type'],
+    ['the currency', fresh, 'CHECKING', 'usd', 'x\n', 100, 'VALIDATION:currency'],
+    ['the nickname', fresh, 'CHECKING', 'USD', 'x\n', 100, 'VALIDATION:nickname'],
+    ['the number of accounts last', fresh, 'CHECKING', 'USD', 'Everyday', 100, 'LIMIT_EXCEEDED'],
+    ['all well', fresh, 'CHECKING', 'USD', 'Everyday', 99, 'OK'],
+  ] as const)('%s', (_name, key, type, currency, nickname, ownedAccounts, expected) => {
+    const decision = decideOpenAccount({ type: type as 'CHECKING', currency, nickname }, snapshotsOf<OpenAccountOutcome>([], { key, ownedAccounts }));
+    expect(answerOf(decision)).toBe(expected);
   });
 });

@@ -5,6 +5,8 @@ import { Migration20261201000000_currency_exponent } from './Migration2026120100
 import { Migration20261201010000_free_validation_keys } from './Migration20261201010000_free_validation_keys.js';
 import { Migration20261201010000_refresh_token_pruning } from './Migration20261201010000_refresh_token_pruning.js';
 import { Migration20261201090000_privacy } from './Migration20261201090000_privacy.js';
+import { Migration20261201100000_entry_layers } from './Migration20261201100000_entry_layers.js';
+import { Migration20261201110000_system_actor } from './Migration20261201110000_system_actor.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -15,4 +17,6 @@ export const migrationsList = [
   { name: 'Migration20261201010000_free_validation_keys', class: Migration20261201010000_free_validation_keys },
   { name: 'Migration20261201010000_refresh_token_pruning', class: Migration20261201010000_refresh_token_pruning },
   { name: 'Migration20261201090000_privacy', class: Migration20261201090000_privacy },
+  { name: 'Migration20261201100000_entry_layers', class: Migration20261201100000_entry_layers },
+  { name: 'Migration20261201110000_system_actor', class: Migration20261201110000_system_actor },
 ];

@@ -1,11 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ValidationError } from '../errors.js';
 import { decideDeposit } from '../decide/decide-movement.js';
-import { DEPOSIT_CHANNELS } from '../decide/internal-accounts.js';
+import type { MovementText } from '../decide/request-checks.js';
 import type { Actor, Channel } from '../types.js';
-import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
-import { runCommand, type CommandResult } from './run-command.js';
 import { canonicalId } from '../persistence/database.js';
+import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
+import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { runCommand, type UnitOptions } from './run-command.js';
 
 export interface DepositInput extends MovementText {
   readonly accountId: string;
@@ -15,22 +15,21 @@ export interface DepositInput extends MovementText {
 }
 
 /** Money arriving from outside the bank on a channel; the channel's settlement account is debited. */
-export function deposit(orm: MikroORM, actor: Actor, given: DepositInput): Promise<CommandResult> {
+export function depositCommand(actor: Actor, given: DepositInput): LedgerCommand<MovementCommandPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
-  return runCommand(orm, {
+  return movementCommand({
     name: 'deposit',
     actor,
     idempotencyKey,
     request,
-    validate: () =>
-      (DEPOSIT_CHANNELS.has(input.channel) ? undefined : new ValidationError(`Money cannot be deposited through ${input.channel}.`, 'channel')) ??
-      checkMovementFields(input.amount, [input.accountId], input),
-    lockAccountIds: [input.accountId],
-    async execute(database, accounts) {
-      const decision = decideDeposit(input, accounts.get(input.accountId), actor.role === 'OPERATOR');
-      return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
-    },
+    accountIds: [input.accountId],
+    text: input,
+    decide: (snapshots, now) => decideDeposit(request, snapshots, now),
   });
+}
+
+export function deposit(orm: MikroORM, actor: Actor, input: DepositInput, options?: UnitOptions): Promise<CommandResult<MovementOutcome>> {
+  return runCommand(orm, depositCommand(actor, input), options);
 }

@@ -1,123 +1,184 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { IdempotencyConflictError, LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
+import { LedgerError, ValidationError, IdempotencyConflictError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
-import type { Database } from '../persistence/database.js';
-import type { AccountSnapshot, Actor } from '../types.js';
-import type { TransactionView } from '../queries/transactions.js';
-import { checkIdempotencyKey, claimIdempotencyKey, hashRequest, recordOutcome, type StoredOutcome } from './idempotency.js';
+import { isId, type Database } from '../persistence/database.js';
+import {
+  claimKeysAndLock,
+  claimName,
+  freeClaims,
+  lockOwnersAndCount,
+  readPriorRecords,
+  recordOutcome,
+  type PriorRecord,
+} from '../persistence/idempotency-records.js';
+import { checkIdempotencyKey, hashRequest } from './idempotency.js';
+import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type StoredOutcome } from './command.js';
+import { UnitState } from './unit-state.js';
+
+export type { CommandResult } from './command.js';
 
 /**
- * The one envelope every write runs through (DESIGN.md, after Formance's `forgeLog`):
- * cheap checks, idempotency claim, the command's own lock-decide-write, the outcome record, and
- * commit, all in one database transaction. Deadlocks and serialization failures roll the whole
- * unit back and run it again, so no client ever sees them and nothing is half-done.
+ * The one envelope every write runs through (DESIGN.md, after Formance's `forgeLog` and its bulker):
+ * 1..N commands in arrival order in ONE database transaction. It claims every key and locks the
+ * union of the commands' accounts in one statement (in id order), reads the clock once after the
+ * locks, then gives each command in turn its decide against the shared snapshots, applies and
+ * writes it, records its outcome under its key, and commits once. A command's business failure is
+ * recorded and the next command proceeds (TigerBeetle's scopes: nothing of a refused command was
+ * applied). A VALIDATION failure stores nothing: its claim is deleted in the same unit, so at
+ * commit it never existed (cheaper than a SAVEPOINT per command, and the claims stay one statement).
+ * Deadlocks and serialization failures roll the whole unit back and run it again.
  */
-export interface Command {
-  /** Stored with the key: a key reused for another command is a conflict. */
-  readonly name: string;
-  readonly actor: Actor;
-  readonly idempotencyKey: string;
-  /** Everything the client asked, normalised; its hash tells a replay from a conflict. */
-  readonly request: unknown;
-  /** Field checks without I/O. A failure here is deterministic, so it is answered, not recorded. */
-  validate(): LedgerError | undefined;
+
+/** The time the unit's commands decide and stamp with; tests set it. Default: the database's clock after the locks. */
+export type Clock = () => Date;
+
+export interface UnitOptions {
+  readonly clock?: Clock;
   /**
-   * Customer accounts a money movement works on. The envelope locks them in the same round trip
-   * as the idempotency claim and hands their snapshots to `execute`.
+   * Runs inside the unit after its commands, before commit, with their results: an audit or
+   * journal record written in the same transaction as what it records (DESIGN.md 6).
    */
-  readonly lockAccountIds?: readonly string[];
-  /**
-   * Decide and write. Returns a business error as a value: it is recorded and committed too,
-   * except a VALIDATION error, which rolls the unit back (see `ValidationRollback`). A command
-   * whose own write already stored the outcome under the key says so with `Recorded`.
-   */
-  execute(database: Database, locked: ReadonlyMap<string, AccountSnapshot>): Promise<StoredOutcome | Recorded>;
+  readonly withinUnit?: (database: Database, results: readonly CommandResult[]) => Promise<void>;
 }
 
-/** An outcome the command's write stored under the key itself, saving the envelope a round trip. */
-export interface Recorded {
-  readonly recorded: StoredOutcome;
-  /** The transaction the command wrote, when it wrote one. */
-  readonly transaction?: TransactionView;
-}
-
-export interface CommandResult {
-  readonly outcome: StoredOutcome;
-  /** True when the outcome is the stored one of an earlier request with the same key. */
-  readonly replayed: boolean;
-  /** The transaction this request wrote (never on a replay), so the response need not read it back. */
-  readonly written?: TransactionView;
-}
-
-export function errorOutcome(error: LedgerError): StoredOutcome {
+export function errorOutcome(error: LedgerError): Failure {
   const field = error instanceof ValidationError ? error.field : undefined;
   return { ok: false, code: error.code, message: error.message, ...(field ? { field } : {}) };
 }
 
-/** Turns a stored failure back into its typed error; success outcomes are returned as they are. */
+/** Turns a stored failure back into its typed error; a success gives undefined. */
 export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
   return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message, outcome.field);
 }
 
-/**
- * A request that failed validation stores nothing under its key (Stripe's rule, DESIGN.md "Ledger
- * core, second edition" 8), also when the check needed the locked account (its currency's digits):
- * the corrected request may reuse the key. Thrown out of the unit so the claim row and the row
- * locks are rolled back with it; a request waiting on the claim then takes the key and decides
- * for itself. Business failures (insufficient funds, a closed account) are recorded as before.
- */
-class ValidationRollback extends Error {
-  constructor(readonly outcome: StoredOutcome) {
-    super('a validation failure rolls its idempotency claim back');
-  }
-}
-
-function isValidationFailure(outcome: StoredOutcome): boolean {
-  return !outcome.ok && outcome.code === 'VALIDATION';
-}
-
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
 
-function isTransient(error: unknown): boolean {
+function isTransientSqlError(error: unknown): boolean {
   const candidate = error as { sqlState?: string; code?: string } | undefined;
   return TRANSIENT_SQL_STATES.has(candidate?.sqlState ?? '') || TRANSIENT_SQL_STATES.has(candidate?.code ?? '');
 }
 
-export async function runCommand(orm: MikroORM, command: Command): Promise<CommandResult> {
-  const invalid = checkIdempotencyKey(command.idempotencyKey) ?? command.validate();
-  if (invalid) return { outcome: errorOutcome(invalid), replayed: false };
-  const requestHash = hashRequest(command.name, command.request);
-  const { userId } = command.actor;
+/** A command as the unit runs it: its hash and whether its key may be claimed at all. */
+interface Prepared {
+  readonly command: AnyCommand;
+  readonly claim: string;
+  readonly requestHash: string;
+  readonly malformedKey: ValidationError | undefined;
+}
 
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await orm.em.fork().transactional(async (database) => {
-        // Reads are held to a statement timeout (every connection's default); a money movement is
-        // not: once its locks are taken it must never be cut between its write and its commit.
-        await database.execute('set local statement_timeout = 0');
-        const claim = await claimIdempotencyKey(database, {
-          userId,
+/** What the unit knows of each key as its commands run: who used it, and what it answered. */
+interface KeyUse {
+  readonly command: string;
+  readonly requestHash: string;
+  /** Undefined while nothing is stored under it (a claim this unit frees at its end). */
+  readonly outcome: StoredOutcome | undefined;
+}
+
+function prepare(command: AnyCommand): Prepared {
+  return {
+    command,
+    claim: claimName(command.actor.userId, command.idempotencyKey),
+    requestHash: hashRequest(command.name, command.request),
+    malformedKey: checkIdempotencyKey(command.idempotencyKey),
+  };
+}
+
+/** The key's state at the command's turn: earlier commands of the unit first, then the claim, then another request's record. */
+function keyStateOf(prepared: Prepared, uses: ReadonlyMap<string, KeyUse>, claimed: ReadonlySet<string>, prior: ReadonlyMap<string, PriorRecord>): KeyState {
+  if (prepared.malformedKey) return { kind: 'malformed', error: prepared.malformedKey };
+  const same = (use: { command: string; requestHash: string }) => use.command === prepared.command.name && use.requestHash === prepared.requestHash;
+  const inUnit = uses.get(prepared.claim);
+  // An earlier command of the unit stored nothing under the key (VALIDATION): it is still ours, and free.
+  if (inUnit) return !inUnit.outcome ? { kind: 'fresh' } : same(inUnit) ? { kind: 'replay', outcome: inUnit.outcome } : { kind: 'conflict' };
+  const earlier = prior.get(prepared.claim);
+  if (earlier) return same(earlier) ? { kind: 'replay', outcome: earlier.outcome } : { kind: 'conflict' };
+  if (claimed.has(prepared.claim)) return { kind: 'fresh' };
+  throw new Error('an idempotency key was neither claimed nor found');
+}
+
+/** One command's turn: decide against the shared snapshots; on a plan, apply it and write it. */
+async function runTurn(database: Database, prepared: Prepared, state: KeyState, unit: UnitState, now: Date): Promise<CommandResult> {
+  const { command } = prepared;
+  const decision: unknown = command.decide(unit.snapshotsFor(command.actor, state), now);
+  if (decision instanceof Replay) return { outcome: decision.outcome as StoredOutcome, replayed: true };
+  if (decision instanceof LedgerError) {
+    // A VALIDATION failure, and a key that answered another request, store nothing under it.
+    const stored = !(decision instanceof ValidationError || decision instanceof IdempotencyConflictError);
+    if (stored) await recordOutcome(database, command.actor.userId, command.idempotencyKey, errorOutcome(decision));
+    return { outcome: errorOutcome(decision), replayed: false };
+  }
+  // From here on the command succeeds: its effect is visible to the commands after it.
+  command.apply(decision, unit);
+  const written = await command.write(database, decision, { actor: command.actor, idempotencyKey: command.idempotencyKey, now });
+  return { outcome: written.outcome, replayed: false, ...(written.transaction ? { written: written.transaction } : {}) };
+}
+
+async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
+  // Reads are held to a statement timeout (every connection's default); a money movement is not:
+  // once its locks are taken it must never be cut between its write and its commit.
+  await database.execute('set local statement_timeout = 0');
+  const claimable = commands.filter((prepared) => !prepared.malformedKey);
+  const locked = claimable.length
+    ? await claimKeysAndLock(
+        database,
+        claimable.map(({ command, requestHash }) => ({
+          userId: command.actor.userId,
           key: command.idempotencyKey,
           command: command.name,
           requestHash,
-          ...(command.lockAccountIds ? { lockAccountIds: command.lockAccountIds } : {}),
-        });
-        if (claim.kind === 'replay') return { outcome: claim.outcome, replayed: true };
-        if (claim.kind === 'conflict') return { outcome: errorOutcome(new IdempotencyConflictError()), replayed: false };
-        const executed = await command.execute(database, claim.accounts);
-        if ('recorded' in executed) {
-          return { outcome: executed.recorded, replayed: false, ...(executed.transaction ? { written: executed.transaction } : {}) };
-        }
-        if (isValidationFailure(executed)) throw new ValidationRollback(executed);
-        await recordOutcome(database, userId, command.idempotencyKey, executed);
-        return { outcome: executed, replayed: false };
-      });
+          // Text that is not an id names no account: it is simply not found.
+          accountIds: command.prefetch.accountIds.filter(isId),
+        })),
+      )
+    : { claimed: new Set<string>(), accounts: [], lockedAt: new Date() };
+  const now = options.clock?.() ?? locked.lockedAt;
+  const unclaimed = claimable.filter((prepared) => !locked.claimed.has(prepared.claim));
+  const prior = await readPriorRecords(database, unclaimed.map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
+  const claimedCommands = claimable.filter((prepared) => locked.claimed.has(prepared.claim));
+  const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
+  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners));
+
+  const uses = new Map<string, KeyUse>();
+  const results: CommandResult[] = [];
+  for (const prepared of commands) {
+    const state = keyStateOf(prepared, uses, locked.claimed, prior);
+    const result = await runTurn(database, prepared, state, unit, now);
+    results.push(result);
+    if (state.kind === 'fresh') {
+      const storesNothing = !result.outcome.ok && (result.outcome.code === 'VALIDATION' || result.outcome.code === 'IDEMPOTENCY_CONFLICT');
+      uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
+    }
+  }
+  await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
+  await options.withinUnit?.(database, results);
+  return results;
+}
+
+/**
+ * Runs `commands` in arrival order in one unit and returns one result per command, in order. A
+ * key used twice in the unit by the same request is a replay of the first use.
+ */
+export async function runCommands<const Commands extends readonly AnyCommand[]>(
+  orm: MikroORM,
+  commands: Commands,
+  options: UnitOptions = {},
+): Promise<{ -readonly [Index in keyof Commands]: CommandResult<OutcomeOf<Commands[Index]>> }> {
+  const prepared = commands.map(prepare);
+  type Results = { -readonly [Index in keyof Commands]: CommandResult<OutcomeOf<Commands[Index]>> };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (await orm.em.fork().transactional((database) => runUnit(database, prepared, options))) as Results;
     } catch (error) {
-      if (error instanceof ValidationRollback) return { outcome: error.outcome, replayed: false };
-      if (!isTransient(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
+      if (!isTransientSqlError(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
       // Jittered exponential backoff so the two sides of a deadlock do not collide again.
       await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
+}
+
+/** The single-command path: a unit of one. */
+export async function runCommand<Command extends AnyCommand>(orm: MikroORM, command: Command, options?: UnitOptions): Promise<CommandResult<OutcomeOf<Command>>> {
+  const [result] = await runCommands(orm, [command] as const, options);
+  return result as CommandResult<OutcomeOf<Command>>;
 }

@@ -1,10 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ValidationError } from '../errors.js';
 import { decideTransfer } from '../decide/decide-movement.js';
+import type { MovementText } from '../decide/request-checks.js';
 import type { Actor } from '../types.js';
-import { checkMovementFields, persistDecision, type MovementText } from './movement-input.js';
-import { runCommand, type CommandResult } from './run-command.js';
 import { canonicalId } from '../persistence/database.js';
+import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
+import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { runCommand, type UnitOptions } from './run-command.js';
 
 export interface TransferInput extends MovementText {
   readonly fromAccountId: string;
@@ -14,27 +15,22 @@ export interface TransferInput extends MovementText {
 }
 
 /** Money between two customer accounts of one currency: the source must be the actor's own. */
-export function transfer(orm: MikroORM, actor: Actor, given: TransferInput): Promise<CommandResult> {
+export function transferCommand(actor: Actor, given: TransferInput): LedgerCommand<MovementCommandPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, fromAccountId: canonicalId(given.fromAccountId), toAccountId: canonicalId(given.toAccountId) };
   const { idempotencyKey, ...request } = input;
-  const accountIds = [input.fromAccountId, input.toAccountId];
-  return runCommand(orm, {
+  return movementCommand({
     name: 'transfer',
     actor,
     idempotencyKey,
     request,
-    validate: () =>
-      (input.fromAccountId === input.toAccountId ? new ValidationError('A transfer needs two different accounts.', 'toAccountId') : undefined) ??
-      checkMovementFields(input.amount, accountIds, input),
-    lockAccountIds: accountIds,
-    async execute(database, accounts) {
-      const decision = decideTransfer(
-        { amount: input.amount, sourceAccountId: input.fromAccountId, destinationAccountId: input.toAccountId },
-        accounts.get(input.fromAccountId),
-        accounts.get(input.toAccountId),
-      );
-      return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
-    },
+    accountIds: [input.fromAccountId, input.toAccountId],
+    text: input,
+    decide: (snapshots, now) =>
+      decideTransfer({ ...input, sourceAccountId: input.fromAccountId, destinationAccountId: input.toAccountId }, snapshots, now),
   });
+}
+
+export function transfer(orm: MikroORM, actor: Actor, input: TransferInput, options?: UnitOptions): Promise<CommandResult<MovementOutcome>> {
+  return runCommand(orm, transferCommand(actor, input), options);
 }

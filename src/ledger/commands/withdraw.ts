@@ -1,32 +1,39 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ValidationError } from '../errors.js';
 import { decideWithdrawal } from '../decide/decide-movement.js';
-import { WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
+import type { FeeSchedule } from '../decide/wire-fee.js';
 import type { Actor } from '../types.js';
-import type { DepositInput } from './deposit.js';
-import { checkMovementFields, persistDecision } from './movement-input.js';
-import { runCommand, type CommandResult } from './run-command.js';
 import { canonicalId } from '../persistence/database.js';
+import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
+import type { DepositInput } from './deposit.js';
+import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { runCommand, type UnitOptions } from './run-command.js';
 
 export type WithdrawInput = DepositInput;
 
-/** Money leaving the bank on a channel; the channel's settlement account is credited. */
-export function withdraw(orm: MikroORM, actor: Actor, given: WithdrawInput): Promise<CommandResult> {
+/**
+ * Money leaving the bank on a channel; the channel's settlement account is credited, and the
+ * bank's fee income with the channel's fee (a wire's), in the same transaction.
+ */
+export function withdrawCommand(actor: Actor, given: WithdrawInput, fees?: FeeSchedule): LedgerCommand<MovementCommandPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
-  return runCommand(orm, {
+  return movementCommand({
     name: 'withdraw',
     actor,
     idempotencyKey,
     request,
-    validate: () =>
-      (WITHDRAWAL_CHANNELS.has(input.channel) ? undefined : new ValidationError(`Money cannot be withdrawn through ${input.channel}.`, 'channel')) ??
-      checkMovementFields(input.amount, [input.accountId], input),
-    lockAccountIds: [input.accountId],
-    async execute(database, accounts) {
-      const decision = decideWithdrawal(input, accounts.get(input.accountId));
-      return persistDecision(database, actor, decision, accounts, idempotencyKey, input);
-    },
+    accountIds: [input.accountId],
+    text: input,
+    decide: (snapshots, now) => decideWithdrawal({ ...request, ...(fees ? { fees } : {}) }, snapshots, now),
   });
+}
+
+export function withdraw(
+  orm: MikroORM,
+  actor: Actor,
+  input: WithdrawInput,
+  options?: UnitOptions & { readonly fees?: FeeSchedule },
+): Promise<CommandResult<MovementOutcome>> {
+  return runCommand(orm, withdrawCommand(actor, input, options?.fees), options);
 }

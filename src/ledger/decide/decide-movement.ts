@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import {
   AccountNotOpenError,
   LimitExceededError,
@@ -10,35 +9,42 @@ import {
 } from '../errors.js';
 import { formatMinor, parseAmount, type CurrencyScale } from '../money.js';
 import { MAX_BALANCE_MINOR, MAX_MOVEMENT_MINOR } from '../limits.js';
-import type { AccountSnapshot, Channel, CustomerLeg, Direction, MovementPlan } from '../types.js';
+import type { AccountSnapshot, Channel, MovementPlan } from '../types.js';
+import type { CommandSnapshots, MovementOutcome, Replay } from '../commands/command.js';
 import { canDebit } from './funds.js';
-import { internalAccountCode } from './internal-accounts.js';
+import { DEPOSIT_CHANNELS, FEE_INCOME, WITHDRAWAL_CHANNELS, internalAccountCode } from './internal-accounts.js';
+import { planMovement } from './plan-movement.js';
+import { checkKey, checkMovementFields, type MovementText } from './request-checks.js';
+import { DEFAULT_FEE_SCHEDULE, withdrawalFeeMinor, type FeeSchedule } from './wire-fee.js';
 
 /**
- * The decisions: pure functions from a request and locked account snapshots to a plan or a
- * business error. No I/O and no clock, so they are table-tested and could run many commands
- * against the same snapshots in one database transaction (group commit, DESIGN.md).
+ * The decisions: pure functions from a request, the unit's locked snapshots and the unit's clock
+ * to a plan, a typed error or a replay. No I/O, so they are table-tested and run many commands
+ * against the same snapshots in one database transaction (group commit, DESIGN.md). Each owns
+ * every check of its command, in the order its comment lists; a request failing two checks gets
+ * the first (TigerBeetle's "errors by descending precedence", test/ledger/decide.test.ts).
  */
 
-export interface DepositRequest {
+export interface DepositRequest extends MovementText {
+  readonly accountId: string;
   readonly amount: string;
   readonly channel: Channel;
 }
-export type WithdrawalRequest = DepositRequest;
-export interface TransferRequest {
+export interface WithdrawalRequest extends DepositRequest {
+  /** The bank's fees; not part of what the client asked (nor of its hash). */
+  readonly fees?: FeeSchedule;
+}
+export interface TransferRequest extends MovementText {
   readonly amount: string;
   readonly sourceAccountId: string;
   readonly destinationAccountId: string;
 }
 
+export type MovementDecision = MovementPlan | LedgerError | Replay<MovementOutcome>;
+
 /** What the account's minor units mean, as stored on it: every amount of the account is parsed by it. */
 function scaleOf(account: AccountSnapshot): CurrencyScale {
   return { currency: account.currency, exponent: account.currencyExponent };
-}
-
-function leg(account: AccountSnapshot, direction: Direction, amountMinor: bigint): CustomerLeg {
-  const postedAfterMinor = direction === 'CREDIT' ? account.postedMinor + amountMinor : account.postedMinor - amountMinor;
-  return { accountId: account.id, direction, postedAfterMinor, versionBefore: account.version, versionAfter: account.version + 1 };
 }
 
 /**
@@ -73,65 +79,83 @@ function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
   return account.status === 'OPEN' ? undefined : new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
 }
 
-/** `anyAccount`: the actor is an operator (a teller, a payroll feed), who may credit any customer account. */
-export function decideDeposit(request: DepositRequest, account: AccountSnapshot | undefined, anyAccount = false): MovementPlan | LedgerError {
-  if (!account || !(account.ownedByActor || anyAccount)) return new NotFoundError('No such account.');
+/**
+ * A deposit, checks in order: 1 the key (malformed, replay, conflict); 2 the channel; 3 the amount's
+ * shape, description, externalRef; 4 the account is visible (its owner's, or any customer account
+ * for an operator: a teller, a payroll feed, the system) else NOT_FOUND; 5 it is open; 6 the
+ * amount in the account's currency, then the per-movement cap; 7 the balance ceiling.
+ */
+export function decideDeposit(request: DepositRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
+  const early =
+    checkKey(snapshots.key) ??
+    (DEPOSIT_CHANNELS.has(request.channel) ? undefined : new ValidationError(`Money cannot be deposited through ${request.channel}.`, 'channel')) ??
+    checkMovementFields(request.amount, request);
+  if (early) return early;
+  const account = snapshots.account(request.accountId);
+  if (!account || !(account.ownedByActor || snapshots.actor.role === 'OPERATOR')) return new NotFoundError('No such account.');
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
   const amountMinor = parseMovementAmount(request.amount, scaleOf(account));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   const tooLarge = checkCeiling(account, amountMinor);
   if (tooLarge) return tooLarge;
-  return {
-    kind: 'DEPOSIT',
-    channel: request.channel,
-    amountMinor,
-    currency: account.currency,
-    currencyExponent: account.currencyExponent,
-    customerLegs: [leg(account, 'CREDIT', amountMinor)],
-    internalLeg: { direction: 'DEBIT', internalCode: internalAccountCode(request.channel) },
-  };
-}
-
-export function decideWithdrawal(request: WithdrawalRequest, account: AccountSnapshot | undefined): MovementPlan | LedgerError {
-  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
-  const notOpen = checkOpen(account);
-  if (notOpen) return notOpen;
-  const amountMinor = parseMovementAmount(request.amount, scaleOf(account));
-  if (typeof amountMinor !== 'bigint') return amountMinor;
-  if (!canDebit(account, amountMinor)) return new InsufficientFundsError();
-  // From here on the withdrawal must succeed: the plan is complete and every law is checked.
-  return {
-    kind: 'WITHDRAWAL',
-    channel: request.channel,
-    amountMinor,
-    currency: account.currency,
-    currencyExponent: account.currencyExponent,
-    customerLegs: [leg(account, 'DEBIT', amountMinor)],
-    internalLeg: { direction: 'CREDIT', internalCode: internalAccountCode(request.channel) },
-  };
+  return planMovement(
+    { kind: 'DEPOSIT', channel: request.channel, amountMinor, currency: account.currency, currencyExponent: account.currencyExponent },
+    [
+      { target: { customerAccountId: account.id }, direction: 'CREDIT', amountMinor, layer: 'POSTED' },
+      { target: { internalCode: internalAccountCode(request.channel) }, direction: 'DEBIT', amountMinor, layer: 'POSTED' },
+    ],
+    [account],
+  );
 }
 
 /**
- * A transfer needs the actor to own the source; the destination may be any customer account
- * (a payee). The destination's balance is never shown to the actor, but its being closed or in
- * another currency is said, as a bank's payment form would.
+ * A withdrawal, checks in order: 1 the key; 2 the channel; 3 the amount's shape, description,
+ * externalRef; 4 the account is the actor's own, else NOT_FOUND; 5 it is open; 6 the amount in its
+ * currency, then the per-movement cap; 7 available funds for the amount plus the channel's fee.
+ * The fee is an entry of its own, to the bank's fee income, in the same transaction: refused whole
+ * or posted whole. The transaction's amount stays the principal, what the customer asked for.
  */
-export function decideTransfer(
-  request: TransferRequest,
-  source: AccountSnapshot | undefined,
-  destination: AccountSnapshot | undefined,
-): MovementPlan | LedgerError {
-  if (request.sourceAccountId === request.destinationAccountId) {
-    return new ValidationError('A transfer needs two different accounts.', 'toAccountId');
+export function decideWithdrawal(request: WithdrawalRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
+  const early =
+    checkKey(snapshots.key) ??
+    (WITHDRAWAL_CHANNELS.has(request.channel) ? undefined : new ValidationError(`Money cannot be withdrawn through ${request.channel}.`, 'channel')) ??
+    checkMovementFields(request.amount, request);
+  if (early) return early;
+  const account = snapshots.account(request.accountId);
+  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+  const notOpen = checkOpen(account);
+  if (notOpen) return notOpen;
+  const scale = scaleOf(account);
+  const amountMinor = parseMovementAmount(request.amount, scale);
+  if (typeof amountMinor !== 'bigint') return amountMinor;
+  const feeMinor = withdrawalFeeMinor(request.channel, request.fees ?? DEFAULT_FEE_SCHEDULE, scale);
+  if (!canDebit(account, amountMinor + feeMinor)) {
+    return new InsufficientFundsError(
+      feeMinor > 0n
+        ? `The account does not hold enough available funds for this amount and its ${formatMinor(feeMinor, scale.exponent)} ${scale.currency} fee.`
+        : undefined,
+    );
   }
+  // From here on the withdrawal must succeed: the plan is complete and every law is checked.
+  return planMovement(
+    { kind: 'WITHDRAWAL', channel: request.channel, amountMinor, currency: account.currency, currencyExponent: account.currencyExponent },
+    [
+      { target: { customerAccountId: account.id }, direction: 'DEBIT', amountMinor: amountMinor + feeMinor, layer: 'POSTED' },
+      { target: { internalCode: internalAccountCode(request.channel) }, direction: 'CREDIT', amountMinor, layer: 'POSTED' },
+      ...(feeMinor > 0n ? [{ target: { internalCode: FEE_INCOME }, direction: 'CREDIT' as const, amountMinor: feeMinor, layer: 'POSTED' as const }] : []),
+    ],
+    [account],
+  );
+}
+
+/** Checks 4-6 of a transfer: both accounts visible, open, and counting one currency in one unit. */
+function checkTransferAccounts(source: AccountSnapshot | undefined, destination: AccountSnapshot | undefined): LedgerError | undefined {
   if (!source || !source.ownedByActor) return new NotFoundError('No such source account.');
   if (!destination) return new NotFoundError('No such destination account.');
-  assert.notEqual(source.id, destination.id);
   const sourceNotOpen = checkOpen(source);
   if (sourceNotOpen) return sourceNotOpen;
-  const destinationNotOpen = checkOpen(destination);
-  if (destinationNotOpen) return new AccountNotOpenError(`The destination account is ${destination.status.toLowerCase()}.`);
+  if (destination.status !== 'OPEN') return new AccountNotOpenError(`The destination account is ${destination.status.toLowerCase()}.`);
   if (source.currency !== destination.currency) {
     return new CurrencyMismatchError(`The source account holds ${source.currency} and the destination ${destination.currency}.`);
   }
@@ -142,18 +166,40 @@ export function decideTransfer(
       `The source account counts ${source.currency} to ${source.currencyExponent} decimal places and the destination to ${destination.currencyExponent}; the bank must convert one of them first.`,
     );
   }
+  return undefined;
+}
+
+/**
+ * A transfer needs the actor to own the source; the destination may be any customer account
+ * (a payee). The destination's balance is never shown to the actor, but its being closed or in
+ * another currency is said, as a bank's payment form would. Checks in order: 1 the key; 2 two
+ * different accounts; 3 the amount's shape, description, externalRef; 4 the source is the actor's,
+ * then the destination exists (NOT_FOUND); 5 source open, destination open; 6 one currency, one
+ * exponent; 7 the amount in that currency, then the per-movement cap; 8 available funds; 9 the
+ * destination's ceiling (its own headroom bit for a payee).
+ */
+export function decideTransfer(request: TransferRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
+  const early =
+    checkKey(snapshots.key) ??
+    (request.sourceAccountId === request.destinationAccountId ? new ValidationError('A transfer needs two different accounts.', 'toAccountId') : undefined) ??
+    checkMovementFields(request.amount, request);
+  if (early) return early;
+  const source = snapshots.account(request.sourceAccountId);
+  const destination = snapshots.account(request.destinationAccountId);
+  const refused = checkTransferAccounts(source, destination);
+  if (refused || !source || !destination) return refused ?? new NotFoundError();
   const amountMinor = parseMovementAmount(request.amount, scaleOf(source));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();
   const tooLarge = destination.ownedByActor ? checkCeiling(destination, amountMinor) : checkPayeeHeadroom(destination);
   if (tooLarge) return tooLarge;
   // From here on the transfer must succeed.
-  return {
-    kind: 'TRANSFER',
-    channel: 'INTERNAL',
-    amountMinor,
-    currency: source.currency,
-    currencyExponent: source.currencyExponent,
-    customerLegs: [leg(source, 'DEBIT', amountMinor), leg(destination, 'CREDIT', amountMinor)],
-  };
+  return planMovement(
+    { kind: 'TRANSFER', channel: 'INTERNAL', amountMinor, currency: source.currency, currencyExponent: source.currencyExponent },
+    [
+      { target: { customerAccountId: source.id }, direction: 'DEBIT', amountMinor, layer: 'POSTED' },
+      { target: { customerAccountId: destination.id }, direction: 'CREDIT', amountMinor, layer: 'POSTED' },
+    ],
+    [source, destination],
+  );
 }

@@ -18,3 +18,6 @@ export const DEPOSIT_CHANNELS: ReadonlySet<Channel> = new Set([
 export const WITHDRAWAL_CHANNELS: ReadonlySet<Channel> = new Set([
   'CASH', 'CHECK', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY',
 ]);
+
+/** The bank's income from fees (a wire's fee is credited here, in the wire's own transaction). */
+export const FEE_INCOME = 'FEE_INCOME';

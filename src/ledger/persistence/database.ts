@@ -1,3 +1,4 @@
+import type { Sql } from 'sql-template-tag';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -16,6 +17,11 @@ export function toBigInt(value: unknown): bigint {
 
 export async function queryRows<Row>(database: Database, sql: string, parameters: unknown[] = []): Promise<Row[]> {
   return (await database.execute(sql, parameters, 'all')) as Row[];
+}
+
+/** Runs a statement built from named fragments (sql-template-tag), each carrying its own parameters. */
+export async function queryStatement<Row>(database: Database, statement: Sql): Promise<Row[]> {
+  return queryRows<Row>(database, statement.sql, statement.values);
 }
 
 export async function runStatement(database: Database, sql: string, parameters: unknown[] = []): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { internalAccountCode, DEPOSIT_CHANNELS, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
+import { internalAccountCode, DEPOSIT_CHANNELS, FEE_INCOME, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
 import type { CurrencyScale } from '../money.js';
 import { queryRows, runStatement, type Database } from './database.js';
 
@@ -9,11 +9,11 @@ import { queryRows, runStatement, type Database } from './database.js';
  */
 const idsByDriver = new WeakMap<object, Map<string, string>>();
 
-const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode))];
+const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode)), FEE_INCOME];
 
 /**
- * Creates the bank's internal accounts for a currency scale (vault and one settlement account per
- * channel) if they are missing. They are kept per currency AND exponent: customer accounts opened
+ * Creates the bank's internal accounts for a currency scale (vault, one settlement account per
+ * channel, fee income) if they are missing. They are kept per currency AND exponent: customer accounts opened
  * under an older exponent (ICU's 0 for HUF) and newer ones (ISO's 2) count in different units, and
  * an internal account's derived balance must sum entries of one unit only. Called when a customer
  * account opens and, for a scale seen for the first time, by a movement, in the same transaction.

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits.js';
 import { parseDecimal, type CurrencyScale } from '../money.js';
 import { queryRows, toBigInt, type Database } from '../persistence/database.js';
-import { signedAmount, type Channel, type Direction, type TransactionKind } from '../types.js';
+import { signedAmount, type Channel, type Direction, type Layer, type TransactionKind } from '../types.js';
 import { TRANSACTION_COLUMNS, transactionFromRow, type TransactionRow, type TransactionView } from './transactions.js';
 
 /**
@@ -13,9 +13,13 @@ import { TRANSACTION_COLUMNS, transactionFromRow, type TransactionRow, type Tran
 export interface HistoryLine {
   readonly transaction: TransactionView;
   readonly direction: Direction;
-  /** Signed, from this account's side: + money in, - money out. */
+  /** Signed, from this account's side: + money in, - money out; the account's net change (a wire's principal and fee). */
   readonly amountMinor: bigint;
+  /** Where the amount lands: POSTED, or PENDING for a hold. */
+  readonly layer: Layer;
   readonly balanceAfterMinor: bigint;
+  /** What is held on the account right after this line. */
+  readonly pendingAfterMinor: bigint;
   readonly version: number;
   readonly cursor: string;
 }
@@ -108,7 +112,15 @@ export interface HistoryAccount {
   readonly currencyExponent: number;
 }
 
-type HistoryRow = TransactionRow & { page_account_id: string; direction: Direction; amount_minor: string; balance_after_minor: string; account_version: number };
+type HistoryRow = TransactionRow & {
+  page_account_id: string;
+  direction: Direction;
+  amount_minor: string;
+  layer: Layer;
+  balance_after_minor: string;
+  pending_after_minor: string;
+  account_version: number;
+};
 
 /**
  * The same page of history (same size, cursors and filter) of many accounts in one query per
@@ -148,7 +160,7 @@ export async function historyPages(database: Database, accounts: readonly Histor
       `select a.id::text as page_account_id, p.*
          from unnest(?::uuid[]) as a(id)
          cross join lateral (
-           select e.direction, e.amount_minor::text, e.balance_after_minor::text, e.account_version, ${TRANSACTION_COLUMNS}
+           select e.direction, e.amount_minor::text, e.layer, e.balance_after_minor::text, e.pending_after_minor::text, e.account_version, ${TRANSACTION_COLUMNS}
              from entries e join ledger_transactions t on t.id = e.transaction_id
             where e.account_id = a.id and e.account_version is not null${bounds.join('')}${filter.sql}
             order by e.account_version ${backward ? 'asc' : 'desc'}
@@ -171,7 +183,9 @@ function pageOf(rows: HistoryRow[], limit: number, backward: boolean, after: num
     transaction: transactionFromRow(row),
     direction: row.direction,
     amountMinor: signedAmount(row.direction, toBigInt(row.amount_minor)),
+    layer: row.layer,
     balanceAfterMinor: toBigInt(row.balance_after_minor),
+    pendingAfterMinor: toBigInt(row.pending_after_minor),
     version: row.account_version,
     cursor: encodeCursor(row.account_version),
   }));

@@ -1,5 +1,5 @@
 import { canonicalId, isId, queryRows, toBigInt, type Database } from '../persistence/database.js';
-import type { Channel, Direction, TransactionKind } from '../types.js';
+import type { Channel, Direction, Layer, TransactionKind } from '../types.js';
 
 export interface TransactionView {
   readonly id: string;
@@ -27,7 +27,9 @@ export interface EntryView {
   readonly accountId: string;
   readonly accountIsInternal: boolean;
   readonly direction: Direction;
+  /** Its own amount: a wire's fee and its principal are entries of different amounts. */
   readonly amountMinor: bigint;
+  readonly layer: Layer;
   readonly currency: string;
   /** Its transaction's exponent: all entries of a transaction count in the same minor units. */
   readonly currencyExponent: number;
@@ -113,12 +115,13 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
     holder: 'CUSTOMER' | 'INTERNAL';
     direction: Direction;
     amount_minor: string;
+    layer: Layer;
     currency: string;
     currency_exponent: number;
   }>(
     database,
     // Listed in posting order (the internal id), shown by the public id.
-    `select e.public_id::text as id, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.currency, t.currency_exponent
+    `select e.public_id::text as id, e.transaction_id, e.account_id, a.holder, e.direction, e.amount_minor::text, e.layer, e.currency, t.currency_exponent
        from entries e join accounts a on a.id = e.account_id join ledger_transactions t on t.id = e.transaction_id
       where e.transaction_id = any(?::uuid[]) order by e.id`,
     [`{${transactionIds.join(',')}}`],
@@ -132,6 +135,7 @@ export async function entriesOfTransactions(database: Database, transactionIds: 
       accountIsInternal: row.holder === 'INTERNAL',
       direction: row.direction,
       amountMinor: toBigInt(row.amount_minor),
+      layer: row.layer,
       currency: row.currency,
       currencyExponent: row.currency_exponent,
     });

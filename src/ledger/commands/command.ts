@@ -1,0 +1,136 @@
+import type { LedgerError, ErrorCode, ValidationError } from '../errors.js';
+import type { Database } from '../persistence/database.js';
+import type { TransactionView } from '../queries/transactions.js';
+import type { AccountSnapshot, Actor } from '../types.js';
+import type { UnitState } from './unit-state.js';
+
+/**
+ * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
+ * `prefetch_create_transfers` then `create_transfer`): a command says what to lock and read
+ * (`prefetch`), decides purely against the unit's snapshots and one clock value (`decide`), applies
+ * its plan to those snapshots in memory so the next command of the same unit sees the effect
+ * (`apply`), and writes its rows (`write`). The envelope (run-command.ts) owns the database
+ * transaction, the idempotency claim, the locks, the clock, the outcome records and the commit.
+ */
+
+/** A business failure as stored under its key and replayed (VALIDATION failures are never stored). */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The input field at fault, for a VALIDATION failure that names one. */
+  readonly field?: string;
+}
+
+/** The balances of one account after a movement, as its first answer showed them. */
+export interface StoredBalance {
+  readonly accountId: string;
+  readonly currency: string;
+  /**
+   * The account's stored minor-unit exponent, so a replay formats the amounts as the first answer
+   * did. Outcomes stored before it existed were given it by the migration that added the column.
+   */
+  readonly currencyExponent: number;
+  readonly postedMinor: string;
+  readonly pendingMinor: string;
+  readonly version: number;
+  readonly asOf: string;
+}
+
+/** The outcome of a deposit, withdrawal or transfer. */
+export type MovementOutcome =
+  | { readonly ok: true; readonly transactionId: string; readonly balances: readonly StoredBalance[] }
+  | Failure;
+
+/** The outcome of opening an account. */
+export type OpenAccountOutcome = { readonly ok: true; readonly accountId: string } | Failure;
+
+/** Every outcome an idempotency record can hold. */
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome;
+
+/** A successful outcome of a command whose outcomes are `Outcome`. */
+export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
+
+/** The idempotency key's state when the command's turn comes: the first thing every decide looks at. */
+export type KeyState<Outcome extends StoredOutcome = StoredOutcome> =
+  /** Not a key Tally accepts: nothing was claimed under it. */
+  | { readonly kind: 'malformed'; readonly error: ValidationError }
+  /** Claimed by this unit for this command: decide for real. */
+  | { readonly kind: 'fresh' }
+  /** The same request was answered before (or earlier in this unit): return that answer. */
+  | { readonly kind: 'replay'; readonly outcome: Outcome }
+  /** The key answered a different request. */
+  | { readonly kind: 'conflict' };
+
+/** A decision that the request is a replay: its stored outcome is the answer, nothing is written. */
+export class Replay<Outcome extends StoredOutcome = StoredOutcome> {
+  constructor(readonly outcome: Outcome) {}
+}
+
+/** What a command's decide is given: the key's state and the unit's locked snapshots, as seen by its actor. */
+export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome> {
+  readonly key: KeyState<Outcome>;
+  readonly actor: Actor;
+  /** The customer accounts the unit locked, as they stand after the unit's earlier commands. */
+  account(accountId: string): AccountSnapshot | undefined;
+  /** How many accounts a user owns, for users the command asked to count in `prefetch`. */
+  ownedAccountCount(userId: string): number | undefined;
+}
+
+/** Ids to lock and facts to read before any command of the unit decides. */
+export interface Prefetch {
+  /** Customer accounts to lock (the unit locks the union once, in id order). Malformed ids are skipped. */
+  readonly accountIds: readonly string[];
+  /** Users whose row to lock and whose accounts to count (opening an account checks the per-user limit). */
+  readonly accountOwnerIds?: readonly string[];
+}
+
+/** What a command's write may use besides its plan. */
+export interface WriteContext {
+  readonly actor: Actor;
+  readonly idempotencyKey: string;
+  /** The unit's clock, read after the locks: every row of the unit carries this time. */
+  readonly now: Date;
+}
+
+/** What a write produced: the outcome it stored under the key (in its own statement) and the transaction it wrote. */
+export interface Written<Outcome extends StoredOutcome> {
+  readonly outcome: Success<Outcome>;
+  /** The transaction as a read of it would return it, so the response need not read it back. */
+  readonly transaction?: TransactionView;
+}
+
+export interface LedgerCommand<Plan, Outcome extends StoredOutcome> {
+  /** Stored with the key: a key reused for another command is a conflict. */
+  readonly name: string;
+  readonly actor: Actor;
+  readonly idempotencyKey: string;
+  /** Everything the client asked, normalised; its hash tells a replay from a conflict. */
+  readonly request: unknown;
+  readonly prefetch: Prefetch;
+  /**
+   * Pure: every check of the command in one documented order, the idempotency key first (a replay
+   * or a conflict answers before anything else is looked at). Returns the plan, a typed error or
+   * the replay. A VALIDATION error stores nothing under the key; any other error is recorded.
+   */
+  decide(snapshots: CommandSnapshots<Outcome>, now: Date): Plan | LedgerError | Replay<Outcome>;
+  /** The plan's effect on the unit's snapshots, in memory, so the next command decides against it. */
+  apply(plan: Plan, unit: UnitState): void;
+  /** Writes the plan's rows and stores the success outcome under the key. */
+  write(database: Database, plan: Plan, context: WriteContext): Promise<Written<Outcome>>;
+}
+
+/** Any command, for the envelope, which runs commands of different kinds in one unit. */
+// Plan is the command's own business: the envelope only hands it from decide to apply and write.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCommand = LedgerCommand<any, any>;
+
+export type OutcomeOf<Command> = Command extends LedgerCommand<unknown, infer Outcome> ? Outcome : never;
+
+export interface CommandResult<Outcome extends StoredOutcome = StoredOutcome> {
+  readonly outcome: Outcome;
+  /** True when the outcome is the stored one of an earlier request with the same key. */
+  readonly replayed: boolean;
+  /** The transaction this request wrote (never on a replay), so the response need not read it back. */
+  readonly written?: TransactionView;
+}

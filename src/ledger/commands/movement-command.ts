@@ -1,0 +1,69 @@
+import { LedgerError } from '../errors.js';
+import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
+import type { MovementText } from '../decide/request-checks.js';
+import type { Actor, MovementPlan } from '../types.js';
+import { Replay, type CommandSnapshots, type LedgerCommand, type MovementOutcome, type StoredBalance } from './command.js';
+
+/** A decided movement and the accounts whose balances its answer may show the actor. */
+export interface MovementCommandPlan {
+  readonly movement: MovementPlan;
+  /** Operators see every customer account; customers only their own, never a payee's. */
+  readonly visibleAccountIds: readonly string[];
+}
+
+export interface MovementCommandSpec {
+  readonly name: string;
+  readonly actor: Actor;
+  readonly idempotencyKey: string;
+  /** What the client asked, normalised: hashed to tell a replay from a conflict. */
+  readonly request: unknown;
+  readonly accountIds: readonly string[];
+  readonly text: MovementText;
+  decide(snapshots: CommandSnapshots<MovementOutcome>, now: Date): MovementPlan | LedgerError | Replay<MovementOutcome>;
+}
+
+/** The answer replays return: the balances after the movement of the accounts the actor may see. */
+function outcomeOf(plan: MovementCommandPlan, transactionId: string, now: Date): Extract<MovementOutcome, { ok: true }> {
+  const { movement } = plan;
+  const balances: StoredBalance[] = movement.changes
+    .filter((change) => plan.visibleAccountIds.includes(change.accountId))
+    .map((change) => ({
+      accountId: change.accountId,
+      currency: movement.currency,
+      currencyExponent: movement.currencyExponent,
+      postedMinor: change.postedAfterMinor.toString(),
+      pendingMinor: change.pendingAfterMinor.toString(),
+      version: change.versionAfter,
+      asOf: now.toISOString(),
+    }));
+  return { ok: true, transactionId, balances };
+}
+
+/** Deposits, withdrawals and transfers share everything but their decide function. */
+export function movementCommand(spec: MovementCommandSpec): LedgerCommand<MovementCommandPlan, MovementOutcome> {
+  return {
+    name: spec.name,
+    actor: spec.actor,
+    idempotencyKey: spec.idempotencyKey,
+    request: spec.request,
+    prefetch: { accountIds: spec.accountIds },
+    decide(snapshots, now) {
+      const decision = spec.decide(snapshots, now);
+      if (decision instanceof LedgerError || decision instanceof Replay) return decision;
+      const visibleAccountIds = decision.changes
+        .filter((change) => spec.actor.role === 'OPERATOR' || snapshots.account(change.accountId)?.ownedByActor)
+        .map((change) => change.accountId);
+      return { movement: decision, visibleAccountIds };
+    },
+    apply(plan, unit) {
+      unit.applyChanges(plan.movement.changes);
+    },
+    async write(database, plan, context) {
+      const transactionId = newTransactionId();
+      const outcome = outcomeOf(plan, transactionId, context.now);
+      const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey };
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
+      return { outcome, transaction };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { AccountChange, AccountSnapshot, Actor } from '../types.js';
+import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
+
+/** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
+export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
+
+/**
+ * The snapshots of one unit of work, shared by its commands in arrival order: each command decides
+ * against them and applies its plan to them, so the next one sees the effect (two withdrawals on
+ * one account in one unit cannot both spend the same money). Nothing here touches the database.
+ */
+export class UnitState {
+  private readonly accounts: Map<string, LockedAccount>;
+  private readonly ownedAccountCounts: Map<string, number>;
+
+  constructor(accounts: Iterable<LockedAccount>, ownedAccountCounts: ReadonlyMap<string, number>) {
+    this.accounts = new Map([...accounts].map((account) => [account.id, account]));
+    this.ownedAccountCounts = new Map(ownedAccountCounts);
+  }
+
+  /** What `actor`'s command may look at, with the key's state for that command. */
+  snapshotsFor<Outcome extends StoredOutcome>(actor: Actor, key: KeyState<Outcome>): CommandSnapshots<Outcome> {
+    return {
+      key,
+      actor,
+      account: (accountId) => {
+        const locked = this.accounts.get(accountId);
+        if (!locked) return undefined;
+        const { ownerIds, ...snapshot } = locked;
+        return { ...snapshot, ownedByActor: ownerIds.includes(actor.userId) };
+      },
+      ownedAccountCount: (userId) => this.ownedAccountCounts.get(userId),
+    };
+  }
+
+  /** A committed-to-be movement's new balances and versions. */
+  applyChanges(changes: readonly AccountChange[]): void {
+    for (const change of changes) {
+      const account = this.accounts.get(change.accountId);
+      if (!account || account.version !== change.versionBefore) throw new Error(`account ${change.accountId} changed outside its plan`);
+      this.accounts.set(change.accountId, {
+        ...account,
+        postedMinor: change.postedAfterMinor,
+        pendingMinor: change.pendingAfterMinor,
+        version: change.versionAfter,
+      });
+    }
+  }
+
+  /** An account opened for `userId`: the next open in the unit counts it. */
+  countOpenedAccount(userId: string): void {
+    this.ownedAccountCounts.set(userId, (this.ownedAccountCounts.get(userId) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,32 @@
+import type { CurrencyScale } from '../money.js';
+import type { Channel } from '../types.js';
+
+/**
+ * The bank's fees on outgoing movements. Today one: a flat fee per WIRE withdrawal, in major units
+ * of the account's currency (`WIRE_FEE`, default 25.00; 0 turns it off).
+ */
+export interface FeeSchedule {
+  /** A plain decimal in major units, e.g. "25.00"; "0" charges nothing. */
+  readonly wireFee: string;
+}
+
+export const DEFAULT_FEE_SCHEDULE: FeeSchedule = { wireFee: '25.00' };
+
+/** The configured fee text Tally accepts: up to 15 integer and 4 fraction digits (the largest exponent an account has). */
+export const FEE_SHAPE = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$/;
+
+/**
+ * A fee in the account's minor units. Fraction digits the currency does not have are dropped,
+ * rounding down in the customer's favour: 25.00 is 25 yen, 2.50 is 2 yen.
+ */
+export function feeMinorUnits(feeText: string, scale: CurrencyScale): bigint {
+  const match = FEE_SHAPE.exec(feeText);
+  if (!match) throw new Error(`fee ${JSON.stringify(feeText)} is not a plain decimal (config.ts checks it at start)`);
+  const fraction = (match[2] ?? '.').slice(1);
+  return BigInt(match[1]! + fraction.padEnd(scale.exponent, '0').slice(0, scale.exponent));
+}
+
+/** What the bank charges for moving money out on `channel`, in the account's minor units. */
+export function withdrawalFeeMinor(channel: Channel, schedule: FeeSchedule, scale: CurrencyScale): bigint {
+  return channel === 'WIRE' ? feeMinorUnits(schedule.wireFee, scale) : 0n;
+}
