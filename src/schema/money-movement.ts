@@ -1,4 +1,4 @@
-import { MAX_DESCRIPTION_LENGTH, MAX_ENTRIES_PER_TRANSACTION, MAX_EXTERNAL_REF_LENGTH } from '../ledger/limits.js';
+import { MAX_DESCRIPTION_LENGTH, MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION, MAX_EXTERNAL_REF_LENGTH } from '../ledger/limits.js';
 import { resolveDeposit, resolveTransfer, resolveWithdraw } from '../resolvers/money-movement.js';
 import type { MoneyMovementView } from '../resolvers/views.js';
 import { BalanceType } from './balance.js';
@@ -24,8 +24,8 @@ const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').
     }),
     balances: t.field({
       type: [BalanceType],
-      // One per customer account an entry touched, so never more than the entries.
-      extensions: listBound(MAX_ENTRIES_PER_TRANSACTION),
+      // One per customer account the transaction changed.
+      extensions: listBound(MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION),
       description: 'Your accounts it touched, right after the change (a payee\'s balance is never shown).',
       resolve: (movement) => movement.balances,
     }),

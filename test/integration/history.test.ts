@@ -113,7 +113,7 @@ describe('history', () => {
       return t.queries.filter((sql) => !/outbox_events|\b(begin|commit|rollback)\b/i.test(sql)).length;
     };
     const small = await count(1);
-    const large = await count(4);
+    const large = await count(3);
     expect(large).toBe(small);
     expect(large).toBeLessThanOrEqual(5);
   });
