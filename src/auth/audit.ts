@@ -16,6 +16,7 @@ export type AuditAction =
   | 'two_factor.enable'
   | 'two_factor.disable'
   | 'operator.deposit'
+  | 'operator.reverse_transaction'
   | 'operator.read_account'
   | 'operator.read_transaction';
 

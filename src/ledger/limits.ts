@@ -12,6 +12,8 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_EXTERNAL_REF_LENGTH = 128;
 export const MAX_NICKNAME_LENGTH = 64;
+/** Why an operator reversed a transaction: stored as the REVERSAL's description, so the same bound. */
+export const MAX_REVERSAL_REASON_LENGTH = MAX_DESCRIPTION_LENGTH;
 
 /**
  * The most a customer account may hold, in minor units: 10^17 stays far below PostgreSQL's

@@ -6,6 +6,13 @@ export type Channel = (typeof CHANNELS)[number];
 export const TRANSACTION_KINDS = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD_CAPTURE', 'REVERSAL', 'FEE', 'ADJUSTMENT'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
+/**
+ * Corrections: the kinds that may take a customer's available balance below minus its overdraft
+ * limit (the account then owes the bank). A reversal undoes a posting whatever was spent since;
+ * refusing it would leave the bank's books wrong. Returned items join when they exist.
+ */
+export const CORRECTION_KINDS: ReadonlySet<TransactionKind> = new Set(['REVERSAL']);
+
 export const ACCOUNT_TYPES = ['CHECKING', 'SAVINGS'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 

@@ -22,7 +22,7 @@ function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): Mone
 }
 
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
-async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
+export async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {

@@ -10,6 +10,7 @@ import './history.js';
 import './account.js';
 import './user.js';
 import './money-movement.js';
+import './reversal.js';
 import './auth.js';
 import './balance-update.js';
 import './payee.js';

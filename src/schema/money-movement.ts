@@ -73,7 +73,7 @@ const TransferInput = builder.inputType('TransferInput', {
   }),
 });
 
-function movementResult(name: string) {
+export function movementResult(name: string) {
   return builder.errorUnion(name, {
     description: 'MoneyMovement, or why no money moved.',
     types: [MoneyMovementType, ...MOVEMENT_ERROR_CLASSES],

@@ -7,7 +7,7 @@ export const ACTOR_ID = '00000000-0000-4000-8000-0000000000aa';
 /** What a decide function is given, from plain snapshots (their `ownedByActor` as written). */
 export function snapshotsOf<Outcome extends StoredOutcome>(
   accounts: ReadonlyArray<AccountSnapshot | undefined>,
-  options: { role?: Role; key?: KeyState<Outcome>; ownedAccounts?: number } = {},
+  options: { role?: Role; key?: KeyState<Outcome>; ownedAccounts?: number; reversed?: ReadonlyMap<string, boolean> } = {},
 ): CommandSnapshots<Outcome> {
   const byId = new Map(accounts.filter((account): account is AccountSnapshot => account !== undefined).map((account) => [account.id, account]));
   return {
@@ -15,5 +15,6 @@ export function snapshotsOf<Outcome extends StoredOutcome>(
     actor: { userId: ACTOR_ID, role: options.role ?? 'CUSTOMER' },
     account: (accountId) => byId.get(accountId),
     ownedAccountCount: (userId) => (userId === ACTOR_ID ? (options.ownedAccounts ?? 0) : undefined),
+    isReversed: (transactionId) => options.reversed?.get(transactionId),
   };
 }

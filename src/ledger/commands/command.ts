@@ -75,6 +75,8 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   account(accountId: string): AccountSnapshot | undefined;
   /** How many accounts a user owns, for users the command asked to count in `prefetch`. */
   ownedAccountCount(userId: string): number | undefined;
+  /** Whether a transaction the command named in `prefetch.reversalsOf` is reversed (undefined: not read). */
+  isReversed(transactionId: string): boolean | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -83,6 +85,12 @@ export interface Prefetch {
   readonly accountIds: readonly string[];
   /** Users whose row to lock and whose accounts to count (opening an account checks the per-user limit). */
   readonly accountOwnerIds?: readonly string[];
+  /**
+   * Transactions whose reversal link to read after the locks. A reversal locks the customer
+   * accounts of its original, which every reversal of that original also locks, so the link read
+   * under them is the committed truth (the unique index stays the last word).
+   */
+  readonly reversalsOf?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

@@ -19,6 +19,8 @@ export interface MovementCommandSpec {
   readonly request: unknown;
   readonly accountIds: readonly string[];
   readonly text: MovementText;
+  /** A reversal's original: read under the unit's locks, linked from the new row, marked reversed in the unit. */
+  readonly reverses?: string;
   decide(snapshots: CommandSnapshots<MovementOutcome>, now: Date): MovementPlan | LedgerError | Replay<MovementOutcome>;
 }
 
@@ -46,7 +48,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     actor: spec.actor,
     idempotencyKey: spec.idempotencyKey,
     request: spec.request,
-    prefetch: { accountIds: spec.accountIds },
+    prefetch: { accountIds: spec.accountIds, ...(spec.reverses ? { reversalsOf: [spec.reverses] } : {}) },
     decide(snapshots, now) {
       const decision = spec.decide(snapshots, now);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
@@ -57,11 +59,12 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     },
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
+      if (spec.reverses) unit.markReversed(spec.reverses);
     },
     async write(database, plan, context) {
       const transactionId = newTransactionId();
       const outcome = outcomeOf(plan, transactionId, context.now);
-      const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey };
+      const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey, reversesTransactionId: spec.reverses ?? null };
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
       return { outcome, transaction };
     },

@@ -12,6 +12,7 @@ import {
   recordOutcome,
   type PriorRecord,
 } from '../persistence/idempotency-records.js';
+import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type StoredOutcome } from './command.js';
 import { UnitState } from './unit-state.js';
@@ -137,7 +138,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const prior = await readPriorRecords(database, unclaimed.map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
   const claimedCommands = claimable.filter((prepared) => locked.claimed.has(prepared.claim));
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners));
+  const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
+  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets));
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];

@@ -12,10 +12,12 @@ export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly o
 export class UnitState {
   private readonly accounts: Map<string, LockedAccount>;
   private readonly ownedAccountCounts: Map<string, number>;
+  private readonly reversed: Map<string, boolean>;
 
-  constructor(accounts: Iterable<LockedAccount>, ownedAccountCounts: ReadonlyMap<string, number>) {
+  constructor(accounts: Iterable<LockedAccount>, ownedAccountCounts: ReadonlyMap<string, number>, reversed: ReadonlyMap<string, boolean> = new Map()) {
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
+    this.reversed = new Map(reversed);
   }
 
   /** What `actor`'s command may look at, with the key's state for that command. */
@@ -30,6 +32,7 @@ export class UnitState {
         return { ...snapshot, ownedByActor: ownerIds.includes(actor.userId) };
       },
       ownedAccountCount: (userId) => this.ownedAccountCounts.get(userId),
+      isReversed: (transactionId) => this.reversed.get(transactionId),
     };
   }
 
@@ -45,6 +48,11 @@ export class UnitState {
         version: change.versionAfter,
       });
     }
+  }
+
+  /** A transaction reversed in this unit: a second reversal of it in the same unit is refused. */
+  markReversed(transactionId: string): void {
+    this.reversed.set(transactionId, true);
   }
 
   /** An account opened for `userId`: the next open in the unit counts it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import sql, { join, type Sql } from 'sql-template-tag';
-import type { Actor, MovementPlan } from '../types.js';
+import { CORRECTION_KINDS, type Actor, type MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryStatement, type Database } from './database.js';
 import { MAX_ENTRIES_PER_TRANSACTION } from '../limits.js';
@@ -13,6 +13,8 @@ export interface MovementDetails {
   readonly description: string | null;
   readonly externalRef: string | null;
   readonly idempotencyKey: string;
+  /** A reversal's original: the link is on the new row (unique: reversed at most once). */
+  readonly reversesTransactionId?: string | null;
 }
 
 /** Everything one movement writes, decided before the statement is built. */
@@ -39,9 +41,10 @@ function transactionRow(transactionId: string, write: MovementWrite): Sql {
   const { plan, details, actor } = write;
   return sql`movement as (
     insert into ledger_transactions
-      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at)
+      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id)
     select ${transactionId}::uuid, ${plan.kind}, ${plan.channel}, 'POSTED', ${plan.amountMinor.toString()}::bigint, ${plan.currency}, ${plan.currencyExponent}::smallint,
-           ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at, stamp.at from stamp
+           ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at, stamp.at,
+           ${details.reversesTransactionId ?? null}::uuid from stamp
     returning id)`;
 }
 
@@ -70,14 +73,21 @@ async function entryRows(database: Database, transactionId: string, plan: Moveme
     select e.*, stamp.at from stamp, (values ${join(rows)}) as e)`;
 }
 
-/** The version guard can only miss if the row was not locked, a bug: the count check then fails the unit. */
+/**
+ * The version guard can only miss if the row was not locked, a bug: the count check then fails the
+ * unit. A correction marks its version as corrected: only such a change may take available below
+ * minus the overdraft limit (the accounts_no_overdraft trigger).
+ */
 function balanceUpdates(plan: MovementPlan): Sql {
+  const correction = CORRECTION_KINDS.has(plan.kind);
   const rows = plan.changes.map(
-    (change) => sql`(${change.accountId}::uuid, ${change.postedAfterMinor.toString()}::bigint, ${change.pendingAfterMinor.toString()}::bigint, ${change.versionAfter}::integer, ${change.versionBefore}::integer)`,
+    (change) =>
+      sql`(${change.accountId}::uuid, ${change.postedAfterMinor.toString()}::bigint, ${change.pendingAfterMinor.toString()}::bigint, ${change.versionAfter}::integer, ${change.versionBefore}::integer, ${correction ? change.versionAfter : null}::integer)`,
   );
   return sql`balances as (
-    update accounts a set posted_minor = n.posted_minor, pending_minor = n.pending_minor, version = n.version, updated_at = (select at from stamp)
-      from (values ${join(rows)}) as n (id, posted_minor, pending_minor, version, version_before)
+    update accounts a set posted_minor = n.posted_minor, pending_minor = n.pending_minor, version = n.version, updated_at = (select at from stamp),
+           corrected_at_version = coalesce(n.corrected_at_version, a.corrected_at_version)
+      from (values ${join(rows)}) as n (id, posted_minor, pending_minor, version, version_before, corrected_at_version)
      where a.id = n.id and a.version = n.version_before
     returning a.id)`;
 }
@@ -138,6 +148,8 @@ export async function writeMovement(database: Database, transactionId: string, w
     initiatedBy: actor.userId,
     createdAt: now,
     postedAt: now,
+    reversesTransactionId: details.reversesTransactionId ?? null,
+    reversedByTransactionId: null,
   };
 }
 

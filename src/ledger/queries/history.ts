@@ -3,7 +3,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits.js';
 import { parseDecimal, type CurrencyScale } from '../money.js';
 import { queryRows, toBigInt, type Database } from '../persistence/database.js';
 import { signedAmount, type Channel, type Direction, type Layer, type TransactionKind } from '../types.js';
-import { TRANSACTION_COLUMNS, transactionFromRow, type TransactionRow, type TransactionView } from './transactions.js';
+import { REVERSAL_JOIN, TRANSACTION_COLUMNS, transactionFromRow, type TransactionRow, type TransactionView } from './transactions.js';
 
 /**
  * An account's history: one line per entry on the account, newest first. Lines are keyed by the
@@ -161,7 +161,7 @@ export async function historyPages(database: Database, accounts: readonly Histor
          from unnest(?::uuid[]) as a(id)
          cross join lateral (
            select e.direction, e.amount_minor::text, e.layer, e.balance_after_minor::text, e.pending_after_minor::text, e.account_version, ${TRANSACTION_COLUMNS}
-             from entries e join ledger_transactions t on t.id = e.transaction_id
+             from entries e join ledger_transactions t on t.id = e.transaction_id ${REVERSAL_JOIN}
             where e.account_id = a.id and e.account_version is not null${bounds.join('')}${filter.sql}
             order by e.account_version ${backward ? 'asc' : 'desc'}
             limit ?) p`,

@@ -18,6 +18,10 @@ export interface TransactionView {
   readonly initiatedBy: string;
   readonly createdAt: Date;
   readonly postedAt: Date | null;
+  /** A REVERSAL's original. */
+  readonly reversesTransactionId: string | null;
+  /** The REVERSAL that undid this transaction, if any: its status is then REVERSED (read through the link, never edited). */
+  readonly reversedByTransactionId: string | null;
 }
 
 export interface EntryView {
@@ -49,12 +53,21 @@ export interface TransactionRow {
   initiated_by: string;
   transaction_created_at: Date | string;
   posted_at: Date | string | null;
+  reverses_transaction_id: string | null;
+  reversed_by_transaction_id: string | null;
 }
 
-export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel, t.status,
+// The status is derived, never edited (law 1): a transaction some REVERSAL points at is REVERSED.
+// The unique index on the link answers the lookup with one index probe.
+export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel,
+  case when reversal.id is not null then 'REVERSED' else t.status end as status,
+  t.reverses_transaction_id, reversal.id as reversed_by_transaction_id,
   t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency,
   t.currency_exponent as transaction_currency_exponent, t.description,
   t.external_ref, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
+
+/** Joined after `ledger_transactions t` wherever TRANSACTION_COLUMNS is selected: at most one row (unique link). */
+export const REVERSAL_JOIN = 'left join ledger_transactions reversal on reversal.reverses_transaction_id = t.id';
 
 export function transactionFromRow(row: TransactionRow): TransactionView {
   return {
@@ -71,6 +84,8 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     initiatedBy: row.initiated_by,
     createdAt: new Date(row.transaction_created_at),
     postedAt: row.posted_at === null ? null : new Date(row.posted_at),
+    reversesTransactionId: row.reverses_transaction_id,
+    reversedByTransactionId: row.reversed_by_transaction_id,
   };
 }
 
@@ -80,7 +95,7 @@ export async function visibleTransaction(database: Database, userId: string, giv
   if (!isId(transactionId)) return undefined;
   const [row] = await queryRows<TransactionRow>(
     database,
-    `select ${TRANSACTION_COLUMNS} from ledger_transactions t
+    `select ${TRANSACTION_COLUMNS} from ledger_transactions t ${REVERSAL_JOIN}
       where t.id = ? and exists (
         select 1 from entries e join user_accounts ua on ua.account_id = e.account_id
          where e.transaction_id = t.id and ua.user_id = ?)`,
@@ -100,7 +115,7 @@ export async function anyTransaction(database: Database, givenTransactionId: str
 export async function transactionsByIds(database: Database, transactionIds: readonly string[]): Promise<Map<string, TransactionView>> {
   const rows = await queryRows<TransactionRow>(
     database,
-    `select ${TRANSACTION_COLUMNS} from ledger_transactions t where t.id = any(?::uuid[])`,
+    `select ${TRANSACTION_COLUMNS} from ledger_transactions t ${REVERSAL_JOIN} where t.id = any(?::uuid[])`,
     [`{${transactionIds.join(',')}}`],
   );
   return new Map(rows.map((row) => [row.transaction_id, transactionFromRow(row)]));

@@ -1,0 +1,82 @@
+import { AccountNotOpenError, NotFoundError, ValidationError } from '../errors.js';
+import { MAX_REVERSAL_REASON_LENGTH } from '../limits.js';
+import type { CommandSnapshots, MovementOutcome } from '../commands/command.js';
+import type { AccountSnapshot, Channel, Direction, Layer, PlannedEntry, TransactionKind } from '../types.js';
+import type { MovementDecision } from './decide-movement.js';
+import { planMovement } from './plan-movement.js';
+import { checkKey } from './request-checks.js';
+
+/** One entry of the transaction to reverse, as stored: internal accounts are named by their code. */
+export interface OriginalEntry {
+  readonly target: PlannedEntry['target'];
+  readonly direction: Direction;
+  readonly amountMinor: bigint;
+  readonly layer: Layer;
+}
+
+/** The transaction to reverse, read before the unit (a posted transaction and its entries never change). */
+export interface ReversalOriginal {
+  readonly id: string;
+  readonly kind: TransactionKind;
+  readonly channel: Channel;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly currencyExponent: number;
+  readonly entries: readonly OriginalEntry[];
+}
+
+export interface ReversalRequest {
+  readonly transactionId: string;
+  readonly reason: string;
+}
+
+// Control characters in free text break statements, logs and terminals downstream.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+function checkReason(reason: string): ValidationError | undefined {
+  if (reason.trim().length === 0) return new ValidationError('A reversal needs a reason.', 'reason');
+  if (reason.length > MAX_REVERSAL_REASON_LENGTH) return new ValidationError(`reason may have at most ${MAX_REVERSAL_REASON_LENGTH} characters.`, 'reason');
+  if (CONTROL_CHARACTERS.test(reason)) return new ValidationError('reason may not contain control characters.', 'reason');
+  return undefined;
+}
+
+const opposite = (direction: Direction): Direction => (direction === 'DEBIT' ? 'CREDIT' : 'DEBIT');
+
+/** The customer accounts the original touched, each once, in the order their entries appear. */
+export function customerAccountIdsOf(original: ReversalOriginal): string[] {
+  return [...new Set(original.entries.flatMap((entry) => ('customerAccountId' in entry.target ? [entry.target.customerAccountId] : [])))];
+}
+
+/**
+ * A reversal, checks in order: 1 the key (malformed, replay, conflict); 2 the reason (1..500
+ * characters, no control characters); 3 the original exists and the actor is an operator, else
+ * NOT_FOUND (to a customer no transaction is reversible, and the answer says nothing of whether the
+ * id exists: operator-only, as operator deposits to others' accounts answer NOT_FOUND); 4 it is not
+ * itself a REVERSAL (VALIDATION: undo a mistaken reversal with a new movement, so the chain of
+ * links stays one deep); 5 it has no PENDING entries (VALIDATION: a hold is voided, not reversed);
+ * 6 it is not reversed already (VALIDATION, database-enforced by a unique index as well); 7 no
+ * account it touched is closed (ACCOUNT_NOT_OPEN; a frozen account takes the correction).
+ * Funds and the overdraft limit are not checked: a reversal of a spent deposit may overdraw, and
+ * the account then owes the bank (CORRECTION_KINDS). The plan is the original's entries with the
+ * directions swapped, same accounts, amounts and layers.
+ */
+export function decideReversal(request: ReversalRequest, original: ReversalOriginal | undefined, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
+  const early = checkKey(snapshots.key) ?? checkReason(request.reason);
+  if (early) return early;
+  if (!original || snapshots.actor.role !== 'OPERATOR') return new NotFoundError('No such transaction.');
+  if (original.kind === 'REVERSAL') return new ValidationError('A reversal cannot be reversed; post a new movement to correct it.', 'transactionId');
+  if (original.entries.some((entry) => entry.layer === 'PENDING')) return new ValidationError('A hold cannot be reversed; void it instead.', 'transactionId');
+  if (snapshots.isReversed(original.id) !== false) return new ValidationError('This transaction is already reversed.', 'transactionId');
+  const accounts: AccountSnapshot[] = [];
+  for (const accountId of customerAccountIdsOf(original)) {
+    const account = snapshots.account(accountId);
+    if (!account) throw new Error(`account ${accountId} of transaction ${original.id} was not locked`);
+    if (account.status === 'CLOSED') return new AccountNotOpenError('An account of this transaction is closed.');
+    accounts.push(account);
+  }
+  return planMovement(
+    { kind: 'REVERSAL', channel: original.channel, amountMinor: original.amountMinor, currency: original.currency, currencyExponent: original.currencyExponent },
+    original.entries.map((entry) => ({ ...entry, direction: opposite(entry.direction) })),
+    accounts,
+  );
+}
