@@ -58,8 +58,28 @@ const LAWS: Record<string, string> = {
   'every entry counts the minor units of its transaction and its account': `
     select e.id from entries e join ledger_transactions t on t.id = e.transaction_id join accounts a on a.id = e.account_id
      where a.currency_exponent <> t.currency_exponent`,
-  'no customer available balance is below minus its overdraft limit': `
-    select id from accounts where holder = 'CUSTOMER' and posted_minor - pending_minor < -overdraft_limit_minor`,
+  // No overdraft except through a correction (CORRECTION_KINDS: a reversal): a correction may take
+  // available below minus the limit (the account owes the bank); no other change may lower it there.
+  'no change but a correction lowers a customer available balance below minus its overdraft limit': `
+    select h.account_id, h.account_version from (
+      select e.account_id, e.account_version, e.transaction_id, e.balance_after_minor - e.pending_after_minor as available_after,
+             lag(e.balance_after_minor - e.pending_after_minor, 1, 0::bigint) over (partition by e.account_id order by e.account_version) as available_before
+        from entries e where e.account_version is not null) h
+      join accounts a on a.id = h.account_id
+      join ledger_transactions t on t.id = h.transaction_id
+     where h.available_after < -a.overdraft_limit_minor and h.available_after < h.available_before and t.kind not in ('REVERSAL')`,
+  'a customer account below minus its overdraft limit got there through a correction': `
+    select a.id from accounts a
+     where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
+       and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL'))`,
+  'a transaction is reversed at most once, by a REVERSAL of the exact opposite entries': `
+    select r.id from ledger_transactions r
+     where r.reverses_transaction_id is not null and (r.kind <> 'REVERSAL' or exists (
+       (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = r.reverses_transaction_id
+        except all select account_id, direction, amount_minor, layer from entries where transaction_id = r.id)
+       union all
+       (select account_id, direction, amount_minor, layer from entries where transaction_id = r.id
+        except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = r.reverses_transaction_id)))`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
 };
