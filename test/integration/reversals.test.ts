@@ -4,6 +4,9 @@ import { BalanceDocument, DepositDocument, HistoryDocument, ReverseTransactionDo
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { openSocket, subscribe } from '../helpers/ws-client.js';
+import { runCommands } from '../../src/ledger/commands/run-command.js';
+import { reverseTransactionCommand } from '../../src/ledger/commands/reverse-transaction.js';
+import { readReversalOriginal } from '../../src/ledger/queries/reversal-original.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -233,5 +236,19 @@ describe('subscribers get the reversal', () => {
     } finally {
       await socket.dispose();
     }
+  });
+});
+
+describe('reversals in one unit of work', () => {
+  it('two reversals of one transaction in one unit: the second sees the first and is refused', async () => {
+    const accountId = await t.account(alice);
+    const deposit = await depositTo(accountId, '10.00');
+    const operator = { userId: teller.id, role: 'OPERATOR' as const };
+    const original = await readReversalOriginal(t.app.orm.em.fork(), deposit.transaction.id);
+    const command = () => reverseTransactionCommand(operator, { transactionId: deposit.transaction.id, reason: 'twice', idempotencyKey: randomUUID() }, original);
+    const [first, second] = await runCommands(t.app.orm, [command(), command()]);
+    expect(first.outcome).toMatchObject({ ok: true, balances: [{ postedMinor: '0', version: 2 }] });
+    expect(second.outcome).toMatchObject({ ok: false, code: 'VALIDATION', message: 'This transaction is already reversed.' });
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '0.00', version: 2 });
   });
 });

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { decideReversal, type ReversalOriginal } from '../../src/ledger/decide/decide-reversal.js';
+import { ValidationError } from '../../src/ledger/errors.js';
+import { Replay, type MovementOutcome } from '../../src/ledger/commands/command.js';
+import type { AccountSnapshot, MovementPlan, Role } from '../../src/ledger/types.js';
+import { TEST_NOW, snapshotsOf } from './snapshots.js';
+
+const ACCOUNT_ID = '00000000-0000-4000-8000-000000000001';
+const ORIGINAL_ID = '00000000-0000-4000-8000-0000000000f1';
+
+function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
+  return { id: ACCOUNT_ID, currency: 'USD', currencyExponent: 2, status: 'OPEN', postedMinor: 500n, pendingMinor: 0n, overdraftLimitMinor: 0n, version: 4, ownedByActor: false, ...overrides };
+}
+function original(overrides: Partial<ReversalOriginal> = {}): ReversalOriginal {
+  return {
+    id: ORIGINAL_ID,
+    kind: 'DEPOSIT',
+    channel: 'CASH',
+    amountMinor: 5000n,
+    currency: 'USD',
+    currencyExponent: 2,
+    entries: [
+      { target: { customerAccountId: ACCOUNT_ID }, direction: 'CREDIT', amountMinor: 5000n, layer: 'POSTED' },
+      { target: { internalCode: 'SETTLEMENT_CASH' }, direction: 'DEBIT', amountMinor: 5000n, layer: 'POSTED' },
+    ],
+    ...overrides,
+  };
+}
+const STORED: MovementOutcome = { ok: true, transactionId: 'stored', balances: [] };
+
+interface Case {
+  readonly name: string;
+  readonly reason?: string;
+  readonly role?: Role;
+  readonly key?: 'malformed' | 'replay' | 'conflict';
+  readonly original?: ReversalOriginal | null;
+  readonly reversed?: boolean;
+  readonly snapshot?: AccountSnapshot;
+  readonly expected: string;
+}
+
+function decide(c: Case) {
+  const key =
+    c.key === 'malformed'
+      ? { kind: 'malformed' as const, error: new ValidationError('bad key', 'idempotencyKey') }
+      : c.key === 'replay'
+        ? { kind: 'replay' as const, outcome: STORED }
+        : c.key === 'conflict'
+          ? { kind: 'conflict' as const }
+          : { kind: 'fresh' as const };
+  const snapshots = snapshotsOf<MovementOutcome>([c.snapshot ?? account()], { role: c.role ?? 'OPERATOR', key, reversed: new Map([[ORIGINAL_ID, c.reversed ?? false]]) });
+  return decideReversal({ transactionId: ORIGINAL_ID, reason: c.reason ?? 'wrong account' }, c.original === null ? undefined : (c.original ?? original()), snapshots, TEST_NOW);
+}
+function codeOf(result: unknown): string {
+  if (result instanceof Replay) return 'REPLAY';
+  return result && typeof result === 'object' && 'code' in result ? String(result.code) : 'OK';
+}
+
+const hold = original({ entries: [
+  { target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: 100n, layer: 'PENDING' },
+  { target: { internalCode: 'HOLDS' }, direction: 'CREDIT', amountMinor: 100n, layer: 'PENDING' },
+] });
+
+// Each row fails the check it names and every later one: the first failing check answers (precedence).
+const CASES: Case[] = [
+  { name: 'a malformed key comes first', key: 'malformed', reason: '', original: null, expected: 'VALIDATION' },
+  { name: 'a replay answers before anything else', key: 'replay', reason: '', role: 'CUSTOMER', original: null, expected: 'REPLAY' },
+  { name: 'a conflict before the reason', key: 'conflict', reason: '', expected: 'IDEMPOTENCY_CONFLICT' },
+  { name: 'an empty reason before the original', reason: '', original: null, expected: 'VALIDATION' },
+  { name: 'a reason of 501 characters', reason: 'x'.repeat(501), expected: 'VALIDATION' },
+  { name: 'a reason of 500 characters is fine', reason: 'x'.repeat(500), expected: 'OK' },
+  { name: 'a control character in the reason', reason: 'a\u0007b', role: 'CUSTOMER', expected: 'VALIDATION' },
+  { name: 'a customer is answered NOT_FOUND before the kind is looked at', role: 'CUSTOMER', original: original({ kind: 'REVERSAL' }), reversed: true, expected: 'NOT_FOUND' },
+  { name: 'an unknown transaction', original: null, expected: 'NOT_FOUND' },
+  { name: 'a reversal, before the hold and reversed checks', original: { ...hold, kind: 'REVERSAL' }, reversed: true, expected: 'VALIDATION' },
+  { name: 'a hold, before the reversed check', original: hold, reversed: true, expected: 'VALIDATION' },
+  { name: 'already reversed, before the closed account', reversed: true, snapshot: account({ status: 'CLOSED' }), expected: 'VALIDATION' },
+  { name: 'a closed account', snapshot: account({ status: 'CLOSED' }), expected: 'ACCOUNT_NOT_OPEN' },
+  { name: 'a frozen account takes the correction', snapshot: account({ status: 'FROZEN' }), expected: 'OK' },
+  { name: 'a spent deposit is reversed into overdraft, past the limit', snapshot: account({ postedMinor: 100n, overdraftLimitMinor: 0n }), expected: 'OK' },
+];
+
+describe('decideReversal: checks in their documented order', () => {
+  it.each(CASES)('$name → $expected', (c) => {
+    expect(codeOf(decide(c))).toBe(c.expected);
+  });
+
+  it('the plan is the original with each entry flipped, one version, into overdraft when the deposit was spent', () => {
+    const plan = decide({ name: 'spent', snapshot: account({ postedMinor: 100n }), expected: 'OK' }) as MovementPlan;
+    expect(plan.kind).toBe('REVERSAL');
+    expect(plan.entries.map((entry) => entry.direction)).toEqual(['DEBIT', 'CREDIT']);
+    expect(plan.entries.map((entry) => entry.amountMinor)).toEqual([5000n, 5000n]);
+    expect(plan.changes).toEqual([{ accountId: ACCOUNT_ID, postedAfterMinor: -4900n, pendingAfterMinor: 0n, versionBefore: 4, versionAfter: 5 }]);
+  });
+
+  it('a reversal whose reason names a field that is wrong says which', () => {
+    expect(decide({ name: 'reason', reason: '', expected: 'VALIDATION' })).toMatchObject({ field: 'reason' });
+    expect(decide({ name: 'already', reversed: true, expected: 'VALIDATION' })).toMatchObject({ field: 'transactionId', message: 'This transaction is already reversed.' });
+  });
+});
