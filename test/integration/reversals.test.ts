@@ -160,7 +160,7 @@ describe('who may reverse', () => {
     const result = dataOf(await reverse(deposit.transaction.id, alice.token)).reverseTransaction;
     expect(result).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '10.00', version: 1 });
-    expect((await links(deposit.transaction.id)).status).toBe('POSTED');
+    expect(await links(deposit.transaction.id)).toMatchObject({ status: 'POSTED', reversedBy: null });
   });
 
   it('an unknown or malformed id is NOT_FOUND for an operator', async () => {

@@ -7,7 +7,8 @@ export function availableMinor(account: Pick<AccountSnapshot, 'postedMinor' | 'p
 
 /**
  * Law 4: after a debit, available must not go below minus the overdraft limit. The database
- * checks the same inequality (accounts_no_overdraft), so a bug here fails loudly, not silently.
+ * checks the same inequality (the accounts_no_overdraft trigger), so a bug here fails loudly, not
+ * silently. Corrections (CORRECTION_KINDS: a reversal) do not ask: they may overdraw.
  */
 export function canDebit(account: AccountSnapshot, amountMinor: bigint): boolean {
   return availableMinor(account) - amountMinor >= -account.overdraftLimitMinor;
