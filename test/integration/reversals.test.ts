@@ -148,8 +148,11 @@ describe('a transaction is reversed at most once', () => {
     const accountId = await t.account(alice);
     const deposit = await depositTo(accountId, '10.00');
     const reversal = await reversed(deposit.transaction.id);
-    const result = dataOf(await reverse(reversal.transaction.id)).reverseTransaction;
+    const key = randomUUID();
+    const result = dataOf(await reverse(reversal.transaction.id, teller.token, key)).reverseTransaction;
     expect(result).toMatchObject({ code: 'VALIDATION', field: 'transactionId' });
+    const { rows } = await t.database.pool.query('select 1 from idempotency_records where user_id = $1 and key = $2', [teller.id, key]);
+    expect(rows).toEqual([]);
   });
 });
 
