@@ -7,6 +7,7 @@ import { Migration20261201010000_refresh_token_pruning } from './Migration202612
 import { Migration20261201090000_privacy } from './Migration20261201090000_privacy.js';
 import { Migration20261201100000_entry_layers } from './Migration20261201100000_entry_layers.js';
 import { Migration20261201110000_system_actor } from './Migration20261201110000_system_actor.js';
+import { Migration20261201120000_holds } from './Migration20261201120000_holds.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: 'Migration20261201090000_privacy', class: Migration20261201090000_privacy },
   { name: 'Migration20261201100000_entry_layers', class: Migration20261201100000_entry_layers },
   { name: 'Migration20261201110000_system_actor', class: Migration20261201110000_system_actor },
+  { name: 'Migration20261201120000_holds', class: Migration20261201120000_holds },
 ];
