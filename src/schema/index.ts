@@ -13,6 +13,7 @@ import './money-movement.js';
 import './auth.js';
 import './balance-update.js';
 import './payee.js';
+import './hold.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DepositDocument } from '../generated/graphql.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
@@ -20,19 +21,31 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** Runs one statement in its own transaction: its SQLSTATE if refused, 'accepted' if committed. */
+/*
+ * Each test runs in one transaction that is rolled back at its end, each statement under its own
+ * savepoint: the guards are immediate (checks and BEFORE triggers), and the rows inserted behind
+ * the API's back (holds with no pending money) never commit, so the laws hold after the file.
+ */
+let client: pg.PoolClient;
+beforeEach(async () => {
+  client = await t.database.pool.connect();
+  await client.query('begin');
+});
+afterEach(async () => {
+  await client.query('rollback');
+  client.release();
+});
+
+/** Runs one statement under a savepoint: its SQLSTATE if refused, 'accepted' if it ran. */
 async function attempt(sql: string, parameters: unknown[] = []): Promise<string> {
-  const client = await t.database.pool.connect();
+  await client.query('savepoint attempt');
   try {
-    await client.query('begin');
     await client.query(sql, parameters);
-    await client.query('commit');
+    await client.query('release savepoint attempt');
     return 'accepted';
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
+    await client.query('rollback to savepoint attempt');
     return (error as { code?: string }).code ?? 'unknown';
-  } finally {
-    client.release();
   }
 }
 
@@ -64,6 +77,7 @@ describe('the database guards holds', () => {
   it('a hold changes only while ACTIVE, and a final state is final', async () => {
     const holdId = await insertHold();
     expect(await attempt(`update holds set status = 'VOIDED' where id = $1`, [holdId])).toBe('accepted');
+    expect(await attempt(`update holds set status = 'EXPIRED' where id = $1`, [holdId])).toBe('23001');
     expect(await attempt(`update holds set status = 'ACTIVE' where id = $1`, [holdId])).toBe('23001');
     expect(await attempt(`update holds set status = 'CAPTURED', captured_minor = 500 where id = $1`, [holdId])).toBe('23001');
   });

@@ -45,8 +45,13 @@ export type MovementOutcome =
 /** The outcome of opening an account. */
 export type OpenAccountOutcome = { readonly ok: true; readonly accountId: string } | Failure;
 
+/** The outcome of authorizing, capturing or voiding a hold: the movement's, plus which hold. */
+export type HoldOutcome =
+  | (Extract<MovementOutcome, { readonly ok: true }> & { readonly holdId: string })
+  | Failure;
+
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
