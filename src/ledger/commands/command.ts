@@ -2,7 +2,7 @@ import type { LedgerError, ErrorCode, ValidationError } from '../errors.js';
 import type { Database } from '../persistence/database.js';
 import type { TransactionView } from '../queries/transactions.js';
 import type { AccountSnapshot, Actor } from '../types.js';
-import type { UnitState } from './unit-state.js';
+import type { HoldSnapshot, UnitState } from './unit-state.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -80,6 +80,8 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   account(accountId: string): AccountSnapshot | undefined;
   /** How many accounts a user owns, for users the command asked to count in `prefetch`. */
   ownedAccountCount(userId: string): number | undefined;
+  /** The holds the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
+  hold(holdId: string): HoldSnapshot | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -88,6 +90,8 @@ export interface Prefetch {
   readonly accountIds: readonly string[];
   /** Users whose row to lock and whose accounts to count (opening an account checks the per-user limit). */
   readonly accountOwnerIds?: readonly string[];
+  /** Holds to lock FOR UPDATE before anything else; each one's account is locked with the rest. */
+  readonly holdIds?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

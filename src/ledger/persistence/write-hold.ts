@@ -34,3 +34,34 @@ export async function insertHold(database: Database, hold: NewHold): Promise<voi
   );
   assert.equal(rows.length, 1, 'the hold row was not written');
 }
+
+/** A hold's new state and the transaction that moved it there. */
+export interface HoldTransition {
+  readonly holdId: string;
+  readonly status: 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
+  readonly capturedMinor: bigint;
+  readonly transactionId: string;
+  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE';
+  readonly now: Date;
+}
+
+/**
+ * Moves a hold on, guarded: only an ACTIVE row changes (the row is locked by the unit, so a miss
+ * is a bug and fails the unit), and the transaction is linked to it (Hold.captures) in the same
+ * statement. The database's trigger refuses anything else (migration 20261201120000).
+ */
+export async function writeHoldTransition(database: Database, transition: HoldTransition): Promise<void> {
+  const [row] = await queryStatement<{ updated: number; linked: number }>(
+    database,
+    sql`with moved as (
+          update holds set status = ${transition.status}, captured_minor = ${transition.capturedMinor.toString()}::bigint, updated_at = ${transition.now.toISOString()}::timestamptz
+           where id = ${transition.holdId}::uuid and status = 'ACTIVE'
+          returning id),
+        linked as (
+          insert into hold_transactions (hold_id, transaction_id, step, created_at)
+          select id, ${transition.transactionId}::uuid, ${transition.step}, ${transition.now.toISOString()}::timestamptz from moved
+          returning 1)
+        select (select count(*)::int from moved) as updated, (select count(*)::int from linked) as linked`,
+  );
+  assert.ok(row && row.updated === 1 && row.linked === 1, `hold ${transition.holdId} was not ACTIVE under its row lock`);
+}
