@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Context } from '../context.js';
 import { visibleAccount } from '../auth/access.js';
 import { authorizeHold, type AuthorizeHoldInput } from '../ledger/commands/authorize-hold.js';
+import { captureHold, voidHold, type CaptureHoldInput, type VoidHoldInput } from '../ledger/commands/change-hold.js';
 import type { CommandResult, HoldOutcome } from '../ledger/commands/command.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import { expectErrorOf, HOLD_ERROR_CLASSES, LimitExceededError, type HoldError } from '../ledger/errors.js';
@@ -44,6 +45,14 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
 
 export function resolveAuthorizeHold(context: Context, input: AuthorizeHoldInput): Promise<HoldChangeView | HoldError> {
   return limited(context, (viewer) => authorizeHold(context.orm, viewer, input));
+}
+
+export function resolveCaptureHold(context: Context, input: CaptureHoldInput): Promise<HoldChangeView | HoldError> {
+  return limited(context, (viewer) => captureHold(context.orm, viewer, input));
+}
+
+export function resolveVoidHold(context: Context, input: VoidHoldInput): Promise<HoldChangeView | HoldError> {
+  return limited(context, (viewer) => voidHold(context.orm, viewer, input));
 }
 
 /** A hold the caller may see (its account's owner, or an operator): anything else is not found. */

@@ -4,7 +4,7 @@ import { formatMinor } from '../ledger/money.js';
 import { HOLD_ERROR_CLASSES } from '../ledger/errors.js';
 import type { TransactionView } from '../ledger/queries/transactions.js';
 import { HOLD_REASONS, HOLD_STATUSES, type HoldView } from '../ledger/queries/holds.js';
-import { captureIdsOf, changedHold, resolveAuthorizeHold, type HoldChangeView } from '../resolvers/holds.js';
+import { captureIdsOf, changedHold, resolveAuthorizeHold, resolveCaptureHold, resolveVoidHold, type HoldChangeView } from '../resolvers/holds.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
 import { ChannelEnum } from './enums.js';
@@ -141,5 +141,53 @@ builder.mutationField('authorizeHold', (t) =>
         expiresInSeconds: input.expiresInSeconds ?? null,
         idempotencyKey: input.idempotencyKey,
       }),
+  }),
+);
+
+const holdKeyDescription = 'Your unique key for this request (1-128 printable characters). Retry with the same key: it happens at most once.';
+
+const CaptureHoldInput = builder.inputType('CaptureHoldInput', {
+  description: 'Posts some or all of an active hold: the money leaves the account for good.',
+  fields: (t) => ({
+    holdId: t.id({ required: true, description: 'The hold to capture.' }),
+    amount: t.field({ type: 'Decimal', required: false, description: 'At most what remains held; default: all of it.' }),
+    final: t.boolean({
+      required: false,
+      defaultValue: true,
+      description: `True (default): the rest is released and the hold is CAPTURED. False: the rest stays held for a later capture (split shipments; at most ${MAX_CAPTURES_PER_HOLD} captures, the last one final).`,
+    }),
+    idempotencyKey: t.string({ required: true, description: holdKeyDescription }),
+  }),
+});
+
+const VoidHoldInput = builder.inputType('VoidHoldInput', {
+  description: 'Cancels an active hold: everything still held is released, nothing is posted.',
+  fields: (t) => ({
+    holdId: t.id({ required: true, description: 'The hold to void.' }),
+    idempotencyKey: t.string({ required: true, description: holdKeyDescription }),
+  }),
+});
+
+const CaptureHoldResult = holdResult('CaptureHoldResult');
+const VoidHoldResult = holdResult('VoidHoldResult');
+
+builder.mutationField('captureHold', (t) =>
+  t.field({
+    type: CaptureHoldResult,
+    description:
+      'Captures a hold on your account: one transaction posts the amount and releases it (all that remains when final), one new version. ' +
+      'HOLD_NOT_ACTIVE once captured (final), voided or expired; VALIDATION past what remains.',
+    args: { input: t.arg({ type: CaptureHoldInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      resolveCaptureHold(context, { holdId: String(input.holdId), amount: input.amount ?? null, final: input.final ?? true, idempotencyKey: input.idempotencyKey }),
+  }),
+);
+
+builder.mutationField('voidHold', (t) =>
+  t.field({
+    type: VoidHoldResult,
+    description: 'Voids a hold on your account (operators: on any account): what remains is released, one new version. HOLD_NOT_ACTIVE once captured, voided or expired.',
+    args: { input: t.arg({ type: VoidHoldInput, required: true }) },
+    resolve: (_root, { input }, context) => resolveVoidHold(context, { holdId: String(input.holdId), idempotencyKey: input.idempotencyKey }),
   }),
 );
