@@ -1,9 +1,10 @@
 import { MAX_DESCRIPTION_LENGTH, MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION, MAX_EXTERNAL_REF_LENGTH } from '../ledger/limits.js';
-import { DEFAULT_HOLD_SECONDS, MAX_CAPTURES_PER_HOLD, MAX_HOLD_SECONDS } from '../ledger/hold-limits.js';
+import { DEFAULT_HOLD_SECONDS, MAX_CAPTURES_PER_HOLD, MAX_HOLD_SECONDS, MAX_HOLDS_PER_ACCOUNT_LIST } from '../ledger/hold-limits.js';
+import { AccountType } from './account.js';
 import { formatMinor } from '../ledger/money.js';
 import { HOLD_ERROR_CLASSES } from '../ledger/errors.js';
 import type { TransactionView } from '../ledger/queries/transactions.js';
-import { HOLD_REASONS, HOLD_STATUSES, type HoldView } from '../ledger/queries/holds.js';
+import { HOLD_REASONS, HOLD_STATUSES, holdsOfAccount, type HoldView } from '../ledger/queries/holds.js';
 import { captureIdsOf, changedHold, resolveAuthorizeHold, resolveCaptureHold, resolveVoidHold, type HoldChangeView } from '../resolvers/holds.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
@@ -189,5 +190,16 @@ builder.mutationField('voidHold', (t) =>
     description: 'Voids a hold on your account (operators: on any account): what remains is released, one new version. HOLD_NOT_ACTIVE once captured, voided or expired.',
     args: { input: t.arg({ type: VoidHoldInput, required: true }) },
     resolve: (_root, { input }, context) => resolveVoidHold(context, { holdId: String(input.holdId), idempotencyKey: input.idempotencyKey }),
+  }),
+);
+
+// Account.holds: the account is already known to be visible to the caller (it was resolved as theirs).
+builder.objectField(AccountType, 'holds', (t) =>
+  t.field({
+    type: [HoldType],
+    extensions: listBound(MAX_HOLDS_PER_ACCOUNT_LIST),
+    description: `The account's holds, newest first (at most ${MAX_HOLDS_PER_ACCOUNT_LIST}); only those of the given statuses when given. Its pending balance is what the ACTIVE ones still hold.`,
+    args: { status: t.arg({ type: [HoldStatusEnum], required: false, description: 'Only holds in these statuses.' }) },
+    resolve: (account, { status }, context) => holdsOfAccount(context.database, account.id, status ?? null, MAX_HOLDS_PER_ACCOUNT_LIST),
   }),
 );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthorizeHoldDocument, BalanceDocument, CaptureHoldDocument, LayeredHistoryDocument, VoidHoldDocument } from '../generated/graphql.js';
+import { AccountHoldsDocument, AuthorizeHoldDocument, BalanceDocument, CaptureHoldDocument, LayeredHistoryDocument, VoidHoldDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
@@ -142,5 +142,25 @@ describe('capture races', () => {
     expect(rows[0].captured).toBeLessThanOrEqual(2000);
     const balance = await balanceOf(accountId);
     expect(balance.posted).toBe(`${50 - wins * 3}.00`);
+  });
+});
+
+describe('Account.holds', () => {
+  it("lists the account's holds newest first, filtered by status, and pending equals what the ACTIVE ones still hold; another customer sees no account", async () => {
+    const { accountId, holdId } = await heldAccount();
+    const second = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '7.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
+    if (second.__typename !== 'HoldChange') throw new Error(second.__typename);
+    await capture(holdId, { amount: '4.00', final: false });
+    const all = dataOf(await t.gql(AccountHoldsDocument, { accountId }, alice.token)).account!.holds;
+    expect(all.map((hold) => [hold.id, hold.status, hold.remaining])).toEqual([
+      [second.hold.id, 'ACTIVE', '7.00'],
+      [holdId, 'ACTIVE', '16.00'],
+    ]);
+    expect(all[1]!.captures).toHaveLength(1);
+    expect(await balanceOf(accountId)).toMatchObject({ pending: '23.00' });
+    await voidIt(second.hold.id);
+    const voided = dataOf(await t.gql(AccountHoldsDocument, { accountId, status: ['VOIDED'] }, alice.token)).account!.holds;
+    expect(voided.map((hold) => hold.id)).toEqual([second.hold.id]);
+    expect(dataOf(await t.gql(AccountHoldsDocument, { accountId }, bob.token)).account).toBeNull();
   });
 });

@@ -79,3 +79,15 @@ export async function holdById(database: Database, holdId: string): Promise<Hold
   const [row] = await queryRows<HoldRow>(database, `select ${HOLD_COLUMNS} from holds h join accounts a on a.id = h.account_id where h.id = ?`, [holdId]);
   return row ? holdFromRow(row) : undefined;
 }
+
+/** The most recent holds of one account (any status, or those given), newest first, at most `limit`. */
+export async function holdsOfAccount(database: Database, accountId: string, statuses: readonly HoldStatus[] | null, limit: number): Promise<HoldView[]> {
+  const rows = await queryRows<HoldRow>(
+    database,
+    `select ${HOLD_COLUMNS} from holds h join accounts a on a.id = h.account_id
+      where h.account_id = ? and (?::text[] is null or h.status = any(?::text[]))
+      order by h.created_at desc, h.id desc limit ${Math.floor(limit)}`,
+    [accountId, statuses ? `{${statuses.join(',')}}` : null, statuses ? `{${statuses.join(',')}}` : null],
+  );
+  return rows.map(holdFromRow);
+}
