@@ -5,6 +5,7 @@ import { connectRedis } from './redis.js';
 import { inProcessEventBus, redisEventBus } from './pubsub/event-bus.js';
 import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
+import { HoldExpiry } from './ledger/system/hold-expiry.js';
 import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
@@ -41,6 +42,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const relay = new OutboxRelay(orm, bus, logger, redis);
     relay.start();
     started.push(() => relay.stop());
+    const holdExpiry = new HoldExpiry(orm, logger);
+    holdExpiry.start();
+    started.push(() => holdExpiry.stop());
     const history = ledgerHistory(orm);
     const watch = new VersionWatch(history, logger);
     watch.start(bus);
@@ -55,6 +59,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       async close() {
         await server.close();
         watch.stop();
+        await holdExpiry.stop();
         await relay.stop();
         await bus.close();
         redis?.disconnect();

@@ -125,6 +125,15 @@ export class LimitExceededError extends LedgerError {
   }
 }
 
+/** The hold was captured (finally), voided or expired: nothing more can be captured or released. */
+export class HoldNotActiveError extends LedgerError {
+  readonly code = 'HOLD_NOT_ACTIVE';
+  constructor(message = 'The hold is no longer active.') {
+    super(message);
+    this.name = 'HoldNotActiveError';
+  }
+}
+
 export class InvalidCredentialsError extends LedgerError {
   readonly code = 'INVALID_CREDENTIALS';
   constructor(message = 'Unknown username or wrong password.') {
@@ -150,6 +159,8 @@ export function ledgerErrorFromCode(code: string, message: string, field?: strin
       return new IdempotencyConflictError(message);
     case 'LIMIT_EXCEEDED':
       return new LimitExceededError(message);
+    case 'HOLD_NOT_ACTIVE':
+      return new HoldNotActiveError(message);
     default:
       throw new Error(`stored outcome has an unknown error code ${code}`);
   }
@@ -166,6 +177,10 @@ export const MOVEMENT_ERROR_CLASSES = [
   IdempotencyConflictError,
 ] as const;
 export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]>;
+
+/** The failures authorizing, capturing or voiding a hold can have. */
+export const HOLD_ERROR_CLASSES = [...MOVEMENT_ERROR_CLASSES, HoldNotActiveError] as const;
+export type HoldError = InstanceType<(typeof HOLD_ERROR_CLASSES)[number]>;
 
 /** The failures opening an account can have. */
 export const OPEN_ACCOUNT_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError] as const;

@@ -47,12 +47,12 @@ export const MAX_ACCOUNTS_PER_USER = 100;
 
 /**
  * The most entries one transaction may have. A deposit, withdrawal or transfer is two; a WIRE
- * withdrawal with its fee three. Holds will need more (a capture releases the pending pair and
- * posts the captured one: four). It bounds `Transaction.entries` in the query
+ * withdrawal with its fee three; a hold capture four (it releases the pending pair and posts the
+ * captured pair in one transaction). It bounds `Transaction.entries` in the query
  * cost model, and the write asserts it: a transaction with more entries must raise it here, and
  * the cost model follows.
  */
-export const MAX_ENTRIES_PER_TRANSACTION = 3;
+export const MAX_ENTRIES_PER_TRANSACTION = 4;
 
 /** The most customer accounts one transaction changes (a transfer's two): bounds `MoneyMovement.balances`. */
 export const MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION = 2;

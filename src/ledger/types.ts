@@ -3,7 +3,7 @@
 export const CHANNELS = ['CASH', 'CHECK', 'DIRECT_DEPOSIT', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY', 'INTERNAL'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const TRANSACTION_KINDS = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD_CAPTURE', 'REVERSAL', 'FEE', 'ADJUSTMENT'] as const;
+export const TRANSACTION_KINDS = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE', 'REVERSAL', 'FEE', 'ADJUSTMENT'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 /**
@@ -80,6 +80,8 @@ export interface MovementPlan {
   readonly channel: Channel;
   /** What the customer reads as the transaction's amount (a wire's principal, not its fee). */
   readonly amountMinor: bigint;
+  /** PENDING for a hold's authorization (nothing final moved); POSTED, the default, otherwise. */
+  readonly status?: 'PENDING' | 'POSTED';
   readonly currency: string;
   /** The minor-unit exponent of every entry of the movement: its accounts' stored one. */
   readonly currencyExponent: number;

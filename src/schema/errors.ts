@@ -4,6 +4,7 @@ import {
   ERROR_CODES,
   IdempotencyConflictError,
   InsufficientFundsError,
+  HoldNotActiveError,
   InvalidCredentialsError,
   LedgerError,
   LimitExceededError,
@@ -21,7 +22,7 @@ const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
   IDEMPOTENCY_CONFLICT: 'This idempotency key was already used by you for a different request.',
   LIMIT_EXCEEDED: 'A limit was reached: a rate limit (then `retryAfterSeconds` says when to retry) or a fixed ceiling such as accounts per customer.',
   RISK_DECLINED: 'Declined by risk rules (reserved for the risk release).',
-  HOLD_NOT_ACTIVE: 'The hold is not active (reserved for the holds release).',
+  HOLD_NOT_ACTIVE: 'The hold was already captured (finally), voided or expired: nothing more can be captured or released.',
   INVALID_CREDENTIALS: 'Unknown username or wrong password.',
   FORBIDDEN: 'You are signed in but not allowed to do this.',
 };
@@ -86,4 +87,5 @@ builder.objectType(LimitExceededError, {
     }),
   }),
 });
+errorType(HoldNotActiveError, 'HoldNotActiveError', 'The hold is no longer active: captured (finally), voided or expired.');
 errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');

@@ -80,6 +80,17 @@ const LAWS: Record<string, string> = {
        union all
        (select account_id, direction, amount_minor, layer from entries where transaction_id = r.id
         except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = r.reverses_transaction_id)))`,
+  // Holds (issue 8 §3): what an account has pending is exactly what its active holds still hold.
+  "each customer pending balance equals the sum of its active holds' remaining amounts": `
+    select a.id from accounts a left join holds h on h.account_id = a.id and h.status = 'ACTIVE'
+     where a.holder = 'CUSTOMER'
+     group by a.id
+    having a.pending_minor <> coalesce(sum(h.amount_minor - h.captured_minor), 0)`,
+  'every hold is authorized by a PENDING-layer transaction of its amount on its account': `
+    select h.id from holds h join ledger_transactions t on t.id = h.authorization_transaction_id
+     where t.status <> 'PENDING' or t.amount_minor <> h.amount_minor or not exists (
+       select 1 from entries e where e.transaction_id = t.id and e.account_id = h.account_id and e.layer = 'PENDING'
+          and e.direction = 'DEBIT' and e.amount_minor = h.amount_minor)`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
 };

@@ -8,6 +8,7 @@ import { Migration20261201090000_privacy } from './Migration20261201090000_priva
 import { Migration20261201100000_entry_layers } from './Migration20261201100000_entry_layers.js';
 import { Migration20261201110000_system_actor } from './Migration20261201110000_system_actor.js';
 import { Migration20261201120000_reversals } from './Migration20261201120000_reversals.js';
+import { Migration20261201120000_holds } from './Migration20261201120000_holds.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: 'Migration20261201100000_entry_layers', class: Migration20261201100000_entry_layers },
   { name: 'Migration20261201110000_system_actor', class: Migration20261201110000_system_actor },
   { name: 'Migration20261201120000_reversals', class: Migration20261201120000_reversals },
+  { name: 'Migration20261201120000_holds', class: Migration20261201120000_holds },
 ];

@@ -2,7 +2,7 @@ import type { LedgerError, ErrorCode, ValidationError } from '../errors.js';
 import type { Database } from '../persistence/database.js';
 import type { TransactionView } from '../queries/transactions.js';
 import type { AccountSnapshot, Actor } from '../types.js';
-import type { UnitState } from './unit-state.js';
+import type { HoldSnapshot, UnitState } from './unit-state.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -45,8 +45,13 @@ export type MovementOutcome =
 /** The outcome of opening an account. */
 export type OpenAccountOutcome = { readonly ok: true; readonly accountId: string } | Failure;
 
+/** The outcome of authorizing, capturing or voiding a hold: the movement's, plus which hold. */
+export type HoldOutcome =
+  | (Extract<MovementOutcome, { readonly ok: true }> & { readonly holdId: string })
+  | Failure;
+
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
@@ -77,6 +82,8 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   ownedAccountCount(userId: string): number | undefined;
   /** Whether a transaction the command named in `prefetch.reversalsOf` is reversed (undefined: not read). */
   isReversed(transactionId: string): boolean | undefined;
+  /** The holds the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
+  hold(holdId: string): HoldSnapshot | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -91,6 +98,8 @@ export interface Prefetch {
    * under them is the committed truth (the unique index stays the last word).
    */
   readonly reversalsOf?: readonly string[];
+  /** Holds to lock FOR UPDATE before anything else; each one's account is locked with the rest. */
+  readonly holdIds?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

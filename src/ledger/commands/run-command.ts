@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError, ValidationError, IdempotencyConflictError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, type Database } from '../persistence/database.js';
+import { lockHolds } from '../persistence/lock-holds.js';
 import {
   claimKeysAndLock,
   claimName,
@@ -120,6 +121,9 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // once its locks are taken it must never be cut between its write and its commit.
   await database.execute('set local statement_timeout = 0');
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
+  // Holds first (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
+  const holdAccounts = new Map(holds.map((hold) => [hold.id, hold.accountId]));
   const locked = claimable.length
     ? await claimKeysAndLock(
         database,
@@ -129,7 +133,10 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
           command: command.name,
           requestHash,
           // Text that is not an id names no account: it is simply not found.
-          accountIds: command.prefetch.accountIds.filter(isId),
+          accountIds: [
+            ...command.prefetch.accountIds.filter(isId),
+            ...(command.prefetch.holdIds ?? []).flatMap((holdId) => holdAccounts.get(holdId) ?? []),
+          ],
         })),
       )
     : { claimed: new Set<string>(), accounts: [], lockedAt: new Date() };
@@ -139,7 +146,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const claimedCommands = claimable.filter((prepared) => locked.claimed.has(prepared.claim));
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets));
+  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds);
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];

@@ -1,8 +1,21 @@
-import type { AccountChange, AccountSnapshot, Actor } from '../types.js';
+import type { AccountChange, AccountSnapshot, Actor, Channel } from '../types.js';
 import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
 export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
+
+/** A hold as the unit locked it (FOR UPDATE): what capture, void and expiry decide against. */
+export interface HoldSnapshot {
+  readonly id: string;
+  readonly accountId: string;
+  readonly status: 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
+  readonly channel: Channel;
+  readonly amountMinor: bigint;
+  readonly capturedMinor: bigint;
+  readonly expiresAt: Date | null;
+  /** Captures so far (Hold.captures is bounded by MAX_CAPTURES_PER_HOLD). */
+  readonly captureCount: number;
+}
 
 /**
  * The snapshots of one unit of work, shared by its commands in arrival order: each command decides
@@ -13,11 +26,18 @@ export class UnitState {
   private readonly accounts: Map<string, LockedAccount>;
   private readonly ownedAccountCounts: Map<string, number>;
   private readonly reversed: Map<string, boolean>;
+  private readonly holds: Map<string, HoldSnapshot>;
 
-  constructor(accounts: Iterable<LockedAccount>, ownedAccountCounts: ReadonlyMap<string, number>, reversed: ReadonlyMap<string, boolean> = new Map()) {
+  constructor(
+    accounts: Iterable<LockedAccount>,
+    ownedAccountCounts: ReadonlyMap<string, number>,
+    reversed: ReadonlyMap<string, boolean> = new Map(),
+    holds: Iterable<HoldSnapshot> = [],
+  ) {
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
+    this.holds = new Map([...holds].map((hold) => [hold.id, hold]));
   }
 
   /** What `actor`'s command may look at, with the key's state for that command. */
@@ -33,7 +53,13 @@ export class UnitState {
       },
       ownedAccountCount: (userId) => this.ownedAccountCounts.get(userId),
       isReversed: (transactionId) => this.reversed.get(transactionId),
+      hold: (holdId) => this.holds.get(holdId),
     };
+  }
+
+  /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */
+  applyHold(hold: HoldSnapshot): void {
+    this.holds.set(hold.id, hold);
   }
 
   /** A committed-to-be movement's new balances and versions. */

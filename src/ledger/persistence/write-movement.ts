@@ -42,9 +42,9 @@ function transactionRow(transactionId: string, write: MovementWrite): Sql {
   return sql`movement as (
     insert into ledger_transactions
       (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id)
-    select ${transactionId}::uuid, ${plan.kind}, ${plan.channel}, 'POSTED', ${plan.amountMinor.toString()}::bigint, ${plan.currency}, ${plan.currencyExponent}::smallint,
-           ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at, stamp.at,
-           ${details.reversesTransactionId ?? null}::uuid from stamp
+    select ${transactionId}::uuid, ${plan.kind}, ${plan.channel}, ${plan.status ?? 'POSTED'}, ${plan.amountMinor.toString()}::bigint, ${plan.currency}, ${plan.currencyExponent}::smallint,
+           ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at,
+           case when ${plan.status ?? 'POSTED'} = 'POSTED' then stamp.at end, ${details.reversesTransactionId ?? null}::uuid from stamp
     returning id)`;
 }
 
@@ -138,7 +138,7 @@ export async function writeMovement(database: Database, transactionId: string, w
     id: transactionId,
     kind: plan.kind,
     channel: plan.channel,
-    status: 'POSTED',
+    status: plan.status ?? 'POSTED',
     amountMinor: plan.amountMinor,
     currency: plan.currency,
     currencyExponent: plan.currencyExponent,
@@ -147,7 +147,7 @@ export async function writeMovement(database: Database, transactionId: string, w
     idempotencyKey: details.idempotencyKey,
     initiatedBy: actor.userId,
     createdAt: now,
-    postedAt: now,
+    postedAt: (plan.status ?? 'POSTED') === 'POSTED' ? now : null,
     reversesTransactionId: details.reversesTransactionId ?? null,
     reversedByTransactionId: null,
   };

@@ -1,0 +1,154 @@
+import { HoldNotActiveError, NotFoundError, ValidationError, type LedgerError } from '../errors.js';
+import { checkAmountShape, formatMinor, parseAmount } from '../money.js';
+import { MAX_CAPTURES_PER_HOLD } from '../hold-limits.js';
+import type { AccountSnapshot, MovementPlan, PlannedEntry } from '../types.js';
+import type { CommandSnapshots, HoldOutcome, Replay } from '../commands/command.js';
+import type { HoldSnapshot } from '../commands/unit-state.js';
+import { internalAccountCode } from './internal-accounts.js';
+import { planMovement } from './plan-movement.js';
+import { checkKey } from './request-checks.js';
+import { mayCaptureOn, mayVoidOn } from './hold-permissions.js';
+
+/** What capturing, voiding or expiring a hold does: its movement and the hold's state after it. */
+export interface HoldChangePlan {
+  readonly movement: MovementPlan;
+  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE';
+  readonly holdBefore: HoldSnapshot;
+  readonly holdAfter: HoldSnapshot;
+  readonly visible: boolean;
+}
+
+export interface CaptureRequest {
+  readonly holdId: string;
+  /** Default: everything still held. */
+  readonly amount?: string | null;
+  /** Default true: the rest is released. False keeps the rest held for a later capture. */
+  readonly final?: boolean | null;
+}
+
+export interface ReleaseRequest {
+  readonly holdId: string;
+}
+
+type HoldDecision = HoldChangePlan | LedgerError | Replay<HoldOutcome>;
+
+const remainingOf = (hold: HoldSnapshot): bigint => hold.amountMinor - hold.capturedMinor;
+
+/** The locked hold and its account when the actor may act on it; NOT_FOUND looks the same for unknown and foreign. */
+function visibleHold(
+  snapshots: CommandSnapshots<HoldOutcome>,
+  holdId: string,
+  may: (account: AccountSnapshot) => boolean,
+): { hold: HoldSnapshot; account: AccountSnapshot } | NotFoundError {
+  const hold = snapshots.hold(holdId);
+  const account = hold ? snapshots.account(hold.accountId) : undefined;
+  if (!hold || !account || !may(account)) return new NotFoundError('No such hold.');
+  return { hold, account };
+}
+
+/** An ACTIVE hold whose expiry has not come; a hold past its expiry is the system's to release. */
+function checkActive(hold: HoldSnapshot, now: Date): HoldNotActiveError | undefined {
+  if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);
+  if (hold.expiresAt && hold.expiresAt.getTime() <= now.getTime()) return new HoldNotActiveError('The hold has expired.');
+  return undefined;
+}
+
+/** Release `releaseMinor` of the PENDING layer (customer credited, settlement debited) and post `postMinor`. */
+function holdEntries(hold: HoldSnapshot, postMinor: bigint, releaseMinor: bigint): PlannedEntry[] {
+  const settlement = { internalCode: internalAccountCode(hold.channel) };
+  const customer = { customerAccountId: hold.accountId };
+  return [
+    // The customer's first entry is its history line: a capture's lands in POSTED, a release's in PENDING.
+    ...(postMinor > 0n
+      ? [
+          { target: customer, direction: 'DEBIT' as const, amountMinor: postMinor, layer: 'POSTED' as const },
+          { target: settlement, direction: 'CREDIT' as const, amountMinor: postMinor, layer: 'POSTED' as const },
+        ]
+      : []),
+    { target: customer, direction: 'CREDIT', amountMinor: releaseMinor, layer: 'PENDING' },
+    { target: settlement, direction: 'DEBIT', amountMinor: releaseMinor, layer: 'PENDING' },
+  ];
+}
+
+/**
+ * A capture, checks in order: 1 the key; 2 the amount's shape, when given; 3 the hold exists and
+ * the actor may capture on its account (mayCaptureOn), else NOT_FOUND; 4 it is ACTIVE and not past
+ * its expiry, else HOLD_NOT_ACTIVE; 5 the amount in the account's currency, at most what remains,
+ * else VALIDATION. One transaction posts the captured amount (customer debited, settlement
+ * credited, POSTED) and releases the same amount of the hold, or all that remains when final (or
+ * when nothing would remain, or at the last capture MAX_CAPTURES_PER_HOLD allows). No funds check:
+ * posting what was held never lowers available.
+ */
+export function decideCapture(request: CaptureRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
+  const early = checkKey(snapshots.key) ?? (request.amount === null || request.amount === undefined ? undefined : checkAmountShape(request.amount));
+  if (early) return early;
+  const found = visibleHold(snapshots, request.holdId, (account) => mayCaptureOn(snapshots.actor, account));
+  if (found instanceof NotFoundError) return found;
+  const { hold, account } = found;
+  const inactive = checkActive(hold, now);
+  if (inactive) return inactive;
+  const remaining = remainingOf(hold);
+  const scale = { currency: account.currency, exponent: account.currencyExponent };
+  const amountMinor = request.amount === null || request.amount === undefined ? remaining : parseAmount(request.amount, scale);
+  if (amountMinor instanceof ValidationError) return amountMinor;
+  if (amountMinor > remaining) {
+    return new ValidationError(`At most ${formatMinor(remaining, scale.exponent)} ${scale.currency} of this hold remains to capture.`, 'amount');
+  }
+  const final = request.final !== false || amountMinor === remaining || hold.captureCount + 1 >= MAX_CAPTURES_PER_HOLD;
+  const releaseMinor = final ? remaining : amountMinor;
+  const movement = planMovement(
+    { kind: 'HOLD_CAPTURE', channel: hold.channel, amountMinor, currency: account.currency, currencyExponent: account.currencyExponent },
+    holdEntries(hold, amountMinor, releaseMinor),
+    [account],
+  );
+  const holdAfter: HoldSnapshot = {
+    ...hold,
+    capturedMinor: hold.capturedMinor + amountMinor,
+    status: final ? 'CAPTURED' : 'ACTIVE',
+    captureCount: hold.captureCount + 1,
+  };
+  return { movement, step: 'CAPTURE', holdBefore: hold, holdAfter, visible: account.ownedByActor || snapshots.actor.role === 'OPERATOR' };
+}
+
+/** A void or an expiry: everything still held is released, nothing is posted. */
+function releasePlan(hold: HoldSnapshot, account: AccountSnapshot, step: 'VOID' | 'EXPIRE', visible: boolean): HoldChangePlan {
+  const remaining = remainingOf(hold);
+  const movement = planMovement(
+    { kind: 'HOLD_RELEASE', channel: hold.channel, amountMinor: remaining, currency: account.currency, currencyExponent: account.currencyExponent },
+    holdEntries(hold, 0n, remaining),
+    [account],
+  );
+  return { movement, step, holdBefore: hold, holdAfter: { ...hold, status: step === 'VOID' ? 'VOIDED' : 'EXPIRED' }, visible };
+}
+
+/**
+ * A void, checks in order: 1 the key; 2 the hold exists and the actor may void it (its account's
+ * owner, or an operator: mayVoidOn), else NOT_FOUND; 3 it is ACTIVE and not past its expiry, else
+ * HOLD_NOT_ACTIVE (an expired hold is the system's to release). Releases all that remains.
+ */
+export function decideVoid(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
+  const early = checkKey(snapshots.key);
+  if (early) return early;
+  const found = visibleHold(snapshots, request.holdId, (account) => mayVoidOn(snapshots.actor, account));
+  if (found instanceof NotFoundError) return found;
+  const inactive = checkActive(found.hold, now);
+  if (inactive) return inactive;
+  return releasePlan(found.hold, found.account, 'VOID', found.account.ownedByActor || snapshots.actor.role === 'OPERATOR');
+}
+
+/**
+ * An expiry, the system's step (key `expire:<holdId>`): 1 the key; 2 the hold exists; 3 it is
+ * still ACTIVE (a capture or void that won the race leaves it not active: HOLD_NOT_ACTIVE, recorded
+ * under the key so a retry replays it); 4 its expiry has come (else VALIDATION, nothing stored: a
+ * scheduler bug, or a clock far behind). Releases all that remains.
+ */
+export function decideExpiry(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
+  const early = checkKey(snapshots.key);
+  if (early) return early;
+  const found = visibleHold(snapshots, request.holdId, () => true);
+  if (found instanceof NotFoundError) return found;
+  const { hold, account } = found;
+  if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);
+  if (!hold.expiresAt || hold.expiresAt.getTime() > now.getTime()) return new ValidationError('The hold has not expired yet.', 'holdId');
+  return releasePlan(hold, account, 'EXPIRE', true);
+}

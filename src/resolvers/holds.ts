@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import type { Context } from '../context.js';
+import { visibleAccount } from '../auth/access.js';
+import { authorizeHold, type AuthorizeHoldInput } from '../ledger/commands/authorize-hold.js';
+import { captureHold, voidHold, type CaptureHoldInput, type VoidHoldInput } from '../ledger/commands/change-hold.js';
+import type { CommandResult, HoldOutcome } from '../ledger/commands/command.js';
+import { failureOf } from '../ledger/commands/run-command.js';
+import { expectErrorOf, HOLD_ERROR_CLASSES, LimitExceededError, type HoldError } from '../ledger/errors.js';
+import { holdById, type HoldView } from '../ledger/queries/holds.js';
+import type { Actor } from '../ledger/types.js';
+import { noteRetryHint } from '../transport/retry-hints.js';
+import { balanceFromStored, type BalanceView } from './views.js';
+import { viewerOf } from './viewer.js';
+
+/** What the HoldChange type is built from. */
+export interface HoldChangeView {
+  readonly holdId: string;
+  readonly transactionId: string;
+  readonly balances: readonly BalanceView[];
+  readonly replayed: boolean;
+}
+
+function toHoldChange({ outcome, replayed }: CommandResult<HoldOutcome>): HoldChangeView | HoldError {
+  const failure = failureOf(outcome);
+  if (failure) return expectErrorOf(HOLD_ERROR_CLASSES, failure);
+  assert.ok(outcome.ok);
+  return { holdId: outcome.holdId, transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
+}
+
+/** Runs a hold command within the caller's money-movement rate limit; a limited request changes nothing. */
+async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<HoldOutcome>>): Promise<HoldChangeView | HoldError> {
+  const viewer = viewerOf(context);
+  const refusal = await context.auth.limits.allowMovement(viewer.userId);
+  if (refusal) {
+    return noteRetryHint(
+      context,
+      new LimitExceededError(`Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`, refusal.retryAfterSeconds),
+    );
+  }
+  const result = await run(viewer);
+  if (!result.replayed && result.outcome.ok) context.live.relay.kick();
+  if (result.written) context.loaders.transactions.prime(result.written.id, result.written);
+  return toHoldChange(result);
+}
+
+export function resolveAuthorizeHold(context: Context, input: AuthorizeHoldInput): Promise<HoldChangeView | HoldError> {
+  return limited(context, (viewer) => authorizeHold(context.orm, viewer, input));
+}
+
+export function resolveCaptureHold(context: Context, input: CaptureHoldInput): Promise<HoldChangeView | HoldError> {
+  return limited(context, (viewer) => captureHold(context.orm, viewer, input));
+}
+
+export function resolveVoidHold(context: Context, input: VoidHoldInput): Promise<HoldChangeView | HoldError> {
+  return limited(context, (viewer) => voidHold(context.orm, viewer, input));
+}
+
+/** A hold the caller may see (its account's owner, or an operator): anything else is not found. */
+export async function visibleHold(context: Context, holdId: string): Promise<HoldView | undefined> {
+  const hold = await holdById(context.database, holdId);
+  if (!hold) return undefined;
+  return (await visibleAccount(context, viewerOf(context), hold.accountId)) ? hold : undefined;
+}
+
+/** The hold a HoldChange is about: the caller just acted on it, so it exists. */
+export async function changedHold(context: Context, holdId: string): Promise<HoldView> {
+  const hold = await holdById(context.database, holdId);
+  assert.ok(hold, `hold ${holdId} of a stored outcome is missing`);
+  return hold;
+}
+
+/** The transactions that captured a hold, in order. */
+export async function captureIdsOf(context: Context, holdId: string): Promise<string[]> {
+  const rows = (await context.database.execute(
+    `select transaction_id from hold_transactions where hold_id = ? and step = 'CAPTURE' order by created_at, transaction_id`,
+    [holdId],
+    'all',
+  )) as { transaction_id: string }[];
+  return rows.map((row) => row.transaction_id);
+}
