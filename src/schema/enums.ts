@@ -33,14 +33,33 @@ export const ChannelEnum = builder.enumType('Channel', {
   >,
 });
 
+const TRANSACTION_KIND_DESCRIPTIONS: Record<(typeof TRANSACTION_KINDS)[number], string> = {
+  DEPOSIT: 'Money in from outside the bank, on a channel.',
+  WITHDRAWAL: 'Money out of the bank, on a channel (a WIRE also posts its fee to the bank\'s fee income).',
+  TRANSFER: 'Between two accounts inside Tally.',
+  HOLD: 'A hold or card authorization: PENDING-layer entries that lower the available balance, nothing posted.',
+  HOLD_CAPTURE: 'A capture of a hold: releases the held amount and posts the captured one, in one change.',
+  HOLD_RELEASE: 'A void or an expiry of a hold: releases what it still held.',
+  REVERSAL: 'The exact opposite entries of an earlier transaction, linked to it (reverses / reversedBy).',
+  FEE: 'A fee charged on its own.',
+  ADJUSTMENT: 'A correction made by the bank.',
+};
+
 export const TransactionKindEnum = builder.enumType('TransactionKind', {
   description: 'The business meaning of a transaction.',
-  values: Object.fromEntries(TRANSACTION_KINDS.map((value) => [value, {}])) as Record<(typeof TRANSACTION_KINDS)[number], object>,
+  values: Object.fromEntries(TRANSACTION_KINDS.map((value) => [value, { description: TRANSACTION_KIND_DESCRIPTIONS[value] }])) as Record<
+    (typeof TRANSACTION_KINDS)[number],
+    { description: string }
+  >,
 });
 
 export const TransactionStatusEnum = builder.enumType('TransactionStatus', {
-  description: 'POSTED transactions have moved money; PENDING and REVERSED arrive with holds and reversals.',
-  values: { PENDING: {}, POSTED: {}, REVERSED: {} } as const,
+  description: 'Where a transaction stands.',
+  values: {
+    PENDING: { description: 'A hold: its money is reserved on the PENDING layer, not posted.' },
+    POSTED: { description: 'It has moved money.' },
+    REVERSED: { description: 'It was posted and a REVERSAL undid it (see reversedBy); the row itself is never edited.' },
+  } as const,
 });
 
 export const DirectionEnum = builder.enumType('Direction', {

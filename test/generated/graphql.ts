@@ -190,20 +190,32 @@ export type TransactionFilter = {
 
 /** The business meaning of a transaction. */
 export type TransactionKind =
+  /** A correction made by the bank. */
   | 'ADJUSTMENT'
+  /** Money in from outside the bank, on a channel. */
   | 'DEPOSIT'
+  /** A fee charged on its own. */
   | 'FEE'
+  /** A hold or card authorization: PENDING-layer entries that lower the available balance, nothing posted. */
   | 'HOLD'
+  /** A capture of a hold: releases the held amount and posts the captured one, in one change. */
   | 'HOLD_CAPTURE'
+  /** A void or an expiry of a hold: releases what it still held. */
   | 'HOLD_RELEASE'
+  /** The exact opposite entries of an earlier transaction, linked to it (reverses / reversedBy). */
   | 'REVERSAL'
+  /** Between two accounts inside Tally. */
   | 'TRANSFER'
+  /** Money out of the bank, on a channel (a WIRE also posts its fee to the bank's fee income). */
   | 'WITHDRAWAL';
 
-/** POSTED transactions have moved money; PENDING and REVERSED arrive with holds and reversals. */
+/** Where a transaction stands. */
 export type TransactionStatus =
+  /** A hold: its money is reserved on the PENDING layer, not posted. */
   | 'PENDING'
+  /** It has moved money. */
   | 'POSTED'
+  /** It was posted and a REVERSAL undid it (see reversedBy); the row itself is never edited. */
   | 'REVERSED';
 
 /** Money from one of your accounts to any open account of the same currency. */
