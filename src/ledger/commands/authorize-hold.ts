@@ -6,7 +6,8 @@ import { canonicalId } from '../persistence/database.js';
 import { insertHold } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { Actor } from '../types.js';
-import { Replay, type CommandResult, type HoldOutcome, type LedgerCommand, type StoredBalance, type Success } from './command.js';
+import { Replay, type CommandResult, type HoldOutcome, type LedgerCommand, type Success } from './command.js';
+import { storedBalancesOf } from './stored-balances.js';
 import { runCommand, type UnitOptions } from './run-command.js';
 
 export interface AuthorizeHoldInput extends AuthorizationRequest {
@@ -20,17 +21,7 @@ interface AuthorizeHoldPlan extends AuthorizationPlan {
 
 function outcomeOf(plan: AuthorizeHoldPlan, holdId: string, transactionId: string, now: Date): Success<HoldOutcome> {
   const { movement } = plan;
-  const balances: StoredBalance[] = plan.visible
-    ? movement.changes.map((change) => ({
-        accountId: change.accountId,
-        currency: movement.currency,
-        currencyExponent: movement.currencyExponent,
-        postedMinor: change.postedAfterMinor.toString(),
-        pendingMinor: change.pendingAfterMinor.toString(),
-        version: change.versionAfter,
-        asOf: now.toISOString(),
-      }))
-    : [];
+  const balances = storedBalancesOf(movement, () => plan.visible, now);
   return { ok: true, holdId, transactionId, balances };
 }
 

@@ -6,7 +6,8 @@ import { writeHoldTransition } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import { SYSTEM_ACTOR, systemKey } from '../system/system-actor.js';
 import type { Actor } from '../types.js';
-import { Replay, type CommandResult, type CommandSnapshots, type HoldOutcome, type LedgerCommand, type StoredBalance, type Success } from './command.js';
+import { Replay, type CommandResult, type CommandSnapshots, type HoldOutcome, type LedgerCommand, type Success } from './command.js';
+import { storedBalancesOf } from './stored-balances.js';
 import { runCommand, type UnitOptions } from './run-command.js';
 
 export interface CaptureHoldInput extends CaptureRequest {
@@ -18,17 +19,7 @@ export interface VoidHoldInput extends ReleaseRequest {
 
 function outcomeOf(plan: HoldChangePlan, transactionId: string, now: Date): Success<HoldOutcome> {
   const { movement } = plan;
-  const balances: StoredBalance[] = plan.visible
-    ? movement.changes.map((change) => ({
-        accountId: change.accountId,
-        currency: movement.currency,
-        currencyExponent: movement.currencyExponent,
-        postedMinor: change.postedAfterMinor.toString(),
-        pendingMinor: change.pendingAfterMinor.toString(),
-        version: change.versionAfter,
-        asOf: now.toISOString(),
-      }))
-    : [];
+  const balances = storedBalancesOf(movement, () => plan.visible, now);
   return { ok: true, holdId: plan.holdAfter.id, transactionId, balances };
 }
 

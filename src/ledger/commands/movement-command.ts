@@ -2,7 +2,8 @@ import { LedgerError } from '../errors.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { MovementText } from '../decide/request-checks.js';
 import type { Actor, MovementPlan } from '../types.js';
-import { Replay, type CommandSnapshots, type LedgerCommand, type MovementOutcome, type StoredBalance } from './command.js';
+import { Replay, type CommandSnapshots, type LedgerCommand, type MovementOutcome } from './command.js';
+import { storedBalancesOf } from './stored-balances.js';
 
 /** A decided movement and the accounts whose balances its answer may show the actor. */
 export interface MovementCommandPlan {
@@ -27,17 +28,7 @@ export interface MovementCommandSpec {
 /** The answer replays return: the balances after the movement of the accounts the actor may see. */
 function outcomeOf(plan: MovementCommandPlan, transactionId: string, now: Date): Extract<MovementOutcome, { ok: true }> {
   const { movement } = plan;
-  const balances: StoredBalance[] = movement.changes
-    .filter((change) => plan.visibleAccountIds.includes(change.accountId))
-    .map((change) => ({
-      accountId: change.accountId,
-      currency: movement.currency,
-      currencyExponent: movement.currencyExponent,
-      postedMinor: change.postedAfterMinor.toString(),
-      pendingMinor: change.pendingAfterMinor.toString(),
-      version: change.versionAfter,
-      asOf: now.toISOString(),
-    }));
+  const balances = storedBalancesOf(movement, (accountId) => plan.visibleAccountIds.includes(accountId), now);
   return { ok: true, transactionId, balances };
 }
 
