@@ -37,7 +37,7 @@ function parseLines(output: string): CeilingLine[] {
 
 /**
  * The physical ceiling of this box: pgbench doing the same durable deposit as plain SQL
- * (/work/shared/perf/ceiling.sh). Tally's throughput is reported as a fraction of it.
+ * (`../shared/perf/ceiling.sh` from the project root). Tally's throughput is reported as a fraction of it.
  */
 export async function runCeiling(scriptPath: string, clients: number, seconds: number): Promise<CeilingResult> {
   if (!existsSync(scriptPath)) return { lines: [], note: `skipped: ${scriptPath} does not exist` };

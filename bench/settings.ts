@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MAX_ACCOUNTS_PER_USER } from '../src/ledger/limits.js';
 
 /**
@@ -55,7 +56,8 @@ export const SERVER_READY_TIMEOUT_MS = 60_000;
 /** The pgbench ceiling: 8 clients for 10 s per script, as the team compares against it. */
 export const CEILING_CLIENTS = 8;
 export const CEILING_SECONDS = 10;
-const DEFAULT_CEILING_SCRIPT = '/work/shared/perf/ceiling.sh';
+/** The team's shared ceiling script, beside the project: `../shared/perf/ceiling.sh` from its root. */
+const DEFAULT_CEILING_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'perf', 'ceiling.sh');
 
 /** The scenarios `npm run bench` knows, in the order they run; BENCH_SCENARIOS picks some. */
 export const SCENARIOS = ['movements', 'fanout'] as const;
