@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
+import { InvalidCredentialsError } from './errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
 import { queryRows, runStatement } from '../db/sql.js';
 import type { Role } from '../ledger/types.js';
 import { recordAudit, type AuditOrigin } from './audit.js';
