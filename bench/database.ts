@@ -160,8 +160,16 @@ const LAW_CHECKS: Readonly<Record<string, string>> = {
     having a.posted_minor <> coalesce(sum(case when e.layer <> 'POSTED' then 0 when e.direction = 'CREDIT' then e.amount_minor else -e.amount_minor end), 0)
         or count(e.account_version) <> a.version or coalesce(min(e.account_version), 1) <> 1
         or coalesce(max(e.account_version), 0) <> a.version`,
-  'the total over all accounts is zero per currency': `
-    select currency from entries group by currency
+  // The holds scenario's: what an account has pending is minus its PENDING entries, and exactly
+  // what its active holds still hold.
+  'each customer pending balance equals minus its PENDING entries and its active holds': `
+    select a.id from accounts a
+     where a.holder = 'CUSTOMER' and (
+       a.pending_minor <> coalesce((select sum(case e.direction when 'DEBIT' then e.amount_minor else -e.amount_minor end)
+                                      from entries e where e.account_id = a.id and e.layer = 'PENDING'), 0)
+       or a.pending_minor <> coalesce((select sum(h.amount_minor - h.captured_minor) from holds h where h.account_id = a.id and h.status = 'ACTIVE'), 0))`,
+  'the total over all accounts is zero per currency and layer': `
+    select currency, layer from entries group by currency, layer
     having sum(case direction when 'CREDIT' then amount_minor else -amount_minor end) <> 0`,
   'no customer account is overdrawn': `
     select id from accounts where holder = 'CUSTOMER' and posted_minor - pending_minor < -overdraft_limit_minor`,

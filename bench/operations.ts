@@ -40,10 +40,11 @@ function describeFailure(reply: GraphQLReply): string {
   return `HTTP ${reply.status} without a result`;
 }
 
-function movementOutcome(reply: GraphQLReply, name: 'deposit' | 'transfer'): MovementOutcome {
+/** How the mutation `name` ended; its success is the union member `successType`, which says `replayed`. */
+export function movementOutcome(reply: GraphQLReply, name: string, successType = 'MoneyMovement'): MovementOutcome {
   const result = field(reply, name);
   if (reply.status !== 200 || reply.errors.length > 0 || !result) return { kind: 'unexpected', reason: describeFailure(reply) };
-  if (result.__typename === 'MoneyMovement') {
+  if (result.__typename === successType) {
     // Every request carries a fresh key, so a replay would mean the server mixed up two requests.
     return result.replayed === false ? { kind: 'ok' } : { kind: 'unexpected', reason: 'replayed outcome for a fresh key' };
   }

@@ -1,12 +1,15 @@
 /**
- * `npm run bench`: two scenarios against a real Tally server (its own process) on real PostgreSQL,
- * chosen with BENCH_SCENARIOS (default both, in this order):
+ * `npm run bench`: scenarios against a real Tally server (its own process) on real PostgreSQL,
+ * chosen with BENCH_SCENARIOS (default movements and fanout, in this order):
  *
  * - movements: deposits and transfers across 10,000 accounts at 1, 32 and 64 clients, with the
  *   Redis bus and balance cache on as in production, then the pgbench ceiling of the same box for
  *   comparison. Claim under test (DESIGN.md "No global hot row"): throughput grows with
  *   concurrency, because no row is locked by every transaction.
  * - fanout: live balances to 100, 1,000 and 10,000 WebSocket subscribers (bench/fanout.ts).
+ * - holds (only when named): the movements scenario's setup, phases and ceiling with a card mix,
+ *   transfers and withdrawals with 10% card authorizations each followed by a partial capture
+ *   (bench/holds-scenario.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,8 @@ import { brokenLaws, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts,
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
+import { holdsMix } from './holds-scenario.js';
+import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
 import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
 import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './report.js';
@@ -39,6 +44,7 @@ import {
   readSettings,
   REQUEST_TIMEOUT_MS,
   type BenchSettings,
+  type ScenarioName,
   SERVER_READY_TIMEOUT_MS,
   USER_COUNT,
   WARMUP_SECONDS,
@@ -50,23 +56,6 @@ const SCENARIO = 'deposits+transfers, 10,000 accounts';
 const SETUP_BUDGET_MS = 5 * 60_000;
 /** Time for the laws check, stopping the server and dropping the database. */
 const TEARDOWN_BUDGET_MS = 2 * 60_000;
-
-interface BenchUser {
-  readonly username: string;
-  readonly accountIds: string[];
-}
-
-function pick<Item>(items: readonly Item[]): Item {
-  const item = items[Math.floor(Math.random() * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
-
-/** A random amount from 0.01 to MAX_MOVEMENT_MINOR / 100, as the Decimal scalar's text. */
-function randomAmount(): string {
-  const minor = 1 + Math.floor(Math.random() * MAX_MOVEMENT_MINOR);
-  return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
-}
 
 /**
  * One request of the mix. Every deposit goes through the CASH channel, so all of them post an
@@ -82,11 +71,13 @@ async function nextMovement(
   const user = pick(users);
   const token = await sessions.tokenFor(user.username);
   const source = pick(user.accountIds);
-  if (Math.random() < DEPOSIT_SHARE) return deposit(client, token, source, randomAmount());
+  if (Math.random() < DEPOSIT_SHARE) return deposit(client, token, source, randomAmount(MAX_MOVEMENT_MINOR));
   let destination = pick(allAccountIds);
   while (destination === source) destination = pick(allAccountIds);
-  return transfer(client, token, source, destination, randomAmount());
+  return transfer(client, token, source, destination, randomAmount(MAX_MOVEMENT_MINOR));
 }
+
+const MOVEMENTS_MIX: Mix = { scenario: SCENARIO, next: nextMovement };
 
 /** Users, tokens and 10,000 funded accounts; returns how many transactions setup committed. */
 async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessions): Promise<{ users: BenchUser[]; transactions: number }> {
@@ -131,6 +122,7 @@ async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessi
 
 /** One closed-loop phase of the mix at `clients`, on a fresh keep-alive client. */
 async function runPhase(
+  mix: Mix,
   server: ServerProcess,
   sessions: Sessions,
   users: readonly BenchUser[],
@@ -146,7 +138,7 @@ async function runPhase(
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {
     const cpuBefore = server.cpuSeconds();
-    const phase = await runClosedLoop(SCENARIO, clients, seconds * 1000, () => nextMovement(client, sessions, users, allAccountIds));
+    const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds));
     const cpuAfter = server.cpuSeconds();
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
@@ -167,6 +159,7 @@ function describePhase(label: string, phase: MeasuredPhase): string {
 
 /** The warm-up, then the measured phases; returns them and every success they acknowledged. */
 async function runPhases(
+  mix: Mix,
   server: ServerProcess,
   sessions: Sessions,
   users: readonly BenchUser[],
@@ -174,25 +167,19 @@ async function runPhases(
   phaseSeconds: number,
 ): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number }> {
   const allAccountIds = users.flatMap((user) => user.accountIds);
-  const warmup = await runPhase(server, sessions, users, allAccountIds, Math.max(...clientCounts), WARMUP_SECONDS);
+  const warmup = await runPhase(mix, server, sessions, users, allAccountIds, Math.max(...clientCounts), WARMUP_SECONDS);
   progress(describePhase('warm-up (not reported)', warmup));
   const phases: MeasuredPhase[] = [];
   for (const clients of clientCounts) {
-    const phase = await runPhase(server, sessions, users, allAccountIds, clients, phaseSeconds);
+    const phase = await runPhase(mix, server, sessions, users, allAccountIds, clients, phaseSeconds);
     phases.push(phase);
     progress(describePhase('measured', phase));
   }
   return { warmup, phases, acknowledged: warmup.ok + phases.reduce((sum, phase) => sum + phase.ok, 0) };
 }
 
-/** The movements scenario, start to report; returns the exit code it asks for. */
-async function runMovementsScenario(settings: BenchSettings, repositoryRoot: string): Promise<number> {
-  const [loadAverageAtStart = 0] = loadavg();
-  const databaseUrl = databaseUrlFor(settings.adminDatabaseUrl, settings.databaseName);
-  progress(
-    `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
-  );
-
+/** A fresh bench database and a server on it; the database is dropped again if the server does not start. */
+async function startBenchServer(settings: BenchSettings, repositoryRoot: string, databaseUrl: string): Promise<ServerProcess> {
   await recreateDatabase(settings.adminDatabaseUrl, settings.databaseName);
   let server: ServerProcess;
   try {
@@ -209,6 +196,18 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     throw error;
   }
   progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl})`);
+  return server;
+}
+
+/** A closed-loop scenario over the funded accounts (the movements mix, or another), start to report; returns the exit code it asks for. */
+async function runMovementsScenario(settings: BenchSettings, repositoryRoot: string, mix: Mix = MOVEMENTS_MIX): Promise<number> {
+  const [loadAverageAtStart = 0] = loadavg();
+  const databaseUrl = databaseUrlFor(settings.adminDatabaseUrl, settings.databaseName);
+  progress(
+    `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
+  );
+
+  const server = await startBenchServer(settings, repositoryRoot, databaseUrl);
 
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
   const budgetMs =
@@ -232,7 +231,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   try {
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
-    const measured = await runPhases(server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds);
+    const measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds);
     phases = measured.phases;
     warmup = measured.warmup;
     loginClient.close();
@@ -261,7 +260,27 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   // The ceiling runs with the server gone, so pgbench has the machine to itself.
   progress(`running ${settings.ceilingScript} ${CEILING_CLIENTS} ${CEILING_SECONDS}`);
   const ceiling: CeilingResult = await runCeiling(settings.ceilingScript, CEILING_CLIENTS, CEILING_SECONDS);
+  const resultsFile = mix.resultsSuffix ? settings.resultsFile.replace(/(\.json)?$/, mix.resultsSuffix) : settings.resultsFile;
+  reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken });
 
+  const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
+  return unexpected === 0 && broken.length === 0 ? 0 : 1;
+}
+
+/** What one closed-loop scenario measured and checked, for its report. */
+interface RunReport {
+  readonly settings: BenchSettings;
+  readonly resultsFile: string;
+  readonly loadAverageAtStart: number;
+  readonly warmup: MeasuredPhase;
+  readonly phases: readonly MeasuredPhase[];
+  readonly ceiling: CeilingResult;
+  readonly serverLogLines: number;
+  readonly broken: readonly string[];
+}
+
+/** Prints the phases, the ceiling and the ratio between them, and writes the results file. */
+function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken }: RunReport): void {
   const widest = phases.reduce<MeasuredPhase | undefined>((best, phase) => (!best || phase.clients > best.clients ? phase : best), undefined);
   const single = phases.find((phase) => phase.clients === 1);
   const ceilingDeposit = ceiling.lines.find((line) => line.script === 'deposit');
@@ -288,9 +307,9 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   lines.push(broken.length === 0 ? 'ledger laws: all hold' : `ledger laws broken:\n  ${broken.join('\n  ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  mkdirSync(dirname(settings.resultsFile), { recursive: true });
+  mkdirSync(dirname(resultsFile), { recursive: true });
   writeFileSync(
-    settings.resultsFile,
+    resultsFile,
     `${JSON.stringify(
       {
         finishedAt: new Date().toISOString(),
@@ -310,10 +329,14 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
       2,
     )}\n`,
   );
-  progress(`results written to ${settings.resultsFile}`);
+  progress(`results written to ${resultsFile}`);
+}
 
-  const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
-  return unexpected === 0 && broken.length === 0 ? 0 : 1;
+/** Runs one named scenario; returns its exit code. */
+function runScenario(scenario: ScenarioName, settings: BenchSettings, repositoryRoot: string): Promise<number> {
+  if (scenario === 'movements') return runMovementsScenario(settings, repositoryRoot);
+  if (scenario === 'holds') return runMovementsScenario(settings, repositoryRoot, holdsMix());
+  return runFanoutScenario(settings, repositoryRoot);
 }
 
 async function main(): Promise<number> {
@@ -322,8 +345,7 @@ async function main(): Promise<number> {
   progress(`scenarios: ${settings.scenarios.join(', ')}`);
   let code = 0;
   for (const scenario of settings.scenarios) {
-    const scenarioCode =
-      scenario === 'movements' ? await runMovementsScenario(settings, repositoryRoot) : await runFanoutScenario(settings, repositoryRoot);
+    const scenarioCode = await runScenario(scenario, settings, repositoryRoot);
     code = Math.max(code, scenarioCode);
   }
   return code;

@@ -8,7 +8,7 @@ import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
-import type { Database } from './ledger/persistence/database.js';
+import type { Database } from './db/sql.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
 
 /** What every resolver gets, built once per HTTP request (and later per WebSocket operation). */

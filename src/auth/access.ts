@@ -1,7 +1,7 @@
 import { customerAccount, ownedAccount, type AccountView } from '../ledger/queries/accounts.js';
 import { anyTransaction, visibleTransaction, type EntryView, type TransactionView } from '../ledger/queries/transactions.js';
 import type { Actor } from '../ledger/types.js';
-import type { Database } from '../ledger/persistence/database.js';
+import type { Database } from '../db/sql.js';
 import { auditOperatorRead, type OperatorReadRequest } from './operator-reads.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UserSchema } from '../entities/user.entity.js';
-import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
+import { InvalidCredentialsError } from './errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
 import { recordAudit, type AuditOrigin } from './audit.js';
 import type { AuthServices } from './auth-services.js';
 import { verifyPassword } from './passwords.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
-import { queryRows, runStatement } from '../ledger/persistence/database.js';
+import { InvalidCredentialsError } from './errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
+import { queryRows, runStatement } from '../db/sql.js';
 import type { Role } from '../ledger/types.js';
 import { recordAudit, type AuditOrigin } from './audit.js';
 import type { AuthServices } from './auth-services.js';

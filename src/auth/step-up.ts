@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UserSchema } from '../entities/user.entity.js';
-import { InvalidCredentialsError, LedgerError, LimitExceededError } from '../ledger/errors.js';
+import { InvalidCredentialsError } from './errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
+import { TypedError } from '../errors/typed-error.js';
 import { recordAudit, type AuditAction, type AuditOrigin } from './audit.js';
 import type { AuthServices } from './auth-services.js';
 import { verifyPassword } from './passwords.js';
@@ -46,7 +48,7 @@ export async function withStepUp<Result>(
     return new InvalidCredentialsError('The password is wrong.');
   }
   const result = await change();
-  if (!(result instanceof LedgerError)) await services.limits.recordStepUpSuccess(userId);
+  if (!(result instanceof TypedError)) await services.limits.recordStepUpSuccess(userId);
   return result;
 }
 

@@ -1,8 +1,9 @@
 import { generateSecret, generateURI, verify } from 'otplib';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { UserSchema } from '../entities/user.entity.js';
-import { InvalidCredentialsError, LimitExceededError, ValidationError } from '../ledger/errors.js';
-import { runStatement } from '../ledger/persistence/database.js';
+import { InvalidCredentialsError } from './errors.js';
+import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
+import { runStatement } from '../db/sql.js';
 import { recordAudit, type AuditOrigin } from './audit.js';
 import type { AuthServices } from './auth-services.js';
 import { withStepUp } from './step-up.js';

@@ -1,19 +1,10 @@
-import { AccountSchema } from './account.entity.js';
 import { AuditEventSchema } from './audit-event.entity.js';
-import { EntrySchema } from './entry.entity.js';
-import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
-import { LedgerTransactionSchema } from './ledger-transaction.entity.js';
-import { RefreshTokenSchema } from './refresh-token.entity.js';
-import { UserAccountSchema } from './user-account.entity.js';
 import { UserSchema } from './user.entity.js';
 
-export const entities = [
-  UserSchema,
-  AccountSchema,
-  UserAccountSchema,
-  LedgerTransactionSchema,
-  EntrySchema,
-  IdempotencyRecordSchema,
-  RefreshTokenSchema,
-  AuditEventSchema,
-];
+/**
+ * The only tables Tally reads and writes through MikroORM's unit of work: users (sign-in, profile)
+ * and audit events (written beside what they record). The ledger's tables have no mapping on
+ * purpose: their storage is the SQL in ledger/persistence/ and the migrations, and a second,
+ * unused description of the same tables would only drift.
+ */
+export const entities = [UserSchema, AuditEventSchema];

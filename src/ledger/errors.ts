@@ -1,67 +1,17 @@
 /**
- * Business failures of the ledger. They are values a command returns (and the API shows as typed
- * results), not crashes. Each says whether a new request could succeed later without changing its
- * input (`retryable`), after TigerBeetle's `transient()`: insufficient funds may clear after a
- * deposit; a malformed amount never will.
+ * Business failures of the ledger: values a command returns (and the API shows as typed results),
+ * not crashes. Their base, the codes and the retry table are shared with sign-in
+ * (errors/typed-error.ts); so are malformed input and limits (errors/shared-errors.ts), re-exported
+ * here so the ledger names all its failures from one module.
  */
-export const ERROR_CODES = [
-  'VALIDATION',
-  'NOT_FOUND',
-  'INSUFFICIENT_FUNDS',
-  'ACCOUNT_NOT_OPEN',
-  'CURRENCY_MISMATCH',
-  'IDEMPOTENCY_CONFLICT',
-  'LIMIT_EXCEEDED',
-  'RISK_DECLINED',
-  'HOLD_NOT_ACTIVE',
-  'INVALID_CREDENTIALS',
-  'FORBIDDEN',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import { TypedError as LedgerError } from '../errors/typed-error.js';
+import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
 
-/**
- * Whether a new request could succeed later without changing its input, per code: the one table
- * of retry hints (TigerBeetle's `CreateTransferStatus.transient()`). A limit is transient only
- * when it is a rate that names when to come back (see LimitExceededError).
- */
-const TRANSIENCE: Readonly<Record<ErrorCode, 'transient' | 'final' | 'transient when timed'>> = {
-  VALIDATION: 'final',
-  NOT_FOUND: 'final',
-  INSUFFICIENT_FUNDS: 'transient',
-  ACCOUNT_NOT_OPEN: 'final',
-  CURRENCY_MISMATCH: 'final',
-  IDEMPOTENCY_CONFLICT: 'final',
-  LIMIT_EXCEEDED: 'transient when timed',
-  RISK_DECLINED: 'final',
-  HOLD_NOT_ACTIVE: 'final',
-  INVALID_CREDENTIALS: 'final',
-  FORBIDDEN: 'final',
-};
+export { ERROR_CODES, isTransient, type ErrorCode } from '../errors/typed-error.js';
+export { LimitExceededError, ValidationError };
 
-export function isTransient(code: ErrorCode, retryAfterSeconds?: number): boolean {
-  const transience = TRANSIENCE[code];
-  return transience === 'transient' || (transience === 'transient when timed' && retryAfterSeconds !== undefined);
-}
-
-export abstract class LedgerError extends Error {
-  abstract readonly code: ErrorCode;
-  /** Could the same request succeed later? From the one table above. */
-  get retryable(): boolean {
-    return isTransient(this.code);
-  }
-}
-
-export class ValidationError extends LedgerError {
-  readonly code = 'VALIDATION';
-  constructor(
-    message: string,
-    /** The input field at fault, e.g. `amount`, when there is one. */
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'ValidationError';
-  }
-}
+/** The ledger's name for the shared base (the same class): every ledger failure is one. */
+export { LedgerError };
 
 export class NotFoundError extends LedgerError {
   readonly code = 'NOT_FOUND';
@@ -103,42 +53,12 @@ export class IdempotencyConflictError extends LedgerError {
   }
 }
 
-/**
- * A limit was reached. A rate limit (sign-in, refresh, two-factor, money movements, and any cap on
- * concurrent requests or subscriptions) says when the same request could pass again in
- * `retryAfterSeconds`, and is then retryable; a fixed ceiling (accounts per customer, the largest
- * balance) has no such time and is not.
- */
-export class LimitExceededError extends LedgerError {
-  readonly code = 'LIMIT_EXCEEDED';
-  constructor(
-    message: string,
-    /** Whole seconds until a retry could be allowed (HTTP Retry-After), when the limit is a rate. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'LimitExceededError';
-  }
-
-  override get retryable(): boolean {
-    return isTransient(this.code, this.retryAfterSeconds);
-  }
-}
-
 /** The hold was captured (finally), voided or expired: nothing more can be captured or released. */
 export class HoldNotActiveError extends LedgerError {
   readonly code = 'HOLD_NOT_ACTIVE';
   constructor(message = 'The hold is no longer active.') {
     super(message);
     this.name = 'HoldNotActiveError';
-  }
-}
-
-export class InvalidCredentialsError extends LedgerError {
-  readonly code = 'INVALID_CREDENTIALS';
-  constructor(message = 'Unknown username or wrong password.') {
-    super(message);
-    this.name = 'InvalidCredentialsError';
   }
 }
 

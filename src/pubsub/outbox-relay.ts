@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { queryRows, runStatement } from '../ledger/persistence/database.js';
+import { queryRows, runStatement } from '../db/sql.js';
 import { balanceChannel, type BalanceEvent } from './channels.js';
 import type { EventBus } from './event-bus.js';
 import { cacheBalance } from './balance-cache.js';

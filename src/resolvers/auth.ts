@@ -2,7 +2,8 @@ import type { Context } from '../context.js';
 import { generateToken, type Credentials, type IssuedTokens } from '../auth/login.js';
 import { refreshTokens, revokeToken } from '../auth/refresh-tokens.js';
 import { confirmTwoFactor, disableTwoFactor, enrollTwoFactor, type TwoFactorEnrollment, type TwoFactorProof } from '../auth/two-factor.js';
-import type { InvalidCredentialsError, LimitExceededError, ValidationError } from '../ledger/errors.js';
+import type { InvalidCredentialsError } from '../auth/errors.js';
+import type { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
 import { noteRetryHint } from '../transport/retry-hints.js';
 import { viewerOf } from './viewer.js';
 

@@ -1,7 +1,8 @@
 import type { IssuedTokens } from '../auth/login.js';
 import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import type { TwoFactorEnrollment } from '../auth/two-factor.js';
-import { InvalidCredentialsError, LimitExceededError, ValidationError } from '../ledger/errors.js';
+import { InvalidCredentialsError } from '../auth/errors.js';
+import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
 import {
   resolveConfirmTwoFactor,
   resolveDisableTwoFactor,

@@ -40,7 +40,7 @@ const TRANSACTION_KIND_DESCRIPTIONS: Record<(typeof TRANSACTION_KINDS)[number], 
   HOLD: 'A hold or card authorization: PENDING-layer entries that lower the available balance, nothing posted.',
   HOLD_CAPTURE: 'A capture of a hold: releases the held amount and posts the captured one, in one change.',
   HOLD_RELEASE: 'A void or an expiry of a hold: releases what it still held.',
-  REVERSAL: 'The exact opposite entries of an earlier transaction, linked to it (reverses / reversedBy).',
+  REVERSAL: 'The exact opposite of the POSTED entries of an earlier transaction (of a capture: what it posted, not its release of the hold), linked to it (reverses / reversedBy).',
   FEE: 'A fee charged on its own.',
   ADJUSTMENT: 'A correction made by the bank.',
 };

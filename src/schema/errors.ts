@@ -1,16 +1,14 @@
 import {
   AccountNotOpenError,
   CurrencyMismatchError,
-  ERROR_CODES,
   IdempotencyConflictError,
   InsufficientFundsError,
   HoldNotActiveError,
-  InvalidCredentialsError,
-  LedgerError,
-  LimitExceededError,
   NotFoundError,
-  ValidationError,
 } from '../ledger/errors.js';
+import { InvalidCredentialsError } from '../auth/errors.js';
+import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
+import { ERROR_CODES, type TypedError } from '../errors/typed-error.js';
 import { builder } from './builder.js';
 
 const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
@@ -32,7 +30,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   values: Object.fromEntries(ERROR_CODES.map((code) => [code, { description: ERROR_CODE_DESCRIPTIONS[code] }])),
 });
 
-export const ErrorInterface = builder.interfaceRef<LedgerError>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<TypedError>('Error').implement({
   description: 'A business failure returned as data: nothing was changed (or, on a replay, nothing changed again).',
   fields: (t) => ({
     code: t.field({ type: ErrorCodeEnum, description: 'What went wrong, for programs.', resolve: (error) => error.code }),
@@ -46,7 +44,7 @@ export const ErrorInterface = builder.interfaceRef<LedgerError>('Error').impleme
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos infers the shape from the class.
-function errorType(errorClass: new (...args: any[]) => LedgerError, name: string, description: string) {
+function errorType(errorClass: new (...args: any[]) => TypedError, name: string, description: string) {
   return builder.objectType(errorClass, {
     name,
     description,

@@ -22,9 +22,14 @@ builder.objectFields(TransactionType, (t) => ({
 }));
 
 const ReverseTransactionInput = builder.inputType('ReverseTransactionInput', {
-  description: 'An operator undoes a posted transaction with a new REVERSAL transaction of the exact opposite entries.',
+  description: 'An operator undoes a posted transaction with a new REVERSAL transaction of the exact opposite of its POSTED entries.',
   fields: (t) => ({
-    transactionId: t.id({ required: true, description: 'The transaction to reverse: a posted deposit, withdrawal or transfer (not a hold, not a reversal).' }),
+    transactionId: t.id({
+      required: true,
+      description:
+        "The transaction to reverse: a posted deposit, withdrawal or transfer, or a hold's capture (its captured amount is refunded; the hold stays as the capture left it). " +
+        "Not a hold (void it), a hold's release, a deposit under an availability hold, or a reversal: those are VALIDATION.",
+    }),
     reason: t.string({
       required: true,
       description: `Why, 1-${MAX_REVERSAL_REASON_LENGTH} characters without control characters; it becomes the REVERSAL transaction's description, shown in history.`,
@@ -37,7 +42,7 @@ builder.mutationField('reverseTransaction', (t) =>
   t.field({
     type: movementResult('ReverseTransactionResult'),
     description:
-      'Operators only: posts a REVERSAL with the exact opposite entries of a transaction, linked both ways; the original then reads REVERSED. ' +
+      'Operators only: posts a REVERSAL with the exact opposite POSTED entries of a transaction (of a capture: only what it posted, not its release of the hold), linked both ways; the original then reads REVERSED. ' +
       'A transaction is reversed at most once. A reversal may take an account below its overdraft limit (a spent deposit): the account then owes the bank. ' +
       'Customers get NOT_FOUND.',
     args: { input: t.arg({ type: ReverseTransactionInput, required: true }) },

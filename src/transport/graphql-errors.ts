@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { LedgerError, LimitExceededError } from '../ledger/errors.js';
+import { TypedError } from '../errors/typed-error.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
 import type { Context } from '../context.js';
 import { overloadFormattedError } from './overload.js';
 
@@ -24,7 +25,7 @@ const CLIENT_FACING_CODES = new Set([
 
 function isClientFacing(error: unknown): boolean {
   const original = unwrapResolverError(error);
-  if (original instanceof LedgerError) return true;
+  if (original instanceof TypedError) return true;
   // By shape, not instanceof: graphql-js ships CommonJS and ESM builds, and Apollo's subclasses
   // (UserInputError…) may extend the other copy's GraphQLError.
   if (original instanceof Error && 'extensions' in original && 'locations' in original) {
@@ -51,7 +52,7 @@ export function createFormatError(production: boolean) {
 }
 
 /** A limit with a retry hint says when to come back, as `Retry-After` does over HTTP. */
-function ledgerErrorExtensions(error: LedgerError): Record<string, unknown> {
+function typedErrorExtensions(error: TypedError): Record<string, unknown> {
   const retryAfterSeconds = error instanceof LimitExceededError ? error.retryAfterSeconds : undefined;
   return retryAfterSeconds === undefined ? { code: error.code } : { code: error.code, retryAfterSeconds };
 }
@@ -60,8 +61,8 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   const busy = overloadFormattedError(formatted, error);
   if (busy) return busy;
   const original = unwrapResolverError(error);
-  if (original instanceof LedgerError) {
-    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: ledgerErrorExtensions(original) };
+  if (original instanceof TypedError) {
+    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: typedErrorExtensions(original) };
   }
   if (isClientFacing(error)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};

@@ -4,7 +4,8 @@ import { authenticate, createContext, type ContextServices } from '../context.js
 import { generateToken } from '../auth/login.js';
 import { visibleAccount } from '../auth/access.js';
 import { availableMinor } from '../ledger/decide/funds.js';
-import { InvalidCredentialsError, LimitExceededError } from '../ledger/errors.js';
+import { InvalidCredentialsError } from '../auth/errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
 import { formatMinor } from '../ledger/money.js';
 
 /**

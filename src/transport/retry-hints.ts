@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context.js';
-import { LimitExceededError } from '../ledger/errors.js';
+import { LimitExceededError } from '../errors/shared-errors.js';
 
 /**
  * A typed LIMIT_EXCEEDED result is data, not a GraphQL error, so a client (or a gateway) reading

@@ -72,14 +72,18 @@ const LAWS: Record<string, string> = {
     select a.id from accounts a
      where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
        and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL'))`,
-  'a transaction is reversed at most once, by a REVERSAL of the exact opposite entries': `
-    select r.id from ledger_transactions r
-     where r.reverses_transaction_id is not null and (r.kind <> 'REVERSAL' or exists (
-       (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = r.reverses_transaction_id
+  // A reversal undoes what was posted: a capture's release of its hold (its PENDING entries) stays,
+  // and any other transaction with PENDING entries is not reversible at all.
+  'a transaction is reversed at most once, by a REVERSAL of the exact opposite of its POSTED entries': `
+    select r.id from ledger_transactions r join ledger_transactions o on o.id = r.reverses_transaction_id
+     where r.kind <> 'REVERSAL'
+        or (o.kind <> 'HOLD_CAPTURE' and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
+        or exists (
+       (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'
         except all select account_id, direction, amount_minor, layer from entries where transaction_id = r.id)
        union all
        (select account_id, direction, amount_minor, layer from entries where transaction_id = r.id
-        except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = r.reverses_transaction_id)))`,
+        except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'))`,
   // Holds (issue 8 §3): what an account has pending is exactly what its active holds still hold.
   "each customer pending balance equals the sum of its active holds' remaining amounts": `
     select a.id from accounts a left join holds h on h.account_id = a.id and h.status = 'ACTIVE'

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BalanceDocument, DepositDocument, HistoryDocument, ReverseTransactionDocument, TransactionDocument, TransactionLinksDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
+import {
+  AuthorizeHoldDocument,
+  BalanceDocument,
+  CaptureHoldDocument,
+  DepositDocument,
+  HistoryDocument,
+  ReverseTransactionDocument,
+  TransactionDocument,
+  TransactionLinksDocument,
+  TransferDocument,
+  VoidHoldDocument,
+  WithdrawDocument,
+} from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { openSocket, subscribe } from '../helpers/ws-client.js';
@@ -101,6 +113,69 @@ describe('reverseTransaction posts the exact opposite entries, linked both ways'
       [[from, '80.00', 3], [to, '0.00', 2]].sort(),
     );
     expect(await balanceOf(to, bob.token)).toMatchObject({ posted: '0.00', version: 2 });
+  });
+});
+
+describe('reversing a card capture refunds what it posted; the hold is left as the capture left it', () => {
+  /** Alice's fresh account of 100.00 with one CARD hold of 80.00; its authorization is version 2. */
+  async function heldAccount() {
+    const accountId = await t.account(alice, { opening: '100.00' });
+    const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '80.00', channel: 'CARD', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
+    if (held.__typename !== 'HoldChange' || !held.transaction) throw new Error(JSON.stringify(held));
+    return { accountId, holdId: held.hold.id, authorizationId: held.transaction.id };
+  }
+  async function captured(holdId: string, amount: string, final?: boolean) {
+    const result = dataOf(await t.gql(CaptureHoldDocument, { input: { holdId, amount, idempotencyKey: randomUUID(), ...(final === undefined ? {} : { final }) } }, alice.token)).captureHold;
+    if (result.__typename !== 'HoldChange' || !result.transaction) throw new Error(JSON.stringify(result));
+    return { ...result, transaction: result.transaction };
+  }
+  const holdRow = async (holdId: string) =>
+    (await t.database.pool.query(`select status, captured_minor::int as captured from holds where id = $1`, [holdId])).rows[0] as { status: string; captured: number };
+
+  it('a final capture of 62.50 of an 80.00 hold, reversed: +62.50 posted, pending unchanged, one version, the hold still CAPTURED', async () => {
+    const { accountId, holdId } = await heldAccount();
+    const capture = await captured(holdId, '62.50');
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '37.50', pending: '0.00', available: '37.50', version: 3 });
+    const reversal = await reversed(capture.transaction.id, 'the merchant refunded the purchase');
+    expect(reversal.transaction).toMatchObject({ kind: 'REVERSAL', channel: 'CARD', amount: '62.50', reverses: { id: capture.transaction.id, status: 'REVERSED' } });
+    // Only the capture's POSTED entries are flipped; its release of the hold is not undone.
+    const posted = capture.transaction.entries.filter((entry) => entry.layer === 'POSTED');
+    expect(posted).toHaveLength(2);
+    expect(reversal.transaction.entries.every((entry) => entry.layer === 'POSTED')).toBe(true);
+    expect(shapes(reversal.transaction.entries)).toEqual(flipped(posted));
+    expect(reversal.balances).toEqual([expect.objectContaining({ accountId, posted: '100.00', pending: '0.00', available: '100.00', version: 4 })]);
+    expect(await holdRow(holdId)).toEqual({ status: 'CAPTURED', captured: 6250 });
+    const history = dataOf(await t.gql(HistoryDocument, { accountId, first: 1 }, alice.token)).transactions;
+    expect(history.edges.map((edge) => [edge.node.version, edge.node.amount, edge.node.balanceAfter, edge.node.transaction.kind])).toEqual([[4, '62.50', '100.00', 'REVERSAL']]);
+  });
+
+  it('a partial capture reversed: the rest stays held and can still be voided', async () => {
+    const { accountId, holdId } = await heldAccount();
+    const capture = await captured(holdId, '62.50', false);
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '37.50', pending: '17.50', available: '20.00', version: 3 });
+    await reversed(capture.transaction.id);
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '100.00', pending: '17.50', available: '82.50', version: 4 });
+    expect(await holdRow(holdId)).toEqual({ status: 'ACTIVE', captured: 6250 });
+    const voided = dataOf(await t.gql(VoidHoldDocument, { input: { holdId, idempotencyKey: randomUUID() } }, alice.token)).voidHold;
+    expect(voided.__typename).toBe('HoldChange');
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '100.00', pending: '0.00', available: '100.00', version: 5 });
+  });
+
+  it('a capture is reversed at most once', async () => {
+    const { accountId, holdId } = await heldAccount();
+    const capture = await captured(holdId, '62.50');
+    await reversed(capture.transaction.id);
+    expect(dataOf(await reverse(capture.transaction.id)).reverseTransaction).toMatchObject({ code: 'VALIDATION', message: 'This transaction is already reversed.' });
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '100.00', version: 4 });
+  });
+
+  it('the hold itself and its release stay irreversible (VALIDATION), and nothing moves', async () => {
+    const { accountId, holdId, authorizationId } = await heldAccount();
+    expect(dataOf(await reverse(authorizationId)).reverseTransaction).toMatchObject({ code: 'VALIDATION', field: 'transactionId', message: 'A hold cannot be reversed; void it instead.' });
+    const voided = dataOf(await t.gql(VoidHoldDocument, { input: { holdId, idempotencyKey: randomUUID() } }, alice.token)).voidHold;
+    if (voided.__typename !== 'HoldChange' || !voided.transaction) throw new Error(JSON.stringify(voided));
+    expect(dataOf(await reverse(voided.transaction.id)).reverseTransaction).toMatchObject({ code: 'VALIDATION', field: 'transactionId', message: "A hold's release cannot be reversed: it moved no posted money." });
+    expect(await balanceOf(accountId)).toMatchObject({ posted: '100.00', pending: '0.00', version: 3 });
   });
 });
 

@@ -56,9 +56,26 @@ function codeOf(result: unknown): string {
   return result && typeof result === 'object' && 'code' in result ? String(result.code) : 'OK';
 }
 
-const hold = original({ entries: [
+const hold = original({ kind: 'HOLD', channel: 'CARD', entries: [
   { target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: 100n, layer: 'PENDING' },
-  { target: { internalCode: 'HOLDS' }, direction: 'CREDIT', amountMinor: 100n, layer: 'PENDING' },
+  { target: { internalCode: 'SETTLEMENT_CARD' }, direction: 'CREDIT', amountMinor: 100n, layer: 'PENDING' },
+] });
+const release = original({ kind: 'HOLD_RELEASE', channel: 'CARD', entries: [
+  { target: { customerAccountId: ACCOUNT_ID }, direction: 'CREDIT', amountMinor: 100n, layer: 'PENDING' },
+  { target: { internalCode: 'SETTLEMENT_CARD' }, direction: 'DEBIT', amountMinor: 100n, layer: 'PENDING' },
+] });
+/** A final capture of 62.50 of an 80.00 hold: posts 62.50 and releases the whole 80.00. */
+const capture = original({ kind: 'HOLD_CAPTURE', channel: 'CARD', amountMinor: 6250n, entries: [
+  { target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: 6250n, layer: 'POSTED' },
+  { target: { internalCode: 'SETTLEMENT_CARD' }, direction: 'CREDIT', amountMinor: 6250n, layer: 'POSTED' },
+  { target: { customerAccountId: ACCOUNT_ID }, direction: 'CREDIT', amountMinor: 8000n, layer: 'PENDING' },
+  { target: { internalCode: 'SETTLEMENT_CARD' }, direction: 'DEBIT', amountMinor: 8000n, layer: 'PENDING' },
+] });
+/** A check deposit carrying an availability hold in the same transaction (returned, never reversed). */
+const heldDeposit = original({ kind: 'DEPOSIT', channel: 'CHECK', entries: [
+  ...original().entries,
+  { target: { customerAccountId: ACCOUNT_ID }, direction: 'DEBIT', amountMinor: 5000n, layer: 'PENDING' },
+  { target: { internalCode: 'FUNDS_AVAILABILITY' }, direction: 'CREDIT', amountMinor: 5000n, layer: 'PENDING' },
 ] });
 
 // Each row fails the check it names and every later one: the first failing check answers (precedence).
@@ -74,6 +91,10 @@ const CASES: Case[] = [
   { name: 'an unknown transaction', original: null, expected: 'NOT_FOUND' },
   { name: 'a reversal, before the hold and reversed checks', original: { ...hold, kind: 'REVERSAL' }, reversed: true, expected: 'VALIDATION' },
   { name: 'a hold, before the reversed check', original: hold, reversed: true, expected: 'VALIDATION' },
+  { name: "a hold's release, before the reversed check", original: release, reversed: true, expected: 'VALIDATION' },
+  { name: 'a deposit with pending entries, before the reversed check', original: heldDeposit, reversed: true, expected: 'VALIDATION' },
+  { name: 'a capture passes the pending check, and is then already reversed', original: capture, reversed: true, expected: 'VALIDATION' },
+  { name: 'a capture, not reversed yet', original: capture, expected: 'OK' },
   { name: 'already reversed, before the closed account', reversed: true, snapshot: account({ status: 'CLOSED' }), expected: 'VALIDATION' },
   { name: 'a closed account', snapshot: account({ status: 'CLOSED' }), expected: 'ACCOUNT_NOT_OPEN' },
   { name: 'a frozen account takes the correction', snapshot: account({ status: 'FROZEN' }), expected: 'OK' },
@@ -91,6 +112,22 @@ describe('decideReversal: checks in their documented order', () => {
     expect(plan.entries.map((entry) => entry.direction)).toEqual(['DEBIT', 'CREDIT']);
     expect(plan.entries.map((entry) => entry.amountMinor)).toEqual([5000n, 5000n]);
     expect(plan.changes).toEqual([{ accountId: ACCOUNT_ID, postedAfterMinor: -4900n, pendingAfterMinor: 0n, versionBefore: 4, versionAfter: 5 }]);
+  });
+
+  it("a capture's reversal flips only its POSTED entries: +62.50 posted back, pending untouched, one version", () => {
+    const plan = decide({ name: 'capture', original: capture, snapshot: account({ postedMinor: 1750n, pendingMinor: 0n, version: 3 }), expected: 'OK' }) as MovementPlan;
+    expect(plan).toMatchObject({ kind: 'REVERSAL', channel: 'CARD', amountMinor: 6250n });
+    expect(plan.entries.map((entry) => [entry.direction, entry.amountMinor, entry.layer])).toEqual([
+      ['CREDIT', 6250n, 'POSTED'],
+      ['DEBIT', 6250n, 'POSTED'],
+    ]);
+    expect(plan.changes).toEqual([{ accountId: ACCOUNT_ID, postedAfterMinor: 8000n, pendingAfterMinor: 0n, versionBefore: 3, versionAfter: 4 }]);
+  });
+
+  it('each kind of pending transaction is refused with the way to undo it', () => {
+    expect(decide({ name: 'hold', original: hold, expected: 'VALIDATION' })).toMatchObject({ field: 'transactionId', message: 'A hold cannot be reversed; void it instead.' });
+    expect(decide({ name: 'release', original: release, expected: 'VALIDATION' })).toMatchObject({ message: "A hold's release cannot be reversed: it moved no posted money." });
+    expect(decide({ name: 'deposit', original: heldDeposit, expected: 'VALIDATION' })).toMatchObject({ message: 'A deposit under an availability hold cannot be reversed; return it with returnDeposit.' });
   });
 
   it('a reversal whose reason names a field that is wrong says which', () => {

@@ -8,6 +8,15 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261125000000_ledger extends Migration {
   override async up(): Promise<void> {
+    // Statements are queued in this order (tables before the tables and triggers that refer to them).
+    this.createUsersAndAccounts();
+    this.createJournal();
+    this.createRequestRecords();
+    this.createLawTriggers();
+  }
+
+  /** Who signs in, the accounts, and which users own which customer accounts. */
+  private createUsersAndAccounts(): void {
     this.addSql(`
 create table users (
   id uuid primary key,
@@ -54,7 +63,10 @@ create table user_accounts (
   primary key (user_id, account_id)
 );`);
     this.addSql(`create index user_accounts_account_id on user_accounts (account_id);`);
+  }
 
+  /** The append-only journal: transactions and their entries. */
+  private createJournal(): void {
     this.addSql(`
 create table ledger_transactions (
   id uuid primary key,
@@ -90,7 +102,10 @@ create table entries (
     this.addSql(`create unique index entries_account_version on entries (account_id, account_version) where account_version is not null;`);
     this.addSql(`create index entries_transaction_id on entries (transaction_id);`);
     this.addSql(`create index entries_account_id on entries (account_id, id);`);
+  }
 
+  /** What requests leave behind: stored outcomes per idempotency key, and refresh tokens. */
+  private createRequestRecords(): void {
     this.addSql(`
 create table idempotency_records (
   user_id uuid not null references users (id),
@@ -112,7 +127,10 @@ create table refresh_tokens (
   revoked_at timestamptz,
   created_at timestamptz not null default now()
 );`);
+  }
 
+  /** The database's own copy of law 1: append-only rows, and balanced transactions at commit. */
+  private createLawTriggers(): void {
     // Law 1: entries and transactions are append-only. Corrections are reversal transactions.
     this.addSql(`
 create function tally_forbid_change() returns trigger language plpgsql as $$

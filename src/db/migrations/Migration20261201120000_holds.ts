@@ -11,12 +11,23 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261201120000_holds extends Migration {
   override async up(): Promise<void> {
+    // Statements are queued in this order (the kinds and tables before what refers to them).
+    this.allowHoldKinds();
+    this.createHolds();
+    this.createHoldTransactions();
+    this.guardHoldChanges();
+  }
+
+  private allowHoldKinds(): void {
     // Two new kinds of transaction, added beside the old ones: the authorization itself (HOLD,
     // PENDING layer only) and a release without a capture (HOLD_RELEASE: a void or an expiry).
     this.addSql(`alter table ledger_transactions drop constraint ledger_transactions_kind_check;`);
     this.addSql(`alter table ledger_transactions add constraint ledger_transactions_kind_check check (kind in
       ('DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE', 'REVERSAL', 'FEE', 'ADJUSTMENT'));`);
+  }
 
+  /** A hold's mutable state, one row per hold. */
+  private createHolds(): void {
     this.addSql(`
 create table holds (
   id uuid primary key,
@@ -43,7 +54,9 @@ create table holds (
     this.addSql(`create index holds_account on holds (account_id, created_at, id);`);
     // The expiry scheduler's scan: only active holds with a deadline, soonest first.
     this.addSql(`create index holds_expiring on holds (expires_at) where status = 'ACTIVE' and expires_at is not null;`);
+  }
 
+  private createHoldTransactions(): void {
     // Every transaction that moved a hold's money, in order: its captures (Hold.captures) and its
     // release. Append-only like the ledger it points into.
     this.addSql(`
@@ -58,7 +71,9 @@ create table hold_transactions (
       for each row execute function tally_forbid_change();`);
     this.addSql(`create trigger hold_transactions_no_truncate before truncate on hold_transactions
       for each statement execute function tally_forbid_change();`);
+  }
 
+  private guardHoldChanges(): void {
     // A hold's state machine, enforced whatever the application does: what a hold is never
     // changes; captured only grows; the status changes only from ACTIVE; a hold is never deleted.
     this.addSql(`

@@ -16,7 +16,7 @@ export interface ReverseTransactionInput {
 
 /**
  * An operator undoes a posted transaction with a new REVERSAL transaction of the exact opposite
- * entries, linked to it; the original becomes REVERSED through the link, never an edit. The
+ * of its POSTED entries (all of them, but a capture's release of its hold), linked to it; the original becomes REVERSED through the link, never an edit. The
  * original (immutable) is read first to know which accounts to lock; whether it is already
  * reversed is read under those locks.
  */

@@ -42,9 +42,31 @@ function checkReason(reason: string): ValidationError | undefined {
 
 const opposite = (direction: Direction): Direction => (direction === 'DEBIT' ? 'CREDIT' : 'DEBIT');
 
-/** The customer accounts the original touched, each once, in the order their entries appear. */
+/**
+ * What a reversal undoes: the original's POSTED entries. Only a capture (HOLD_CAPTURE) may also
+ * have PENDING ones, its release of the hold, which is not undone: the refund gives the captured
+ * money back, and the hold stays as the capture left it (CAPTURED, or ACTIVE for the rest).
+ */
+export function reversedEntriesOf(original: ReversalOriginal): OriginalEntry[] {
+  return original.entries.filter((entry) => entry.layer === 'POSTED');
+}
+
+/** The customer accounts whose entries the reversal undoes, each once, in the order their entries appear. */
 export function customerAccountIdsOf(original: ReversalOriginal): string[] {
-  return [...new Set(original.entries.flatMap((entry) => ('customerAccountId' in entry.target ? [entry.target.customerAccountId] : [])))];
+  return [...new Set(reversedEntriesOf(original).flatMap((entry) => ('customerAccountId' in entry.target ? [entry.target.customerAccountId] : [])))];
+}
+
+/**
+ * PENDING entries other than a capture's release: nothing posted to undo (a hold, voided instead;
+ * a hold's release), or money still held for availability (a deposit under a hold, which is
+ * returned with returnDeposit, not reversed: the return also settles the hold).
+ */
+function checkPendingLayer(original: ReversalOriginal): ValidationError | undefined {
+  if (original.kind === 'HOLD_CAPTURE' || !original.entries.some((entry) => entry.layer === 'PENDING')) return undefined;
+  if (original.kind === 'HOLD') return new ValidationError('A hold cannot be reversed; void it instead.', 'transactionId');
+  if (original.kind === 'HOLD_RELEASE') return new ValidationError("A hold's release cannot be reversed: it moved no posted money.", 'transactionId');
+  if (original.kind === 'DEPOSIT') return new ValidationError('A deposit under an availability hold cannot be reversed; return it with returnDeposit.', 'transactionId');
+  return new ValidationError('A transaction with pending entries cannot be reversed.', 'transactionId');
 }
 
 /**
@@ -53,19 +75,22 @@ export function customerAccountIdsOf(original: ReversalOriginal): string[] {
  * NOT_FOUND (to a customer no transaction is reversible, and the answer says nothing of whether the
  * id exists: operator-only, as operator deposits to others' accounts answer NOT_FOUND); 4 it is not
  * itself a REVERSAL (VALIDATION: undo a mistaken reversal with a new movement, so the chain of
- * links stays one deep); 5 it has no PENDING entries (VALIDATION: a hold is voided, not reversed);
+ * links stays one deep); 5 it has no PENDING entries unless it is a capture (VALIDATION, see
+ * checkPendingLayer: a hold is voided, a release has nothing to undo, a held deposit is returned);
  * 6 it is not reversed already (VALIDATION, database-enforced by a unique index as well); 7 no
  * account it touched is closed (ACCOUNT_NOT_OPEN; a frozen account takes the correction).
  * Funds and the overdraft limit are not checked: a reversal of a spent deposit may overdraw, and
- * the account then owes the bank (CORRECTION_KINDS). The plan is the original's entries with the
- * directions swapped, same accounts, amounts and layers.
+ * the account then owes the bank (CORRECTION_KINDS). The plan is the original's POSTED entries
+ * (reversedEntriesOf: all of them, but for a capture's release) with the directions swapped, same
+ * accounts, amounts and layer: a capture's reversal refunds what it posted, one version.
  */
 export function decideReversal(request: ReversalRequest, original: ReversalOriginal | undefined, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
   const early = checkKey(snapshots.key) ?? checkReason(request.reason);
   if (early) return early;
   if (!original || snapshots.actor.role !== 'OPERATOR') return new NotFoundError('No such transaction.');
   if (original.kind === 'REVERSAL') return new ValidationError('A reversal cannot be reversed; post a new movement to correct it.', 'transactionId');
-  if (original.entries.some((entry) => entry.layer === 'PENDING')) return new ValidationError('A hold cannot be reversed; void it instead.', 'transactionId');
+  const pendingRefusal = checkPendingLayer(original);
+  if (pendingRefusal) return pendingRefusal;
   if (snapshots.isReversed(original.id) !== false) return new ValidationError('This transaction is already reversed.', 'transactionId');
   const accounts: AccountSnapshot[] = [];
   for (const accountId of customerAccountIdsOf(original)) {
@@ -76,7 +101,7 @@ export function decideReversal(request: ReversalRequest, original: ReversalOrigi
   }
   return planMovement(
     { kind: 'REVERSAL', channel: original.channel, amountMinor: original.amountMinor, currency: original.currency, currencyExponent: original.currencyExponent },
-    original.entries.map((entry) => ({ ...entry, direction: opposite(entry.direction) })),
+    reversedEntriesOf(original).map((entry) => ({ ...entry, direction: opposite(entry.direction) })),
     accounts,
   );
 }
