@@ -115,6 +115,7 @@ describe('compiling a condition', () => {
     { name: 'an unknown window', condition: 'outgoing.count_5m > 1', message: /No such key: count_5m/ },
     { name: 'an unknown channel', condition: 'outgoingByChannel.VENMO.sum_1h > 1', message: /No such key: VENMO/ },
     { name: 'a type error', condition: 'amount + "cents" == "x"', message: /no such overload/ },
+    { name: 'a condition nested past the limit', condition: `${'('.repeat(40)}true${')'.repeat(40)}`, message: /Exceeded maxDepth \(32\)/ },
   ])('refuses $name with the compiler’s message, on field condition', ({ condition, message }) => {
     const refused = compileCondition(condition);
     expect(refused).toBeInstanceOf(ValidationError);
