@@ -6,7 +6,7 @@ import { compileStoredRules } from '../../src/ledger/risk/compile-rule.js';
 import { decideRisk } from '../../src/ledger/risk/decide-risk.js';
 import { readRiskDecision, storeRiskDecision } from '../../src/ledger/risk/decision-store.js';
 import { replayRiskDecision } from '../../src/ledger/risk/replay-decision.js';
-import { disableRule, listRuleHistory, loadCurrentRules, saveRuleVersion } from '../../src/ledger/risk/rule-store.js';
+import { disableRiskRule, listRuleHistory, loadCurrentRules, upsertRiskRule } from '../../src/ledger/risk/rule-store.js';
 import type { RiskRuleDraft } from '../../src/ledger/risk/rule.js';
 import { SYSTEM_USER_ID } from '../../src/ledger/system/system-actor.js';
 import { brokenRiskLaws } from '../helpers/risk-laws.js';
@@ -50,20 +50,20 @@ describe('stored risk rules', () => {
   });
 
   it('an edit is a new version: history keeps every version, the latest enabled one is current', async () => {
-    const first = await saveRuleVersion(database(), draft(), operator.id, NOW);
-    const second = await saveRuleVersion(database(), draft({ condition: 'channel == "ZELLE" && amount > 300000' }), operator.id, later(1));
+    const first = await upsertRiskRule(database(), draft(), operator.id, NOW);
+    const second = await upsertRiskRule(database(), draft({ condition: 'channel == "ZELLE" && amount > 300000' }), operator.id, later(1));
     expect([first, second].map((saved) => (saved as { version: number }).version)).toEqual([1, 2]);
 
     const current = (await loadCurrentRules(database())).filter((rule) => rule.id === 'zelle-over-2500');
     expect(current.map((rule) => [rule.version, rule.condition])).toEqual([[2, 'channel == "ZELLE" && amount > 300000']]);
 
-    const disabled = await disableRule(database(), 'zelle-over-2500', operator.id, later(2));
+    const disabled = await disableRiskRule(database(), 'zelle-over-2500', operator.id, later(2));
     expect(disabled).toMatchObject({ version: 3, enabled: false, condition: 'channel == "ZELLE" && amount > 300000', createdBy: operator.id });
     expect((await loadCurrentRules(database())).some((rule) => rule.id === 'zelle-over-2500')).toBe(false);
     // Disabling a rule that is off makes no new version.
-    expect(await disableRule(database(), 'zelle-over-2500', operator.id, later(3))).toMatchObject({ version: 3 });
+    expect(await disableRiskRule(database(), 'zelle-over-2500', operator.id, later(3))).toMatchObject({ version: 3 });
 
-    await saveRuleVersion(database(), draft({ enabled: true }), operator.id, later(4));
+    await upsertRiskRule(database(), draft({ enabled: true }), operator.id, later(4));
     const history = await listRuleHistory(database(), 'zelle-over-2500');
     expect(history.map((rule) => [rule.version, rule.enabled, rule.condition.endsWith('300000'), rule.createdAt.toISOString()])).toEqual([
       [1, true, false, NOW.toISOString()],
@@ -75,15 +75,15 @@ describe('stored risk rules', () => {
   });
 
   it('refuses a rule that does not compile or reads an unknown feature, with the compiler’s message, and stores nothing', async () => {
-    const unknown = await saveRuleVersion(database(), draft({ id: 'typo-rule', condition: 'ammount > 1' }), operator.id, NOW);
+    const unknown = await upsertRiskRule(database(), draft({ id: 'typo-rule', condition: 'ammount > 1' }), operator.id, NOW);
     expect(unknown).toBeInstanceOf(ValidationError);
     expect(unknown).toMatchObject({ field: 'condition', message: expect.stringContaining('Unknown variable: ammount') });
-    const syntax = await saveRuleVersion(database(), draft({ id: 'typo-rule', condition: 'amount >> 1' }), operator.id, NOW);
+    const syntax = await upsertRiskRule(database(), draft({ id: 'typo-rule', condition: 'amount >> 1' }), operator.id, NOW);
     expect(syntax).toMatchObject({ field: 'condition' });
-    const deny = await saveRuleVersion(database(), draft({ id: 'typo-rule', action: 'DENY' }), operator.id, NOW);
+    const deny = await upsertRiskRule(database(), draft({ id: 'typo-rule', action: 'DENY' }), operator.id, NOW);
     expect(deny).toMatchObject({ field: 'publicMessage' });
     expect(await listRuleHistory(database(), 'typo-rule')).toEqual([]);
-    expect(await disableRule(database(), 'typo-rule', operator.id, NOW)).toBeInstanceOf(NotFoundError);
+    expect(await disableRiskRule(database(), 'typo-rule', operator.id, NOW)).toBeInstanceOf(NotFoundError);
   });
 
   it('the database keeps rules and decisions append-only and versions in sequence, whatever the application does', async () => {
@@ -117,7 +117,7 @@ describe('stored risk decisions replay to the same action', () => {
     expect(rows[0]?.amount).toBe('500001');
 
     // Raise the wire threshold: today's rules would let the same wire through, the replay still reviews.
-    await saveRuleVersion(database(), { ...BUILT_IN_RULES.find((rule) => rule.id === 'wire-over-5000')!, condition: 'channel == "WIRE" && amount > 1000000' }, operator.id, later(10));
+    await upsertRiskRule(database(), { ...BUILT_IN_RULES.find((rule) => rule.id === 'wire-over-5000')!, condition: 'channel == "WIRE" && amount > 1000000' }, operator.id, later(10));
     expect(decideRisk(compileStoredRules(await loadCurrentRules(database())), features).action).toBe('ALLOW');
     const replay = await replayRiskDecision(database(), id);
     expect(replay?.replayed.action).toBe(stored?.action);
@@ -126,7 +126,7 @@ describe('stored risk decisions replay to the same action', () => {
   });
 
   it('a REVIEW caused by a rule failing on odd data replays to the same REVIEW and the same failure', async () => {
-    await saveRuleVersion(database(), draft({ id: 'average-outgoing', condition: 'amount > 2 * (outgoing.sum_7d / outgoing.count_7d)', currency: null }), operator.id, NOW);
+    await upsertRiskRule(database(), draft({ id: 'average-outgoing', condition: 'amount > 2 * (outgoing.sum_7d / outgoing.count_7d)', currency: null }), operator.id, NOW);
     const odd = quietFeatures({ amount: 12.5 as unknown as bigint });
     const decision = decideRisk(compileStoredRules(await loadCurrentRules(database())), odd);
     expect(decision.action).toBe('REVIEW');
@@ -136,6 +136,7 @@ describe('stored risk decisions replay to the same action', () => {
     const replay = await replayRiskDecision(database(), id);
     expect(replay?.stored.command).toBeNull();
     expect(replay?.replayed.action).toBe('REVIEW');
+    expect(replay?.stored.evaluationErrors).toEqual(decision.evaluationErrors);
     expect(replay?.replayed.evaluationErrors).toEqual(decision.evaluationErrors);
   });
 

@@ -109,6 +109,8 @@ create table risk_decisions (
   rule_versions jsonb not null check (jsonb_typeof(rule_versions) = 'array'),
   verdicts jsonb not null check (jsonb_typeof(verdicts) = 'array'),
   features jsonb not null check (jsonb_typeof(features) = 'object'),
+  -- What the evaluator said for each rule that failed to run (the REVIEW it caused names the rule).
+  evaluation_errors jsonb not null check (jsonb_typeof(evaluation_errors) = 'array'),
   created_at timestamptz not null,
   constraint risk_decisions_command_reference check ((user_id is null) = (idempotency_key is null))
 );`);

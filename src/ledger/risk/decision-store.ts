@@ -1,5 +1,5 @@
 import { queryRows, runStatement, type Database } from '../persistence/database.js';
-import type { RiskDecision, RuleVerdict } from './decide-risk.js';
+import type { EvaluationFailure, RiskDecision, RuleVerdict } from './decide-risk.js';
 import { featuresFromJson, featuresToJson } from './feature-json.js';
 import type { RiskFeatures } from './features.js';
 import type { RiskAction, RuleVersionRef } from './rule.js';
@@ -23,6 +23,7 @@ export interface StoredRiskDecision {
   readonly ruleVersions: readonly RuleVersionRef[];
   readonly verdicts: readonly RuleVerdict[];
   readonly features: RiskFeatures;
+  readonly evaluationErrors: readonly EvaluationFailure[];
   readonly createdAt: Date;
 }
 
@@ -34,8 +35,8 @@ export async function storeRiskDecision(
 ): Promise<void> {
   await runStatement(
     database,
-    `insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, created_at)
-     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
+    `insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
+     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
     [
       record.id,
       record.command?.userId ?? null,
@@ -44,6 +45,7 @@ export async function storeRiskDecision(
       JSON.stringify(decision.ruleVersions),
       JSON.stringify(decision.verdicts),
       JSON.stringify(featuresToJson(decision.features)),
+      JSON.stringify(decision.evaluationErrors),
       record.now,
     ],
   );
@@ -57,13 +59,14 @@ interface DecisionRow {
   rule_versions: RuleVersionRef[];
   verdicts: RuleVerdict[];
   features: Record<string, unknown>;
+  evaluation_errors: EvaluationFailure[];
   created_at: Date | string;
 }
 
 export async function readRiskDecision(database: Database, decisionId: string): Promise<StoredRiskDecision | undefined> {
   const [row] = await queryRows<DecisionRow>(
     database,
-    `select id, user_id, idempotency_key, action, rule_versions, verdicts, features, created_at from risk_decisions where id = ?`,
+    `select id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at from risk_decisions where id = ?`,
     [decisionId],
   );
   if (!row) return undefined;
@@ -74,6 +77,7 @@ export async function readRiskDecision(database: Database, decisionId: string): 
     ruleVersions: row.rule_versions,
     verdicts: row.verdicts,
     features: featuresFromJson(row.features),
+    evaluationErrors: row.evaluation_errors,
     createdAt: new Date(row.created_at),
   };
 }

@@ -23,8 +23,10 @@ export interface FeatureDeclaration {
 }
 
 /**
- * The look-back windows of the velocity features, each ending at the decision's `now`. The
- * 10-minute window is the built-in velocity rule's; the others are the issue's 1 h / 24 h / 7 d.
+ * The look-back windows of the velocity features, each ending at the decision's `now`: a window
+ * of length L holds the earlier movements made in (now − L, now], so one made exactly 10 minutes
+ * ago has left the 10-minute window. The 10-minute window is the built-in velocity rule's; the
+ * others are the issue's 1 h / 24 h / 7 d.
  */
 export const VELOCITY_WINDOWS = ['10m', '1h', '24h', '7d'] as const;
 export type VelocityWindow = (typeof VELOCITY_WINDOWS)[number];

@@ -92,7 +92,7 @@ async function insertNextVersion(database: Database, draft: RiskRuleDraft, saved
  * compiles to a bool over known features (the compiler's message on `condition`). Nothing is
  * stored when a check fails.
  */
-export async function saveRuleVersion(database: Database, draft: RiskRuleDraft, savedBy: string, now: Date): Promise<StoredRiskRule | ValidationError> {
+export async function upsertRiskRule(database: Database, draft: RiskRuleDraft, savedBy: string, now: Date): Promise<StoredRiskRule | ValidationError> {
   const invalid = validateRuleDraft(draft);
   if (invalid) return invalid;
   const compiled = compileCondition(draft.condition);
@@ -105,7 +105,7 @@ export async function saveRuleVersion(database: Database, draft: RiskRuleDraft, 
  * is returned as it is (disabling twice makes no new version); a rule never saved is not found.
  * Its condition is not recompiled: a rule broken by a change of features must still be switchable off.
  */
-export async function disableRule(database: Database, ruleId: string, disabledBy: string, now: Date): Promise<StoredRiskRule | NotFoundError> {
+export async function disableRiskRule(database: Database, ruleId: string, disabledBy: string, now: Date): Promise<StoredRiskRule | NotFoundError> {
   const history = await listRuleHistory(database, ruleId);
   const latest = history.at(-1);
   if (!latest) return new NotFoundError(`risk rule ${ruleId} not found`);
