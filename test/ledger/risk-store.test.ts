@@ -86,6 +86,27 @@ describe('stored risk rules', () => {
     expect(await disableRiskRule(database(), 'typo-rule', operator.id, NOW)).toBeInstanceOf(NotFoundError);
   });
 
+  it('two operators saving the same rule at once: one gets the next version, the other is refused, no gap', async () => {
+    const racing = draft({ id: 'racing-rule' });
+    let firstSaved!: () => void;
+    let releaseFirst!: () => void;
+    const saved = new Promise<void>((resolve) => (firstSaved = resolve));
+    const released = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = t.app.orm.em.fork().transactional(async (em) => {
+      const rule = await upsertRiskRule(em, racing, operator.id, NOW);
+      firstSaved();
+      await released;
+      return rule;
+    });
+    await saved;
+    const second = t.app.orm.em.fork().transactional((em) => upsertRiskRule(em, { ...racing, priority: 1 }, operator.id, NOW));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    releaseFirst();
+    expect(await first).toMatchObject({ version: 1, priority: 250 });
+    await expect(second).rejects.toThrow(/risk_rules_pkey/);
+    expect((await listRuleHistory(database(), 'racing-rule')).map((rule) => rule.version)).toEqual([1]);
+  });
+
   it('the database keeps rules and decisions append-only and versions in sequence, whatever the application does', async () => {
     const pool = t.database.pool;
     await expect(pool.query(`update risk_rules set condition = 'true' where id = 'wire-over-5000'`)).rejects.toThrow(/append-only/);
@@ -115,6 +136,7 @@ describe('stored risk decisions replay to the same action', () => {
     expect(stored?.features).toEqual(features);
     const { rows } = await t.database.pool.query(`select features ->> 'amount' as amount from risk_decisions where id = $1`, [id]);
     expect(rows[0]?.amount).toBe('500001');
+    await expect(t.database.pool.query(`update risk_decisions set action = 'ALLOW' where id = $1`, [id])).rejects.toThrow(/append-only/);
 
     // Raise the wire threshold: today's rules would let the same wire through, the replay still reviews.
     await upsertRiskRule(database(), { ...BUILT_IN_RULES.find((rule) => rule.id === 'wire-over-5000')!, condition: 'channel == "WIRE" && amount > 1000000' }, operator.id, later(10));
