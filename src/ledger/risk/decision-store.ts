@@ -1,0 +1,83 @@
+import { queryRows, runStatement, type Database } from '../persistence/database.js';
+import type { EvaluationFailure, RiskDecision, RuleVerdict } from './decide-risk.js';
+import { featuresFromJson, featuresToJson } from './feature-json.js';
+import type { RiskFeatures } from './features.js';
+import type { RiskAction, RuleVersionRef } from './rule.js';
+
+/**
+ * Decisions in PostgreSQL (risk_decisions): what the risk step decided, which rule versions it
+ * ran and the feature values it saw, so that any decision can be explained and replayed later.
+ * Append-only: a decision is a fact about the moment it was made.
+ */
+
+/** The command a decision belongs to, named as its idempotency record is: (user, key). */
+export interface CommandReference {
+  readonly userId: string;
+  readonly idempotencyKey: string;
+}
+
+export interface StoredRiskDecision {
+  readonly id: string;
+  readonly command: CommandReference | null;
+  readonly action: RiskAction;
+  readonly ruleVersions: readonly RuleVersionRef[];
+  readonly verdicts: readonly RuleVerdict[];
+  readonly features: RiskFeatures;
+  readonly evaluationErrors: readonly EvaluationFailure[];
+  readonly createdAt: Date;
+}
+
+/** Writes one decision; run it in the unit of the command it decided, so both commit or neither. */
+export async function storeRiskDecision(
+  database: Database,
+  decision: RiskDecision,
+  record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date },
+): Promise<void> {
+  await runStatement(
+    database,
+    `insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
+     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
+    [
+      record.id,
+      record.command?.userId ?? null,
+      record.command?.idempotencyKey ?? null,
+      decision.action,
+      JSON.stringify(decision.ruleVersions),
+      JSON.stringify(decision.verdicts),
+      JSON.stringify(featuresToJson(decision.features)),
+      JSON.stringify(decision.evaluationErrors),
+      record.now,
+    ],
+  );
+}
+
+interface DecisionRow {
+  id: string;
+  user_id: string | null;
+  idempotency_key: string | null;
+  action: RiskAction;
+  rule_versions: RuleVersionRef[];
+  verdicts: RuleVerdict[];
+  features: Record<string, unknown>;
+  evaluation_errors: EvaluationFailure[];
+  created_at: Date | string;
+}
+
+export async function readRiskDecision(database: Database, decisionId: string): Promise<StoredRiskDecision | undefined> {
+  const [row] = await queryRows<DecisionRow>(
+    database,
+    `select id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at from risk_decisions where id = ?`,
+    [decisionId],
+  );
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    command: row.user_id !== null && row.idempotency_key !== null ? { userId: row.user_id, idempotencyKey: row.idempotency_key } : null,
+    action: row.action,
+    ruleVersions: row.rule_versions,
+    verdicts: row.verdicts,
+    features: featuresFromJson(row.features),
+    evaluationErrors: row.evaluation_errors,
+    createdAt: new Date(row.created_at),
+  };
+}
