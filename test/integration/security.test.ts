@@ -135,8 +135,9 @@ describe('two-factor sign-in (TOTP)', () => {
     expect(wrongPasswordRightCode).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'Unknown username or wrong password.' });
 
     expect(dataOf(await t.gql(DisableTwoFactorDocument, { password: user.password, otp: nextCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    const laterCode = await generate({ secret: enrolled.secret, epoch: now + 60 });
-    // now + 60 s is two steps ahead of the server's clock: outside the one-step window.
+    // Read the clock again: the test may have crossed a 30 s step since `now`. Three steps ahead
+    // of this instant is still at least two ahead of the server's when it checks: outside the one-step window.
+    const laterCode = await generate({ secret: enrolled.secret, epoch: Math.floor(Date.now() / 1000) + 90 });
     expect(dataOf(await t.gql(DisableTwoFactorDocument, { password: user.password, otp: laterCode }, user.token)).disableTwoFactor).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     expect(await auditCount('two_factor.enable', user.id)).toBeGreaterThanOrEqual(1);
   });
