@@ -6,6 +6,7 @@ import type { AuthServices } from './auth/auth-services.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
+import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import type { Database } from './ledger/persistence/database.js';
@@ -21,6 +22,8 @@ export interface Context {
   readonly live: LiveServices;
   /** The bank's fees, from configuration (WIRE_FEE). */
   readonly fees: FeeSchedule;
+  /** When deposited funds become available (AVAILABILITY_*, BANK_*). */
+  readonly availability: AvailabilityPolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -54,6 +57,7 @@ export interface ContextServices {
   readonly auth: AuthServices;
   readonly live: LiveServices;
   readonly fees: FeeSchedule;
+  readonly availability: AvailabilityPolicy;
 }
 
 /**

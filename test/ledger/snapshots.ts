@@ -18,5 +18,6 @@ export function snapshotsOf<Outcome extends StoredOutcome>(
     ownedAccountCount: (userId) => (userId === ACTOR_ID ? (options.ownedAccounts ?? 0) : undefined),
     isReversed: (transactionId) => options.reversed?.get(transactionId),
     hold: (holdId) => options.holds?.find((hold) => hold.id === holdId),
+    checkDepositFacts: () => undefined,
   };
 }
