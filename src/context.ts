@@ -9,6 +9,7 @@ import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
+import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './ledger/persistence/database.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
 
@@ -40,6 +41,8 @@ export interface Loaders {
   readonly transactions: DataLoader<string, TransactionView | undefined>;
   /** Batches the entries of every transaction in a response into one query (no N+1). */
   readonly entries: DataLoader<string, EntryView[]>;
+  /** Batches the availability holds of every deposit in a response into one query. */
+  readonly availabilityHolds: DataLoader<string, Array<{ amountMinor: bigint; releaseAt: Date; active: boolean }>>;
   /** The viewer's account ids, read once per request. */
   ownedAccountIds(): Promise<Set<string>>;
   /**
@@ -89,6 +92,10 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
     }),
     entries: new DataLoader(async (ids) => {
       const found = await entriesOfTransactions(database, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
+    availabilityHolds: new DataLoader(async (ids) => {
+      const found = await availabilityHoldsOf(database, ids);
       return ids.map((id) => found.get(id) ?? []);
     }),
     ownedAccountIds() {

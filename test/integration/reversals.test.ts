@@ -115,7 +115,7 @@ describe('a transaction is reversed at most once', () => {
     if (first.__typename !== 'MoneyMovement' || replay.__typename !== 'MoneyMovement') throw new Error('reversal refused');
     expect(replay.transaction.id).toBe(first.transaction.id);
     const again = dataOf(await reverse(deposit.transaction.id)).reverseTransaction;
-    expect(again).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field: 'transactionId', message: 'This transaction is already reversed.' });
+    expect(again).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field: 'transactionId', message: 'This transaction is already reversed or returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '0.00', version: 2 });
   });
 
@@ -251,7 +251,7 @@ describe('reversals in one unit of work', () => {
     const command = () => reverseTransactionCommand(operator, { transactionId: deposit.transaction.id, reason: 'twice', idempotencyKey: randomUUID() }, original);
     const [first, second] = await runCommands(t.app.orm, [command(), command()]);
     expect(first.outcome).toMatchObject({ ok: true, balances: [{ postedMinor: '0', version: 2 }] });
-    expect(second.outcome).toMatchObject({ ok: false, code: 'VALIDATION', message: 'This transaction is already reversed.' });
+    expect(second.outcome).toMatchObject({ ok: false, code: 'VALIDATION', message: 'This transaction is already reversed or returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '0.00', version: 2 });
   });
 });

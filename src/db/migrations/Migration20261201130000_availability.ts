@@ -25,6 +25,9 @@ export class Migration20261201130000_availability extends Migration {
     this.addSql(`create index holds_releasing on holds (release_at) where status = 'ACTIVE' and release_at is not null;`);
     this.addSql(`alter table holds add constraint holds_release_shape check (reason <> 'DEPOSIT_AVAILABILITY' or (release_at is not null and expires_at is null));`);
 
+    // One RETURN releases every still-active hold of its deposit: a transaction may move several holds.
+    this.addSql(`alter table hold_transactions drop constraint hold_transactions_transaction_id_key;`);
+    this.addSql(`create index hold_transactions_by_transaction on hold_transactions (transaction_id);`);
     this.addSql(`alter table hold_transactions drop constraint hold_transactions_step_check;`);
     this.addSql(`alter table hold_transactions add constraint hold_transactions_step_check check (step in ('CAPTURE', 'VOID', 'EXPIRE', 'RELEASE', 'RETURN'));`);
 

@@ -41,7 +41,7 @@ export interface HoldTransition {
   readonly status: 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
   readonly capturedMinor: bigint;
   readonly transactionId: string;
-  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE';
+  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE' | 'RELEASE' | 'RETURN';
   readonly now: Date;
 }
 
