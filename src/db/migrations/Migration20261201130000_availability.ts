@@ -39,6 +39,9 @@ export class Migration20261201130000_availability extends Migration {
     this.addSql(`alter table ledger_transactions drop constraint ledger_transactions_reversal_shape;`);
     this.addSql(`alter table ledger_transactions add constraint ledger_transactions_reversal_shape check ((kind in ('REVERSAL', 'RETURN')) = (reverses_transaction_id is not null));`);
 
+    // The banking day's check deposits of an account (the 6,725.00 rule): its history lines by time.
+    this.addSql(`create index entries_history_by_time on entries (account_id, created_at) where account_version is not null;`);
+
     this.addSql(`alter table ledger_transactions add column return_reason text;`);
     this.addSql(`alter table ledger_transactions add column returned_account_id uuid references accounts (id);`);
     this.addSql(`alter table ledger_transactions add constraint ledger_transactions_return_shape check (
