@@ -6,6 +6,8 @@ import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 import { movementResult } from './money-movement.js';
 import { TransactionType } from './transaction.js';
+import { AccountType } from './account.js';
+import { MAX_RETURNED_ITEMS_LIST, returnedItemsOf } from '../ledger/queries/returned-items.js';
 
 /** A deposit's parts: at most the immediate one and one per tier of the check schedule (availability-policy.ts). */
 const MAX_AVAILABILITY_PARTS = 4;
@@ -76,5 +78,17 @@ builder.mutationField('returnDeposit', (t) =>
       '(the customer spent money the bank never collected): the account then owes the bank. Customers get NOT_FOUND.',
     args: { input: t.arg({ type: ReturnDepositInput, required: true }) },
     resolve: (_root, { input }, context) => resolveReturnDeposit(context, { ...input, transactionId: String(input.transactionId) }),
+  }),
+);
+
+// Account.returnedItems: the account is already known to be visible to the caller (it was resolved as theirs).
+builder.objectField(AccountType, 'returnedItems', (t) =>
+  t.field({
+    type: [TransactionType],
+    extensions: listBound(MAX_RETURNED_ITEMS_LIST),
+    description:
+      `Checks drawn on this account that were returned unpaid (status RETURNED, with returnReason), newest first, at most ${MAX_RETURNED_ITEMS_LIST}. ` +
+      'They moved no money, so they are not lines of the account\'s history.',
+    resolve: (account, _args, context) => returnedItemsOf(context.database, account.id, MAX_RETURNED_ITEMS_LIST),
   }),
 );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AccountReturnedItemsDocument,
   BalanceDocument,
   DepositDocument,
   ReturnDepositDocument,
@@ -170,6 +171,8 @@ describe('a check the customer wrote, returned unpaid', () => {
     const item = dataOf(await t.gql(TransactionDocument, { id: rows[0].id }, alice.token)).transaction;
     expect(item).toMatchObject({ kind: 'WITHDRAWAL', channel: 'CHECK', status: 'RETURNED', amount: '50.00', externalRef: 'chk-1042', postedAt: null, entries: [] });
     expect(await viewOf(rows[0].id)).toMatchObject({ status: 'RETURNED', returnReason: 'NSF: insufficient funds', availability: [] });
+    const listed = dataOf(await t.gql(AccountReturnedItemsDocument, { id: accountId }, alice.token)).account!.returnedItems;
+    expect(listed).toEqual([{ id: rows[0].id, kind: 'WITHDRAWAL', channel: 'CHECK', status: 'RETURNED', amount: '50.00', externalRef: 'chk-1042', returnReason: 'NSF: insufficient funds' }]);
     // Another customer cannot read it; the account did not change.
     expect(dataOf(await t.gql(TransactionDocument, { id: rows[0].id }, bob.token)).transaction).toBeNull();
     expect(await balanceOf(accountId)).toMatchObject({ posted: '10.00', available: '10.00', version: 1 });
