@@ -6,7 +6,7 @@ import type { MovementText } from '../decide/request-checks.js';
 import { LedgerError } from '../errors.js';
 import type { Actor, Channel } from '../types.js';
 import { canonicalId, type Database } from '../persistence/database.js';
-import { insertHold } from '../persistence/write-hold.js';
+import { insertHolds } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import { Replay, type CommandResult, type LedgerCommand, type MovementOutcome, type Success, type WriteContext } from './command.js';
 import type { MovementCommandPlan } from './movement-command.js';
@@ -25,14 +25,14 @@ interface DepositPlan extends MovementCommandPlan {
   readonly heldParts: readonly AvailabilityPart[];
 }
 
-/** One DEPOSIT_AVAILABILITY hold per held part, authorized by the deposit's own transaction. */
-async function insertAvailabilityHolds(database: Database, plan: DepositPlan, transactionId: string, text: MovementText, context: WriteContext): Promise<void> {
-  const accountId = plan.movement.changes[0]!.accountId;
-  for (const part of plan.heldParts) {
-    await insertHold(database, {
+/** One DEPOSIT_AVAILABILITY hold per held part, authorized by the deposit's own transaction, in one statement. */
+function insertAvailabilityHolds(database: Database, plan: DepositPlan, accountId: string, transactionId: string, text: MovementText, context: WriteContext): Promise<void> {
+  return insertHolds(
+    database,
+    plan.heldParts.map((part) => ({
       id: randomUUID(),
       accountId,
-      reason: 'DEPOSIT_AVAILABILITY',
+      reason: 'DEPOSIT_AVAILABILITY' as const,
       channel: plan.movement.channel,
       amountMinor: part.amountMinor,
       currency: plan.movement.currency,
@@ -43,8 +43,8 @@ async function insertAvailabilityHolds(database: Database, plan: DepositPlan, tr
       authorizationTransactionId: transactionId,
       initiatedBy: context.actor.userId,
       now: context.now,
-    });
-  }
+    })),
+  );
 }
 
 /**
@@ -79,7 +79,7 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
       const outcome: Success<MovementOutcome> = { ok: true, transactionId, balances };
       const details = { description: input.description ?? null, externalRef: input.externalRef ?? null, idempotencyKey: context.idempotencyKey };
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
-      await insertAvailabilityHolds(database, plan, transactionId, input, context);
+      await insertAvailabilityHolds(database, plan, input.accountId, transactionId, input, context);
       return { outcome, transaction };
     },
   };
