@@ -6,8 +6,10 @@ import type { AuthServices } from './auth/auth-services.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
+import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
+import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './db/sql.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
 
@@ -21,6 +23,8 @@ export interface Context {
   readonly live: LiveServices;
   /** The bank's fees, from configuration (WIRE_FEE). */
   readonly fees: FeeSchedule;
+  /** When deposited funds become available (AVAILABILITY_*, BANK_*). */
+  readonly availability: AvailabilityPolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -37,6 +41,8 @@ export interface Loaders {
   readonly transactions: DataLoader<string, TransactionView | undefined>;
   /** Batches the entries of every transaction in a response into one query (no N+1). */
   readonly entries: DataLoader<string, EntryView[]>;
+  /** Batches the availability holds of every deposit in a response into one query. */
+  readonly availabilityHolds: DataLoader<string, Array<{ amountMinor: bigint; releaseAt: Date; active: boolean }>>;
   /** The viewer's account ids, read once per request. */
   ownedAccountIds(): Promise<Set<string>>;
   /**
@@ -54,6 +60,7 @@ export interface ContextServices {
   readonly auth: AuthServices;
   readonly live: LiveServices;
   readonly fees: FeeSchedule;
+  readonly availability: AvailabilityPolicy;
 }
 
 /**
@@ -85,6 +92,10 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
     }),
     entries: new DataLoader(async (ids) => {
       const found = await entriesOfTransactions(database, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
+    availabilityHolds: new DataLoader(async (ids) => {
+      const found = await availabilityHoldsOf(database, ids);
       return ids.map((id) => found.get(id) ?? []);
     }),
     ownedAccountIds() {

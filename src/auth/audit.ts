@@ -17,6 +17,7 @@ export type AuditAction =
   | 'two_factor.disable'
   | 'operator.deposit'
   | 'operator.reverse_transaction'
+  | 'operator.return_deposit'
   | 'operator.read_account'
   | 'operator.read_transaction';
 

@@ -14,6 +14,8 @@ export const MAX_EXTERNAL_REF_LENGTH = 128;
 export const MAX_NICKNAME_LENGTH = 64;
 /** Why an operator reversed a transaction: stored as the REVERSAL's description, so the same bound. */
 export const MAX_REVERSAL_REASON_LENGTH = MAX_DESCRIPTION_LENGTH;
+/** A returned item's reason (issue 8 §4: 1..200 characters), as a returned-check notice prints it. */
+export const MAX_RETURN_REASON_LENGTH = 200;
 
 /**
  * The most a customer account may hold, in minor units: 10^17 stays far below PostgreSQL's

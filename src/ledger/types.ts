@@ -3,15 +3,16 @@
 export const CHANNELS = ['CASH', 'CHECK', 'DIRECT_DEPOSIT', 'ACH', 'WIRE', 'PAYPAL', 'ZELLE', 'CARD', 'ATM', 'THIRD_PARTY', 'INTERNAL'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const TRANSACTION_KINDS = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE', 'REVERSAL', 'FEE', 'ADJUSTMENT'] as const;
+export const TRANSACTION_KINDS = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE', 'REVERSAL', 'RETURN', 'FEE', 'ADJUSTMENT'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 /**
  * Corrections: the kinds that may take a customer's available balance below minus its overdraft
  * limit (the account then owes the bank). A reversal undoes a posting whatever was spent since;
- * refusing it would leave the bank's books wrong. Returned items join when they exist.
+ * refusing it would leave the bank's books wrong. A returned deposit (RETURN) takes back money the
+ * bank never collected, whatever the customer spent of it meanwhile.
  */
-export const CORRECTION_KINDS: ReadonlySet<TransactionKind> = new Set(['REVERSAL']);
+export const CORRECTION_KINDS: ReadonlySet<TransactionKind> = new Set(['REVERSAL', 'RETURN']);
 
 export const ACCOUNT_TYPES = ['CHECKING', 'SAVINGS'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];

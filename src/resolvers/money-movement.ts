@@ -44,9 +44,10 @@ export async function limited(context: Context, run: (viewer: Actor) => Promise<
 
 export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
   return limited(context, (viewer) => {
-    if (!isOperator(viewer)) return deposit(context.orm, viewer, input);
+    if (!isOperator(viewer)) return deposit(context.orm, viewer, input, { availability: context.availability });
     // An operator's deposit is audited in its own unit: the audit row commits with the money or not at all.
     return deposit(context.orm, viewer, input, {
+      availability: context.availability,
       withinUnit: (database, [result]) =>
         recordAudit(database, context, {
           action: 'operator.deposit',

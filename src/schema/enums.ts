@@ -41,6 +41,7 @@ const TRANSACTION_KIND_DESCRIPTIONS: Record<(typeof TRANSACTION_KINDS)[number], 
   HOLD_CAPTURE: 'A capture of a hold: releases the held amount and posts the captured one, in one change.',
   HOLD_RELEASE: 'A void or an expiry of a hold: releases what it still held.',
   REVERSAL: 'The exact opposite of the POSTED entries of an earlier transaction (of a capture: what it posted, not its release of the hold), linked to it (reverses / reversedBy).',
+  RETURN: 'A deposited item the bank could not collect (a bounced check, a returned ACH credit), taken back by an operator: debits the deposit back and releases its availability holds (returns / returnedBy, returnReason).',
   FEE: 'A fee charged on its own.',
   ADJUSTMENT: 'A correction made by the bank.',
 };
@@ -59,6 +60,10 @@ export const TransactionStatusEnum = builder.enumType('TransactionStatus', {
     PENDING: { description: 'A hold: its money is reserved on the PENDING layer, not posted.' },
     POSTED: { description: 'It has moved money.' },
     REVERSED: { description: 'It was posted and a REVERSAL undid it (see reversedBy); the row itself is never edited.' },
+    RETURNED: {
+      description:
+        'A deposit that was returned (a RETURN took it back: see returnedBy and returnReason), or a check the customer wrote that was refused for insufficient funds and moved nothing (see returnReason).',
+    },
   } as const,
 });
 

@@ -11,6 +11,7 @@ import './account.js';
 import './user.js';
 import './money-movement.js';
 import './reversal.js';
+import './availability.js';
 import './auth.js';
 import './balance-update.js';
 import './payee.js';

@@ -10,7 +10,7 @@ builder.objectFields(TransactionType, (t) => ({
   reverses: t.field({
     type: TransactionType,
     nullable: true,
-    description: 'On a REVERSAL: the transaction it undid. Null on any other kind.',
+    description: 'On a REVERSAL: the transaction it undid. Null on any other kind (a RETURN names its deposit in returns).',
     resolve: (transaction, _args, context) => (transaction.reversesTransactionId ? context.loaders.transactions.load(transaction.reversesTransactionId) : null),
   }),
   reversedBy: t.field({

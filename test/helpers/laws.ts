@@ -7,10 +7,11 @@ import type pg from 'pg';
 const SIGNED = `case e.direction when 'CREDIT' then e.amount_minor else -e.amount_minor end`;
 
 const LAWS: Record<string, string> = {
-  'every transaction has two or more entries and, per currency and layer, debits equal credits': `
+  // A returned check withdrawal (status RETURNED) moved nothing: it is the one transaction without entries.
+  'every transaction has two or more entries and, per currency and layer, debits equal credits; a returned item has none': `
     select t.id from ledger_transactions t left join entries e on e.transaction_id = t.id
      group by t.id
-    having count(e.id) < 2 or exists (
+    having (t.status = 'RETURNED') <> (count(e.id) = 0) or (t.status <> 'RETURNED' and count(e.id) < 2) or exists (
       select 1 from entries e2 where e2.transaction_id = t.id group by e2.currency, e2.layer
       having sum(case e2.direction when 'CREDIT' then e2.amount_minor else -e2.amount_minor end) <> 0)`,
   'every entry has the currency of its transaction and its account': `
@@ -58,7 +59,7 @@ const LAWS: Record<string, string> = {
   'every entry counts the minor units of its transaction and its account': `
     select e.id from entries e join ledger_transactions t on t.id = e.transaction_id join accounts a on a.id = e.account_id
      where a.currency_exponent <> t.currency_exponent`,
-  // No overdraft except through a correction (CORRECTION_KINDS: a reversal): a correction may take
+  // No overdraft except through a correction (CORRECTION_KINDS: a reversal, a return): a correction may take
   // available below minus the limit (the account owes the bank); no other change may lower it there.
   'no change but a correction lowers a customer available balance below minus its overdraft limit': `
     select h.account_id, h.account_version from (
@@ -67,23 +68,24 @@ const LAWS: Record<string, string> = {
         from entries e where e.account_version is not null) h
       join accounts a on a.id = h.account_id
       join ledger_transactions t on t.id = h.transaction_id
-     where h.available_after < -a.overdraft_limit_minor and h.available_after < h.available_before and t.kind not in ('REVERSAL')`,
+     where h.available_after < -a.overdraft_limit_minor and h.available_after < h.available_before and t.kind not in ('REVERSAL', 'RETURN')`,
   'a customer account below minus its overdraft limit got there through a correction': `
     select a.id from accounts a
      where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
-       and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL'))`,
+       and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL', 'RETURN'))`,
   // A reversal undoes what was posted: a capture's release of its hold (its PENDING entries) stays,
-  // and any other transaction with PENDING entries is not reversible at all.
+  // and any other transaction with PENDING entries is not reversible at all. Returns share the
+  // link (a deposit is reversed or returned, once); their own law is below.
   'a transaction is reversed at most once, by a REVERSAL of the exact opposite of its POSTED entries': `
     select r.id from ledger_transactions r join ledger_transactions o on o.id = r.reverses_transaction_id
-     where r.kind <> 'REVERSAL'
-        or (o.kind <> 'HOLD_CAPTURE' and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
-        or exists (
+     where r.kind not in ('REVERSAL', 'RETURN')
+        or (r.kind = 'REVERSAL' and o.kind <> 'HOLD_CAPTURE' and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
+        or (r.kind = 'REVERSAL' and exists (
        (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'
         except all select account_id, direction, amount_minor, layer from entries where transaction_id = r.id)
        union all
        (select account_id, direction, amount_minor, layer from entries where transaction_id = r.id
-        except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'))`,
+        except all select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED')))`,
   // Holds (issue 8 §3): what an account has pending is exactly what its active holds still hold.
   "each customer pending balance equals the sum of its active holds' remaining amounts": `
     select a.id from accounts a left join holds h on h.account_id = a.id and h.status = 'ACTIVE'
@@ -92,9 +94,45 @@ const LAWS: Record<string, string> = {
     having a.pending_minor <> coalesce(sum(h.amount_minor - h.captured_minor), 0)`,
   'every hold is authorized by a PENDING-layer transaction of its amount on its account': `
     select h.id from holds h join ledger_transactions t on t.id = h.authorization_transaction_id
-     where t.status <> 'PENDING' or t.amount_minor <> h.amount_minor or not exists (
+     where h.reason <> 'DEPOSIT_AVAILABILITY' and (t.status <> 'PENDING' or t.amount_minor <> h.amount_minor or not exists (
        select 1 from entries e where e.transaction_id = t.id and e.account_id = h.account_id and e.layer = 'PENDING'
-          and e.direction = 'DEBIT' and e.amount_minor = h.amount_minor)`,
+          and e.direction = 'DEBIT' and e.amount_minor = h.amount_minor))`,
+  // Funds availability (issue 8 §4): a deposit's holds are placed by the deposit itself, and hold
+  // exactly what its PENDING pair holds, against FUNDS_AVAILABILITY, never more than it deposited.
+  "a deposit's availability holds sum to its PENDING debit of the account, against FUNDS_AVAILABILITY": `
+    select t.id from ledger_transactions t
+      join (select authorization_transaction_id, account_id, sum(amount_minor) as held from holds
+             where reason = 'DEPOSIT_AVAILABILITY' group by authorization_transaction_id, account_id) h on h.authorization_transaction_id = t.id
+     where t.kind <> 'DEPOSIT' or h.held > t.amount_minor
+        or h.held <> (select coalesce(sum(e.amount_minor), 0) from entries e where e.transaction_id = t.id and e.account_id = h.account_id and e.layer = 'PENDING' and e.direction = 'DEBIT')
+        or h.held <> (select coalesce(sum(e.amount_minor), 0) from entries e join accounts a on a.id = e.account_id
+                       where e.transaction_id = t.id and e.layer = 'PENDING' and e.direction = 'CREDIT' and a.internal_code = 'FUNDS_AVAILABILITY')`,
+  'a deposit with PENDING entries has availability holds': `
+    select t.id from ledger_transactions t
+     where t.kind = 'DEPOSIT' and exists (select 1 from entries e where e.transaction_id = t.id and e.layer = 'PENDING')
+       and not exists (select 1 from holds h where h.authorization_transaction_id = t.id)`,
+  // Returns: a RETURN takes back a DEPOSIT, at most once (the shared unique link), debiting exactly
+  // the deposit's amount from the account it credited, and releasing exactly what the holds it voided kept.
+  'a returned deposit has exactly one RETURN, which debits its amount back and releases the holds it voided': `
+    select r.id from ledger_transactions r join ledger_transactions d on d.id = r.reverses_transaction_id
+     where r.kind = 'RETURN' and (d.kind <> 'DEPOSIT' or r.amount_minor <> d.amount_minor or r.return_reason is null
+        or not exists (select 1 from entries e join entries de on de.transaction_id = d.id and de.account_id = e.account_id and de.layer = 'POSTED' and de.direction = 'CREDIT'
+                        where e.transaction_id = r.id and e.layer = 'POSTED' and e.direction = 'DEBIT' and e.amount_minor = d.amount_minor)
+        or (select coalesce(sum(e.amount_minor), 0) from entries e join accounts a on a.id = e.account_id
+             where e.transaction_id = r.id and e.layer = 'PENDING' and e.direction = 'CREDIT' and a.holder = 'CUSTOMER')
+           <> (select coalesce(sum(h.amount_minor - h.captured_minor), 0) from hold_transactions ht join holds h on h.id = ht.hold_id
+                where ht.transaction_id = r.id and ht.step = 'RETURN'))`,
+  'an availability hold leaves ACTIVE only by a scheduled release, an early release or a return, through one transaction': `
+    select h.id from holds h
+     where h.reason = 'DEPOSIT_AVAILABILITY' and (
+       (h.status = 'ACTIVE') <> not exists (select 1 from hold_transactions ht where ht.hold_id = h.id)
+       or h.status = 'CAPTURED' or h.captured_minor <> 0
+       or (select count(*) from hold_transactions ht where ht.hold_id = h.id) > 1
+       or exists (select 1 from hold_transactions ht where ht.hold_id = h.id and not (
+            (ht.step = 'RELEASE' and h.status = 'EXPIRED') or (ht.step in ('VOID', 'RETURN') and h.status = 'VOIDED'))))`,
+  'a returned item moved nothing and names the account it was drawn on': `
+    select t.id from ledger_transactions t
+     where t.status = 'RETURNED' and (t.kind <> 'WITHDRAWAL' or t.returned_account_id is null or t.return_reason is null or t.posted_at is not null)`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
 };

@@ -28,19 +28,20 @@ describe('deposit, withdraw, transfer', () => {
     const savings = await t.account(alice, { type: 'SAVINGS' });
 
     const deposited = dataOf(
-      await t.gql(DepositDocument, { input: { accountId: checking, amount: '100.00', channel: 'CHECK', externalRef: 'chk-1001', idempotencyKey: randomUUID() } }, alice.token),
+      await t.gql(DepositDocument, { input: { accountId: checking, amount: '100.00', channel: 'WIRE', externalRef: 'wire-1001', idempotencyKey: randomUUID() } }, alice.token),
     ).deposit;
+    // A wire is available at once (a check would be held: test/integration/availability.test.ts).
     expect(deposited).toMatchObject({
       __typename: 'MoneyMovement',
       replayed: false,
-      transaction: { kind: 'DEPOSIT', channel: 'CHECK', status: 'POSTED', amount: '100.00', currency: 'USD', externalRef: 'chk-1001' },
+      transaction: { kind: 'DEPOSIT', channel: 'WIRE', status: 'POSTED', amount: '100.00', currency: 'USD', externalRef: 'wire-1001' },
       balances: [{ accountId: checking, posted: '100.00', pending: '0.00', available: '100.00', version: 1 }],
     });
     if (deposited.__typename !== 'MoneyMovement') throw new Error('unreachable');
     const entries = deposited.transaction.entries;
     expect(entries).toHaveLength(2);
     expect(entries.find((entry) => entry.direction === 'CREDIT')).toMatchObject({ accountId: checking, amount: '100.00' });
-    // The bank side is the CHECK settlement account, an internal account whose id is shown.
+    // The bank side is the WIRE settlement account, an internal account whose id is shown.
     expect(entries.find((entry) => entry.direction === 'DEBIT')?.accountId).toEqual(expect.any(String));
 
     const withdrawn = dataOf(

@@ -165,7 +165,7 @@ describe('reversing a card capture refunds what it posted; the hold is left as t
     const { accountId, holdId } = await heldAccount();
     const capture = await captured(holdId, '62.50');
     await reversed(capture.transaction.id);
-    expect(dataOf(await reverse(capture.transaction.id)).reverseTransaction).toMatchObject({ code: 'VALIDATION', message: 'This transaction is already reversed.' });
+    expect(dataOf(await reverse(capture.transaction.id)).reverseTransaction).toMatchObject({ code: 'VALIDATION', message: 'This transaction is already reversed or returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '100.00', version: 4 });
   });
 
@@ -190,7 +190,7 @@ describe('a transaction is reversed at most once', () => {
     if (first.__typename !== 'MoneyMovement' || replay.__typename !== 'MoneyMovement') throw new Error('reversal refused');
     expect(replay.transaction.id).toBe(first.transaction.id);
     const again = dataOf(await reverse(deposit.transaction.id)).reverseTransaction;
-    expect(again).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field: 'transactionId', message: 'This transaction is already reversed.' });
+    expect(again).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field: 'transactionId', message: 'This transaction is already reversed or returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '0.00', version: 2 });
   });
 
@@ -326,7 +326,7 @@ describe('reversals in one unit of work', () => {
     const command = () => reverseTransactionCommand(operator, { transactionId: deposit.transaction.id, reason: 'twice', idempotencyKey: randomUUID() }, original);
     const [first, second] = await runCommands(t.app.orm, [command(), command()]);
     expect(first.outcome).toMatchObject({ ok: true, balances: [{ postedMinor: '0', version: 2 }] });
-    expect(second.outcome).toMatchObject({ ok: false, code: 'VALIDATION', message: 'This transaction is already reversed.' });
+    expect(second.outcome).toMatchObject({ ok: false, code: 'VALIDATION', message: 'This transaction is already reversed or returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '0.00', version: 2 });
   });
 });

@@ -132,6 +132,6 @@ describe('decideReversal: checks in their documented order', () => {
 
   it('a reversal whose reason names a field that is wrong says which', () => {
     expect(decide({ name: 'reason', reason: '', expected: 'VALIDATION' })).toMatchObject({ field: 'reason' });
-    expect(decide({ name: 'already', reversed: true, expected: 'VALIDATION' })).toMatchObject({ field: 'transactionId', message: 'This transaction is already reversed.' });
+    expect(decide({ name: 'already', reversed: true, expected: 'VALIDATION' })).toMatchObject({ field: 'transactionId', message: 'This transaction is already reversed or returned.' });
   });
 });

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError } from '../errors.js';
-import { decideCapture, decideExpiry, decideVoid, type CaptureRequest, type HoldChangePlan, type ReleaseRequest } from '../decide/decide-hold-change.js';
+import { decideCapture, decideExpiry, decideRelease, decideVoid, type CaptureRequest, type HoldChangePlan, type ReleaseRequest } from '../decide/decide-hold-change.js';
 import { canonicalId } from '../persistence/database.js';
 import { writeHoldTransition } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
@@ -78,6 +78,12 @@ export function voidHoldCommand(actor: Actor, given: VoidHoldInput): LedgerComma
 export function expireHoldCommand(holdId: string): LedgerCommand<HoldChangePlan, HoldOutcome> {
   const request = { holdId: canonicalId(holdId) };
   return holdChangeCommand('expireHold', SYSTEM_ACTOR, systemKey('expire', request.holdId), request, (snapshots, now) => decideExpiry(request, snapshots, now));
+}
+
+/** The system's scheduled release of one availability hold, under `release:<holdId>`: run by the scheduler. */
+export function releaseAvailabilityCommand(holdId: string): LedgerCommand<HoldChangePlan, HoldOutcome> {
+  const request = { holdId: canonicalId(holdId) };
+  return holdChangeCommand('releaseAvailability', SYSTEM_ACTOR, systemKey('release', request.holdId), request, (snapshots, now) => decideRelease(request, snapshots, now));
 }
 
 export function captureHold(orm: MikroORM, actor: Actor, input: CaptureHoldInput, options?: UnitOptions): Promise<CommandResult<HoldOutcome>> {

@@ -2,7 +2,8 @@ import type { LedgerError, ErrorCode, ValidationError } from '../errors.js';
 import type { Database } from '../persistence/database.js';
 import type { TransactionView } from '../queries/transactions.js';
 import type { AccountSnapshot, Actor } from '../types.js';
-import type { HoldSnapshot, UnitState } from './unit-state.js';
+import type { BankCalendar } from '../calendar/business-days.js';
+import type { CheckDepositFacts, HoldSnapshot, UnitState } from './unit-state.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -84,6 +85,8 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   isReversed(transactionId: string): boolean | undefined;
   /** The holds the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
   hold(holdId: string): HoldSnapshot | undefined;
+  /** An account named in `prefetch.checkDepositsOf`: its opening and the banking day's check deposits so far. */
+  checkDepositFacts(accountId: string): CheckDepositFacts | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -100,6 +103,12 @@ export interface Prefetch {
   readonly reversalsOf?: readonly string[];
   /** Holds to lock FOR UPDATE before anything else; each one's account is locked with the rest. */
   readonly holdIds?: readonly string[];
+  /**
+   * Accounts whose opening and check deposits of the banking day of `now` (per `calendar`) to read
+   * after the locks and the clock: the availability policy's facts. Every command of a unit uses
+   * the one configured calendar.
+   */
+  readonly checkDepositsOf?: { readonly accountIds: readonly string[]; readonly calendar: BankCalendar };
 }
 
 /** What a command's write may use besides its plan. */
@@ -135,6 +144,12 @@ export interface LedgerCommand<Plan, Outcome extends StoredOutcome> {
   apply(plan: Plan, unit: UnitState): void;
   /** Writes the plan's rows and stores the success outcome under the key. */
   write(database: Database, plan: Plan, context: WriteContext): Promise<Written<Outcome>>;
+  /**
+   * Optional: a record of a business refusal, written in the same unit as the refusal's outcome
+   * (never for a VALIDATION failure or a replay): a check the customer wrote that bounced is a
+   * returned item the bank keeps, though no money moved.
+   */
+  recordRefusal?(database: Database, error: LedgerError, snapshots: CommandSnapshots<Outcome>, context: WriteContext): Promise<void>;
 }
 
 /** Any command, for the envelope, which runs commands of different kinds in one unit. */

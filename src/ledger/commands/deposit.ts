@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { decideDeposit } from '../decide/decide-movement.js';
+import { DEFAULT_AVAILABILITY_POLICY, isSubjectToCheckSchedule, type AvailabilityPart, type AvailabilityPolicy } from '../decide/availability-policy.js';
+import { decideAvailableDeposit } from '../decide/decide-available-deposit.js';
 import type { MovementText } from '../decide/request-checks.js';
+import { LedgerError } from '../errors.js';
 import type { Actor, Channel } from '../types.js';
-import { canonicalId } from '../persistence/database.js';
-import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
-import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { canonicalId, type Database } from '../persistence/database.js';
+import { insertHolds } from '../persistence/write-hold.js';
+import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
+import { Replay, type CommandResult, type LedgerCommand, type MovementOutcome, type Success, type WriteContext } from './command.js';
+import type { MovementCommandPlan } from './movement-command.js';
+import { storedBalancesOf } from './stored-balances.js';
 import { runCommand, type UnitOptions } from './run-command.js';
 
 export interface DepositInput extends MovementText {
@@ -14,22 +20,76 @@ export interface DepositInput extends MovementText {
   readonly idempotencyKey: string;
 }
 
-/** Money arriving from outside the bank on a channel; the channel's settlement account is debited. */
-export function depositCommand(actor: Actor, given: DepositInput): LedgerCommand<MovementCommandPlan, MovementOutcome> {
+/** A decided deposit, the parts of it held for availability, and whose balances its answer shows. */
+interface DepositPlan extends MovementCommandPlan {
+  readonly heldParts: readonly AvailabilityPart[];
+}
+
+/** One DEPOSIT_AVAILABILITY hold per held part, authorized by the deposit's own transaction, in one statement. */
+function insertAvailabilityHolds(database: Database, plan: DepositPlan, accountId: string, transactionId: string, text: MovementText, context: WriteContext): Promise<void> {
+  return insertHolds(
+    database,
+    plan.heldParts.map((part) => ({
+      id: randomUUID(),
+      accountId,
+      reason: 'DEPOSIT_AVAILABILITY' as const,
+      channel: plan.movement.channel,
+      amountMinor: part.amountMinor,
+      currency: plan.movement.currency,
+      description: text.description ?? null,
+      externalRef: text.externalRef ?? null,
+      expiresAt: null,
+      releaseAt: part.availableAt,
+      authorizationTransactionId: transactionId,
+      initiatedBy: context.actor.userId,
+      now: context.now,
+    })),
+  );
+}
+
+/**
+ * Money arriving from outside the bank on a channel; the channel's settlement account is debited.
+ * The availability policy (configuration) decides which parts are held and until when: a check's
+ * holds are placed by the deposit's own transaction, so the account changes once.
+ */
+export function depositCommand(actor: Actor, given: DepositInput, policy: AvailabilityPolicy = DEFAULT_AVAILABILITY_POLICY): LedgerCommand<DepositPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
-  return movementCommand({
+  const checkSchedule = isSubjectToCheckSchedule(input.channel);
+  return {
     name: 'deposit',
     actor,
     idempotencyKey,
     request,
-    accountIds: [input.accountId],
-    text: input,
-    decide: (snapshots, now) => decideDeposit(request, snapshots, now),
-  });
+    prefetch: { accountIds: [input.accountId], ...(checkSchedule ? { checkDepositsOf: { accountIds: [input.accountId], calendar: policy.calendar } } : {}) },
+    decide(snapshots, now) {
+      const decision = decideAvailableDeposit(request, snapshots, now, policy);
+      if (decision instanceof LedgerError || decision instanceof Replay) return decision;
+      const visible = actor.role === 'OPERATOR' || Boolean(snapshots.account(input.accountId)?.ownedByActor);
+      return { ...decision, visibleAccountIds: visible ? [input.accountId] : [] };
+    },
+    apply(plan, unit) {
+      unit.applyChanges(plan.movement.changes);
+      if (checkSchedule) unit.addCheckDeposit(input.accountId, plan.movement.amountMinor);
+    },
+    async write(database, plan, context) {
+      const transactionId = newTransactionId();
+      const balances = storedBalancesOf(plan.movement, (accountId) => plan.visibleAccountIds.includes(accountId), context.now);
+      const outcome: Success<MovementOutcome> = { ok: true, transactionId, balances };
+      const details = { description: input.description ?? null, externalRef: input.externalRef ?? null, idempotencyKey: context.idempotencyKey };
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
+      await insertAvailabilityHolds(database, plan, input.accountId, transactionId, input, context);
+      return { outcome, transaction };
+    },
+  };
 }
 
-export function deposit(orm: MikroORM, actor: Actor, input: DepositInput, options?: UnitOptions): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, depositCommand(actor, input), options);
+export function deposit(
+  orm: MikroORM,
+  actor: Actor,
+  input: DepositInput,
+  options?: UnitOptions & { readonly availability?: AvailabilityPolicy },
+): Promise<CommandResult<MovementOutcome>> {
+  return runCommand(orm, depositCommand(actor, input, options?.availability), options);
 }

@@ -23,6 +23,8 @@ export interface MovementCommandSpec {
   /** A reversal's original: read under the unit's locks, linked from the new row, marked reversed in the unit. */
   readonly reverses?: string;
   decide(snapshots: CommandSnapshots<MovementOutcome>, now: Date): MovementPlan | LedgerError | Replay<MovementOutcome>;
+  /** See LedgerCommand.recordRefusal: a returned check withdrawal. */
+  recordRefusal?: LedgerCommand<MovementCommandPlan, MovementOutcome>['recordRefusal'];
 }
 
 /** The answer replays return: the balances after the movement of the accounts the actor may see. */
@@ -48,6 +50,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
         .map((change) => change.accountId);
       return { movement: decision, visibleAccountIds };
     },
+    ...(spec.recordRefusal ? { recordRefusal: spec.recordRefusal } : {}),
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
       if (spec.reverses) unit.markReversed(spec.reverses);

@@ -14,8 +14,9 @@ import {
   type PriorRecord,
 } from '../persistence/idempotency-records.js';
 import { readReversedTransactions } from '../persistence/reversal-links.js';
+import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
-import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type StoredOutcome } from './command.js';
+import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
 import { UnitState } from './unit-state.js';
 
 export type { CommandResult } from './command.js';
@@ -102,18 +103,33 @@ function keyStateOf(prepared: Prepared, uses: ReadonlyMap<string, KeyUse>, claim
 /** One command's turn: decide against the shared snapshots; on a plan, apply it and write it. */
 async function runTurn(database: Database, prepared: Prepared, state: KeyState, unit: UnitState, now: Date): Promise<CommandResult> {
   const { command } = prepared;
-  const decision: unknown = command.decide(unit.snapshotsFor(command.actor, state), now);
+  const snapshots = unit.snapshotsFor(command.actor, state);
+  const decision: unknown = command.decide(snapshots, now);
   if (decision instanceof Replay) return { outcome: decision.outcome as StoredOutcome, replayed: true };
   if (decision instanceof LedgerError) {
     // A VALIDATION failure, and a key that answered another request, store nothing under it.
     const stored = !(decision instanceof ValidationError || decision instanceof IdempotencyConflictError);
-    if (stored) await recordOutcome(database, command.actor.userId, command.idempotencyKey, errorOutcome(decision));
+    if (stored) {
+      await recordOutcome(database, command.actor.userId, command.idempotencyKey, errorOutcome(decision));
+      await command.recordRefusal?.(database, decision, snapshots, { actor: command.actor, idempotencyKey: command.idempotencyKey, now });
+    }
     return { outcome: errorOutcome(decision), replayed: false };
   }
   // From here on the command succeeds: its effect is visible to the commands after it.
   command.apply(decision, unit);
   const written = await command.write(database, decision, { actor: command.actor, idempotencyKey: command.idempotencyKey, now });
   return { outcome: written.outcome, replayed: false, ...(written.transaction ? { written: written.transaction } : {}) };
+}
+
+/** The availability facts the unit's deposits asked for, read after the locks with the unit's clock. */
+function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[], now: Date): ReturnType<typeof readCheckDepositFacts> {
+  const asks = prefetches.flatMap((prefetch) => (prefetch.checkDepositsOf ? [prefetch.checkDepositsOf] : []));
+  const accountIds = [...new Set(asks.flatMap((ask) => ask.accountIds))].filter(isId);
+  const [first] = asks;
+  if (!first || accountIds.length === 0) return Promise.resolve(new Map());
+  // One banking day per unit: the policy is configuration, the same for every command.
+  if (asks.some((ask) => JSON.stringify(ask.calendar) !== JSON.stringify(first.calendar))) throw new Error('the commands of one unit use different bank calendars');
+  return readCheckDepositFacts(database, accountIds, first.calendar, now);
 }
 
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
@@ -146,7 +162,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const claimedCommands = claimable.filter((prepared) => locked.claimed.has(prepared.claim));
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds);
+  const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
+  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds, checkDeposits);
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];

@@ -9,12 +9,25 @@ export interface HoldSnapshot {
   readonly id: string;
   readonly accountId: string;
   readonly status: 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
+  /** An availability hold is released on schedule (releaseAt) or by a return, never captured. */
+  readonly reason: 'AUTHORIZATION' | 'DEPOSIT_AVAILABILITY' | 'RISK_REVIEW';
   readonly channel: Channel;
   readonly amountMinor: bigint;
   readonly capturedMinor: bigint;
   readonly expiresAt: Date | null;
+  /** When an availability hold's money becomes available (the scheduler releases it then). */
+  readonly releaseAt: Date | null;
   /** Captures so far (Hold.captures is bounded by MAX_CAPTURES_PER_HOLD). */
   readonly captureCount: number;
+}
+
+/**
+ * What the availability policy needs of an account, read under the unit's locks after its clock:
+ * when the account opened, and its check-schedule deposits already made on the banking day of `now`.
+ */
+export interface CheckDepositFacts {
+  readonly openedAt: Date;
+  readonly sameBankingDayMinor: bigint;
 }
 
 /**
@@ -27,17 +40,20 @@ export class UnitState {
   private readonly ownedAccountCounts: Map<string, number>;
   private readonly reversed: Map<string, boolean>;
   private readonly holds: Map<string, HoldSnapshot>;
+  private readonly checkDeposits: Map<string, CheckDepositFacts>;
 
   constructor(
     accounts: Iterable<LockedAccount>,
     ownedAccountCounts: ReadonlyMap<string, number>,
     reversed: ReadonlyMap<string, boolean> = new Map(),
     holds: Iterable<HoldSnapshot> = [],
+    checkDeposits: ReadonlyMap<string, CheckDepositFacts> = new Map(),
   ) {
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
     this.holds = new Map([...holds].map((hold) => [hold.id, hold]));
+    this.checkDeposits = new Map(checkDeposits);
   }
 
   /** What `actor`'s command may look at, with the key's state for that command. */
@@ -54,7 +70,14 @@ export class UnitState {
       ownedAccountCount: (userId) => this.ownedAccountCounts.get(userId),
       isReversed: (transactionId) => this.reversed.get(transactionId),
       hold: (holdId) => this.holds.get(holdId),
+      checkDepositFacts: (accountId) => this.checkDeposits.get(accountId),
     };
+  }
+
+  /** A check deposit made in this unit: the next one of the same banking day counts it. */
+  addCheckDeposit(accountId: string, amountMinor: bigint): void {
+    const facts = this.checkDeposits.get(accountId);
+    if (facts) this.checkDeposits.set(accountId, { ...facts, sameBankingDayMinor: facts.sameBankingDayMinor + amountMinor });
   }
 
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */

@@ -4,6 +4,9 @@ import type { FeeSchedule } from '../decide/wire-fee.js';
 import type { Actor } from '../types.js';
 import { canonicalId } from '../persistence/database.js';
 import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
+import { InsufficientFundsError, type LedgerError } from '../errors.js';
+import { parseAmount } from '../money.js';
+import { writeReturnedItem } from '../persistence/returned-item.js';
 import type { DepositInput } from './deposit.js';
 import { movementCommand, type MovementCommandPlan } from './movement-command.js';
 import { runCommand, type UnitOptions } from './run-command.js';
@@ -26,7 +29,40 @@ export function withdrawCommand(actor: Actor, given: WithdrawInput, fees?: FeeSc
     accountIds: [input.accountId],
     text: input,
     decide: (snapshots, now) => decideWithdrawal({ ...request, ...(fees ? { fees } : {}) }, snapshots, now),
+    ...(input.channel === 'CHECK' ? { recordRefusal: returnedCheckRecorder(input) } : {}),
   });
+}
+
+/**
+ * A check the customer wrote, presented by another bank, that finds insufficient funds is refused
+ * AND kept as a returned item with its reason (issue 8 §4), in the refusing unit.
+ */
+function returnedCheckRecorder(input: WithdrawInput): NonNullable<LedgerCommand<MovementCommandPlan, MovementOutcome>['recordRefusal']> {
+  return async (database, error, snapshots, context) => {
+    const reason = returnedCheckReason(error);
+    const account = snapshots.account(input.accountId);
+    if (!reason || !account) return;
+    const amountMinor = parseAmount(input.amount, { currency: account.currency, exponent: account.currencyExponent });
+    if (typeof amountMinor !== 'bigint') return;
+    await writeReturnedItem(database, {
+      accountId: account.id,
+      channel: input.channel,
+      amountMinor,
+      currency: account.currency,
+      currencyExponent: account.currencyExponent,
+      description: input.description ?? null,
+      externalRef: input.externalRef ?? null,
+      reason,
+      idempotencyKey: context.idempotencyKey,
+      actor: context.actor,
+      now: context.now,
+    });
+  };
+}
+
+/** The refusals a paying bank returns a check for, and the reason it writes on it. */
+function returnedCheckReason(error: LedgerError): string | undefined {
+  return error instanceof InsufficientFundsError ? 'NSF: insufficient funds' : undefined;
 }
 
 export function withdraw(

@@ -4,7 +4,7 @@ import { MAX_CAPTURES_PER_HOLD } from '../hold-limits.js';
 import type { AccountSnapshot, MovementPlan, PlannedEntry } from '../types.js';
 import type { CommandSnapshots, HoldOutcome, Replay } from '../commands/command.js';
 import type { HoldSnapshot } from '../commands/unit-state.js';
-import { internalAccountCode } from './internal-accounts.js';
+import { FUNDS_AVAILABILITY, internalAccountCode } from './internal-accounts.js';
 import { planMovement } from './plan-movement.js';
 import { checkKey } from './request-checks.js';
 import { mayCaptureOn, mayVoidOn } from './hold-permissions.js';
@@ -12,7 +12,7 @@ import { mayCaptureOn, mayVoidOn } from './hold-permissions.js';
 /** What capturing, voiding or expiring a hold does: its movement and the hold's state after it. */
 export interface HoldChangePlan {
   readonly movement: MovementPlan;
-  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE';
+  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE' | 'RELEASE';
   readonly holdBefore: HoldSnapshot;
   readonly holdAfter: HoldSnapshot;
   readonly visible: boolean;
@@ -53,9 +53,23 @@ function checkActive(hold: HoldSnapshot, now: Date): HoldNotActiveError | undefi
   return undefined;
 }
 
-/** Release `releaseMinor` of the PENDING layer (customer credited, settlement debited) and post `postMinor`. */
+/** The internal account on the other side of a hold's PENDING entries: the deposit's FUNDS_AVAILABILITY, else the channel's settlement. */
+export function holdCounterparty(hold: Pick<HoldSnapshot, 'reason' | 'channel'>): { readonly internalCode: string } {
+  return { internalCode: hold.reason === 'DEPOSIT_AVAILABILITY' ? FUNDS_AVAILABILITY : internalAccountCode(hold.channel) };
+}
+
+/**
+ * An availability hold is the bank's, not a merchant's: nobody captures it, and only an operator
+ * may release it early (a void: the check is known good). A customer's attempt is HOLD_NOT_ACTIVE.
+ */
+function checkNotAvailabilityHold(hold: HoldSnapshot, mayReleaseEarly: boolean): HoldNotActiveError | undefined {
+  if (hold.reason !== 'DEPOSIT_AVAILABILITY' || mayReleaseEarly) return undefined;
+  return new HoldNotActiveError('This hold keeps a deposit until its funds are available; it is released on schedule, not captured or voided.');
+}
+
+/** Release `releaseMinor` of the PENDING layer (customer credited, counterparty debited) and post `postMinor`. */
 function holdEntries(hold: HoldSnapshot, postMinor: bigint, releaseMinor: bigint): PlannedEntry[] {
-  const settlement = { internalCode: internalAccountCode(hold.channel) };
+  const settlement = holdCounterparty(hold);
   const customer = { customerAccountId: hold.accountId };
   return [
     // The customer's first entry is its history line: a capture's lands in POSTED, a release's in PENDING.
@@ -73,7 +87,7 @@ function holdEntries(hold: HoldSnapshot, postMinor: bigint, releaseMinor: bigint
 /**
  * A capture, checks in order: 1 the key; 2 the amount's shape, when given; 3 the hold exists and
  * the actor may capture on its account (mayCaptureOn), else NOT_FOUND; 4 it is ACTIVE and not past
- * its expiry, else HOLD_NOT_ACTIVE; 5 the amount in the account's currency, at most what remains,
+ * its expiry, else HOLD_NOT_ACTIVE, and not an availability hold (HOLD_NOT_ACTIVE); 5 the amount in the account's currency, at most what remains,
  * else VALIDATION. One transaction posts the captured amount (customer debited, settlement
  * credited, POSTED) and releases the same amount of the hold, or all that remains when final (or
  * when nothing would remain, or at the last capture MAX_CAPTURES_PER_HOLD allows). No funds check:
@@ -85,7 +99,7 @@ export function decideCapture(request: CaptureRequest, snapshots: CommandSnapsho
   const found = visibleHold(snapshots, request.holdId, (account) => mayCaptureOn(snapshots.actor, account));
   if (found instanceof NotFoundError) return found;
   const { hold, account } = found;
-  const inactive = checkActive(hold, now);
+  const inactive = checkActive(hold, now) ?? checkNotAvailabilityHold(hold, false);
   if (inactive) return inactive;
   const remaining = remainingOf(hold);
   const scale = { currency: account.currency, exponent: account.currencyExponent };
@@ -110,28 +124,30 @@ export function decideCapture(request: CaptureRequest, snapshots: CommandSnapsho
   return { movement, step: 'CAPTURE', holdBefore: hold, holdAfter, visible: account.ownedByActor || snapshots.actor.role === 'OPERATOR' };
 }
 
-/** A void or an expiry: everything still held is released, nothing is posted. */
-function releasePlan(hold: HoldSnapshot, account: AccountSnapshot, step: 'VOID' | 'EXPIRE', visible: boolean): HoldChangePlan {
+/** A void, an expiry or a scheduled release: everything still held is released, nothing is posted. */
+function releasePlan(hold: HoldSnapshot, account: AccountSnapshot, step: 'VOID' | 'EXPIRE' | 'RELEASE', visible: boolean): HoldChangePlan {
   const remaining = remainingOf(hold);
   const movement = planMovement(
     { kind: 'HOLD_RELEASE', channel: hold.channel, amountMinor: remaining, currency: account.currency, currencyExponent: account.currencyExponent },
     holdEntries(hold, 0n, remaining),
     [account],
   );
+  // A scheduled release ends the hold's time as an expiry does: EXPIRED, with its own step.
   return { movement, step, holdBefore: hold, holdAfter: { ...hold, status: step === 'VOID' ? 'VOIDED' : 'EXPIRED' }, visible };
 }
 
 /**
  * A void, checks in order: 1 the key; 2 the hold exists and the actor may void it (its account's
  * owner, or an operator: mayVoidOn), else NOT_FOUND; 3 it is ACTIVE and not past its expiry, else
- * HOLD_NOT_ACTIVE (an expired hold is the system's to release). Releases all that remains.
+ * HOLD_NOT_ACTIVE (an expired hold is the system's to release); 4 an availability hold only by an
+ * operator (an early release), else HOLD_NOT_ACTIVE. Releases all that remains.
  */
 export function decideVoid(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
   const early = checkKey(snapshots.key);
   if (early) return early;
   const found = visibleHold(snapshots, request.holdId, (account) => mayVoidOn(snapshots.actor, account));
   if (found instanceof NotFoundError) return found;
-  const inactive = checkActive(found.hold, now);
+  const inactive = checkActive(found.hold, now) ?? checkNotAvailabilityHold(found.hold, snapshots.actor.role === 'OPERATOR');
   if (inactive) return inactive;
   return releasePlan(found.hold, found.account, 'VOID', found.account.ownedByActor || snapshots.actor.role === 'OPERATOR');
 }
@@ -151,4 +167,23 @@ export function decideExpiry(request: ReleaseRequest, snapshots: CommandSnapshot
   if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);
   if (!hold.expiresAt || hold.expiresAt.getTime() > now.getTime()) return new ValidationError('The hold has not expired yet.', 'holdId');
   return releasePlan(hold, account, 'EXPIRE', true);
+}
+
+/**
+ * A scheduled release of an availability hold, the system's step (key `release:<holdId>`): 1 the
+ * key; 2 the hold exists; 3 it is an availability hold, else VALIDATION (a scheduler bug); 4 it is
+ * still ACTIVE (a return or an early release got there first: HOLD_NOT_ACTIVE, recorded so a retry
+ * replays it); 5 its release time has come, else VALIDATION (nothing stored). Releases all of it:
+ * the part becomes available.
+ */
+export function decideRelease(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
+  const early = checkKey(snapshots.key);
+  if (early) return early;
+  const found = visibleHold(snapshots, request.holdId, () => true);
+  if (found instanceof NotFoundError) return found;
+  const { hold, account } = found;
+  if (hold.reason !== 'DEPOSIT_AVAILABILITY') return new ValidationError('Only an availability hold is released on schedule.', 'holdId');
+  if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);
+  if (!hold.releaseAt || hold.releaseAt.getTime() > now.getTime()) return new ValidationError('The hold is not due for release yet.', 'holdId');
+  return releasePlan(hold, account, 'RELEASE', true);
 }

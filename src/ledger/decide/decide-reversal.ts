@@ -33,9 +33,10 @@ export interface ReversalRequest {
 // Control characters in free text break statements, logs and terminals downstream.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-function checkReason(reason: string): ValidationError | undefined {
-  if (reason.trim().length === 0) return new ValidationError('A reversal needs a reason.', 'reason');
-  if (reason.length > MAX_REVERSAL_REASON_LENGTH) return new ValidationError(`reason may have at most ${MAX_REVERSAL_REASON_LENGTH} characters.`, 'reason');
+/** An operator's reason for a correction: not blank, at most `maxLength` characters, no control characters. */
+export function checkReason(reason: string, maxLength = MAX_REVERSAL_REASON_LENGTH, what = 'A reversal'): ValidationError | undefined {
+  if (reason.trim().length === 0) return new ValidationError(`${what} needs a reason.`, 'reason');
+  if (reason.length > maxLength) return new ValidationError(`reason may have at most ${maxLength} characters.`, 'reason');
   if (CONTROL_CHARACTERS.test(reason)) return new ValidationError('reason may not contain control characters.', 'reason');
   return undefined;
 }
@@ -74,10 +75,11 @@ function checkPendingLayer(original: ReversalOriginal): ValidationError | undefi
  * characters, no control characters); 3 the original exists and the actor is an operator, else
  * NOT_FOUND (to a customer no transaction is reversible, and the answer says nothing of whether the
  * id exists: operator-only, as operator deposits to others' accounts answer NOT_FOUND); 4 it is not
- * itself a REVERSAL (VALIDATION: undo a mistaken reversal with a new movement, so the chain of
- * links stays one deep); 5 it has no PENDING entries unless it is a capture (VALIDATION, see
- * checkPendingLayer: a hold is voided, a release has nothing to undo, a held deposit is returned);
- * 6 it is not reversed already (VALIDATION, database-enforced by a unique index as well); 7 no
+ * itself a REVERSAL or a RETURN (VALIDATION: undo a mistaken correction with a new movement, so
+ * the chain of links stays one deep); 5 it has no PENDING entries unless it is a capture
+ * (VALIDATION, see checkPendingLayer: a hold is voided, a release has nothing to undo, a held
+ * deposit is returned); 6 it is not reversed or returned already (VALIDATION, database-enforced by
+ * the one unique link as well); 7 no
  * account it touched is closed (ACCOUNT_NOT_OPEN; a frozen account takes the correction).
  * Funds and the overdraft limit are not checked: a reversal of a spent deposit may overdraw, and
  * the account then owes the bank (CORRECTION_KINDS). The plan is the original's POSTED entries
@@ -89,9 +91,11 @@ export function decideReversal(request: ReversalRequest, original: ReversalOrigi
   if (early) return early;
   if (!original || snapshots.actor.role !== 'OPERATOR') return new NotFoundError('No such transaction.');
   if (original.kind === 'REVERSAL') return new ValidationError('A reversal cannot be reversed; post a new movement to correct it.', 'transactionId');
+  if (original.kind === 'RETURN') return new ValidationError('A return cannot be reversed; post a new movement to correct it.', 'transactionId');
   const pendingRefusal = checkPendingLayer(original);
   if (pendingRefusal) return pendingRefusal;
-  if (snapshots.isReversed(original.id) !== false) return new ValidationError('This transaction is already reversed.', 'transactionId');
+  // The link is shared with returns: a returned deposit cannot be reversed as well.
+  if (snapshots.isReversed(original.id) !== false) return new ValidationError('This transaction is already reversed or returned.', 'transactionId');
   const accounts: AccountSnapshot[] = [];
   for (const accountId of customerAccountIdsOf(original)) {
     const account = snapshots.account(accountId);

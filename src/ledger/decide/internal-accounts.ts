@@ -21,3 +21,11 @@ export const WITHDRAWAL_CHANNELS: ReadonlySet<Channel> = new Set([
 
 /** The bank's income from fees (a wire's fee is credited here, in the wire's own transaction). */
 export const FEE_INCOME = 'FEE_INCOME';
+
+/**
+ * The other side of every funds-availability hold (DESIGN.md "Ledger core, second edition" 2): a
+ * deposit's not-yet-available part is debited from the customer on the PENDING layer and credited
+ * here; its release reverses that pair. Its PENDING balance is what the bank has received but not
+ * yet made available.
+ */
+export const FUNDS_AVAILABILITY = 'FUNDS_AVAILABILITY';

@@ -7,10 +7,12 @@ interface LockedHoldRow {
   id: string;
   account_id: string;
   status: HoldSnapshot['status'];
+  reason: HoldSnapshot['reason'];
   channel: Channel;
   amount_minor: string;
   captured_minor: string;
   expires_at: Date | string | null;
+  release_at: Date | string | null;
   capture_count: number;
 }
 
@@ -24,7 +26,7 @@ export async function lockHolds(database: Database, holdIds: readonly string[]):
   if (holdIds.length === 0) return [];
   const rows = await queryStatement<LockedHoldRow>(
     database,
-    sql`select h.id, h.account_id, h.status, h.channel, h.amount_minor::text as amount_minor, h.captured_minor::text as captured_minor, h.expires_at,
+    sql`select h.id, h.account_id, h.status, h.reason, h.channel, h.amount_minor::text as amount_minor, h.captured_minor::text as captured_minor, h.expires_at, h.release_at,
                (select count(*)::int from hold_transactions ht where ht.hold_id = h.id and ht.step = 'CAPTURE') as capture_count
           from holds h where h.id = any(${`{${holdIds.join(',')}}`}::uuid[])
          order by h.id
@@ -34,10 +36,12 @@ export async function lockHolds(database: Database, holdIds: readonly string[]):
     id: row.id,
     accountId: row.account_id,
     status: row.status,
+    reason: row.reason,
     channel: row.channel,
     amountMinor: toBigInt(row.amount_minor),
     capturedMinor: toBigInt(row.captured_minor),
     expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+    releaseAt: row.release_at === null ? null : new Date(row.release_at),
     captureCount: row.capture_count,
   }));
 }

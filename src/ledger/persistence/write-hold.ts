@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import sql from 'sql-template-tag';
+import sql, { join } from 'sql-template-tag';
 import { queryStatement, type Database } from './database.js';
 import type { Channel } from '../types.js';
 
@@ -22,17 +22,27 @@ export interface NewHold {
 
 /** Inserts the hold in the unit that wrote its authorizing transaction: both commit or neither. */
 export async function insertHold(database: Database, hold: NewHold): Promise<void> {
-  const rows = await queryStatement<{ id: string }>(
+  await insertHolds(database, [hold]);
+}
+
+/** Inserts several holds in one statement: a check deposit's availability holds, one per part. */
+export async function insertHolds(database: Database, holds: readonly NewHold[]): Promise<void> {
+  if (holds.length === 0) return;
+  const rows = holds.map(
+    (hold) =>
+      sql`(${hold.id}::uuid, ${hold.accountId}::uuid, ${hold.reason}, 'ACTIVE', ${hold.channel}, ${hold.amountMinor.toString()}::bigint, 0, ${hold.currency},
+           ${hold.description}::text, ${hold.externalRef}::text, ${hold.now.toISOString()}::timestamptz, ${hold.now.toISOString()}::timestamptz,
+           ${hold.expiresAt?.toISOString() ?? null}::timestamptz, ${hold.releaseAt?.toISOString() ?? null}::timestamptz,
+           ${hold.authorizationTransactionId}::uuid, ${hold.initiatedBy}::uuid)`,
+  );
+  const inserted = await queryStatement<{ id: string }>(
     database,
     sql`insert into holds (id, account_id, reason, status, channel, amount_minor, captured_minor, currency, description, external_ref,
                            created_at, updated_at, expires_at, release_at, authorization_transaction_id, initiated_by)
-        values (${hold.id}::uuid, ${hold.accountId}::uuid, ${hold.reason}, 'ACTIVE', ${hold.channel}, ${hold.amountMinor.toString()}::bigint, 0, ${hold.currency},
-                ${hold.description}::text, ${hold.externalRef}::text, ${hold.now.toISOString()}::timestamptz, ${hold.now.toISOString()}::timestamptz,
-                ${hold.expiresAt?.toISOString() ?? null}::timestamptz, ${hold.releaseAt?.toISOString() ?? null}::timestamptz,
-                ${hold.authorizationTransactionId}::uuid, ${hold.initiatedBy}::uuid)
+        values ${join(rows)}
         returning id`,
   );
-  assert.equal(rows.length, 1, 'the hold row was not written');
+  assert.equal(inserted.length, holds.length, 'the hold rows were not written');
 }
 
 /** A hold's new state and the transaction that moved it there. */
@@ -41,7 +51,7 @@ export interface HoldTransition {
   readonly status: 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
   readonly capturedMinor: bigint;
   readonly transactionId: string;
-  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE';
+  readonly step: 'CAPTURE' | 'VOID' | 'EXPIRE' | 'RELEASE' | 'RETURN';
   readonly now: Date;
 }
 

@@ -13,8 +13,10 @@ export interface MovementDetails {
   readonly description: string | null;
   readonly externalRef: string | null;
   readonly idempotencyKey: string;
-  /** A reversal's original: the link is on the new row (unique: reversed at most once). */
+  /** A reversal's original, or a return's deposit: the link is on the new row (unique: undone at most once). */
   readonly reversesTransactionId?: string | null;
+  /** A RETURN's reason (required on a RETURN by the database). */
+  readonly returnReason?: string | null;
 }
 
 /** Everything one movement writes, decided before the statement is built. */
@@ -41,10 +43,11 @@ function transactionRow(transactionId: string, write: MovementWrite): Sql {
   const { plan, details, actor } = write;
   return sql`movement as (
     insert into ledger_transactions
-      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id)
+      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason)
     select ${transactionId}::uuid, ${plan.kind}, ${plan.channel}, ${plan.status ?? 'POSTED'}, ${plan.amountMinor.toString()}::bigint, ${plan.currency}, ${plan.currencyExponent}::smallint,
            ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at,
-           case when ${plan.status ?? 'POSTED'} = 'POSTED' then stamp.at end, ${details.reversesTransactionId ?? null}::uuid from stamp
+           case when ${plan.status ?? 'POSTED'} = 'POSTED' then stamp.at end, ${details.reversesTransactionId ?? null}::uuid,
+           ${details.returnReason ?? null}::text from stamp
     returning id)`;
 }
 
@@ -148,8 +151,11 @@ export async function writeMovement(database: Database, transactionId: string, w
     initiatedBy: actor.userId,
     createdAt: now,
     postedAt: (plan.status ?? 'POSTED') === 'POSTED' ? now : null,
-    reversesTransactionId: details.reversesTransactionId ?? null,
+    reversesTransactionId: plan.kind === 'REVERSAL' ? (details.reversesTransactionId ?? null) : null,
     reversedByTransactionId: null,
+    returnsTransactionId: plan.kind === 'RETURN' ? (details.reversesTransactionId ?? null) : null,
+    returnedByTransactionId: null,
+    returnReason: details.returnReason ?? null,
   };
 }
 

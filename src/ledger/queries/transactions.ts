@@ -5,7 +5,7 @@ export interface TransactionView {
   readonly id: string;
   readonly kind: TransactionKind;
   readonly channel: Channel;
-  readonly status: 'PENDING' | 'POSTED' | 'REVERSED';
+  readonly status: 'PENDING' | 'POSTED' | 'REVERSED' | 'RETURNED';
   readonly amountMinor: bigint;
   readonly currency: string;
   /** The minor-unit exponent of its accounts, stored with the transaction when it was written. */
@@ -22,6 +22,12 @@ export interface TransactionView {
   readonly reversesTransactionId: string | null;
   /** The REVERSAL that undid this transaction, if any: its status is then REVERSED (read through the link, never edited). */
   readonly reversedByTransactionId: string | null;
+  /** A RETURN's deposit. */
+  readonly returnsTransactionId: string | null;
+  /** The RETURN that took this deposit back, if any: its status is then RETURNED (through the link). */
+  readonly returnedByTransactionId: string | null;
+  /** The reason of a RETURN, shown on it and on the deposit it returned; on a returned check withdrawal, why it was refused. */
+  readonly returnReason: string | null;
 }
 
 export interface EntryView {
@@ -55,13 +61,21 @@ export interface TransactionRow {
   posted_at: Date | string | null;
   reverses_transaction_id: string | null;
   reversed_by_transaction_id: string | null;
+  returns_transaction_id: string | null;
+  returned_by_transaction_id: string | null;
+  return_reason: string | null;
 }
 
-// The status is derived, never edited (law 1): a transaction some REVERSAL points at is REVERSED.
-// The unique index on the link answers the lookup with one index probe.
+// The status is derived, never edited (law 1): a transaction some REVERSAL points at is REVERSED,
+// one a RETURN points at RETURNED (both use the one unique link, so never both). The unique index
+// on the link answers the lookup with one index probe.
 export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel,
-  case when reversal.id is not null then 'REVERSED' else t.status end as status,
-  t.reverses_transaction_id, reversal.id as reversed_by_transaction_id,
+  case when reversal.kind = 'RETURN' then 'RETURNED' when reversal.id is not null then 'REVERSED' else t.status end as status,
+  case when t.kind = 'REVERSAL' then t.reverses_transaction_id end as reverses_transaction_id,
+  case when reversal.kind = 'REVERSAL' then reversal.id end as reversed_by_transaction_id,
+  case when t.kind = 'RETURN' then t.reverses_transaction_id end as returns_transaction_id,
+  case when reversal.kind = 'RETURN' then reversal.id end as returned_by_transaction_id,
+  coalesce(t.return_reason, reversal.return_reason) as return_reason,
   t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency,
   t.currency_exponent as transaction_currency_exponent, t.description,
   t.external_ref, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
@@ -86,20 +100,24 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     postedAt: row.posted_at === null ? null : new Date(row.posted_at),
     reversesTransactionId: row.reverses_transaction_id,
     reversedByTransactionId: row.reversed_by_transaction_id,
+    returnsTransactionId: row.returns_transaction_id,
+    returnedByTransactionId: row.returned_by_transaction_id,
+    returnReason: row.return_reason,
   };
 }
 
-/** A transaction the user may see: one that touched an account they own. */
+/** A transaction the user may see: one that touched an account they own, or a check drawn on one that was returned unpaid. */
 export async function visibleTransaction(database: Database, userId: string, givenTransactionId: string): Promise<TransactionView | undefined> {
   const transactionId = canonicalId(givenTransactionId);
   if (!isId(transactionId)) return undefined;
   const [row] = await queryRows<TransactionRow>(
     database,
     `select ${TRANSACTION_COLUMNS} from ledger_transactions t ${REVERSAL_JOIN}
-      where t.id = ? and exists (
+      where t.id = ? and (exists (
         select 1 from entries e join user_accounts ua on ua.account_id = e.account_id
-         where e.transaction_id = t.id and ua.user_id = ?)`,
-    [transactionId, userId],
+         where e.transaction_id = t.id and ua.user_id = ?)
+        or exists (select 1 from user_accounts ua where ua.account_id = t.returned_account_id and ua.user_id = ?))`,
+    [transactionId, userId, userId],
   );
   return row ? transactionFromRow(row) : undefined;
 }

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger.js';
-import { expireHoldCommand } from '../commands/change-hold.js';
+import { expireHoldCommand, releaseAvailabilityCommand } from '../commands/change-hold.js';
+import type { Clock } from '../commands/run-command.js';
 import { queryRows } from '../persistence/database.js';
 import { runSystemCommands } from './run-system-commands.js';
 
@@ -17,6 +18,11 @@ const POLL_INTERVAL_MS = 1_000;
  * decided against: a capture or void that got there first leaves it not ACTIVE (HOLD_NOT_ACTIVE,
  * recorded under the key), and two processes that picked the same hold meet on its key, so the
  * second replays the first. Exactly one of capture, void and expiry happens to each hold.
+ *
+ * The same loop releases availability holds (issue 8 §4) at their `release_at`, as the system actor
+ * under `release:<holdId>`: a return that got there first leaves the hold not ACTIVE, and two
+ * processes meet on the key. Tests give it a clock (the commands decide with it, and the scan
+ * compares with it); in service it is the database's.
  */
 export class HoldExpiry {
   private timer: NodeJS.Timeout | undefined;
@@ -27,6 +33,7 @@ export class HoldExpiry {
     private readonly orm: MikroORM,
     private readonly logger: Logger,
     private readonly intervalMs = POLL_INTERVAL_MS,
+    private readonly clock?: Clock,
   ) {}
 
   start(): void {
@@ -52,20 +59,28 @@ export class HoldExpiry {
     }, delayMs);
   }
 
-  /** One round: expires up to BATCH_SIZE holds, then goes on at once while there were that many. */
+  /** One round: expires, then releases, up to BATCH_SIZE holds at a time, going on at once while there were that many. Returns how many. */
   async round(): Promise<number> {
-    let expired = 0;
+    const expired = await this.drain('expires_at', (holdId) => expireHoldCommand(holdId));
+    return expired + (await this.drain('release_at', (holdId) => releaseAvailabilityCommand(holdId)));
+  }
+
+  private async drain(dueColumn: 'expires_at' | 'release_at', commandFor: (holdId: string) => ReturnType<typeof expireHoldCommand>): Promise<number> {
+    let done = 0;
+    const options = this.clock ? { clock: this.clock } : {};
     for (;;) {
+      // Each partial index (holds_expiring, holds_releasing) serves its own scan.
       const due = await this.orm.em.fork().transactional((database) =>
         queryRows<{ id: string }>(
           database,
-          `select id from holds where status = 'ACTIVE' and expires_at <= now() order by expires_at, id limit ${BATCH_SIZE} for update skip locked`,
+          `select id from holds where status = 'ACTIVE' and ${dueColumn} <= coalesce(?::timestamptz, now()) order by ${dueColumn}, id limit ${BATCH_SIZE} for update skip locked`,
+          [this.clock?.().toISOString() ?? null],
         ),
       );
-      if (due.length === 0 || this.stopped) return expired;
-      await runSystemCommands(this.orm, due.map((hold) => expireHoldCommand(hold.id)));
-      expired += due.length;
-      if (due.length < BATCH_SIZE) return expired;
+      if (due.length === 0 || this.stopped) return done;
+      await runSystemCommands(this.orm, due.map((hold) => commandFor(hold.id)), options);
+      done += due.length;
+      if (due.length < BATCH_SIZE) return done;
     }
   }
 }
