@@ -27,7 +27,7 @@ export interface HoldView {
   readonly authorizationTransactionId: string;
 }
 
-interface HoldRow {
+export interface HoldRow {
   id: string;
   account_id: string;
   reason: HoldReason;
