@@ -70,14 +70,9 @@ export async function changedHold(context: Context, holdId: string): Promise<Hol
   return hold;
 }
 
-/** The transactions that captured a hold, in order. */
-export async function captureIdsOf(context: Context, holdId: string): Promise<string[]> {
-  const rows = (await context.database.execute(
-    `select transaction_id from hold_transactions where hold_id = ? and step = 'CAPTURE' order by created_at, transaction_id`,
-    [holdId],
-    'all',
-  )) as { transaction_id: string }[];
-  return rows.map((row) => row.transaction_id);
+/** The transactions that captured a hold, in order; the holds of one response are read in one query. */
+export function captureIdsOf(context: Context, holdId: string): Promise<string[]> {
+  return context.loaders.holdCaptures.load(holdId);
 }
 
 /**

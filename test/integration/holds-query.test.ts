@@ -43,7 +43,7 @@ async function voidIt(holdId: string): Promise<void> {
 
 /** 25 holds of 1.00..25.00; by their number mod 5: captured, partly captured (still ACTIVE), voided, expired by the system, untouched. */
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ countQueries: true });
   [alice, bob, operator] = await Promise.all([t.user(), t.user(), t.user('OPERATOR')]);
   accountId = await t.account(alice, { opening: '500.00' });
   for (let number = 1; number <= 25; number += 1) {
@@ -188,6 +188,20 @@ describe('Query.holds', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const served = await postGraphQL(t.url, asDocument(deep(10)), {}, alice.token);
     expect(dataOf(served).holds.edges).toHaveLength(10);
+  });
+
+  it('a page of holds with their captures is a bounded number of queries, whatever its size (no N+1)', async () => {
+    const count = async (first: number) => {
+      t.queries.length = 0;
+      expect((await page({ first })).edges).toHaveLength(first);
+      // The outbox relay and the hold expiry poll in the background; their statements are not the request's.
+      return t.queries.filter((sql) => !/outbox_events|from holds where status = 'ACTIVE' and expires_at|\b(begin|commit|rollback)\b/i.test(sql)).length;
+    };
+    // Both pages hold captured holds: the capture transactions are one more query, once.
+    const small = await count(10);
+    const large = await count(25);
+    expect(large).toBe(small);
+    expect(large).toBeLessThanOrEqual(5);
   });
 
   it('cursors keep their place while new holds arrive and while held ones change status', async () => {
