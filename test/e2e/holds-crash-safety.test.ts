@@ -16,8 +16,9 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 
 /**
  * Holds under a real crash (issue 8 §3): the server process is SIGKILLed while its scheduler is
- * part-way through expiring a crowd of holds and clients are capturing others, some of which are
- * expiring at the same moment. It restarts on the same database; the clients retry every capture
+ * part-way through expiring a crowd of holds (an expiry unit waits on an account row the test
+ * keeps locked, as on a slow disk) and clients are capturing others, some of which are expiring at
+ * the same moment. It restarts on the same database; the clients retry every capture
  * with the same key. Then each hold ends in exactly one final state (CAPTURED or EXPIRED, never a
  * capture and an expiry), no capture is applied twice, what the clients were told is what the
  * database holds, and every ledger law (versions 1..N, both layers, pending = active holds) holds.
@@ -28,17 +29,18 @@ const JWT_SECRET = 'holds-crash-safety-secret-long-enough-0123456789';
 const ENCRYPTION_KEY = 'holds-crash-safety-encryption-key-long-enough-0123456789';
 const ACCOUNTS = 4;
 const OPENING = '1000.00';
-/** Left to expire, all due within the second or two they took to place: the scheduler works through them unit after unit. */
+/** Left to expire, due over a few seconds: the scheduler works through them a unit each second while the captures run. */
 const EXPIRING_HOLDS = 120;
+/** The earliest expiry; the others follow one and two seconds later. */
 const EXPIRING_SECONDS = 4;
 /** Long-lived holds, captured for less (final) while the expiries run. */
 const CAPTURED_HOLDS = 60;
 /** Due within the same seconds as the expiring ones and captured anyway: whichever locks first wins. */
 const RACING_HOLDS = 40;
-const CAPTURE_CLIENTS = 6;
+const CAPTURE_CLIENTS = 4;
 /** The kill comes once this many captures were acknowledged and an expiry is in flight (or after the fallback below). */
-const KILL_AFTER_CAPTURES = 5;
-const KILL_FALLBACK_MS = 8_000;
+const KILL_AFTER_CAPTURES = 3;
+const KILL_FALLBACK_MS = 15_000;
 const START_TIMEOUT_MS = 45_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -79,6 +81,7 @@ function toldOf(result: CaptureHoldMutation['captureHold']): Told {
 interface Placed {
   readonly id: string;
   readonly group: 'expiring' | 'captured' | 'racing';
+  readonly accountId: string;
   readonly amountMinor: bigint;
   /** What the capture asks for (captured and racing holds only). */
   readonly captureMinor: bigint;
@@ -142,9 +145,9 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
 
     // Every hold is authorized before the crash; their order interleaves the groups and the accounts.
     const plan = [
-      ...Array.from({ length: EXPIRING_HOLDS }, () => ({ group: 'expiring' as const, expiresInSeconds: EXPIRING_SECONDS })),
+      ...Array.from({ length: EXPIRING_HOLDS }, (_, index) => ({ group: 'expiring' as const, expiresInSeconds: EXPIRING_SECONDS + (index % 3) })),
       ...Array.from({ length: CAPTURED_HOLDS }, () => ({ group: 'captured' as const, expiresInSeconds: 3600 })),
-      ...Array.from({ length: RACING_HOLDS }, (_, index) => ({ group: 'racing' as const, expiresInSeconds: 3 + (index % 4) })),
+      ...Array.from({ length: RACING_HOLDS }, (_, index) => ({ group: 'racing' as const, expiresInSeconds: EXPIRING_SECONDS + (index % 3) })),
     ].sort(() => Math.random() - 0.5);
     const holds: Placed[] = [];
     const queue = plan.map((entry, index) => ({ ...entry, index }));
@@ -152,17 +155,25 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
       Array.from({ length: 8 }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const amountMinor = BigInt(100 + (next.index % 7) * 37);
-          const input = { accountId: accounts[next.index % ACCOUNTS]!, amount: formatMinor(amountMinor), channel: 'CARD' as const, expiresInSeconds: next.expiresInSeconds, idempotencyKey: randomUUID() };
+          // Racing holds stay off the blocked account (accounts[0], below): a capture waiting there
+          // never holds a due hold, so an expiry unit waits on the account row alone.
+          const account = next.group === 'racing' ? accounts[1 + (next.index % (ACCOUNTS - 1))]! : accounts[next.index % ACCOUNTS]!;
+          const input = { accountId: account, amount: formatMinor(amountMinor), channel: 'CARD' as const, expiresInSeconds: next.expiresInSeconds, idempotencyKey: randomUUID() };
           const result = dataOf(await postGraphQL(server!.url, AuthorizeHoldDocument, { input }, token)).authorizeHold;
           if (result.__typename !== 'HoldChange') throw new Error(`authorization failed: ${JSON.stringify(result)}`);
           // A captured hold is taken for 0.25 less, final: the rest is released with it.
           const captureMinor = next.group === 'captured' ? amountMinor - 25n : amountMinor;
-          holds.push({ id: result.hold.id, group: next.group, amountMinor, captureMinor, key: `capture-${result.hold.id}`, told: [] });
+          holds.push({ id: result.hold.id, group: next.group, accountId: input.accountId, amountMinor, captureMinor, key: `capture-${result.hold.id}`, told: [] });
         }
       }),
     );
     const expiring = holds.filter((hold) => hold.group === 'expiring');
-    const toCapture = holds.filter((hold) => hold.group !== 'expiring').sort(() => Math.random() - 0.5);
+    // Captures on the blocked account (below) come last: the others are acknowledged meanwhile.
+    const blockedAccount = accounts[0]!;
+    const toCapture = holds
+      .filter((hold) => hold.group !== 'expiring')
+      .sort(() => Math.random() - 0.5)
+      .sort((a, b) => Number(a.accountId === blockedAccount) - Number(b.accountId === blockedAccount));
     const expiredAmong = (ids: readonly string[]) => count(`select count(*)::int as n from holds where id = any($1::uuid[]) and status = 'EXPIRED'`, [ids]);
     /**
      * Due holds of the expiring group that some transaction holds locked right now: only the
@@ -176,11 +187,20 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
         [ids],
       );
 
-    // The captures start once the scheduler is seen expiring; the kill comes while it still is
-    // and captures are in flight.
+    // The scheduler's first round commits; then one account row is locked, as by a slow disk, so
+    // the next expiry unit (each holds some of its holds) waits there mid-way with its holds
+    // locked, until the kill. The captures start then; those on that account wait too, in flight
+    // for certain when the process dies. The kill comes once some captures were acknowledged and
+    // that unit is seen waiting.
     const expiringIds = expiring.map((hold) => hold.id);
-    expect(await eventually(async () => (await expiryInFlight(expiringIds)) > 0, 15_000), 'the scheduler began expiring').toBe(true);
     const running = server;
+    expect(await eventually(async () => (await expiredAmong(expiringIds)) > 0, 15_000), 'the scheduler began expiring').toBe(true);
+    const blocker = await database.pool.connect();
+    await blocker.query('begin');
+    await blocker.query('select id from accounts where id = $1 for update', [blockedAccount]);
+    const expiringOnBlocked = expiring.filter((hold) => hold.accountId === blockedAccount).map((hold) => hold.id);
+    const expiredOnBlockedBefore = await expiredAmong(expiringOnBlocked);
+    const expiredBeforeBlock = await expiredAmong(expiringIds);
     const pidsBeforeKill = [running.pid, ...descendantsOf(running.pid)];
     let acknowledged = 0;
     let killed = false;
@@ -215,13 +235,17 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
     clearTimeout(fallback);
     killNow();
     await monitor;
+    await blocker.query('rollback');
+    blocker.release();
     expect((await running.waitForExit(10_000)).signal).toBe('SIGKILL');
     expect(stillRunning(pidsBeforeKill), 'nothing of the killed server survives it').toEqual([]);
     const expiredAtCrash = await expiredAmong(expiring.map((hold) => hold.id));
     const unanswered = toCapture.filter((hold) => hold.told.length === 0);
-    console.info(`holds crash: ${expiredAtCrash}/${EXPIRING_HOLDS} expired, ${acknowledged} captures acknowledged, ${unanswered.length}/${toCapture.length} captures unanswered at the kill`);
+    console.info(`holds crash: ${expiredAtCrash}/${EXPIRING_HOLDS} expired (${expiredBeforeBlock} before the block), ${acknowledged} captures acknowledged, ${unanswered.length}/${toCapture.length} captures unanswered at the kill`);
     expect(killedMidExpiry, 'the kill came while the scheduler held due holds').toBe(true);
     expect(expiredAtCrash, 'the kill came while the scheduler was mid-way').toBeLessThan(EXPIRING_HOLDS);
+    expect(expiredBeforeBlock, 'some expiries had committed before the kill').toBeGreaterThan(0);
+    expect(await expiredAmong(expiringOnBlocked), 'no unit that reached the blocked account committed').toBe(expiredOnBlockedBefore);
     expect(unanswered.length, 'the kill came while captures were in flight').toBeGreaterThan(0);
 
     // Restart on the same database; every capture is sent again with its key, answered or not.

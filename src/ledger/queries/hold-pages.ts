@@ -36,7 +36,7 @@ export function encodeHoldCursor(holdId: string): string {
   return Buffer.from(`${CURSOR_PREFIX}${holdId}`).toString('base64url');
 }
 
-/** The hold id a cursor names, or a ValidationError on `field` for anything this connection did not hand out. */
+/** The hold id a cursor names; a ValidationError on `after` for anything this connection did not hand out. */
 function decodeHoldCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const holdId = text.slice(CURSOR_PREFIX.length);
