@@ -1,4 +1,4 @@
-import sql, { raw } from 'sql-template-tag';
+import sql, { empty, raw } from 'sql-template-tag';
 import { ValidationError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from '../limits.js';
 import { isId, queryStatement, type Database } from '../persistence/database.js';
@@ -55,14 +55,14 @@ export async function holdsPage(database: Database, accountId: string, request: 
     const [known] = await queryStatement<{ id: string }>(database, sql`select id from holds where id = ${afterId}::uuid and account_id = ${accountId}::uuid`);
     if (!known) throw new ValidationError('after is not a cursor of this connection.', 'after');
   }
-  const statuses = request.statuses ? `{${request.statuses.join(',')}}` : null;
+  // Named fragments, each with its own parameters; absent ones add nothing, so the holds_account
+  // index (account_id, created_at, id) serves the walk.
+  const onlyStatuses = request.statuses ? sql`and h.status = any(${`{${request.statuses.join(',')}}`}::text[])` : empty;
+  const beforeCursor = afterId === undefined ? empty : sql`and (h.created_at, h.id) < (select c.created_at, c.id from holds c where c.id = ${afterId}::uuid)`;
   const rows = await queryStatement<HoldRow>(
     database,
     sql`select ${raw(HOLD_COLUMNS)} from holds h join accounts a on a.id = h.account_id
-         where h.account_id = ${accountId}::uuid
-           and (${statuses}::text[] is null or h.status = any(${statuses}::text[]))
-           and (${afterId ?? null}::uuid is null
-                or (h.created_at, h.id) < (select c.created_at, c.id from holds c where c.id = ${afterId ?? null}::uuid))
+         where h.account_id = ${accountId}::uuid ${onlyStatuses} ${beforeCursor}
          order by h.created_at desc, h.id desc
          limit ${limit + 1}`,
   );
