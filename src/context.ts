@@ -11,6 +11,7 @@ import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './db/sql.js';
+import { captureIdsOfHolds } from './ledger/queries/holds.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
 
 /** What every resolver gets, built once per HTTP request (and later per WebSocket operation). */
@@ -43,6 +44,8 @@ export interface Loaders {
   readonly entries: DataLoader<string, EntryView[]>;
   /** Batches the availability holds of every deposit in a response into one query. */
   readonly availabilityHolds: DataLoader<string, Array<{ amountMinor: bigint; releaseAt: Date; active: boolean }>>;
+  /** Batches the capture transaction ids of every hold in a response into one query (a page of holds is no N+1). */
+  readonly holdCaptures: DataLoader<string, string[]>;
   /** The viewer's account ids, read once per request. */
   ownedAccountIds(): Promise<Set<string>>;
   /**
@@ -98,6 +101,14 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
       const found = await availabilityHoldsOf(database, ids);
       return ids.map((id) => found.get(id) ?? []);
     }),
+    // Batched but not cached: a capture later in the same request (two aliased mutations) adds one.
+    holdCaptures: new DataLoader(
+      async (holdIds) => {
+        const found = await captureIdsOfHolds(database, holdIds);
+        return holdIds.map((id) => found.get(id) ?? []);
+      },
+      { cache: false },
+    ),
     ownedAccountIds() {
       owned ??= viewer ? accountIdsOwnedBy(database, viewer.userId) : Promise.resolve(new Set());
       return owned;

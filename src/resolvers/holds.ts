@@ -5,7 +5,8 @@ import { authorizeHold, type AuthorizeHoldInput } from '../ledger/commands/autho
 import { captureHold, voidHold, type CaptureHoldInput, type VoidHoldInput } from '../ledger/commands/change-hold.js';
 import type { CommandResult, HoldOutcome } from '../ledger/commands/command.js';
 import { failureOf } from '../ledger/commands/run-command.js';
-import { expectErrorOf, HOLD_ERROR_CLASSES, LimitExceededError, type HoldError } from '../ledger/errors.js';
+import { expectErrorOf, HOLD_ERROR_CLASSES, LimitExceededError, NotFoundError, type HoldError } from '../ledger/errors.js';
+import { holdsPage, type HoldPage, type HoldPageRequest } from '../ledger/queries/hold-pages.js';
 import { holdById, type HoldView } from '../ledger/queries/holds.js';
 import type { Actor } from '../ledger/types.js';
 import { noteRetryHint } from '../transport/retry-hints.js';
@@ -69,12 +70,18 @@ export async function changedHold(context: Context, holdId: string): Promise<Hol
   return hold;
 }
 
-/** The transactions that captured a hold, in order. */
-export async function captureIdsOf(context: Context, holdId: string): Promise<string[]> {
-  const rows = (await context.database.execute(
-    `select transaction_id from hold_transactions where hold_id = ? and step = 'CAPTURE' order by created_at, transaction_id`,
-    [holdId],
-    'all',
-  )) as { transaction_id: string }[];
-  return rows.map((row) => row.transaction_id);
+/** The transactions that captured a hold, in order; the holds of one response are read in one query. */
+export function captureIdsOf(context: Context, holdId: string): Promise<string[]> {
+  return context.loaders.holdCaptures.load(holdId);
+}
+
+/**
+ * Query.holds: a page of an account's holds for its owner or an operator (whose read is audited
+ * as a read of the account, in visibleAccount). Any other account is NOT_FOUND, exactly like an
+ * unknown id, as Query.transactions answers.
+ */
+export async function resolveHoldsOfAccount(context: Context, accountId: string, request: HoldPageRequest): Promise<HoldPage> {
+  const account = await visibleAccount(context, viewerOf(context), accountId);
+  if (!account) throw new NotFoundError('No such account.');
+  return holdsPage(context.database, account.id, request);
 }

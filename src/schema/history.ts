@@ -6,6 +6,7 @@ import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 import { ChannelEnum, LayerEnum, TransactionKindEnum } from './enums.js';
 import { TransactionType } from './transaction.js';
+import { PageInfoType } from './page-info.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../ledger/limits.js';
 
 export const AccountTransactionType = builder.objectRef<HistoryLineView>('AccountTransaction').implement({
@@ -46,16 +47,6 @@ const AccountTransactionEdge = builder.objectRef<HistoryLineView>('AccountTransa
   fields: (t) => ({
     cursor: t.exposeString('cursor', { description: 'Opaque; pass it as `after` or `before`. Stable while new transactions arrive.' }),
     node: t.field({ type: AccountTransactionType, description: 'The history line.', resolve: (line) => line }),
-  }),
-});
-
-const PageInfoType = builder.objectRef<HistoryPageView>('PageInfo').implement({
-  description: 'Relay pagination state of a connection.',
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage', { description: 'More lines follow in the newest-to-oldest direction.' }),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage', { description: 'More lines precede this page (newer ones).' }),
-    startCursor: t.string({ nullable: true, description: 'Cursor of the first edge.', resolve: (page) => page.lines[0]?.cursor ?? null }),
-    endCursor: t.string({ nullable: true, description: 'Cursor of the last edge.', resolve: (page) => page.lines.at(-1)?.cursor ?? null }),
   }),
 });
 

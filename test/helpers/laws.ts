@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SYSTEM_USER_ID } from '../../src/ledger/system/system-actor.js';
 
 /**
  * The ledger's laws (DESIGN.md), checked in SQL behind the application's back. Each query lists
@@ -133,12 +134,46 @@ const LAWS: Record<string, string> = {
   'a returned item moved nothing and names the account it was drawn on': `
     select t.id from ledger_transactions t
      where t.status = 'RETURNED' and (t.kind <> 'WITHDRAWAL' or t.returned_account_id is null or t.return_reason is null or t.posted_at is not null)`,
+  // Per-hold laws of authorizations; availability holds (several per deposit, released by
+  // RELEASE or RETURN steps) have their own laws above.
+  // Per hold, not only per account: a pending balance can add up while one hold's money is
+  // released twice and another's never.
+  "each hold's own PENDING entries on its account net to what it still holds": `
+    select h.id from holds h
+      join entries e on e.account_id = h.account_id and e.layer = 'PENDING' and h.reason <> 'DEPOSIT_AVAILABILITY'
+       and (e.transaction_id = h.authorization_transaction_id
+            or e.transaction_id in (select ht.transaction_id from hold_transactions ht where ht.hold_id = h.id))
+     group by h.id, h.status, h.amount_minor, h.captured_minor
+    having -sum(${SIGNED}) <> case when h.status = 'ACTIVE' then h.amount_minor - h.captured_minor else 0 end`,
+  // No capture applied twice, none lost: what the hold says was captured is what its captures posted.
+  "each hold's captured amount is what its HOLD_CAPTURE transactions posted from its account": `
+    select h.id from holds h
+      left join hold_transactions ht on ht.hold_id = h.id and ht.step = 'CAPTURE'
+      left join entries e on e.transaction_id = ht.transaction_id and e.account_id = h.account_id and e.layer = 'POSTED'
+     group by h.id, h.captured_minor
+    having h.captured_minor <> -coalesce(sum(${SIGNED}), 0)`,
+  // Exactly one final state: a hold is voided once or expired once (never both, never also
+  // captured for good), CAPTURED only after a capture, and each step has the kind that moves it.
+  "each hold's steps match its status: one release for VOIDED or EXPIRED, none otherwise, and each step of its kind": `
+    select h.id from holds h left join hold_transactions ht on ht.hold_id = h.id left join ledger_transactions t on t.id = ht.transaction_id
+     where h.reason <> 'DEPOSIT_AVAILABILITY'
+     group by h.id, h.status
+    having count(*) filter (where ht.step = 'VOID') <> case when h.status = 'VOIDED' then 1 else 0 end
+        or count(*) filter (where ht.step = 'EXPIRE') <> case when h.status = 'EXPIRED' then 1 else 0 end
+        or (h.status = 'CAPTURED' and count(*) filter (where ht.step = 'CAPTURE') = 0)
+        or count(*) filter (where (ht.step = 'CAPTURE') <> (t.kind = 'HOLD_CAPTURE')) > 0
+        or count(*) filter (where ht.step = 'EXPIRE' and t.initiated_by <> '${SYSTEM_USER_ID}') > 0`,
+  // The unit's clock decides (DESIGN.md 5): an owner acts before the deadline, the system at or after it.
+  'no hold is captured or voided at or after its expiry, nor expired before it': `
+    select h.id, ht.transaction_id from holds h join hold_transactions ht on ht.hold_id = h.id
+     where h.expires_at is not null and h.reason <> 'DEPOSIT_AVAILABILITY'
+       and ((ht.step in ('CAPTURE', 'VOID') and ht.created_at >= h.expires_at) or (ht.step = 'EXPIRE' and ht.created_at < h.expires_at))`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
 };
 
-/** Returns the laws that are broken, each with a few offending rows; [] when all hold. */
-export async function brokenLaws(pool: pg.Pool): Promise<string[]> {
+/** Returns the laws that are broken, each with a few offending rows; [] when all hold. A client inside a transaction sees its own uncommitted changes. */
+export async function brokenLaws(pool: pg.Pool | pg.PoolClient): Promise<string[]> {
   const broken: string[] = [];
   for (const [law, sql] of Object.entries(LAWS)) {
     const { rows } = await pool.query(`${sql} limit 5`);

@@ -65,7 +65,8 @@ export function decodeCursor(cursor: string, field: string): number {
   return version;
 }
 
-function pageSize(value: number | null | undefined, field: string): number | undefined {
+/** A page size as given (`first`/`last`), refused outside 0..MAX_PAGE_SIZE; undefined when not given. */
+export function pageSize(value: number | null | undefined, field: string): number | undefined {
   if (value === null || value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
     throw new ValidationError(`${field} must be between 0 and ${MAX_PAGE_SIZE}.`, field);

@@ -27,7 +27,7 @@ export interface HoldView {
   readonly authorizationTransactionId: string;
 }
 
-interface HoldRow {
+export interface HoldRow {
   id: string;
   account_id: string;
   reason: HoldReason;
@@ -90,4 +90,16 @@ export async function holdsOfAccount(database: Database, accountId: string, stat
     [accountId, statuses ? `{${statuses.join(',')}}` : null, statuses ? `{${statuses.join(',')}}` : null],
   );
   return rows.map(holdFromRow);
+}
+
+/** The transactions that captured each of many holds, oldest first per hold, in one query (Hold.captures of a page). */
+export async function captureIdsOfHolds(database: Database, holdIds: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await queryRows<{ hold_id: string; transaction_id: string }>(
+    database,
+    `select hold_id::text, transaction_id::text from hold_transactions where hold_id = any(?::uuid[]) and step = 'CAPTURE' order by hold_id, created_at, transaction_id`,
+    [`{${holdIds.join(',')}}`],
+  );
+  const found = new Map<string, string[]>();
+  for (const row of rows) found.set(row.hold_id, [...(found.get(row.hold_id) ?? []), row.transaction_id]);
+  return found;
 }
