@@ -100,10 +100,12 @@ describe('stored risk rules', () => {
     });
     await saved;
     const second = t.app.orm.em.fork().transactional((em) => upsertRiskRule(em, { ...racing, priority: 1 }, operator.id, NOW));
+    // Watch the second at once: it is refused the moment the first commits, maybe before `await first` returns.
+    const secondRefused = expect(second).rejects.toThrow(/risk_rules_pkey/);
     await new Promise((resolve) => setTimeout(resolve, 100));
     releaseFirst();
     expect(await first).toMatchObject({ version: 1, priority: 250 });
-    await expect(second).rejects.toThrow(/risk_rules_pkey/);
+    await secondRefused;
     expect((await listRuleHistory(database(), 'racing-rule')).map((rule) => rule.version)).toEqual([1]);
   });
 
