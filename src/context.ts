@@ -7,6 +7,7 @@ import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
+import { serviceActor } from './auth/service-actor.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import type { Database } from './ledger/persistence/database.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
@@ -115,8 +116,11 @@ export async function createContext(
   clientIp: string,
   authorization: string | undefined,
 ): Promise<Context> {
-  const { viewer, problem } = await authenticate(services.signer, authorization);
+  const authenticated = await authenticate(services.signer, authorization);
+  const { problem } = authenticated;
   const database = services.orm.em.fork() as Database;
+  // A service's channels come from its row on every request (auth/service-actor.ts), never from the token.
+  const viewer = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
   return {
     ...services,
     requestId,

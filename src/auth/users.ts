@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { UserSchema, type User } from '../entities/user.entity.js';
-import type { Role } from '../ledger/types.js';
+import { CHANNELS, type Channel, type Role } from '../ledger/types.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
 
 export interface NewUser {
@@ -12,6 +12,8 @@ export interface NewUser {
   readonly address?: string | null;
   /** The holder's full name ("Bob Smith"), which payers see masked; absent, the username is masked instead. */
   readonly fullName?: string | null;
+  /** A service's channels (the rails it carries); at least one for a service, none for anyone else. */
+  readonly channels?: readonly string[];
 }
 
 /** Room for any real name; the database checks the same bound. */
@@ -27,12 +29,23 @@ export function checkNewUser(user: NewUser): string | undefined {
   if (user.password.length < MIN_PASSWORD_LENGTH || user.password.length > MAX_PASSWORD_LENGTH) {
     return `password must be ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`;
   }
+  const channelProblem = checkChannels(user.role ?? 'CUSTOMER', user.channels ?? []);
+  if (channelProblem) return channelProblem;
   if (user.fullName !== undefined && user.fullName !== null) {
     const name = user.fullName.trim();
     if (name.length < 1 || name.length > MAX_FULL_NAME_LENGTH || /\p{Cc}/u.test(name)) {
       return `name must be 1-${MAX_FULL_NAME_LENGTH} printable characters`;
     }
   }
+  return undefined;
+}
+
+/** Why a role cannot have these channels: only a service has channels, at least one, each one the ledger knows. */
+export function checkChannels(role: Role, channels: readonly string[]): string | undefined {
+  if (role !== 'SERVICE') return channels.length > 0 ? 'only a service has channels (--role service)' : undefined;
+  if (channels.length === 0) return `a service needs --channels, one or more of ${CHANNELS.join(', ')}`;
+  const unknown = channels.filter((channel) => !(CHANNELS as readonly string[]).includes(channel));
+  if (unknown.length > 0) return `unknown channel ${unknown.join(', ')}: channels are ${CHANNELS.join(', ')}`;
   return undefined;
 }
 
@@ -50,6 +63,7 @@ export async function addUser(orm: MikroORM, user: NewUser): Promise<User> {
     fullName: user.fullName?.trim().replace(/\s+/gu, ' ') ?? null,
     passwordHash: await hashPassword(user.password),
     role: user.role ?? 'CUSTOMER',
+    channels: [...new Set(user.channels ?? [])] as Channel[],
   });
   await em.flush();
   return created;

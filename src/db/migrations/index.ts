@@ -9,6 +9,7 @@ import { Migration20261201100000_entry_layers } from './Migration20261201100000_
 import { Migration20261201110000_system_actor } from './Migration20261201110000_system_actor.js';
 import { Migration20261201120000_reversals } from './Migration20261201120000_reversals.js';
 import { Migration20261201120000_holds } from './Migration20261201120000_holds.js';
+import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: 'Migration20261201110000_system_actor', class: Migration20261201110000_system_actor },
   { name: 'Migration20261201120000_reversals', class: Migration20261201120000_reversals },
   { name: 'Migration20261201120000_holds', class: Migration20261201120000_holds },
+  { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
 ];
