@@ -104,7 +104,7 @@ export type ErrorCode =
   | 'ACCOUNT_NOT_OPEN'
   /** The two accounts of a transfer hold different currencies. */
   | 'CURRENCY_MISMATCH'
-  /** You are signed in but not allowed to do this. */
+  /** You are signed in but your role may not do this (a customer posting cash, a service outside its channels, an operator withdrawing); the message says who may. Nothing changed and nothing is stored under the idempotency key. */
   | 'FORBIDDEN'
   /** The hold was already captured (finally), voided or expired: nothing more can be captured or released. */
   | 'HOLD_NOT_ACTIVE'
@@ -171,6 +171,15 @@ export type ReverseTransactionInput = {
   /** The transaction to reverse: a posted deposit, withdrawal or transfer (not a hold, not a reversal). */
   transactionId: string | number;
 };
+
+/** What a signed-in user may do (README "Who may do what"). */
+export type Role =
+  /** A holder: sees and moves the money of accounts they own; deposits checks, withdraws and transfers on ACH, WIRE, ZELLE, PAYPAL, THIRD_PARTY and INTERNAL. */
+  | 'CUSTOMER'
+  /** The bank's staff (a teller): deposits to any account on any channel, voids holds, returns and reverses; reads any account (audited); never withdraws or transfers. */
+  | 'OPERATOR'
+  /** A rail integration (the ATM network, the card processor, the ACH processor): deposits, withdraws, authorizes, captures and voids on any customer account, only on its own channels; every call is audited. It lists no accounts and reads none. */
+  | 'SERVICE';
 
 /** Narrows history. All given conditions must hold. */
 export type TransactionFilter = {
@@ -268,6 +277,7 @@ export type AuthorizeHoldMutationVariables = Exact<{
 export type AuthorizeHoldMutation = { authorizeHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -285,6 +295,7 @@ export type CaptureHoldMutationVariables = Exact<{
 export type CaptureHoldMutation = { captureHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -302,6 +313,7 @@ export type VoidHoldMutationVariables = Exact<{
 export type VoidHoldMutation = { voidHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -325,6 +337,8 @@ type ErrorFields_AccountNotOpenError_Fragment = { __typename: 'AccountNotOpenErr
 
 type ErrorFields_CurrencyMismatchError_Fragment = { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean };
 
+type ErrorFields_ForbiddenError_Fragment = { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean };
+
 type ErrorFields_HoldNotActiveError_Fragment = { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean };
 
 type ErrorFields_IdempotencyConflictError_Fragment = { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean };
@@ -342,6 +356,7 @@ type ErrorFields_ValidationError_Fragment = { __typename: 'ValidationError', fie
 export type ErrorFieldsFragment =
   | ErrorFields_AccountNotOpenError_Fragment
   | ErrorFields_CurrencyMismatchError_Fragment
+  | ErrorFields_ForbiddenError_Fragment
   | ErrorFields_HoldNotActiveError_Fragment
   | ErrorFields_IdempotencyConflictError_Fragment
   | ErrorFields_InsufficientFundsError_Fragment
@@ -371,6 +386,7 @@ export type OpenAccountMutationVariables = Exact<{
 
 
 export type OpenAccountMutation = { openAccount:
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'OpenAccountSuccess', account: { id: string, number: string, type: AccountType, status: AccountStatus, currency: string, nickname: string | null, createdAt: string, balance: { accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string } } }
@@ -385,6 +401,7 @@ export type DepositMutationVariables = Exact<{
 export type DepositMutation = { deposit:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -401,6 +418,7 @@ export type WithdrawMutationVariables = Exact<{
 export type WithdrawMutation = { withdraw:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -417,6 +435,7 @@ export type TransferMutationVariables = Exact<{
 export type TransferMutation = { transfer:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -506,6 +525,7 @@ export type ReverseTransactionMutationVariables = Exact<{
 export type ReverseTransactionMutation = { reverseTransaction:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -593,7 +613,7 @@ export type DisableTwoFactorMutation = { disableTwoFactor:
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { me: { id: string, role: string, twoFactorEnabled: boolean } };
+export type ViewerQuery = { me: { id: string, role: Role, twoFactorEnabled: boolean } };
 
 export const HoldFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"HoldFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Hold"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountId"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"capturedAmount"}},{"kind":"Field","name":{"kind":"Name","value":"remaining"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"releaseAt"}},{"kind":"Field","name":{"kind":"Name","value":"captures"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}}]}}]}}]} as unknown as DocumentNode<HoldFieldsFragment, unknown>;
 export const BalanceFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BalanceFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Balance"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accountId"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"posted"}},{"kind":"Field","name":{"kind":"Name","value":"pending"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"asOf"}}]}}]} as unknown as DocumentNode<BalanceFieldsFragment, unknown>;

@@ -329,7 +329,7 @@ describe('balances an older release published or cached carry no exponent', () =
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The event is published as an older release wrote it: no currencyExponent.
-      await depositThroughEnvelope(t.app.orm, alice.id, accountId, '7', async (database) => {
+      await depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '7', async (database) => {
         await database.execute(`update outbox_events set payload = payload - 'currencyExponent' where account_id = ? and account_version = 2`, [accountId]);
       });
       expect(await update).toEqual({ version: 2, balance: { posted: '10057' } });

@@ -162,7 +162,7 @@ describe('balanceUpdated', () => {
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
     await expect(
-      depositThroughEnvelope(t.app.orm, alice.id, accountId, '9.00', async () => {
+      depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '9.00', async () => {
         throw new Error('crash after writing');
       }),
     ).rejects.toThrow('crash after writing');
@@ -207,7 +207,7 @@ describe('a lost message', () => {
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // A deposit whose balance event never reaches pub/sub: its outbox row is gone before commit.
-    await depositThroughEnvelope(t.app.orm, alice.id, accountId, '4.00', async (database) => {
+    await depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '4.00', async (database) => {
       await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
     });
     await new Promise((resolve) => setTimeout(resolve, 600));

@@ -126,8 +126,8 @@ export function decideWithdrawal(request: WithdrawalRequest, snapshots: CommandS
     (WITHDRAWAL_CHANNELS.has(request.channel) ? undefined : new ValidationError(`Money cannot be withdrawn through ${request.channel}.`, 'channel')) ??
     checkMovementFields(request.amount, request);
   if (early) return early;
-  const account = snapshots.account(request.accountId);
-  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+  const account = mayWithdraw(snapshots.actor, snapshots.account(request.accountId), request.channel);
+  if (account instanceof LedgerError) return account;
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
   const scale = scaleOf(account);
