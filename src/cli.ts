@@ -5,10 +5,10 @@ import { migrate, openOrm } from './db/orm.js';
 import { addUser, checkChannels } from './auth/users.js';
 import { ROLES, type Role } from './ledger/types.js';
 
+// One line, like every refusal of the CLI.
 const USAGE =
-  'usage: npm run tally -- user add <username> --email <email> [--role customer|operator] [--name "Bob Smith"] [--address <text>]\n' +
-  '       npm run tally -- user add <username> --role service --channels ATM,CASH [--email <email>]\n' +
-  '       (password on standard input)';
+  'usage: npm run tally -- user add <username> (--email <email> [--role customer|operator] | --role service --channels ATM,CASH [--email <email>]) ' +
+  '[--name "Bob Smith"] [--address <text>]  (password on standard input)';
 
 /** A service is a system, not a person: without --email it gets an address that can never be delivered (RFC 2606). */
 function serviceEmail(username: string): string {

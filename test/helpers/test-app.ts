@@ -31,7 +31,10 @@ export interface TestApp {
   gql<Data, Variables>(document: TypedDocumentNode<Data, Variables>, variables: Variables, accessToken?: string): Promise<GraphQLResponse<Data>>;
   /** Provisions a user (a customer by default; a service with `channels`) and signs them in. */
   user(role?: Role, options?: { channels?: readonly Channel[] }): Promise<TestUser>;
-  /** The app's cash service (channels CASH and ATM), made on first use: how tests fund accounts, as a bank does. */
+  /**
+   * The app's cash service (channels CASH and ATM), made on first use: how tests fund accounts, as
+   * a bank does. Its token is renewed (a new sign-in) once half its lifetime has passed.
+   */
   cashier(): Promise<TestUser>;
   /** Opens an account for the user and, when given, deposits an opening balance through the cashier (CASH). */
   account(user: TestUser, options?: { currency?: string; type?: AccountType; opening?: string }): Promise<string>;
@@ -59,7 +62,12 @@ export async function startTestApp(options: { countQueries?: boolean; environmen
   });
   const url = app.url;
   let serial = 0;
-  let cashier: Promise<TestUser> | undefined;
+  let cashier: Promise<{ user: TestUser; signedInAt: number }> | undefined;
+  const signIn = async (username: string, password: string): Promise<string> => {
+    const login = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
+    if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
+    return login.accessToken;
+  };
   const testApp: TestApp = {
     app,
     url,
@@ -71,13 +79,15 @@ export async function startTestApp(options: { countQueries?: boolean; environmen
       const username = `user${serial}-${randomUUID().slice(0, 8)}`;
       const password = `password-${randomUUID()}`;
       const created = await addUser(app.orm, { username, password, role, channels, email: `${username}@example.test` });
-      const login = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
-      if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
-      return { id: created.id, username, password, token: login.accessToken };
+      return { id: created.id, username, password, token: await signIn(username, password) };
     },
-    cashier() {
-      cashier ??= testApp.user('SERVICE', { channels: ['CASH', 'ATM'] });
-      return cashier;
+    async cashier() {
+      cashier ??= testApp.user('SERVICE', { channels: ['CASH', 'ATM'] }).then((user) => ({ user, signedInAt: Date.now() }));
+      const current = await cashier;
+      if (Date.now() - current.signedInAt < (config.accessTokenTtlSeconds * 1000) / 2) return current.user;
+      const renewed = { user: { ...current.user, token: await signIn(current.user.username, current.user.password) }, signedInAt: Date.now() };
+      cashier = Promise.resolve(renewed);
+      return renewed.user;
     },
     async account(user, { currency = 'USD', type = 'CHECKING', opening } = {}) {
       const opened = dataOf(

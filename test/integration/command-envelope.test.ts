@@ -65,15 +65,16 @@ describe('the command envelope', () => {
   it('a request waiting on a claimed key holds no account lock: other movements on the account go ahead', async () => {
     const accountId = await t.account(alice, { opening: '1.00' });
     const idempotencyKey = randomUUID();
+    const cashier = await t.cashier();
     const depositOf = (key: string) =>
-      t.gql(DepositDocument, { input: { accountId, amount: '2.00', channel: 'CASH', idempotencyKey: key } }, alice.token);
+      t.gql(DepositDocument, { input: { accountId, amount: '2.00', channel: 'CASH', idempotencyKey: key } }, cashier.token);
     const holder = await t.database.pool.connect();
     try {
       // Someone else's request holds the claim on the key and has not committed yet.
       await holder.query('begin');
       await holder.query(
         `insert into idempotency_records (user_id, key, command, request_hash, outcome) values ($1, $2, 'deposit', 'in-flight', '{"inFlight":true}')`,
-        [alice.id, idempotencyKey],
+        [cashier.id, idempotencyKey],
       );
       let waiterSettled = false;
       const waiter = depositOf(idempotencyKey).finally(() => (waiterSettled = true));

@@ -27,8 +27,9 @@ async function reversed(transactionId: string, reason?: string) {
   if (result.__typename !== 'MoneyMovement') throw new Error(`reversal refused: ${JSON.stringify(result)}`);
   return result;
 }
-async function depositTo(accountId: string, amount: string, token = alice.token) {
-  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, token)).deposit;
+/** A cash deposit at the teller's window (an operator sees every entry's account, as the reversal will). */
+async function depositTo(accountId: string, amount: string, token?: string) {
+  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, token ?? teller.token)).deposit;
   if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
   return result;
 }
@@ -66,7 +67,7 @@ describe('reverseTransaction posts the exact opposite entries, linked both ways'
 
   it('reverses a withdrawal', async () => {
     const accountId = await t.account(alice, { opening: '100.00' });
-    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '30.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '30.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     if (withdrawal.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(withdrawal));
     const reversal = await reversed(withdrawal.transaction.id);
     expect(shapes(reversal.transaction.entries)).toEqual(flipped(withdrawal.transaction.entries));
@@ -197,11 +198,11 @@ describe('a reversal of a spent deposit may overdraw', () => {
   it('the account goes below its overdraft limit, owes the bank, and may then only receive money', async () => {
     const accountId = await t.account(alice);
     const deposit = await depositTo(accountId, '50.00');
-    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '45.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '45.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(spent.__typename).toBe('MoneyMovement');
     await reversed(deposit.transaction.id, 'the deposit was counterfeit');
     expect(await balanceOf(accountId)).toMatchObject({ posted: '-45.00', available: '-45.00', version: 3 });
-    const more = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const more = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(more).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
     // A deposit that does not bring it back above the line is still accepted.
     await depositTo(accountId, '5.00');

@@ -81,8 +81,9 @@ function collect(client: Client, accountId: string, after: number | null) {
 }
 
 
-const deposit = (user: TestUser, accountId: string, amount = '1.00') =>
-  t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, user.token);
+/** A cash deposit to the owner's account, posted by the cash service as a bank would. */
+const deposit = async (_owner: TestUser, accountId: string, amount = '1.00') =>
+  t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token);
 
 describe('balanceUpdated', () => {
   it('20 deposits, then afterVersion 5 replays 6..20 from the ledger and continues live with 21', async () => {
@@ -158,7 +159,7 @@ describe('balanceUpdated', () => {
     const accountId = await t.account(alice, { opening: '1.00' });
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
     await expect(
