@@ -138,8 +138,28 @@ describe('npm run tally -- user add', () => {
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
   });
 
+  it('provisions a service with its channels, as the issue writes it (no e-mail needed)', async () => {
+    const username = `atm-${randomUUID().slice(0, 6)}`;
+    const result = run(['user', 'add', username, '--role', 'service', '--channels', 'ATM,cash'], 'a-long-password-123');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^added service ${username} on ATM, CASH \\(`));
+    const { rows } = await t.database.pool.query('select role, email, channels from users where username = $1', [username]);
+    expect(rows[0]).toEqual({ role: 'SERVICE', email: `${username}@service.invalid`, channels: ['ATM', 'CASH'] });
+  });
+
+  it('the database itself refuses channels on a customer and channels it does not know', async () => {
+    const username = `ivan-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', username, '--email', 'i@example.com'], 'a-long-password-123').status).toBe(0);
+    const refusal = async (sql: string) => t.database.pool.query(sql, [username]).then(() => 'accepted', (error: { code?: string }) => error.code);
+    expect(await refusal(`update users set channels = '{CASH}' where username = $1`)).toBe('23514');
+    expect(await refusal(`update users set role = 'SERVICE', channels = '{TELEPORT}' where username = $1`)).toBe('23514');
+  });
+
   it.each([
     [['user', 'add', 'dave'], 'a-long-password-123', /usage/],
+    [['user', 'add', 'hank', '--role', 'service'], 'a-long-password-123', /needs --channels/],
+    [['user', 'add', 'hank', '--role', 'service', '--channels', 'ATM,TELEPORT'], 'a-long-password-123', /unknown channel TELEPORT/],
+    [['user', 'add', 'hank', '--email', 'h@example.com', '--channels', 'ATM'], 'a-long-password-123', /only a service has channels/],
     [['user', 'add', 'erin', '--email', 'erin@example.com'], 'short', /password must be/],
     [['user', 'add', 'frank', '--email', 'not-an-email'], 'a-long-password-123', /email/],
     [['user', 'add', 'gina', '--email', 'g@example.com', '--role', 'admin'], 'a-long-password-123', /--role/],
