@@ -8,6 +8,7 @@ import {
   CaptureHoldDocument,
   DepositDocument,
   OpenAccountDocument,
+  PayeeDocument,
   TransferDocument,
   ViewerDocument,
   VoidHoldDocument,
@@ -158,11 +159,14 @@ describe('services', () => {
     expect(dataOf(await zelle(key)).deposit).toMatchObject({ __typename: 'MoneyMovement', replayed: false });
   });
 
-  it('reads no account: accounts is empty, account(id) and balance are NOT_FOUND; it opens none and transfers nothing', async () => {
+  it('reads no account: accounts is empty, account(id) is null, payee is null; it opens none and transfers nothing', async () => {
     const accountId = await t.account(bob, { opening: '3.00' });
     expect(dataOf(await t.gql(AccountsDocument, {}, atm.token)).accounts).toEqual([]);
     expect(dataOf(await t.gql(AccountDocument, { id: accountId }, atm.token)).account).toBeNull();
     expect(dataOf(await t.gql(ViewerDocument, {}, atm.token)).me).toMatchObject({ role: 'SERVICE', channels: ['ATM', 'CASH'] });
+    const number = dataOf(await t.gql(AccountsDocument, {}, bob.token)).accounts.find((one) => one.id === accountId)!.number;
+    expect(dataOf(await t.gql(PayeeDocument, { accountNumber: number }, atm.token)).payee).toBeNull();
+    expect(dataOf(await t.gql(PayeeDocument, { accountNumber: number }, alice.token)).payee).toMatchObject({ accountId });
     const opened = dataOf(await t.gql(OpenAccountDocument, { input: { type: 'CHECKING', currency: 'USD', idempotencyKey: randomUUID() } }, atm.token)).openAccount;
     expect(opened).toMatchObject({ code: 'FORBIDDEN' });
     const other = await t.account(alice);

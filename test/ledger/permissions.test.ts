@@ -93,6 +93,24 @@ describe('who may do what', () => {
     expect(codeOf(decide(asker, operation, channel))).toBe(answer);
   });
 
+  it.each([
+    ['an unknown hold before anything', [], [], 'NOT_FOUND'],
+    ["a customer names a stranger's hold: NOT_FOUND before its channel", [account(false)], [hold('CARD')], 'NOT_FOUND'],
+    ['a CARD hold on their own account is the card processor\'s: FORBIDDEN before its status', [account(true)], [{ ...hold('CARD'), status: 'CAPTURED' as const }], 'FORBIDDEN'],
+    ['their own ACH hold, captured already: HOLD_NOT_ACTIVE', [account(true)], [{ ...hold('ACH'), status: 'CAPTURED' as const }], 'HOLD_NOT_ACTIVE'],
+  ] as const)('capture, the order of checks: %s', (_name, accounts, holds, answer) => {
+    expect(codeOf(decideCapture({ holdId: HOLD_ID }, snapshotsOf<HoldOutcome>([...accounts], { holds: [...holds] }), TEST_NOW))).toBe(answer);
+  });
+
+  it.each([
+    ["a customer's CARD hold on their frozen account: FORBIDDEN before ACCOUNT_NOT_OPEN", 'CUSTOMER', 'CARD', 'FORBIDDEN'],
+    ['the card processor on the frozen account: ACCOUNT_NOT_OPEN', 'SERVICE', 'CARD', 'ACCOUNT_NOT_OPEN'],
+  ] as const)('authorize, the order of checks: %s', (_name, role, channel, answer) => {
+    const frozen = { ...account(role === 'CUSTOMER'), status: 'FROZEN' as const };
+    const decision = decideAuthorization({ accountId: ACCOUNT_ID, amount: '1.001', channel }, snapshotsOf<HoldOutcome>([frozen], { role, channels: ['CARD'] }), TEST_NOW);
+    expect(codeOf(decision)).toBe(answer);
+  });
+
   it('a refusal says who may', () => {
     const cash = decide(ASKERS[0]!, 'deposit', 'CASH') as Error;
     expect(cash.message).toBe('Cash deposits are posted by the cash service (a teller or ATM network), not by customers; customers deposit checks (CHECK).');
