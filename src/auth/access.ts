@@ -17,8 +17,9 @@ export interface AccessRequest extends OperatorReadRequest {
 
 /**
  * Who sees what, in one place (law 7). A customer sees the accounts they own and the
- * transactions that touched them; an operator (a teller, a payroll feed) sees every customer
- * account and transaction, and each such read is audited here, the one door every read path
+ * transactions that touched them; a service owns none and so sees none (a rail integration has
+ * no business browsing balances: only its movement answers show the account it moved); an
+ * operator (a teller) sees every customer account and transaction, and each such read is audited here, the one door every read path
  * (account, balance, history, transaction, REST balance) goes through. Anything not visible is
  * reported exactly like something that does not exist.
  */
