@@ -2,13 +2,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openOrm } from './db/orm.js';
-import { addUser, checkChannels } from './auth/users.js';
+import { addUser, checkChannels, setServiceChannels } from './auth/users.js';
 import { ROLES, type Role } from './ledger/types.js';
 
 // One line, like every refusal of the CLI.
 const USAGE =
   'usage: npm run tally -- user add <username> (--email <email> [--role customer|operator] | --role service --channels ATM,CASH [--email <email>]) ' +
-  '[--name "Bob Smith"] [--address <text>]  (password on standard input)';
+  '[--name "Bob Smith"] [--address <text>]  (password on standard input); npm run tally -- user channels <service> --channels ATM[,…] (or "" for none)';
 
 /** A service is a system, not a person: without --email it gets an address that can never be delivered (RFC 2606). */
 function serviceEmail(username: string): string {
@@ -35,14 +35,10 @@ async function readPasswordLine(): Promise<string> {
   throw new Error('no password on standard input');
 }
 
+type Options = { email?: string; role?: string; address?: string; name?: string; channels?: string };
+
 /** `npm run tally -- user add …`: provisions a user with the server's own configuration. */
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' }, channels: { type: 'string' } },
-  });
-  const [noun, verb, username] = positionals;
-  if (noun !== 'user' || verb !== 'add' || !username) throw new Error(USAGE);
+async function addCommand(username: string, values: Options): Promise<void> {
   const role = parseRole(values.role);
   const email = values.email ?? (role === 'SERVICE' ? serviceEmail(username) : undefined);
   if (!email) throw new Error(USAGE);
@@ -61,6 +57,32 @@ async function main(): Promise<void> {
   } finally {
     await orm.close(true);
   }
+}
+
+/** `npm run tally -- user channels <service> --channels …`: grants or revokes a service's rails. */
+async function channelsCommand(username: string, values: Options): Promise<void> {
+  if (values.channels === undefined) throw new Error(USAGE);
+  const channels = parseChannels(values.channels);
+  const orm = await openOrm(loadConfig());
+  try {
+    await migrate(orm);
+    const now = await setServiceChannels(orm, username, channels);
+    process.stdout.write(`${username} now moves money on ${now.length > 0 ? now.join(', ') : 'no channel'}\n`);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' }, channels: { type: 'string' } },
+  });
+  const [noun, verb, username] = positionals;
+  if (noun !== 'user' || !username) throw new Error(USAGE);
+  if (verb === 'add') return addCommand(username, values);
+  if (verb === 'channels') return channelsCommand(username, values);
+  throw new Error(USAGE);
 }
 
 main().catch((error: unknown) => {

@@ -40,13 +40,33 @@ export function checkNewUser(user: NewUser): string | undefined {
   return undefined;
 }
 
-/** Why a role cannot have these channels: only a service has channels, at least one, each one the ledger knows. */
+/** Why these are not channels the ledger knows, or undefined when every one is. */
+function checkKnownChannels(channels: readonly string[]): string | undefined {
+  const unknown = channels.filter((channel) => !(CHANNELS as readonly string[]).includes(channel));
+  return unknown.length > 0 ? `unknown channel ${unknown.join(', ')}: channels are ${CHANNELS.join(', ')}` : undefined;
+}
+
+/** Why a new user of this role cannot have these channels: only a service has channels, at least one, each one the ledger knows. */
 export function checkChannels(role: Role, channels: readonly string[]): string | undefined {
   if (role !== 'SERVICE') return channels.length > 0 ? 'only a service has channels (--role service)' : undefined;
   if (channels.length === 0) return `a service needs --channels, one or more of ${CHANNELS.join(', ')}`;
-  const unknown = channels.filter((channel) => !(CHANNELS as readonly string[]).includes(channel));
-  if (unknown.length > 0) return `unknown channel ${unknown.join(', ')}: channels are ${CHANNELS.join(', ')}`;
-  return undefined;
+  return checkKnownChannels(channels);
+}
+
+/**
+ * Replaces a service's channels; none at all leaves it able to move nothing. Services' channels
+ * are read on every request, so a revocation takes effect on the service's next request.
+ */
+export async function setServiceChannels(orm: MikroORM, username: string, channels: readonly string[]): Promise<readonly Channel[]> {
+  const problem = checkKnownChannels(channels);
+  if (problem) throw new Error(problem);
+  const em = orm.em.fork();
+  const user = await em.findOne(UserSchema, { username });
+  if (!user) throw new Error(`no user ${username}`);
+  if (user.role !== 'SERVICE') throw new Error(`${username} is not a service: only a service has channels`);
+  user.channels = [...new Set(channels)] as Channel[];
+  await em.flush();
+  return user.channels as Channel[];
 }
 
 /** Provisions a user (users come from the bank's identity system; there is no sign-up). */

@@ -147,6 +147,26 @@ describe('npm run tally -- user add', () => {
     expect(rows[0]).toEqual({ role: 'SERVICE', email: `${username}@service.invalid`, channels: ['ATM', 'CASH'] });
   });
 
+  it('user channels grants and revokes a service\'s rails; a customer has none to set, and a typo changes nothing', async () => {
+    const username = `zelle-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', username, '--role', 'service', '--channels', 'ZELLE'], 'a-long-password-123').status).toBe(0);
+    const channels = async (name: string) => (await t.database.pool.query('select channels from users where username = $1', [name])).rows[0]?.channels;
+    const granted = run(['user', 'channels', username, '--channels', 'ZELLE,PAYPAL'], '');
+    expect(granted.stdout).toBe(`${username} now moves money on ZELLE, PAYPAL\n`);
+    expect(await channels(username)).toEqual(['ZELLE', 'PAYPAL']);
+    const typo = run(['user', 'channels', username, '--channels', 'ZELE'], '');
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toMatch(/unknown channel ZELE/);
+    expect(await channels(username)).toEqual(['ZELLE', 'PAYPAL']);
+    expect(run(['user', 'channels', username, '--channels', ''], '').stdout).toBe(`${username} now moves money on no channel\n`);
+    expect(await channels(username)).toEqual([]);
+    const customer = `jill-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', customer, '--email', 'j@example.com'], 'a-long-password-123').status).toBe(0);
+    const refused = run(['user', 'channels', customer, '--channels', 'CASH'], '');
+    expect(refused.stderr).toMatch(/is not a service/);
+    expect(await channels(customer)).toEqual([]);
+  });
+
   it('the database itself refuses channels on a customer and channels it does not know', async () => {
     const username = `ivan-${randomUUID().slice(0, 6)}`;
     expect(run(['user', 'add', username, '--email', 'i@example.com'], 'a-long-password-123').status).toBe(0);
