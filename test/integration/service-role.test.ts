@@ -93,6 +93,10 @@ describe('services', () => {
     const depositKey = randomUUID();
     const deposited = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '80.00', channel: 'CASH', idempotencyKey: depositKey } }, atm.token)).deposit;
     expect(deposited).toMatchObject({ __typename: 'MoneyMovement', balances: [{ accountId, posted: '80.00', version: 1 }] });
+    // The service named the account, so its own movement's entries show it (and the cash vault).
+    if (deposited.__typename !== 'MoneyMovement') throw new Error('unreachable');
+    expect(deposited.transaction.entries.find((entry) => entry.direction === 'CREDIT')?.accountId).toBe(accountId);
+    expect(deposited.transaction.entries.every((entry) => entry.accountId !== null)).toBe(true);
     const withdrawKey = randomUUID();
     const withdrawn = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '20.00', channel: 'ATM', idempotencyKey: withdrawKey } }, atm.token)).withdraw;
     expect(withdrawn).toMatchObject({ __typename: 'MoneyMovement', balances: [{ accountId, posted: '60.00', version: 2 }] });
