@@ -115,8 +115,8 @@ export function decideDeposit(request: DepositRequest, snapshots: CommandSnapsho
  * A withdrawal, checks in order: 1 the key; 2 the channel; 3 the amount's shape, description,
  * externalRef; 4 the account is within the actor's reach (its owner's, or any customer account for a
  * service) else NOT_FOUND, and the role and channels allow the withdrawal (mayWithdraw) else
- * FORBIDDEN; 5 it is open; 6 the amount in its
- * currency, then the per-movement cap; 7 available funds for the amount plus the channel's fee.
+ * FORBIDDEN; 5 it is open; 6 the amount in its currency, then the per-movement cap; 7 available
+ * funds for the amount plus the channel's fee.
  * The fee is an entry of its own, to the bank's fee income, in the same transaction: refused whole
  * or posted whole. The transaction's amount stays the principal, what the customer asked for.
  */
@@ -155,7 +155,7 @@ export function decideWithdrawal(request: WithdrawalRequest, snapshots: CommandS
 
 /** Checks 4-6 of a transfer: both accounts visible, open, and counting one currency in one unit. */
 function checkTransferAccounts(source: AccountSnapshot | undefined, destination: AccountSnapshot | undefined): LedgerError | undefined {
-  if (!source) return new NotFoundError('No such source account.');
+  if (!source || !source.ownedByActor) return new NotFoundError('No such source account.');
   if (!destination) return new NotFoundError('No such destination account.');
   const sourceNotOpen = checkOpen(source);
   if (sourceNotOpen) return sourceNotOpen;
