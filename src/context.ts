@@ -8,6 +8,7 @@ import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
+import { serviceActor } from './auth/service-actor.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './db/sql.js';
@@ -137,8 +138,11 @@ export async function createContext(
   clientIp: string,
   authorization: string | undefined,
 ): Promise<Context> {
-  const { viewer, problem } = await authenticate(services.signer, authorization);
+  const authenticated = await authenticate(services.signer, authorization);
+  const { problem } = authenticated;
   const database = services.orm.em.fork() as Database;
+  // A service's channels come from its row on every request (auth/service-actor.ts), never from the token.
+  const viewer = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
   return {
     ...services,
     requestId,

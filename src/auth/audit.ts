@@ -19,7 +19,13 @@ export type AuditAction =
   | 'operator.reverse_transaction'
   | 'operator.return_deposit'
   | 'operator.read_account'
-  | 'operator.read_transaction';
+  | 'operator.read_transaction'
+  | 'service.deposit'
+  | 'service.withdraw'
+  | 'service.transfer'
+  | 'service.authorize_hold'
+  | 'service.capture_hold'
+  | 'service.void_hold';
 
 export interface AuditEntry {
   readonly action: AuditAction;

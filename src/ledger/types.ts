@@ -21,12 +21,23 @@ export const ACCOUNT_STATUSES = ['OPEN', 'FROZEN', 'CLOSED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export type Direction = 'DEBIT' | 'CREDIT';
-export type Role = 'CUSTOMER' | 'OPERATOR';
+export const ROLES = ['CUSTOMER', 'OPERATOR', 'SERVICE'] as const;
+/**
+ * CUSTOMER: a holder acting on accounts they own. OPERATOR: the bank's staff (tellers, reviewers)
+ * and the system actor. SERVICE: one principal per rail integration (the ATM network, the card
+ * processor), moving money on any customer account but only on its own channels.
+ */
+export type Role = (typeof ROLES)[number];
 
-/** Who asks. Customers act on accounts they own; operators' powers arrive with the security issue. */
+/** Who asks. What each role may do is decided in one place: decide/permissions.ts. */
 export interface Actor {
   readonly userId: string;
   readonly role: Role;
+  /**
+   * A service's channels, read from its `users` row for every request (never from the token, which
+   * would outlive a revocation). Absent or empty for customers and operators.
+   */
+  readonly channels?: readonly Channel[];
 }
 
 /** A customer account as read under its row lock: what a decision may look at. */

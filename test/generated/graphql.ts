@@ -104,7 +104,7 @@ export type ErrorCode =
   | 'ACCOUNT_NOT_OPEN'
   /** The two accounts of a transfer hold different currencies. */
   | 'CURRENCY_MISMATCH'
-  /** You are signed in but not allowed to do this. */
+  /** You are signed in but your role may not do this (a customer posting cash, a service outside its channels, an operator withdrawing); the message says who may. Nothing changed and nothing is stored under the idempotency key. */
   | 'FORBIDDEN'
   /** The hold was already captured (finally), voided or expired: nothing more can be captured or released. */
   | 'HOLD_NOT_ACTIVE'
@@ -181,6 +181,15 @@ export type ReverseTransactionInput = {
   /** The transaction to reverse: a posted deposit, withdrawal or transfer, or a hold's capture (its captured amount is refunded; the hold stays as the capture left it). Not a hold (void it), a hold's release, a deposit under an availability hold, or a reversal: those are VALIDATION. */
   transactionId: string | number;
 };
+
+/** What a signed-in user may do (README "Who may do what"). */
+export type Role =
+  /** A holder: sees and moves the money of accounts they own; deposits checks, withdraws and transfers on ACH, WIRE, ZELLE, PAYPAL, THIRD_PARTY and INTERNAL. */
+  | 'CUSTOMER'
+  /** The bank's staff (a teller): deposits to any account on any channel, voids holds, returns and reverses; reads any account (audited); never withdraws or transfers. */
+  | 'OPERATOR'
+  /** A rail integration (the ATM network, the card processor, the ACH processor): deposits, withdraws, authorizes, captures and voids on any customer account, only on its own channels; every call is audited. It lists no accounts and reads none. */
+  | 'SERVICE';
 
 /** Narrows history. All given conditions must hold. */
 export type TransactionFilter = {
@@ -278,6 +287,7 @@ export type ReturnDepositMutationVariables = Exact<{
 export type ReturnDepositMutation = { returnDeposit:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -312,6 +322,7 @@ export type AuthorizeHoldMutationVariables = Exact<{
 export type AuthorizeHoldMutation = { authorizeHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -329,6 +340,7 @@ export type CaptureHoldMutationVariables = Exact<{
 export type CaptureHoldMutation = { captureHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -346,6 +358,7 @@ export type VoidHoldMutationVariables = Exact<{
 export type VoidHoldMutation = { voidHold:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'HoldChange', replayed: boolean, hold: { id: string, accountId: string, reason: HoldReason, status: HoldStatus, channel: Channel, amount: string, capturedAmount: string, remaining: string, description: string | null, createdAt: string, expiresAt: string | null, releaseAt: string | null, captures: Array<{ id: string, kind: TransactionKind, amount: string }> }, transaction: { id: string, kind: TransactionKind, status: TransactionStatus, channel: Channel, amount: string, entries: Array<{ accountId: string | null, direction: Direction, amount: string, layer: Layer }> } | null, balances: Array<{ accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string }> }
     | { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
@@ -379,6 +392,8 @@ type ErrorFields_AccountNotOpenError_Fragment = { __typename: 'AccountNotOpenErr
 
 type ErrorFields_CurrencyMismatchError_Fragment = { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean };
 
+type ErrorFields_ForbiddenError_Fragment = { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean };
+
 type ErrorFields_HoldNotActiveError_Fragment = { __typename: 'HoldNotActiveError', code: ErrorCode, message: string, retryable: boolean };
 
 type ErrorFields_IdempotencyConflictError_Fragment = { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean };
@@ -396,6 +411,7 @@ type ErrorFields_ValidationError_Fragment = { __typename: 'ValidationError', fie
 export type ErrorFieldsFragment =
   | ErrorFields_AccountNotOpenError_Fragment
   | ErrorFields_CurrencyMismatchError_Fragment
+  | ErrorFields_ForbiddenError_Fragment
   | ErrorFields_HoldNotActiveError_Fragment
   | ErrorFields_IdempotencyConflictError_Fragment
   | ErrorFields_InsufficientFundsError_Fragment
@@ -425,6 +441,7 @@ export type OpenAccountMutationVariables = Exact<{
 
 
 export type OpenAccountMutation = { openAccount:
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'OpenAccountSuccess', account: { id: string, number: string, type: AccountType, status: AccountStatus, currency: string, nickname: string | null, createdAt: string, balance: { accountId: string, currency: string, posted: string, pending: string, available: string, version: number, asOf: string } } }
@@ -439,6 +456,7 @@ export type DepositMutationVariables = Exact<{
 export type DepositMutation = { deposit:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -455,6 +473,7 @@ export type WithdrawMutationVariables = Exact<{
 export type WithdrawMutation = { withdraw:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -471,6 +490,7 @@ export type TransferMutationVariables = Exact<{
 export type TransferMutation = { transfer:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -560,6 +580,7 @@ export type ReverseTransactionMutationVariables = Exact<{
 export type ReverseTransactionMutation = { reverseTransaction:
     | { __typename: 'AccountNotOpenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'CurrencyMismatchError', code: ErrorCode, message: string, retryable: boolean }
+    | { __typename: 'ForbiddenError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'IdempotencyConflictError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'InsufficientFundsError', code: ErrorCode, message: string, retryable: boolean }
     | { __typename: 'LimitExceededError', retryAfterSeconds: number | null, code: ErrorCode, message: string, retryable: boolean }
@@ -647,7 +668,7 @@ export type DisableTwoFactorMutation = { disableTwoFactor:
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { me: { id: string, role: string, twoFactorEnabled: boolean } };
+export type ViewerQuery = { me: { id: string, role: Role, channels: Array<Channel>, twoFactorEnabled: boolean } };
 
 export const HoldFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"HoldFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Hold"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountId"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"capturedAmount"}},{"kind":"Field","name":{"kind":"Name","value":"remaining"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"releaseAt"}},{"kind":"Field","name":{"kind":"Name","value":"captures"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}}]}}]}}]} as unknown as DocumentNode<HoldFieldsFragment, unknown>;
 export const BalanceFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BalanceFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Balance"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accountId"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"posted"}},{"kind":"Field","name":{"kind":"Name","value":"pending"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"asOf"}}]}}]} as unknown as DocumentNode<BalanceFieldsFragment, unknown>;
@@ -685,4 +706,4 @@ export const LoginWithOtpDocument = {"kind":"Document","definitions":[{"kind":"O
 export const EnrollTwoFactorDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EnrollTwoFactor"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"enrollTwoFactor"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TwoFactorEnrollment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"otpauthUri"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LimitExceededError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<EnrollTwoFactorMutation, EnrollTwoFactorMutationVariables>;
 export const ConfirmTwoFactorDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ConfirmTwoFactor"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"otp"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"confirmTwoFactor"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}},{"kind":"Argument","name":{"kind":"Name","value":"otp"},"value":{"kind":"Variable","name":{"kind":"Name","value":"otp"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TwoFactorStatus"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"enabled"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LimitExceededError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<ConfirmTwoFactorMutation, ConfirmTwoFactorMutationVariables>;
 export const DisableTwoFactorDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DisableTwoFactor"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"otp"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"disableTwoFactor"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}},{"kind":"Argument","name":{"kind":"Name","value":"otp"},"value":{"kind":"Variable","name":{"kind":"Name","value":"otp"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TwoFactorStatus"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"enabled"}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"retryable"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LimitExceededError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}}]}}]} as unknown as DocumentNode<DisableTwoFactorMutation, DisableTwoFactorMutationVariables>;
-export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"twoFactorEnabled"}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;
+export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"channels"}},{"kind":"Field","name":{"kind":"Name","value":"twoFactorEnabled"}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;

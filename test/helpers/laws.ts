@@ -170,6 +170,15 @@ const LAWS: Record<string, string> = {
        and ((ht.step in ('CAPTURE', 'VOID') and ht.created_at >= h.expires_at) or (ht.step = 'EXPIRE' and ht.created_at < h.expires_at))`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
+  // README "Who may do what", as the stored rows show it: money from outside is posted by its rail.
+  // (A service's own channels are not checked here: a later revocation would not make history wrong.)
+  'customers deposit only checks and debit only their own rails; operators never debit; services never transfer or reverse': `
+    select t.id, u.role, t.kind, t.channel from ledger_transactions t join users u on u.id = t.initiated_by
+     where (u.role = 'CUSTOMER' and t.kind = 'DEPOSIT' and t.channel <> 'CHECK')
+        or (u.role = 'CUSTOMER' and t.kind in ('WITHDRAWAL', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE')
+            and t.channel not in ('ACH', 'WIRE', 'ZELLE', 'PAYPAL', 'THIRD_PARTY'))
+        or (u.role = 'OPERATOR' and t.kind in ('WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE'))
+        or (u.role = 'SERVICE' and t.kind in ('TRANSFER', 'REVERSAL'))`,
 };
 
 /** Returns the laws that are broken, each with a few offending rows; [] when all hold. A client inside a transaction sees its own uncommitted changes. */

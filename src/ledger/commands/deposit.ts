@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_AVAILABILITY_POLICY, isSubjectToCheckSchedule, type AvailabilityPart, type AvailabilityPolicy } from '../decide/availability-policy.js';
 import { decideAvailableDeposit } from '../decide/decide-available-deposit.js';
+import { mayShowBalances } from '../decide/permissions.js';
 import type { MovementText } from '../decide/request-checks.js';
 import { LedgerError } from '../errors.js';
 import type { Actor, Channel } from '../types.js';
@@ -66,7 +67,7 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
     decide(snapshots, now) {
       const decision = decideAvailableDeposit(request, snapshots, now, policy);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
-      const visible = actor.role === 'OPERATOR' || Boolean(snapshots.account(input.accountId)?.ownedByActor);
+      const visible = mayShowBalances(actor, snapshots.account(input.accountId));
       return { ...decision, visibleAccountIds: visible ? [input.accountId] : [] };
     },
     apply(plan, unit) {

@@ -1,6 +1,7 @@
 import { LedgerError } from '../errors.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { MovementText } from '../decide/request-checks.js';
+import { mayShowBalances } from '../decide/permissions.js';
 import type { Actor, MovementPlan } from '../types.js';
 import { Replay, type CommandSnapshots, type LedgerCommand, type MovementOutcome } from './command.js';
 import { storedBalancesOf } from './stored-balances.js';
@@ -8,7 +9,7 @@ import { storedBalancesOf } from './stored-balances.js';
 /** A decided movement and the accounts whose balances its answer may show the actor. */
 export interface MovementCommandPlan {
   readonly movement: MovementPlan;
-  /** Operators see every customer account; customers only their own, never a payee's. */
+  /** Operators see every customer account, a service the account it moved; customers only their own, never a payee's. */
   readonly visibleAccountIds: readonly string[];
 }
 
@@ -46,7 +47,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
       const decision = spec.decide(snapshots, now);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
       const visibleAccountIds = decision.changes
-        .filter((change) => spec.actor.role === 'OPERATOR' || snapshots.account(change.accountId)?.ownedByActor)
+        .filter((change) => mayShowBalances(spec.actor, snapshots.account(change.accountId)))
         .map((change) => change.accountId);
       return { movement: decision, visibleAccountIds };
     },

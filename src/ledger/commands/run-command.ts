@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { LedgerError, ValidationError, IdempotencyConflictError, ledgerErrorFromCode } from '../errors.js';
+import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, type Database } from '../persistence/database.js';
 import { lockHolds } from '../persistence/lock-holds.js';
@@ -28,7 +28,7 @@ export type { CommandResult } from './command.js';
  * locks, then gives each command in turn its decide against the shared snapshots, applies and
  * writes it, records its outcome under its key, and commits once. A command's business failure is
  * recorded and the next command proceeds (TigerBeetle's scopes: nothing of a refused command was
- * applied). A VALIDATION failure stores nothing: its claim is deleted in the same unit, so at
+ * applied). A VALIDATION (or FORBIDDEN) failure stores nothing: its claim is deleted in the same unit, so at
  * commit it never existed (cheaper than a SAVEPOINT per command, and the claims stay one statement).
  * Deadlocks and serialization failures roll the whole unit back and run it again.
  */
@@ -54,6 +54,9 @@ export function errorOutcome(error: LedgerError): Failure {
 export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
   return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message, outcome.field);
 }
+
+/** Failures that store nothing under the key (see runTurn). */
+const KEY_FREEING_CODES: ReadonlySet<string> = new Set(['VALIDATION', 'FORBIDDEN', 'IDEMPOTENCY_CONFLICT']);
 
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
 
@@ -107,8 +110,9 @@ async function runTurn(database: Database, prepared: Prepared, state: KeyState, 
   const decision: unknown = command.decide(snapshots, now);
   if (decision instanceof Replay) return { outcome: decision.outcome as StoredOutcome, replayed: true };
   if (decision instanceof LedgerError) {
-    // A VALIDATION failure, and a key that answered another request, store nothing under it.
-    const stored = !(decision instanceof ValidationError || decision instanceof IdempotencyConflictError);
+    // A VALIDATION or FORBIDDEN failure, and a key that answered another request, store nothing
+    // under it: none is a business outcome, and the key stays free for the request once it is allowed.
+    const stored = !KEY_FREEING_CODES.has(decision.code);
     if (stored) {
       await recordOutcome(database, command.actor.userId, command.idempotencyKey, errorOutcome(decision));
       await command.recordRefusal?.(database, decision, snapshots, { actor: command.actor, idempotencyKey: command.idempotencyKey, now });
@@ -172,7 +176,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     const result = await runTurn(database, prepared, state, unit, now);
     results.push(result);
     if (state.kind === 'fresh') {
-      const storesNothing = !result.outcome.ok && (result.outcome.code === 'VALIDATION' || result.outcome.code === 'IDEMPOTENCY_CONFLICT');
+      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
       uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
     }
   }
