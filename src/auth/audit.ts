@@ -19,7 +19,9 @@ export type AuditAction =
   | 'operator.reverse_transaction'
   | 'operator.return_deposit'
   | 'operator.read_account'
-  | 'operator.read_transaction';
+  | 'operator.read_transaction'
+  | 'dispute.open'
+  | 'dispute.step';
 
 export interface AuditEntry {
   readonly action: AuditAction;

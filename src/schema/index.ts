@@ -16,6 +16,7 @@ import './auth.js';
 import './balance-update.js';
 import './payee.js';
 import './hold.js';
+import './dispute.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

@@ -36,10 +36,10 @@ create table disputes (
   resolution_by timestamptz not null,
   reversal_noticed_at timestamptz,
   reversal_not_before timestamptz,
-  provisional_credit_transaction_id uuid references ledger_transactions (id),
+  credit_transaction_id uuid references ledger_transactions (id),
   credit_reversal_transaction_id uuid references ledger_transactions (id),
   constraint disputes_notice_shape check ((reversal_noticed_at is null) = (reversal_not_before is null)),
-  constraint disputes_reversal_needs_credit check (credit_reversal_transaction_id is null or provisional_credit_transaction_id is not null)
+  constraint disputes_reversal_needs_credit check (credit_reversal_transaction_id is null or credit_transaction_id is not null)
 );`);
     this.addSql(`create unique index disputes_one_per_transaction on disputes (transaction_id) where status <> 'WITHDRAWN';`);
     this.addSql(`create index disputes_account on disputes (account_id, created_at, id);`);
@@ -75,7 +75,7 @@ begin
      or new.currency <> old.currency or new.created_at <> old.created_at or new.opened_by <> old.opened_by then
     raise exception 'a dispute''s subject never changes';
   end if;
-  if old.provisional_credit_transaction_id is not null and new.provisional_credit_transaction_id is distinct from old.provisional_credit_transaction_id
+  if old.credit_transaction_id is not null and new.credit_transaction_id is distinct from old.credit_transaction_id
      or old.credit_reversal_transaction_id is not null and new.credit_reversal_transaction_id is distinct from old.credit_reversal_transaction_id
      or old.reversal_noticed_at is not null and new.reversal_noticed_at is distinct from old.reversal_noticed_at then
     raise exception 'a dispute''s money steps and notice are set once';

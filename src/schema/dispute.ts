@@ -1,0 +1,337 @@
+import { MAX_DESCRIPTION_LENGTH, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../ledger/limits.js';
+import { formatMinor } from '../ledger/money.js';
+import { NotFoundError } from '../ledger/errors.js';
+import { DISPUTE_EVENT_STEPS, DISPUTE_REASONS, DISPUTE_STATUSES, type DisputeStep } from '../ledger/disputes/dispute-states.js';
+import { disputeSequence, disputesPage, eventsOfDisputes, MAX_DISPUTE_EVENTS, visibleDispute, type DisputeEventView, type DisputePage, type DisputeView } from '../ledger/queries/disputes.js';
+import { disputeChanges } from '../pubsub/dispute-stream.js';
+import { changedDispute, DISPUTE_ERROR_CLASSES, resolveDisputeStep, resolveOpenDispute, type DisputeChangeView } from '../resolvers/disputes.js';
+import { viewerOf } from '../resolvers/viewer.js';
+import { builder } from './builder.js';
+import { listBound } from './list-bounds.js';
+import './errors.js';
+import { TransactionType } from './transaction.js';
+
+const STATUS_DESCRIPTIONS: Record<(typeof DISPUTE_STATUSES)[number], string> = {
+  OPEN: 'Received from the customer; no operator has started the investigation yet.',
+  INVESTIGATING: 'An operator is investigating.',
+  PROVISIONALLY_CREDITED: 'The customer was credited the disputed amount while the investigation goes on (by an operator, or by the system when the deadline arrived).',
+  RESOLVED_CUSTOMER: 'Decided for the customer: the credit is final.',
+  RESOLVED_BANK: 'Decided for the bank: any provisional credit was reversed, after notice.',
+  WITHDRAWN: 'The customer withdrew the dispute before any credit.',
+};
+const REASON_DESCRIPTIONS: Record<(typeof DISPUTE_REASONS)[number], string> = {
+  UNAUTHORIZED: 'The customer did not make or allow this debit.',
+  WRONG_AMOUNT: 'The debit is for a different amount than agreed.',
+  NOT_RECEIVED: 'What was paid for never arrived.',
+  DUPLICATE: 'The same payment was debited twice.',
+  OTHER: 'Another error; say what in the description.',
+};
+const STEP_DESCRIPTIONS: Record<(typeof DISPUTE_EVENT_STEPS)[number], string> = {
+  OPENED: 'The customer opened the dispute.',
+  INVESTIGATION_STARTED: 'An operator started the investigation.',
+  PROVISIONALLY_CREDITED: 'The disputed amount was credited provisionally (an ADJUSTMENT against the DISPUTES account).',
+  REVERSAL_NOTICED: 'The customer was told the provisional credit will be reversed (not before reversalNotBefore).',
+  RESOLVED_CUSTOMER: 'Resolved for the customer; if no provisional credit was given, the credit was posted now.',
+  RESOLVED_BANK: 'Resolved for the bank; a provisional credit was reversed (an ADJUSTMENT).',
+  WITHDRAWN: 'The customer withdrew the dispute.',
+};
+
+const describe = <Value extends string>(values: readonly Value[], descriptions: Record<Value, string>) =>
+  Object.fromEntries(values.map((value) => [value, { description: descriptions[value] }])) as Record<Value, { description: string }>;
+
+export const DisputeStatusEnum = builder.enumType('DisputeStatus', { description: 'Where a dispute stands (issue 9 §2 state machine).', values: describe(DISPUTE_STATUSES, STATUS_DESCRIPTIONS) });
+export const DisputeReasonEnum = builder.enumType('DisputeReason', { description: 'Why the customer disputes the debit.', values: describe(DISPUTE_REASONS, REASON_DESCRIPTIONS) });
+const DisputeStepEnum = builder.enumType('DisputeStep', { description: 'What one step of a dispute did.', values: describe(DISPUTE_EVENT_STEPS, STEP_DESCRIPTIONS) });
+const DisputeOutcomeEnum = builder.enumType('DisputeOutcome', {
+  description: 'Whom an investigation finds for.',
+  values: {
+    CUSTOMER: { description: 'The debit was an error: the customer keeps (or now gets) the credit.' },
+    BANK: { description: 'The debit stands: a provisional credit is reversed (after notice and 5 business days).' },
+  },
+});
+
+const DisputeDeadlinesType = builder.objectRef<DisputeView>('DisputeDeadlines').implement({
+  description: "Regulation E's deadlines, in the bank's time zone; each is the instant its day begins.",
+  fields: (t) => ({
+    provisionalCreditBy: t.field({
+      type: 'DateTime',
+      description: 'The start of the 10th business day after the notice (20th for an account younger than 30 days): the system credits then if the dispute is still unresolved.',
+      resolve: (dispute) => dispute.provisionalCreditBy,
+    }),
+    resolutionBy: t.field({
+      type: 'DateTime',
+      description: 'The end of the 45th calendar day after the notice (90th for a new account or a point-of-sale card debit).',
+      resolve: (dispute) => dispute.resolutionBy,
+    }),
+    reversalNotBefore: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Once the customer was told of a reversal: the start of the 5th business day after, before which the provisional credit cannot be reversed.',
+      resolve: (dispute) => dispute.reversalNotBefore,
+    }),
+  }),
+});
+
+const DisputeEventType = builder.objectRef<DisputeEventView>('DisputeEvent').implement({
+  description: "One step in a dispute's history, oldest first.",
+  fields: (t) => ({
+    step: t.field({ type: DisputeStepEnum, description: 'What the step did.', resolve: (event) => event.step }),
+    status: t.field({ type: DisputeStatusEnum, description: 'The status right after the step.', resolve: (event) => event.status }),
+    at: t.field({ type: 'DateTime', description: 'When the step happened.', resolve: (event) => event.at }),
+    actor: t.string({
+      description: 'Who took the step: "@system" for the scheduler; to a customer, "operator" for any operator, their own username for their own steps.',
+      resolve: (event, _args, context) => {
+        const viewer = viewerOf(context);
+        if (event.actorUsername === '@system' || viewer.role === 'OPERATOR' || event.actorId === viewer.userId) return event.actorUsername;
+        return 'operator';
+      },
+    }),
+    note: t.exposeString('note', { nullable: true, description: "The step's note, if one was given." }),
+    transaction: t.field({
+      type: TransactionType,
+      nullable: true,
+      description: 'The ledger transaction of a money step (an ADJUSTMENT): a credit, or its reversal.',
+      resolve: (event, _args, context) => (event.transactionId ? context.loaders.transactions.load(event.transactionId) : null),
+    }),
+  }),
+});
+
+const loadTransaction = (id: string | null, context: Parameters<typeof viewerOf>[0]) => (id ? context.loaders.transactions.load(id) : null);
+
+export const DisputeType = builder.objectRef<DisputeView>('Dispute').implement({
+  description: 'A customer dispute of a debit (Regulation E). Every step is in `events`; every money step is an ADJUSTMENT against the bank\'s DISPUTES account.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: "The dispute's id." }),
+    transaction: t.field({
+      type: TransactionType,
+      description: 'The disputed debit.',
+      resolve: async (dispute, _args, context) => {
+        const transaction = await context.loaders.transactions.load(dispute.transactionId);
+        if (!transaction) throw new Error(`the disputed transaction ${dispute.transactionId} is missing`);
+        return transaction;
+      },
+    }),
+    accountId: t.exposeID('accountId', { description: 'The account the debit was taken from, and any credit goes to.' }),
+    status: t.field({ type: DisputeStatusEnum, description: 'Where the dispute stands.', resolve: (dispute) => dispute.status }),
+    reason: t.field({ type: DisputeReasonEnum, description: 'Why the customer disputes it.', resolve: (dispute) => dispute.reason }),
+    description: t.exposeString('description', { nullable: true, description: "The customer's own words." }),
+    amount: t.field({ type: 'Decimal', description: 'The disputed amount: what the debit posted, in the account\'s currency.', resolve: (dispute) => formatMinor(dispute.amountMinor, dispute.currencyExponent) }),
+    currency: t.exposeString('currency', { description: 'ISO 4217 code of the amount.' }),
+    deadlines: t.field({ type: DisputeDeadlinesType, description: "The bank's deadlines for this dispute.", resolve: (dispute) => dispute }),
+    nextDeadline: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The nearest deadline still ahead of the bank: the provisional credit while it is due, then the resolution; null once resolved or withdrawn.',
+      resolve: (dispute) => dispute.nextDeadline,
+    }),
+    overdue: t.boolean({
+      description: 'True when nextDeadline has passed: the bank is late.',
+      resolve: (dispute) => dispute.nextDeadline !== null && dispute.nextDeadline.getTime() <= Date.now(),
+    }),
+    events: t.field({
+      type: [DisputeEventType],
+      extensions: listBound(MAX_DISPUTE_EVENTS),
+      description: `Every step, oldest first (at most ${MAX_DISPUTE_EVENTS}).`,
+      resolve: async (dispute, _args, context) => (await eventsOfDisputes(context.database, [dispute.id])).get(dispute.id) ?? [],
+    }),
+    provisionalCredit: t.field({
+      type: TransactionType,
+      nullable: true,
+      description: 'The provisional credit (an ADJUSTMENT), if one was given before the outcome; it stays even when later reversed (see creditReversal).',
+      resolve: (dispute, _args, context) => (dispute.creditWasProvisional ? loadTransaction(dispute.creditTransactionId, context) : null),
+    }),
+    credit: t.field({
+      type: TransactionType,
+      nullable: true,
+      description: "The customer's credit, provisional or final at a resolution for the customer; null while none was given.",
+      resolve: (dispute, _args, context) => loadTransaction(dispute.creditTransactionId, context),
+    }),
+    creditReversal: t.field({
+      type: TransactionType,
+      nullable: true,
+      description: 'The reversal of the provisional credit (an ADJUSTMENT debiting the customer), after a resolution for the bank.',
+      resolve: (dispute, _args, context) => loadTransaction(dispute.creditReversalTransactionId, context),
+    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the customer opened it: the day the bank received the notice, from which deadlines count.', resolve: (dispute) => dispute.createdAt }),
+  }),
+});
+
+const DisputeChangeType = builder.objectRef<DisputeChangeView>('DisputeChange').implement({
+  description: 'A dispute opened or moved on: the dispute as it stands now.',
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'disputeId' in value,
+  fields: (t) => ({
+    dispute: t.field({ type: DisputeType, description: 'The dispute, as it stands now.', resolve: (change, _args, context) => changedDispute(context, change.disputeId) }),
+    transaction: t.field({
+      type: TransactionType,
+      nullable: true,
+      description: 'The ledger transaction this step posted (a credit or its reversal); null for a step that moved no money.',
+      resolve: (change, _args, context) => loadTransaction(change.transactionId, context),
+    }),
+    replayed: t.exposeBoolean('replayed', { description: 'True when this is the stored outcome of an earlier request with the same idempotency key: nothing changed again.' }),
+  }),
+});
+
+type DisputeEdge = DisputePage['disputes'][number];
+const DisputeEdgeType = builder.objectRef<DisputeEdge>('DisputeEdge').implement({
+  description: 'One dispute in a list.',
+  fields: (t) => ({
+    node: t.field({ type: DisputeType, description: 'The dispute.', resolve: (edge) => edge }),
+    cursor: t.exposeString('cursor', { description: 'Pass as `after` to continue after this dispute.' }),
+  }),
+});
+const DisputePageInfoType = builder.objectRef<DisputePage>('DisputePageInfo').implement({
+  description: 'Where a page of disputes sits.',
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage', { description: 'More disputes follow.' }),
+    endCursor: t.string({ nullable: true, description: 'Cursor of the last edge.', resolve: (page) => page.disputes.at(-1)?.cursor ?? null }),
+  }),
+});
+const DisputeConnectionType = builder.objectRef<DisputePage>('DisputeConnection').implement({
+  description: 'Disputes, nearest deadline first: overdue ones lead, resolved and withdrawn ones come last.',
+  fields: (t) => ({
+    edges: t.field({ type: [DisputeEdgeType], extensions: listBound('page'), description: 'The disputes of this page.', resolve: (page) => page.disputes }),
+    pageInfo: t.field({ type: DisputePageInfoType, description: 'Where this page sits.', resolve: (page) => page }),
+  }),
+});
+
+builder.queryField('disputes', (t) =>
+  t.field({
+    type: DisputeConnectionType,
+    description:
+      'Your disputes (operators: every dispute), nearest deadline first, so overdue disputes lead; resolved and withdrawn ones last. ' +
+      'The cursor is the position in that order (next deadline, id).',
+    args: {
+      status: t.arg({ type: [DisputeStatusEnum], required: false, description: 'Only disputes in these statuses; default all.' }),
+      first: t.arg.int({ description: `How many, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
+      after: t.arg.string({ description: 'A cursor from a previous page: continue after it.' }),
+    },
+    resolve: async (_root, args, context) => {
+      const page = await disputesPage(context.database, viewerOf(context), { statuses: args.status ?? null, first: args.first ?? null, after: args.after ?? null });
+      if (page instanceof Error) throw page;
+      return page;
+    },
+  }),
+);
+
+builder.queryField('dispute', (t) =>
+  t.field({
+    type: DisputeType,
+    nullable: true,
+    description: 'One dispute: yours, or any for operators; null otherwise.',
+    args: { id: t.arg.id({ required: true, description: "The dispute's id." }) },
+    resolve: async (_root, { id }, context) => (await visibleDispute(context.database, viewerOf(context), String(id))) ?? null,
+  }),
+);
+
+const keyDescription = 'Your unique key for this request (1-128 printable characters). Retry with the same key: it happens at most once.';
+
+const OpenDisputeInput = builder.inputType('OpenDisputeInput', {
+  description: 'Disputes a debit of your account.',
+  fields: (t) => ({
+    transactionId: t.id({
+      required: true,
+      description: 'A posted CARD, ATM, ACH, THIRD_PARTY, WIRE, ZELLE or PAYPAL withdrawal or capture on your account, at most 60 days old (DISPUTE_WINDOW_DAYS), not already disputed.',
+    }),
+    reason: t.field({ type: DisputeReasonEnum, required: true, description: 'Why you dispute it.' }),
+    description: t.string({ required: false, description: `What happened, at most ${MAX_DESCRIPTION_LENGTH} characters.` }),
+    idempotencyKey: t.string({ required: true, description: keyDescription }),
+  }),
+});
+
+const DisputeStepInput = builder.inputType('DisputeStepInput', {
+  description: 'One step of a dispute.',
+  fields: (t) => ({
+    disputeId: t.id({ required: true, description: 'The dispute.' }),
+    note: t.string({ required: false, description: `A note kept in the dispute's history, at most ${MAX_DESCRIPTION_LENGTH} characters.` }),
+    idempotencyKey: t.string({ required: true, description: keyDescription }),
+  }),
+});
+
+const ResolveDisputeInput = builder.inputType('ResolveDisputeInput', {
+  description: 'Ends an investigation.',
+  fields: (t) => ({
+    disputeId: t.id({ required: true, description: 'The dispute (INVESTIGATING or PROVISIONALLY_CREDITED).' }),
+    outcome: t.field({ type: DisputeOutcomeEnum, required: true, description: 'Whom the investigation finds for.' }),
+    note: t.string({ required: false, description: `The finding, kept in the dispute's history, at most ${MAX_DESCRIPTION_LENGTH} characters.` }),
+    idempotencyKey: t.string({ required: true, description: keyDescription }),
+  }),
+});
+
+const disputeResult = (name: string) => builder.errorUnion(name, { description: 'DisputeChange, or why nothing changed.', types: [DisputeChangeType, ...DISPUTE_ERROR_CLASSES] });
+
+const STEP_MUTATIONS: ReadonlyArray<readonly [string, DisputeStep, string]> = [
+  ['withdrawDispute', 'WITHDRAW', 'Withdraws your dispute (OPEN or INVESTIGATING; once credited, the bank resolves it instead). Operators get NOT_FOUND.'],
+  ['startInvestigation', 'START_INVESTIGATION', 'Operators: OPEN → INVESTIGATING. Customers get NOT_FOUND.'],
+  [
+    'creditProvisionally',
+    'CREDIT_PROVISIONALLY',
+    'Operators: credits the disputed amount provisionally (OPEN or INVESTIGATING → PROVISIONALLY_CREDITED), an ADJUSTMENT debiting DISPUTES. ' +
+      'The system does this itself when provisionalCreditBy arrives; either way a dispute is credited once. Customers get NOT_FOUND.',
+  ],
+  [
+    'noticeReversal',
+    'NOTICE_REVERSAL',
+    'Operators: records that the customer was told the provisional credit will be reversed; sets deadlines.reversalNotBefore (5 business days on). Once per dispute. Customers get NOT_FOUND.',
+  ],
+];
+
+for (const [field, step, description] of STEP_MUTATIONS) {
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: disputeResult(`${field[0]!.toUpperCase()}${field.slice(1)}Result`),
+      description,
+      args: { input: t.arg({ type: DisputeStepInput, required: true }) },
+      resolve: (_root, { input }, context) =>
+        resolveDisputeStep(context, step, { disputeId: String(input.disputeId), note: input.note ?? null, idempotencyKey: input.idempotencyKey }),
+    }),
+  );
+}
+
+builder.mutationField('openDispute', (t) =>
+  t.field({
+    type: disputeResult('OpenDisputeResult'),
+    description: 'Disputes a debit of your account (status OPEN); the deadlines start now. VALIDATION for a debit that cannot be disputed or is disputed already.',
+    args: { input: t.arg({ type: OpenDisputeInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      resolveOpenDispute(context, { transactionId: String(input.transactionId), reason: input.reason, description: input.description ?? null, idempotencyKey: input.idempotencyKey }),
+  }),
+);
+
+builder.mutationField('resolveDispute', (t) =>
+  t.field({
+    type: disputeResult('ResolveDisputeResult'),
+    description:
+      'Operators: ends an investigation. CUSTOMER: RESOLVED_CUSTOMER, the provisional credit becomes final, or the credit is posted now if none was given. ' +
+      'BANK: RESOLVED_BANK; after a provisional credit it needs noticeReversal first and reversalNotBefore to have come (else VALIDATION), then the credit is reversed ' +
+      '(an ADJUSTMENT that may take the account below its overdraft limit). Customers get NOT_FOUND.',
+    args: { input: t.arg({ type: ResolveDisputeInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      resolveDisputeStep(context, input.outcome === 'CUSTOMER' ? 'RESOLVE_CUSTOMER' : 'RESOLVE_BANK', {
+        disputeId: String(input.disputeId),
+        note: input.note ?? null,
+        idempotencyKey: input.idempotencyKey,
+      }),
+  }),
+);
+
+builder.subscriptionField('disputeUpdated', (t) =>
+  t.field({
+    type: DisputeType,
+    description:
+      "The dispute as it stands now, then again after every change. Its account's owners and operators may subscribe; anyone else gets NOT_FOUND. " +
+      'Changes that come fast may arrive as one update showing the latest state.',
+    args: { disputeId: t.arg.id({ required: true, description: 'The dispute to watch.' }) },
+    subscribe: async (_root, args, context) => {
+      const dispute = await visibleDispute(context.database, viewerOf(context), String(args.disputeId));
+      if (!dispute) throw new NotFoundError('No such dispute.');
+      return disputeChanges(context.live.bus, dispute.id, () => disputeSequence(context.orm.em.fork(), dispute.id));
+    },
+    resolve: async (event, _args, context) => {
+      const dispute = await visibleDispute(context.orm.em.fork(), viewerOf(context), event.disputeId);
+      if (!dispute) throw new NotFoundError('No such dispute.');
+      // A subscription lives long: do not let its loader cache keep old transactions.
+      context.loaders.transactions.clearAll();
+      return dispute;
+    },
+  }),
+);
