@@ -154,6 +154,9 @@ describe('the steps, on real PostgreSQL', () => {
     // The credit is the dispute's: reverseTransaction cannot undo it behind the dispute's back.
     const reversal = dataOf(await t.gql(ReverseTransactionDocument, { input: { transactionId: credit.transaction.id, reason: 'oops', idempotencyKey: randomUUID() } }, teller.token)).reverseTransaction;
     expect(reversal).toMatchObject({ __typename: 'ValidationError', field: 'transactionId' });
+    // Nor the disputed debit: its money comes back through the dispute, not twice.
+    const original = dataOf(await t.gql(ReverseTransactionDocument, { input: { transactionId: dispute.transaction.id, reason: 'refund', idempotencyKey: randomUUID() } }, teller.token)).reverseTransaction;
+    expect(original).toMatchObject({ __typename: 'ValidationError', message: 'This transaction is disputed; resolve the dispute instead.' });
   });
 
   it('resolving for the customer without a provisional credit posts the credit then, final', async () => {
