@@ -20,6 +20,7 @@ export type AuditAction =
   | 'operator.return_deposit'
   | 'operator.read_account'
   | 'operator.read_transaction'
+  | 'operator.read_dispute'
   | 'dispute.open'
   | 'dispute.step';
 

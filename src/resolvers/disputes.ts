@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import type { Context } from '../context.js';
 import { recordAudit } from '../auth/audit.js';
+import { auditOperatorRead } from '../auth/operator-reads.js';
 import type { CommandResult, DisputeOutcome } from '../ledger/commands/command.js';
 import { disputeStep, openDispute, type DisputeStepInput, type OpenDisputeInput } from '../ledger/commands/dispute-commands.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import type { DisputeStep } from '../ledger/disputes/dispute-states.js';
 import { AccountNotOpenError, expectErrorOf, IdempotencyConflictError, LimitExceededError, NotFoundError, ValidationError } from '../ledger/errors.js';
 import { canonicalId } from '../ledger/persistence/database.js';
-import { disputeSequence, visibleDispute, type DisputeView } from '../ledger/queries/disputes.js';
+import { disputeSequence, disputesPage, visibleDispute, type DisputePage, type DisputeView } from '../ledger/queries/disputes.js';
 import type { Actor } from '../ledger/types.js';
 import { disputeChannel } from '../pubsub/channels.js';
 import { noteRetryHint } from '../transport/retry-hints.js';
@@ -82,4 +83,26 @@ export async function changedDispute(context: Context, disputeId: string): Promi
   const dispute = await visibleDispute(context.database, viewerOf(context), disputeId);
   assert.ok(dispute, `dispute ${disputeId} of a stored outcome is not visible to its actor`);
   return dispute;
+}
+
+/** Audits an operator's read of customers' disputes (one line per request and dispute), as their account reads are. */
+async function audited<Shown extends { readonly id: string }>(context: Context, viewer: Actor, disputes: readonly Shown[]): Promise<void> {
+  if (viewer.role !== 'OPERATOR') return;
+  await Promise.all(disputes.map((dispute) => auditOperatorRead(context, viewer, 'operator.read_dispute', dispute.id)));
+}
+
+/** Query.dispute and each disputeUpdated push: yours, or any for an operator (audited); otherwise undefined. */
+export async function readDispute(context: Context, disputeId: string, database = context.database): Promise<DisputeView | undefined> {
+  const viewer = viewerOf(context);
+  const dispute = await visibleDispute(database, viewer, disputeId);
+  if (dispute) await audited(context, viewer, [dispute]);
+  return dispute;
+}
+
+/** Query.disputes: a page of yours, or of all for an operator (each audited). */
+export async function readDisputesPage(context: Context, request: Parameters<typeof disputesPage>[2]): Promise<DisputePage | ValidationError> {
+  const viewer = viewerOf(context);
+  const page = await disputesPage(context.database, viewer, request);
+  if (!(page instanceof ValidationError)) await audited(context, viewer, page.disputes);
+  return page;
 }

@@ -1,10 +1,12 @@
+import DataLoader from 'dataloader';
+import type { Context } from '../context.js';
 import { MAX_DESCRIPTION_LENGTH, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../ledger/limits.js';
 import { formatMinor } from '../ledger/money.js';
 import { NotFoundError } from '../ledger/errors.js';
 import { DISPUTE_EVENT_STEPS, DISPUTE_REASONS, DISPUTE_STATUSES, type DisputeStep } from '../ledger/disputes/dispute-states.js';
-import { disputeSequence, disputesPage, eventsOfDisputes, MAX_DISPUTE_EVENTS, visibleDispute, type DisputeEventView, type DisputePage, type DisputeView } from '../ledger/queries/disputes.js';
+import { disputeSequence, eventsOfDisputes, MAX_DISPUTE_EVENTS, type DisputeEventView, type DisputePage, type DisputeView } from '../ledger/queries/disputes.js';
 import { disputeChanges } from '../pubsub/dispute-stream.js';
-import { changedDispute, DISPUTE_ERROR_CLASSES, resolveDisputeStep, resolveOpenDispute, type DisputeChangeView } from '../resolvers/disputes.js';
+import { changedDispute, DISPUTE_ERROR_CLASSES, readDispute, readDisputesPage, resolveDisputeStep, resolveOpenDispute, type DisputeChangeView } from '../resolvers/disputes.js';
 import { viewerOf } from '../resolvers/viewer.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
@@ -96,6 +98,20 @@ const DisputeEventType = builder.objectRef<DisputeEventView>('DisputeEvent').imp
   }),
 });
 
+// The events of every dispute in one response are read in one query (a page of disputes is not one query per dispute).
+const eventLoaders = new WeakMap<Context, DataLoader<string, DisputeEventView[]>>();
+function eventsOf(context: Context, disputeId: string): Promise<DisputeEventView[]> {
+  let loader = eventLoaders.get(context);
+  if (!loader) {
+    const created = new DataLoader<string, DisputeEventView[]>(async (ids) => {
+      const found = await eventsOfDisputes(context.database, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    }, { cache: false });
+    eventLoaders.set(context, (loader = created));
+  }
+  return loader.load(disputeId);
+}
+
 const loadTransaction = (id: string | null, context: Parameters<typeof viewerOf>[0]) => (id ? context.loaders.transactions.load(id) : null);
 
 export const DisputeType = builder.objectRef<DisputeView>('Dispute').implement({
@@ -132,7 +148,7 @@ export const DisputeType = builder.objectRef<DisputeView>('Dispute').implement({
       type: [DisputeEventType],
       extensions: listBound(MAX_DISPUTE_EVENTS),
       description: `Every step, oldest first (at most ${MAX_DISPUTE_EVENTS}).`,
-      resolve: async (dispute, _args, context) => (await eventsOfDisputes(context.database, [dispute.id])).get(dispute.id) ?? [],
+      resolve: (dispute, _args, context) => eventsOf(context, dispute.id),
     }),
     provisionalCredit: t.field({
       type: TransactionType,
@@ -206,7 +222,7 @@ builder.queryField('disputes', (t) =>
       after: t.arg.string({ description: 'A cursor from a previous page: continue after it.' }),
     },
     resolve: async (_root, args, context) => {
-      const page = await disputesPage(context.database, viewerOf(context), { statuses: args.status ?? null, first: args.first ?? null, after: args.after ?? null });
+      const page = await readDisputesPage(context, { statuses: args.status ?? null, first: args.first ?? null, after: args.after ?? null });
       if (page instanceof Error) throw page;
       return page;
     },
@@ -219,7 +235,7 @@ builder.queryField('dispute', (t) =>
     nullable: true,
     description: 'One dispute: yours, or any for operators; null otherwise.',
     args: { id: t.arg.id({ required: true, description: "The dispute's id." }) },
-    resolve: async (_root, { id }, context) => (await visibleDispute(context.database, viewerOf(context), String(id))) ?? null,
+    resolve: async (_root, { id }, context) => (await readDispute(context, String(id))) ?? null,
   }),
 );
 
@@ -322,12 +338,12 @@ builder.subscriptionField('disputeUpdated', (t) =>
       'Changes that come fast may arrive as one update showing the latest state.',
     args: { disputeId: t.arg.id({ required: true, description: 'The dispute to watch.' }) },
     subscribe: async (_root, args, context) => {
-      const dispute = await visibleDispute(context.database, viewerOf(context), String(args.disputeId));
+      const dispute = await readDispute(context, String(args.disputeId));
       if (!dispute) throw new NotFoundError('No such dispute.');
       return disputeChanges(context.live.bus, dispute.id, () => disputeSequence(context.orm.em.fork(), dispute.id));
     },
     resolve: async (event, _args, context) => {
-      const dispute = await visibleDispute(context.orm.em.fork(), viewerOf(context), event.disputeId);
+      const dispute = await readDispute(context, event.disputeId, context.orm.em.fork());
       if (!dispute) throw new NotFoundError('No such dispute.');
       // A subscription lives long: do not let its loader cache keep old transactions.
       context.loaders.transactions.clearAll();

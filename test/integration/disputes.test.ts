@@ -234,6 +234,9 @@ describe('privacy and lists', () => {
     const mine = await opened(await withdrawal(accountId, '3.00'));
     expect(await disputeAs(mine.id, bob.token)).toBeNull();
     expect(await disputeAs(mine.id, teller.token)).toMatchObject({ id: mine.id });
+    // An operator's read of a customer's dispute is audited, as reads of their accounts are.
+    const reads = await t.database.pool.query(`select actor_user_id from audit_events where action = 'operator.read_dispute' and target = $1`, [mine.id]);
+    expect(reads.rows).toEqual([{ actor_user_id: teller.id }]);
     const bobs = dataOf(await t.gql(DisputesDocument, {}, bob.token)).disputes;
     expect(bobs.edges).toEqual([]);
     const alices = dataOf(await t.gql(DisputesDocument, { first: 100 }, alice.token)).disputes;
