@@ -43,6 +43,9 @@ create table disputes (
 );`);
     this.addSql(`create unique index disputes_one_per_transaction on disputes (transaction_id) where status <> 'WITHDRAWN';`);
     this.addSql(`create index disputes_account on disputes (account_id, created_at, id);`);
+    // Query.disputes: nearest deadline first (the order and the expression of queries/disputes.ts).
+    this.addSql(`create index disputes_by_next_deadline on disputes ((coalesce(case when status in ('OPEN', 'INVESTIGATING') then least(provisional_credit_by, resolution_by)
+      when status = 'PROVISIONALLY_CREDITED' then resolution_by end, 'infinity'::timestamptz)), id);`);
     // The scheduler's scan: disputes still waiting for their provisional credit, soonest first.
     this.addSql(`create index disputes_credit_due on disputes (provisional_credit_by) where status in ('OPEN', 'INVESTIGATING');`);
   }

@@ -99,7 +99,8 @@ export class DisputeCredits {
       const changed = due.filter((_dispute, index) => results[index]?.outcome.ok && !results[index]?.replayed).map(({ id }) => id);
       credited += changed.length;
       if (changed.length > 0) await this.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
-      if (due.length < BATCH_SIZE) return credited;
+      // A full batch of which nothing was credited (refused under their keys: a closed account) would come back as is.
+      if (due.length < BATCH_SIZE || changed.length === 0) return credited;
     }
   }
 }
