@@ -261,6 +261,19 @@ describe('privacy and lists', () => {
     expect(JSON.stringify(bad.errors)).toContain('after is not a cursor');
   });
 
+  it('an overdue dispute leads the operators’ list and says so', async () => {
+    const accountId = await t.account(alice, { opening: '100.00' });
+    const transactionId = await withdrawal(accountId, '4.00', 'ACH');
+    // Opened (by the unit's clock) 100 days ago: both its deadlines have passed. The app's own
+    // scheduler may credit it meanwhile; it stays overdue either way (its resolution is late).
+    const input = { transactionId, reason: 'OTHER' as const, description: null, idempotencyKey: randomUUID() };
+    const late = await openDispute(t.app.orm, actorOf(alice), input, DEFAULT_DISPUTE_POLICY, { clock: () => new Date(Date.now() - 100 * DAY_MS) });
+    if (!late.outcome.ok) throw new Error(JSON.stringify(late.outcome));
+    const first = dataOf(await t.gql(DisputesDocument, { first: 1 }, teller.token)).disputes.edges[0]?.node;
+    expect(first).toMatchObject({ id: late.outcome.disputeId, overdue: true });
+    expect(new Date(first!.nextDeadline!).getTime()).toBeLessThan(Date.now());
+  });
+
   it('disputeUpdated pushes every change to the owner; a stranger is refused', async () => {
     const accountId = await t.account(alice, { opening: '100.00' });
     const dispute = await opened(await withdrawal(accountId, '7.00'));
