@@ -7,6 +7,7 @@ import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
+import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { serviceActor } from './auth/service-actor.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
@@ -27,6 +28,8 @@ export interface Context {
   readonly fees: FeeSchedule;
   /** When deposited funds become available (AVAILABILITY_*, BANK_*). */
   readonly availability: AvailabilityPolicy;
+  /** Regulation E's dispute timelines (DISPUTE_*). */
+  readonly disputes: DisputePolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -65,6 +68,7 @@ export interface ContextServices {
   readonly live: LiveServices;
   readonly fees: FeeSchedule;
   readonly availability: AvailabilityPolicy;
+  readonly disputes: DisputePolicy;
 }
 
 /**

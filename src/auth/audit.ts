@@ -25,7 +25,10 @@ export type AuditAction =
   | 'service.transfer'
   | 'service.authorize_hold'
   | 'service.capture_hold'
-  | 'service.void_hold';
+  | 'service.void_hold'
+  | 'operator.read_dispute'
+  | 'dispute.open'
+  | 'dispute.step';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -14,6 +14,16 @@ export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
  */
 export const CORRECTION_KINDS: ReadonlySet<TransactionKind> = new Set(['REVERSAL', 'RETURN']);
 
+/**
+ * Whether a planned movement is a correction: its kind is one (CORRECTION_KINDS), or it says so.
+ * An ADJUSTMENT is not a correction by kind (a dispute's provisional credit is one and only adds
+ * money); it is one when it reverses a dispute's provisional credit (`correction: true`): the
+ * bank takes back what it advanced, whatever the customer spent of it meanwhile.
+ */
+export function isCorrection(plan: Pick<MovementPlan, 'kind' | 'correction'>): boolean {
+  return plan.correction === true || CORRECTION_KINDS.has(plan.kind);
+}
+
 export const ACCOUNT_TYPES = ['CHECKING', 'SAVINGS'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 
@@ -94,6 +104,8 @@ export interface MovementPlan {
   readonly amountMinor: bigint;
   /** PENDING for a hold's authorization (nothing final moved); POSTED, the default, otherwise. */
   readonly status?: 'PENDING' | 'POSTED';
+  /** An ADJUSTMENT that reverses a dispute's provisional credit: it may overdraw (isCorrection). */
+  readonly correction?: boolean;
   readonly currency: string;
   /** The minor-unit exponent of every entry of the movement: its accounts' stored one. */
   readonly currencyExponent: number;

@@ -17,6 +17,9 @@ import './balance-update.js';
 import './payee.js';
 import './hold.js';
 import './hold-connection.js';
+import './dispute.js';
+import './dispute-mutations.js';
+import './dispute-updated.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

@@ -137,7 +137,7 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
-  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
 }
 
 type QueryLimitRules = ReturnType<ApolloArmor['protect']>;

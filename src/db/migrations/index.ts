@@ -12,6 +12,7 @@ import { Migration20261201120000_holds } from './Migration20261201120000_holds.j
 import { Migration20261201130000_risk_rules } from './Migration20261201130000_risk_rules.js';
 import { Migration20261201130000_availability } from './Migration20261201130000_availability.js';
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
+import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -29,4 +30,5 @@ export const migrationsList = [
   { name: 'Migration20261201130000_risk_rules', class: Migration20261201130000_risk_rules },
   { name: 'Migration20261201130000_availability', class: Migration20261201130000_availability },
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
+  { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
 ];

@@ -4,6 +4,7 @@ import type { TransactionView } from '../queries/transactions.js';
 import type { AccountSnapshot, Actor } from '../types.js';
 import type { BankCalendar } from '../calendar/business-days.js';
 import type { CheckDepositFacts, HoldSnapshot, UnitState } from './unit-state.js';
+import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -51,8 +52,16 @@ export type HoldOutcome =
   | (Extract<MovementOutcome, { readonly ok: true }> & { readonly holdId: string })
   | Failure;
 
+/**
+ * The outcome of a dispute's step: which dispute, and the transaction of a money step (a
+ * provisional credit, a final credit or a credit's reversal) with the balances after it.
+ */
+export type DisputeOutcome =
+  | { readonly ok: true; readonly disputeId: string; readonly transactionId?: string; readonly balances: readonly StoredBalance[] }
+  | Failure;
+
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | DisputeOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
@@ -87,6 +96,10 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   hold(holdId: string): HoldSnapshot | undefined;
   /** An account named in `prefetch.checkDepositsOf`: its opening and the banking day's check deposits so far. */
   checkDepositFacts(accountId: string): CheckDepositFacts | undefined;
+  /** The disputes the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
+  dispute(disputeId: string): DisputeSnapshot | undefined;
+  /** Whether a transaction named in `prefetch.disputesOf` has a dispute that is not WITHDRAWN (undefined: not read). */
+  isDisputed(transactionId: string): boolean | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -109,6 +122,14 @@ export interface Prefetch {
    * the one configured calendar.
    */
   readonly checkDepositsOf?: { readonly accountIds: readonly string[]; readonly calendar: BankCalendar };
+  /** Disputes to lock FOR UPDATE first (before holds and accounts); each one's account is locked with the rest. */
+  readonly disputeIds?: readonly string[];
+  /**
+   * Transactions whose disputes to look up after the locks: opening a dispute locks the disputed
+   * account, which every opening on that transaction also locks, so the answer read under it is
+   * the committed truth (the unique index disputes_one_per_transaction stays the last word).
+   */
+  readonly disputesOf?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

@@ -23,6 +23,8 @@ export interface MovementCommandSpec {
   readonly text: MovementText;
   /** A reversal's original: read under the unit's locks, linked from the new row, marked reversed in the unit. */
   readonly reverses?: string;
+  /** Transactions whose disputes to read under the locks (a reversal refuses a disputed original). */
+  readonly disputesOf?: readonly string[];
   decide(snapshots: CommandSnapshots<MovementOutcome>, now: Date): MovementPlan | LedgerError | Replay<MovementOutcome>;
   /** See LedgerCommand.recordRefusal: a returned check withdrawal. */
   recordRefusal?: LedgerCommand<MovementCommandPlan, MovementOutcome>['recordRefusal'];
@@ -42,7 +44,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     actor: spec.actor,
     idempotencyKey: spec.idempotencyKey,
     request: spec.request,
-    prefetch: { accountIds: spec.accountIds, ...(spec.reverses ? { reversalsOf: [spec.reverses] } : {}) },
+    prefetch: { accountIds: spec.accountIds, ...(spec.reverses ? { reversalsOf: [spec.reverses] } : {}), ...(spec.disputesOf ? { disputesOf: spec.disputesOf } : {}) },
     decide(snapshots, now) {
       const decision = spec.decide(snapshots, now);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;

@@ -4,6 +4,7 @@ import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js'
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, type Database } from '../persistence/database.js';
 import { lockHolds } from '../persistence/lock-holds.js';
+import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
 import {
   claimKeysAndLock,
   claimName,
@@ -141,7 +142,9 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // once its locks are taken it must never be cut between its write and its commit.
   await database.execute('set local statement_timeout = 0');
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
-  // Holds first (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  // Disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  const disputes = await lockDisputes(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.disputeIds ?? []).filter(isId))]);
+  const disputeAccounts = new Map(disputes.map((dispute) => [dispute.id, dispute.accountId]));
   const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
   const holdAccounts = new Map(holds.map((hold) => [hold.id, hold.accountId]));
   const locked = claimable.length
@@ -156,6 +159,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
           accountIds: [
             ...command.prefetch.accountIds.filter(isId),
             ...(command.prefetch.holdIds ?? []).flatMap((holdId) => holdAccounts.get(holdId) ?? []),
+            ...(command.prefetch.disputeIds ?? []).flatMap((disputeId) => disputeAccounts.get(disputeId) ?? []),
           ],
         })),
       )
@@ -167,7 +171,16 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
   const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds, checkDeposits);
+  const disputeTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.disputesOf ?? []))].filter(isId);
+  const unit = new UnitState(
+    locked.accounts,
+    await lockOwnersAndCount(database, owners),
+    await readReversedTransactions(database, reversalTargets),
+    holds,
+    checkDeposits,
+    disputes,
+    await readDisputedTransactions(database, disputeTargets),
+  );
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];

@@ -1,5 +1,6 @@
 import type { AccountChange, AccountSnapshot, Actor, Channel } from '../types.js';
 import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
+import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
 export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
@@ -41,6 +42,8 @@ export class UnitState {
   private readonly reversed: Map<string, boolean>;
   private readonly holds: Map<string, HoldSnapshot>;
   private readonly checkDeposits: Map<string, CheckDepositFacts>;
+  private readonly disputes: Map<string, DisputeSnapshot>;
+  private readonly disputedTransactions: Map<string, boolean>;
 
   constructor(
     accounts: Iterable<LockedAccount>,
@@ -48,7 +51,11 @@ export class UnitState {
     reversed: ReadonlyMap<string, boolean> = new Map(),
     holds: Iterable<HoldSnapshot> = [],
     checkDeposits: ReadonlyMap<string, CheckDepositFacts> = new Map(),
+    disputes: Iterable<DisputeSnapshot> = [],
+    disputedTransactions: ReadonlyMap<string, boolean> = new Map(),
   ) {
+    this.disputes = new Map([...disputes].map((dispute) => [dispute.id, dispute]));
+    this.disputedTransactions = new Map(disputedTransactions);
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
@@ -71,6 +78,8 @@ export class UnitState {
       isReversed: (transactionId) => this.reversed.get(transactionId),
       hold: (holdId) => this.holds.get(holdId),
       checkDepositFacts: (accountId) => this.checkDeposits.get(accountId),
+      dispute: (disputeId) => this.disputes.get(disputeId),
+      isDisputed: (transactionId) => this.disputedTransactions.get(transactionId),
     };
   }
 
@@ -83,6 +92,16 @@ export class UnitState {
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */
   applyHold(hold: HoldSnapshot): void {
     this.holds.set(hold.id, hold);
+  }
+
+  /** A dispute's new state after a step: the next command of the unit sees it. */
+  applyDispute(dispute: DisputeSnapshot): void {
+    this.disputes.set(dispute.id, dispute);
+  }
+
+  /** A dispute opened in this unit: a second one on the same transaction in the unit is refused. */
+  markDisputed(transactionId: string): void {
+    this.disputedTransactions.set(transactionId, true);
   }
 
   /** A committed-to-be movement's new balances and versions. */

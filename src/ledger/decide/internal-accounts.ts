@@ -29,3 +29,10 @@ export const FEE_INCOME = 'FEE_INCOME';
  * yet made available.
  */
 export const FUNDS_AVAILABILITY = 'FUNDS_AVAILABILITY';
+
+/**
+ * The other side of a dispute's money steps (issue 9 §2): a provisional credit debits it and
+ * credits the customer (ADJUSTMENT); reversing that credit is the opposite pair. Its balance is
+ * what the bank has credited on disputes it has not got back (from the merchant or the customer).
+ */
+export const DISPUTES = 'DISPUTES';
