@@ -1,4 +1,4 @@
-import type { Database } from '../ledger/persistence/database.js';
+import type { Database } from '../db/sql.js';
 import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../ledger/types.js';
 
 /**

@@ -177,7 +177,7 @@ builder.mutationField('captureHold', (t) =>
     type: CaptureHoldResult,
     description:
       'Captures a hold on your account: one transaction posts the amount and releases it (all that remains when final), one new version. ' +
-      'HOLD_NOT_ACTIVE once captured (final), voided or expired, and for a deposit\'s availability hold (it is released on schedule); VALIDATION past what remains.',
+      'HOLD_NOT_ACTIVE once captured (final), voided or expired, and for a deposit\'s availability hold (it is released on schedule; a customer is FORBIDDEN on the CHECK rail first); VALIDATION past what remains.',
     args: { input: t.arg({ type: CaptureHoldInput, required: true }) },
     resolve: (_root, { input }, context) =>
       resolveCaptureHold(context, { holdId: String(input.holdId), amount: input.amount ?? null, final: input.final ?? true, idempotencyKey: input.idempotencyKey }),
@@ -189,7 +189,7 @@ builder.mutationField('voidHold', (t) =>
     type: VoidHoldResult,
     description:
       'Voids a hold on your account (operators: on any account): what remains is released, one new version. HOLD_NOT_ACTIVE once captured, voided or expired. ' +
-      'A deposit\'s availability hold only an operator may void (an early release); for its customer it is HOLD_NOT_ACTIVE.',
+      'A deposit\'s availability hold only an operator may void (an early release); its customer is FORBIDDEN (the CHECK rail is no customer\'s to hold on).',
     args: { input: t.arg({ type: VoidHoldInput, required: true }) },
     resolve: (_root, { input }, context) => resolveVoidHold(context, { holdId: String(input.holdId), idempotencyKey: input.idempotencyKey }),
   }),

@@ -64,7 +64,8 @@ export function holdCounterparty(hold: Pick<HoldSnapshot, 'reason' | 'channel'>)
 
 /**
  * An availability hold is the bank's, not a merchant's: nobody captures it, and only an operator
- * may release it early (a void: the check is known good). A customer's attempt is HOLD_NOT_ACTIVE.
+ * may release it early (a void: the check is known good). Whoever gets past the permission check
+ * (a customer is FORBIDDEN on the CHECK rail before this; a check-clearing service is not) gets HOLD_NOT_ACTIVE.
  */
 function checkNotAvailabilityHold(hold: HoldSnapshot, mayReleaseEarly: boolean): HoldNotActiveError | undefined {
   if (hold.reason !== 'DEPOSIT_AVAILABILITY' || mayReleaseEarly) return undefined;
