@@ -54,8 +54,15 @@ export interface SeededUser {
 }
 
 /**
- * Inserts users that share one argon2 hash (customers, or with `cashService` the cash services
- * that post the bench's deposits); the server signs them in like any other user.
+ * The rails a bench user's service posts on: cash deposits (the movements scenario), ATM
+ * withdrawals and card authorizations and captures (the holds scenario). Customers may do none of
+ * these themselves (README "Who may do what").
+ */
+const BENCH_SERVICE_CHANNELS = ['CASH', 'ATM', 'CARD'];
+
+/**
+ * Inserts users that share one argon2 hash (customers, or with `cashService` the rails services
+ * that post the bench's cash, ATM and card movements); the server signs them in like any other user.
  */
 export async function insertUsers(databaseUrl: string, usernames: readonly string[], passwordHash: string, { cashService = false } = {}): Promise<SeededUser[]> {
   const users = usernames.map((username) => ({ id: randomUUID(), username }));
@@ -64,7 +71,7 @@ export async function insertUsers(databaseUrl: string, usernames: readonly strin
       `insert into users (id, username, email, password_hash, role, channels)
        select id, username, username || '@bench.example', $3, $4, $5::text[]
          from unnest($1::uuid[], $2::text[]) as u(id, username)`,
-      [users.map((user) => user.id), users.map((user) => user.username), passwordHash, cashService ? 'SERVICE' : 'CUSTOMER', cashService ? ['CASH'] : []],
+      [users.map((user) => user.id), users.map((user) => user.username), passwordHash, cashService ? 'SERVICE' : 'CUSTOMER', cashService ? BENCH_SERVICE_CHANNELS : []],
     ),
   );
   return users;

@@ -24,7 +24,7 @@ const WITHDRAW = `mutation BenchWithdraw($input: WithdrawInput!) {
   withdraw(input: $input) { __typename ... on MoneyMovement { replayed transaction { id } } ... on Error { code } }
 }`;
 
-/** An authorized hold waiting for its capture, by the customer who holds it. */
+/** An authorized hold waiting for its capture, by the card service that authorized it. */
 interface AuthorizedHold {
   readonly username: string;
   readonly holdId: string;
@@ -61,16 +61,17 @@ export function holdsMix(): Mix {
     const waiting = toCapture.shift();
     if (waiting) return captureHold(client, await sessions.tokenFor(waiting.username), waiting);
     const user = pick(users);
-    const token = await sessions.tokenFor(user.username);
     const source = pick(user.accountIds);
     const draw = Math.random();
+    // Card holds and ATM withdrawals are the rails' to post: the user's own service (cash, ATM, card) sends them.
     if (draw < HOLD_SHARE) {
       const amountMinor = 1 + Math.floor(Math.random() * MAX_MOVEMENT_MINOR);
-      const { outcome, holdId } = await authorizeHold(client, token, source, amountMinor);
-      if (holdId) toCapture.push({ username: user.username, holdId, amountMinor });
+      const { outcome, holdId } = await authorizeHold(client, await sessions.tokenFor(user.cashService), source, amountMinor);
+      if (holdId) toCapture.push({ username: user.cashService, holdId, amountMinor });
       return outcome;
     }
-    if (draw < HOLD_SHARE + (1 - HOLD_SHARE) / 2) return withdraw(client, token, source, randomAmount(MAX_MOVEMENT_MINOR));
+    if (draw < HOLD_SHARE + (1 - HOLD_SHARE) / 2) return withdraw(client, await sessions.tokenFor(user.cashService), source, randomAmount(MAX_MOVEMENT_MINOR));
+    const token = await sessions.tokenFor(user.username);
     let destination = pick(allAccountIds);
     while (destination === source) destination = pick(allAccountIds);
     return transfer(client, token, source, destination, randomAmount(MAX_MOVEMENT_MINOR));
