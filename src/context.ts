@@ -7,6 +7,7 @@ import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
+import type { RiskCheck } from './ledger/risk/judge-movement.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
@@ -26,6 +27,8 @@ export interface Context {
   readonly fees: FeeSchedule;
   /** When deposited funds become available (AVAILABILITY_*, BANK_*). */
   readonly availability: AvailabilityPolicy;
+  /** The risk step's settings for movements; undefined when RISK_RULES=off. */
+  readonly risk: RiskCheck | undefined;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -64,6 +67,7 @@ export interface ContextServices {
   readonly live: LiveServices;
   readonly fees: FeeSchedule;
   readonly availability: AvailabilityPolicy;
+  readonly risk: RiskCheck | undefined;
 }
 
 /**

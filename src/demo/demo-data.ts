@@ -24,7 +24,9 @@ const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnso
 function created(result: CommandResult, what: string): string {
   const { outcome } = result;
   if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
-  return 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
+  if ('accountId' in outcome) return outcome.accountId;
+  if ('reviewId' in outcome) throw new Error(`demo data: ${what} went to risk review`);
+  return outcome.transactionId;
 }
 
 /**

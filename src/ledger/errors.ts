@@ -62,6 +62,22 @@ export class HoldNotActiveError extends LedgerError {
   }
 }
 
+/**
+ * A risk rule refused the movement (issue 9 §1). The message is the rule's public message, never
+ * its condition (which would teach evasion). A fresh refusal carries the decision, so the refusing
+ * unit can store it beside the outcome; a replayed one does not need it.
+ */
+export class RiskDeclinedError extends LedgerError {
+  readonly code = 'RISK_DECLINED';
+  constructor(
+    message = 'This movement was declined.',
+    readonly decision?: unknown,
+  ) {
+    super(message);
+    this.name = 'RiskDeclinedError';
+  }
+}
+
 /** Rebuilds a stored business error (idempotent replay) as the same class with the same message. */
 export function ledgerErrorFromCode(code: string, message: string, field?: string): LedgerError {
   switch (code) {
@@ -81,6 +97,8 @@ export function ledgerErrorFromCode(code: string, message: string, field?: strin
       return new LimitExceededError(message);
     case 'HOLD_NOT_ACTIVE':
       return new HoldNotActiveError(message);
+    case 'RISK_DECLINED':
+      return new RiskDeclinedError(message);
     default:
       throw new Error(`stored outcome has an unknown error code ${code}`);
   }
@@ -95,6 +113,7 @@ export const MOVEMENT_ERROR_CLASSES = [
   AccountNotOpenError,
   CurrencyMismatchError,
   IdempotencyConflictError,
+  RiskDeclinedError,
 ] as const;
 export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]>;
 

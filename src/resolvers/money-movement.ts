@@ -11,18 +11,29 @@ import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type Movemen
 import type { Actor } from '../ledger/types.js';
 import { noteRetryHint } from '../transport/retry-hints.js';
 import { canonicalId } from '../ledger/persistence/database.js';
-import { balanceFromStored, type MoneyMovementView } from './views.js';
+import { balanceFromStored, type MoneyMovementView, type MovementInReviewView } from './views.js';
+
+/** What a deposit, withdrawal or transfer answers: posted, in review, or why not. */
+export type MovementResultView = MoneyMovementView | MovementInReviewView | MovementError;
 import { viewerOf } from './viewer.js';
 
-function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MoneyMovementView | MovementError {
+function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MovementResultView {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(MOVEMENT_ERROR_CLASSES, failure);
   assert.ok(outcome.ok);
+  if ('reviewId' in outcome) return { reviewId: outcome.reviewId, balances: outcome.balances.map(balanceFromStored), replayed };
   return { transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
 }
 
+/** A correction (reversal, return) is never risk-checked, so it never answers in review. */
+export async function limitedCorrection(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
+  const result = await limited(context, run);
+  if ('reviewId' in result) throw new Error('a correction went to risk review');
+  return result;
+}
+
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
-export async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
+export async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MovementResultView> {
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
@@ -42,12 +53,13 @@ export async function limited(context: Context, run: (viewer: Actor) => Promise<
   return toMovement(result);
 }
 
-export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
+export function resolveDeposit(context: Context, input: DepositInput): Promise<MovementResultView> {
   return limited(context, (viewer) => {
-    if (!isOperator(viewer)) return deposit(context.orm, viewer, input, { availability: context.availability });
+    if (!isOperator(viewer)) return deposit(context.orm, viewer, input, { availability: context.availability, risk: context.risk });
     // An operator's deposit is audited in its own unit: the audit row commits with the money or not at all.
     return deposit(context.orm, viewer, input, {
       availability: context.availability,
+      risk: context.risk,
       withinUnit: (database, [result]) =>
         recordAudit(database, context, {
           action: 'operator.deposit',
@@ -60,10 +72,10 @@ export function resolveDeposit(context: Context, input: DepositInput): Promise<M
   });
 }
 
-export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) => withdraw(context.orm, viewer, input, { fees: context.fees }));
+export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MovementResultView> {
+  return limited(context, (viewer) => withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk }));
 }
 
-export function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) => transfer(context.orm, viewer, input));
+export function resolveTransfer(context: Context, input: TransferInput): Promise<MovementResultView> {
+  return limited(context, (viewer) => transfer(context.orm, viewer, input, { risk: context.risk }));
 }

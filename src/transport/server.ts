@@ -137,7 +137,8 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
-  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  const risk = config.riskRules ? { calendar: config.availability.calendar, reviewTimeoutMs: config.reviewTimeoutSeconds * 1000 } : undefined;
+  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
 }
 
 type QueryLimitRules = ReturnType<ApolloArmor['protect']>;

@@ -161,13 +161,35 @@ const LAWS: Record<string, string> = {
     having count(*) filter (where ht.step = 'VOID') <> case when h.status = 'VOIDED' then 1 else 0 end
         or count(*) filter (where ht.step = 'EXPIRE') <> case when h.status = 'EXPIRED' then 1 else 0 end
         or (h.status = 'CAPTURED' and count(*) filter (where ht.step = 'CAPTURE') = 0)
-        or count(*) filter (where (ht.step = 'CAPTURE') <> (t.kind = 'HOLD_CAPTURE')) > 0
+        -- A review's hold is captured by the approved movement itself, of the review's kind.
+        or count(*) filter (where (ht.step = 'CAPTURE') <> (t.kind = 'HOLD_CAPTURE' or (h.reason = 'RISK_REVIEW' and t.kind in ('DEPOSIT', 'WITHDRAWAL', 'TRANSFER')))) > 0
         or count(*) filter (where ht.step = 'EXPIRE' and t.initiated_by <> '${SYSTEM_USER_ID}') > 0`,
   // The unit's clock decides (DESIGN.md 5): an owner acts before the deadline, the system at or after it.
   'no hold is captured or voided at or after its expiry, nor expired before it': `
     select h.id, ht.transaction_id from holds h join hold_transactions ht on ht.hold_id = h.id
      where h.expires_at is not null and h.reason <> 'DEPOSIT_AVAILABILITY'
        and ((ht.step in ('CAPTURE', 'VOID') and ht.created_at >= h.expires_at) or (ht.step = 'EXPIRE' and ht.created_at < h.expires_at))`,
+  // Risk reviews (issue 9 §1): a review and its hold move together, and the requester's key
+  // answers what became of the movement.
+  "each review's hold stands as the review does (pending: active; approved: captured; declined: voided; expired: expired)": `
+    select r.id from reviews r join holds h on h.id = r.hold_id
+     where h.reason <> 'RISK_REVIEW' or h.status <> case r.status when 'PENDING' then 'ACTIVE' when 'APPROVED' then 'CAPTURED' when 'DECLINED' then 'VOIDED' else 'EXPIRED' end`,
+  'every RISK_REVIEW hold belongs to exactly one review, and only deposits are reviewed without a hold': `
+    select h.id from holds h where h.reason = 'RISK_REVIEW' and (select count(*) from reviews r where r.hold_id = h.id) <> 1
+    union all
+    select r.id from reviews r where (r.hold_id is null) <> (r.kind = 'DEPOSIT')`,
+  "an approved review's transaction is its movement (kind, amount) and captured its hold": `
+    select r.id from reviews r join ledger_transactions t on t.id = r.transaction_id
+     where t.kind <> r.kind or t.amount_minor <> r.amount_minor or t.status <> 'POSTED'
+        or (r.hold_id is not null and not exists (select 1 from hold_transactions ht where ht.hold_id = r.hold_id and ht.transaction_id = t.id and ht.step = 'CAPTURE'))`,
+  "the requester's key answers the review's state: in review, the posted movement, or RISK_DECLINED": `
+    select r.id from reviews r join idempotency_records i on i.user_id = r.requested_by and i.key = r.idempotency_key
+     where case r.status
+             when 'PENDING' then i.outcome ->> 'reviewId' is distinct from r.id::text
+             when 'APPROVED' then i.outcome ->> 'transactionId' is distinct from r.transaction_id::text
+             else i.outcome ->> 'code' is distinct from 'RISK_DECLINED' end
+    union all
+    select r.id from reviews r where not exists (select 1 from idempotency_records i where i.user_id = r.requested_by and i.key = r.idempotency_key)`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
 };

@@ -11,6 +11,7 @@ import { Migration20261201120000_reversals } from './Migration20261201120000_rev
 import { Migration20261201120000_holds } from './Migration20261201120000_holds.js';
 import { Migration20261201130000_risk_rules } from './Migration20261201130000_risk_rules.js';
 import { Migration20261201130000_availability } from './Migration20261201130000_availability.js';
+import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -27,4 +28,5 @@ export const migrationsList = [
   { name: 'Migration20261201120000_holds', class: Migration20261201120000_holds },
   { name: 'Migration20261201130000_risk_rules', class: Migration20261201130000_risk_rules },
   { name: 'Migration20261201130000_availability', class: Migration20261201130000_availability },
+  { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
 ];

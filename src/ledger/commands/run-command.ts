@@ -15,6 +15,10 @@ import {
 } from '../persistence/idempotency-records.js';
 import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
+import { readRiskFacts } from '../persistence/risk-facts.js';
+import { lockReviews } from '../persistence/lock-reviews.js';
+import { compileStoredRules } from '../risk/compile-rule.js';
+import { loadCurrentRules } from '../risk/rule-store.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
 import { UnitState } from './unit-state.js';
@@ -132,6 +136,17 @@ function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[]
   return readCheckDepositFacts(database, accountIds, first.calendar, now);
 }
 
+/**
+ * The risk step's inputs, when a command of the unit asked (Prefetch.riskOf): the current rules,
+ * loaded once per unit (compiled once per rule version per process), and each ask's facts.
+ */
+async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<ConstructorParameters<typeof UnitState>[5]> {
+  const asks = prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
+  if (asks.length === 0) return undefined;
+  const rules = compileStoredRules(await loadCurrentRules(database));
+  return { rules, facts: await readRiskFacts(database, asks, now) };
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit.
@@ -163,7 +178,9 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
   const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds, checkDeposits);
+  const risk = await readRiskInputs(database, claimedCommands.map(({ command }) => command.prefetch), now);
+  const reviews = await lockReviews(database, [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reviewsOf ?? []))].filter(isId));
+  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds, checkDeposits, risk, reviews);
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];

@@ -1,5 +1,8 @@
-import type { AccountChange, AccountSnapshot, Actor, Channel } from '../types.js';
+import type { AccountChange, AccountSnapshot, Actor, Channel, PlannedEntry } from '../types.js';
 import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
+import type { CompiledRule } from '../risk/compile-rule.js';
+import type { RiskFacts } from '../risk/risk-facts.js';
+import { riskFactsKey } from '../persistence/risk-facts.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
 export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
@@ -19,6 +22,27 @@ export interface HoldSnapshot {
   readonly releaseAt: Date | null;
   /** Captures so far (Hold.captures is bounded by MAX_CAPTURES_PER_HOLD). */
   readonly captureCount: number;
+}
+
+/** A risk review as the unit locked it (FOR UPDATE): what approve, decline and the timeout decide against. */
+export interface ReviewSnapshot {
+  readonly id: string;
+  readonly status: 'PENDING' | 'APPROVED' | 'DECLINED' | 'EXPIRED';
+  readonly kind: 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER';
+  readonly channel: Channel;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly currencyExponent: number;
+  readonly accountId: string;
+  readonly counterpartyAccountId: string | null;
+  /** The movement's POSTED entries as decided: what approval posts. */
+  readonly entries: readonly PlannedEntry[];
+  readonly holdId: string | null;
+  /** Whose request it is, and its key: approval and decline rewrite that key's outcome. */
+  readonly requestedBy: string;
+  readonly idempotencyKey: string;
+  readonly visibleAccountIds: readonly string[];
+  readonly dueAt: Date;
 }
 
 /**
@@ -41,6 +65,7 @@ export class UnitState {
   private readonly reversed: Map<string, boolean>;
   private readonly holds: Map<string, HoldSnapshot>;
   private readonly checkDeposits: Map<string, CheckDepositFacts>;
+  private readonly reviews: Map<string, ReviewSnapshot>;
 
   constructor(
     accounts: Iterable<LockedAccount>,
@@ -48,7 +73,10 @@ export class UnitState {
     reversed: ReadonlyMap<string, boolean> = new Map(),
     holds: Iterable<HoldSnapshot> = [],
     checkDeposits: ReadonlyMap<string, CheckDepositFacts> = new Map(),
+    private readonly risk: { readonly rules: readonly CompiledRule[]; readonly facts: ReadonlyMap<string, RiskFacts> } | undefined = undefined,
+    reviews: Iterable<ReviewSnapshot> = [],
   ) {
+    this.reviews = new Map([...reviews].map((review) => [review.id, review]));
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
@@ -71,6 +99,9 @@ export class UnitState {
       isReversed: (transactionId) => this.reversed.get(transactionId),
       hold: (holdId) => this.holds.get(holdId),
       checkDepositFacts: (accountId) => this.checkDeposits.get(accountId),
+      review: (reviewId) => this.reviews.get(reviewId),
+      riskInputs: (accountId, payeeAccountId) =>
+        this.risk ? { rules: this.risk.rules, facts: this.risk.facts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
     };
   }
 
@@ -78,6 +109,11 @@ export class UnitState {
   addCheckDeposit(accountId: string, amountMinor: bigint): void {
     const facts = this.checkDeposits.get(accountId);
     if (facts) this.checkDeposits.set(accountId, { ...facts, sameBankingDayMinor: facts.sameBankingDayMinor + amountMinor });
+  }
+
+  /** A review decided in this unit: a second decision of it in the same unit is refused. */
+  applyReview(review: ReviewSnapshot): void {
+    this.reviews.set(review.id, review);
   }
 
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */

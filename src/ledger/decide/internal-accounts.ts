@@ -29,3 +29,10 @@ export const FEE_INCOME = 'FEE_INCOME';
  * yet made available.
  */
 export const FUNDS_AVAILABILITY = 'FUNDS_AVAILABILITY';
+
+/**
+ * The other side of every risk-review hold: a movement waiting for a person is debited from the
+ * customer on the PENDING layer and credited here, so the customer's available balance drops at
+ * once and nothing is posted; approval releases the pair and posts the movement, decline releases it.
+ */
+export const RISK_REVIEWS = 'RISK_REVIEWS';

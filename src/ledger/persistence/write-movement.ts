@@ -6,7 +6,7 @@ import { internalAccountId } from './internal-accounts.js';
 import { queryStatement, type Database } from './database.js';
 import { MAX_ENTRIES_PER_TRANSACTION } from '../limits.js';
 import type { BalanceEvent } from '../balance-event.js';
-import type { MovementOutcome, Success } from '../commands/command.js';
+import type { StoredOutcome, Success } from '../commands/command.js';
 import type { TransactionView } from '../queries/transactions.js';
 
 export interface MovementDetails {
@@ -27,7 +27,7 @@ export interface MovementWrite {
   /** The unit's clock: every row of the movement carries it. */
   readonly now: Date;
   /** Stored under the actor's key by the same statement. */
-  readonly outcome: Success<MovementOutcome>;
+  readonly outcome: Success<StoredOutcome>;
 }
 
 /*
