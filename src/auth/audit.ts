@@ -19,7 +19,12 @@ export type AuditAction =
   | 'operator.reverse_transaction'
   | 'operator.return_deposit'
   | 'operator.read_account'
-  | 'operator.read_transaction';
+  | 'operator.read_transaction'
+  | 'operator.read_reviews'
+  | 'operator.upsert_risk_rule'
+  | 'operator.disable_risk_rule'
+  | 'operator.approve_review'
+  | 'operator.decline_review';
 
 export interface AuditEntry {
   readonly action: AuditAction;

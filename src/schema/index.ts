@@ -17,6 +17,7 @@ import './balance-update.js';
 import './payee.js';
 import './hold.js';
 import './hold-connection.js';
+import './review.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

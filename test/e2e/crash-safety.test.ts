@@ -119,6 +119,7 @@ async function sendTransfer(url: string, token: string, input: TransferInput): P
   if (result.__typename === 'MoneyMovement') {
     return { kind: 'acknowledged', transactionId: result.transaction.id, replayed: result.replayed };
   }
+  if (result.__typename === 'MovementInReview') throw new Error('a crash-safety transfer went to risk review');
   return { kind: 'refused', code: result.code };
 }
 
