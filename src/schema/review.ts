@@ -31,7 +31,7 @@ import { listBound } from './list-bounds.js';
 import { TransactionType } from './transaction.js';
 
 /** Hits a review shows: the query cost model prices a page of reviews by this bound. */
-const MAX_HITS_SHOWN = 10;
+const MAX_HITS_SHOWN = 5;
 
 const REVIEW_STATUS_DESCRIPTIONS: Record<ReviewStatus, string> = {
   PENDING: 'Waiting for an operator; the money is held (a deposit: not yet credited).',
