@@ -1,3 +1,4 @@
+import { CheckConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import { isOperator } from '../auth/access.js';
@@ -90,7 +91,20 @@ export interface UpsertRiskRuleArgs {
  * an unknown feature.
  */
 export async function resolveUpsertRiskRule(context: Context, input: UpsertRiskRuleArgs): Promise<StoredRiskRule | ValidationError> {
-  const viewer = operatorOf(context);
+  try {
+    return await saveRiskRule(context, operatorOf(context), input);
+  } catch (error) {
+    // Two operators saving the same rule at once compute the same next version: the table refuses
+    // the second (risk_rules_pkey, or the version trigger when it already sees the first), and
+    // nothing of it was stored.
+    if (error instanceof UniqueConstraintViolationException || (error instanceof CheckConstraintViolationException && /must be saved as version/.test(error.message))) {
+      return new ValidationError('Another operator saved this rule at the same moment; read it again and save your change.', 'name');
+    }
+    throw error;
+  }
+}
+
+function saveRiskRule(context: Context, viewer: Actor, input: UpsertRiskRuleArgs): Promise<StoredRiskRule | ValidationError> {
   return context.orm.em.fork().transactional(async (database) => {
     const current = await listCurrentRules(database);
     const id = input.id ?? current.find((rule) => rule.name === input.name)?.id ?? slugOf(input.name);

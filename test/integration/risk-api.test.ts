@@ -151,3 +151,20 @@ describe('rules', () => {
     expect(dataOf(await t.gql(DisableRiskRuleDocument, { name: 'no such rule' }, operator.token)).disableRiskRule).toMatchObject({ __typename: 'NotFoundError' });
   });
 });
+
+describe('two operators saving one rule at once', () => {
+  it('one saves the next version, the other is told to read it again (VALIDATION), nothing is lost', async () => {
+    const second = await t.user('OPERATOR');
+    const rule = { name: 'Card over 900.00', condition: 'channel == "CARD" && amount > 90000', action: 'REVIEW' as const, reason: 'test', priority: 7, currency: 'USD' };
+    dataOf(await t.gql(UpsertRiskRuleDocument, { input: rule }, operator.token));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => t.gql(UpsertRiskRuleDocument, { input: { ...rule, priority: 8 + index } }, (index % 2 ? second : operator).token)),
+    );
+    const results = answers.map((answer) => dataOf(answer).upsertRiskRule);
+    const saved = results.filter((result) => result.__typename === 'RiskRule');
+    expect(saved.length).toBeGreaterThanOrEqual(1);
+    expect(results.every((result) => result.__typename === 'RiskRule' || (result.__typename === 'ValidationError' && result.field === 'name'))).toBe(true);
+    const { rows } = await t.database.pool.query(`select max(version)::int as latest, count(*)::int as versions from risk_rules where name = $1`, [rule.name]);
+    expect(rows[0]).toEqual({ latest: 1 + saved.length, versions: 1 + saved.length });
+  });
+});
