@@ -16,7 +16,7 @@ import type { RiskCheck } from '../risk/judge-movement.js';
 import { storeJudgement } from '../risk/store-judgement.js';
 import { judgedAccountMovement } from './movement-command.js';
 import { riskAsk, riskStep, writeInReview, type RiskOutcome } from './risk-step.js';
-import { declinedDecision } from '../risk/store-judgement.js';
+import { declinedDecision, judgementInsert } from '../risk/store-judgement.js';
 
 export interface DepositInput extends MovementText {
   readonly accountId: string;
@@ -101,12 +101,13 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
         const write = { review: plan.review, judgement: plan.judgement, visibleAccountIds: plan.visibleAccountIds, account: plan.account, counterpartyAccountId: null, details };
         return writeInReview(database, { ...write, timeoutMs: risk?.check.reviewTimeoutMs ?? 0 }, context);
       }
-      if (plan.judgement) await storeJudgement(database, plan.judgement.decision, context);
+
       const transactionId = newTransactionId();
       const balances = storedBalancesOf(plan.movement, (accountId) => plan.visibleAccountIds.includes(accountId), context.now);
       const outcome: Success<MovementOutcome> = { ok: true, transactionId, balances };
       const details = { description: input.description ?? null, externalRef: input.externalRef ?? null, idempotencyKey: context.idempotencyKey };
-      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
+      const alsoWrite = judgementInsert(plan.judgement?.decision, context);
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
       await insertAvailabilityHolds(database, plan, input.accountId, transactionId, input, context);
       return { outcome, transaction };
     },

@@ -1,6 +1,6 @@
 import { LedgerError } from '../errors.js';
 import type { JudgedMovement } from '../risk/movement-features.js';
-import { declinedDecision, storeJudgement } from '../risk/store-judgement.js';
+import { declinedDecision, judgementInsert, storeJudgement } from '../risk/store-judgement.js';
 import { riskStep, writeInReview, type MovementRisk, type RiskOutcome } from './risk-step.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { MovementText } from '../decide/request-checks.js';
@@ -90,11 +90,11 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
           context,
         );
       }
-      if (plan.judgement) await storeJudgement(database, plan.judgement.decision, context);
       const transactionId = newTransactionId();
       const outcome = outcomeOf(plan, transactionId, context.now);
       const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey, reversesTransactionId: spec.reverses ?? null };
-      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
+      const alsoWrite = judgementInsert(plan.judgement?.decision, context);
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
       return { outcome, transaction };
     },
   };

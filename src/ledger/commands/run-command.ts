@@ -17,8 +17,7 @@ import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
 import { readRiskFacts } from '../persistence/risk-facts.js';
 import { lockReviews } from '../persistence/lock-reviews.js';
-import { compileStoredRules } from '../risk/compile-rule.js';
-import { loadCurrentRules } from '../risk/rule-store.js';
+import { currentRules } from '../risk/current-rules.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
 import { UnitState } from './unit-state.js';
@@ -137,14 +136,16 @@ function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[]
 }
 
 /**
- * The risk step's inputs, when a command of the unit asked (Prefetch.riskOf): the current rules,
- * loaded once per unit (compiled once per rule version per process), and each ask's facts.
+ * The risk step's inputs, when a command of the unit asked (Prefetch.riskOf): each ask's facts,
+ * and the current rules, compiled. Rules are kept per database while the number of saved rule
+ * versions (read with the facts; the table is append-only, so every save raises it) is unchanged,
+ * so a unit reloads them only after a save.
  */
 async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<ConstructorParameters<typeof UnitState>[5]> {
   const asks = prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
   if (asks.length === 0) return undefined;
-  const rules = compileStoredRules(await loadCurrentRules(database));
-  return { rules, facts: await readRiskFacts(database, asks, now) };
+  const { facts, rulesVersion } = await readRiskFacts(database, asks, now);
+  return { rules: await currentRules(database, rulesVersion), facts };
 }
 
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
