@@ -11,6 +11,8 @@ import { disableRiskRule, upsertRiskRule } from '../../src/ledger/risk/rule-stor
 import { replayRiskDecision } from '../../src/ledger/risk/replay-decision.js';
 import { SYSTEM_USER_ID } from '../../src/ledger/system/system-actor.js';
 import type { Actor } from '../../src/ledger/types.js';
+import { HoldExpiry } from '../../src/ledger/system/hold-expiry.js';
+import { createLogger } from '../../src/logger.js';
 
 /**
  * The risk step on real PostgreSQL (issue 9 §1): rules judge every withdrawal and transfer, a DENY
@@ -160,6 +162,20 @@ describe('the timeout, and races', () => {
     expect(await reviewOf(reviewId)).toMatchObject({ status: 'EXPIRED', hold_status: 'EXPIRED' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '900000', pending: '0' });
     expect((await wire(accountId, '6000.00', key)).outcome).toMatchObject({ ok: false, code: 'RISK_DECLINED' });
+  });
+
+  it("the scheduler's round declines every review past its due time, and only those", async () => {
+    const dueAccount = await wiringAccount('9000.00');
+    const dueReview = reviewIdOf((await wire(dueAccount, '6000.00')).outcome);
+    const later = new Date(Date.now() + DEFAULT_REVIEW_TIMEOUT_MS + 60_000);
+    const freshAccount = await wiringAccount('9000.00');
+    const freshReview = reviewIdOf((await withdraw(t.app.orm, actorOf(owners.get(freshAccount)!), { accountId: freshAccount, amount: '6000.00', channel: 'WIRE', idempotencyKey: randomUUID() }, { risk: RISK, clock: () => later })).outcome);
+    await new HoldExpiry(t.app.orm, createLogger('silent'), 1_000, () => new Date(later.getTime() + 1_000)).round();
+    expect(await reviewOf(dueReview)).toMatchObject({ status: 'EXPIRED', hold_status: 'EXPIRED' });
+    expect(await reviewOf(freshReview)).toMatchObject({ status: 'PENDING', hold_status: 'ACTIVE' });
+    const { rows } = await t.database.pool.query(`select initiated_by from ledger_transactions where id = (select transaction_id from hold_transactions where hold_id = $1)`, [(await reviewOf(dueReview)).hold_id]);
+    expect(rows).toEqual([{ initiated_by: SYSTEM_USER_ID }]);
+    await decline(freshReview);
   });
 
   it('20 concurrent approvals of one review post once', async () => {
