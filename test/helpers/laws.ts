@@ -74,13 +74,14 @@ const LAWS: Record<string, string> = {
     select a.id from accounts a
      where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
        and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL', 'RETURN'))`,
-  // A reversal undoes what was posted: a capture's release of its hold (its PENDING entries) stays,
-  // and any other transaction with PENDING entries is not reversible at all. Returns share the
+  // A reversal undoes what was posted: a capture's (or an approved review's) release of its hold
+  // (its PENDING entries) stays, and any other transaction with PENDING entries is not reversible at all. Returns share the
   // link (a deposit is reversed or returned, once); their own law is below.
   'a transaction is reversed at most once, by a REVERSAL of the exact opposite of its POSTED entries': `
     select r.id from ledger_transactions r join ledger_transactions o on o.id = r.reverses_transaction_id
      where r.kind not in ('REVERSAL', 'RETURN')
-        or (r.kind = 'REVERSAL' and o.kind <> 'HOLD_CAPTURE' and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
+        or (r.kind = 'REVERSAL' and o.kind <> 'HOLD_CAPTURE' and not exists (select 1 from reviews v where v.transaction_id = o.id)
+            and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
         or (r.kind = 'REVERSAL' and exists (
        (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'
         except all select account_id, direction, amount_minor, layer from entries where transaction_id = r.id)
