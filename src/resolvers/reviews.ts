@@ -9,6 +9,7 @@ import { AccountNotOpenError, expectErrorOf, IdempotencyConflictError, NotFoundE
 import { canonicalId } from '../ledger/persistence/database.js';
 import { disableRiskRule, listCurrentRules, loadRuleVersions, upsertRiskRule } from '../ledger/risk/rule-store.js';
 import type { RiskAction, StoredRiskRule } from '../ledger/risk/rule.js';
+import { MAX_RISK_RULES_LISTED } from '../ledger/risk/risk-limits.js';
 import { reviewsByIds, reviewsPage, type ReviewPage, type ReviewStatus, type ReviewView } from '../ledger/queries/reviews.js';
 import type { Actor } from '../ledger/types.js';
 import { viewerOf } from './viewer.js';
@@ -108,6 +109,10 @@ function saveRiskRule(context: Context, viewer: Actor, input: UpsertRiskRuleArgs
   return context.orm.em.fork().transactional(async (database) => {
     const current = await listCurrentRules(database);
     const id = input.id ?? current.find((rule) => rule.name === input.name)?.id ?? slugOf(input.name);
+    // Every rule runs on every movement, and riskRules lists them all: their number is bounded.
+    if (!current.some((rule) => rule.id === id) && current.length >= MAX_RISK_RULES_LISTED) {
+      return new ValidationError(`A bank keeps at most ${MAX_RISK_RULES_LISTED} risk rules; edit or reuse one instead.`, 'name');
+    }
     const draft = {
       id,
       name: input.name,
