@@ -53,18 +53,26 @@ export interface SeededUser {
   readonly username: string;
 }
 
-/** Inserts customers that share one argon2 hash; the server signs them in like any other user. */
-export async function insertUsers(databaseUrl: string, usernames: readonly string[], passwordHash: string): Promise<SeededUser[]> {
+/**
+ * Inserts users that share one argon2 hash (customers, or with `cashService` the cash services
+ * that post the bench's deposits); the server signs them in like any other user.
+ */
+export async function insertUsers(databaseUrl: string, usernames: readonly string[], passwordHash: string, { cashService = false } = {}): Promise<SeededUser[]> {
   const users = usernames.map((username) => ({ id: randomUUID(), username }));
   await withClient(databaseUrl, (client) =>
     client.query(
-      `insert into users (id, username, email, password_hash, role)
-       select id, username, username || '@bench.example', $3, 'CUSTOMER'
+      `insert into users (id, username, email, password_hash, role, channels)
+       select id, username, username || '@bench.example', $3, $4, $5::text[]
          from unnest($1::uuid[], $2::text[]) as u(id, username)`,
-      [users.map((user) => user.id), users.map((user) => user.username), passwordHash],
+      [users.map((user) => user.id), users.map((user) => user.username), passwordHash, cashService ? 'SERVICE' : 'CUSTOMER', cashService ? ['CASH'] : []],
     ),
   );
   return users;
+}
+
+/** The cash service that posts a bench user's cash deposits: one per user, so per-user caps weigh as they did when customers deposited cash. */
+export function cashServiceOf(username: string): string {
+  return `${username}-cash`;
 }
 
 /**

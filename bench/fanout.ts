@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clearBalanceCache } from './balance-cache.js';
 import { hashPassword } from '../src/auth/passwords.js';
-import { brokenLaws, databaseUrlFor, dropDatabase, insertUsers, recreateDatabase } from './database.js';
+import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, insertUsers, recreateDatabase } from './database.js';
 import {
   epochMs,
   mergeProblems,
@@ -220,7 +220,8 @@ class DepositDriver {
   }
 
   async deposit(owner: Owner): Promise<VersionedDeposit> {
-    const token = await this.sessions.tokenFor(owner.username);
+    // Cash is posted by the owner's cash service, not by the owner (README "Who may do what").
+    const token = await this.sessions.tokenFor(cashServiceOf(owner.username));
     let result: VersionedDeposit;
     try {
       result = await versionedDeposit(this.client, token, owner.accountId, DEPOSIT_AMOUNT);
@@ -525,7 +526,9 @@ function phaseIsClean(phase: FanoutPhase): boolean {
 /** Ten owners with one account each, opened through the API (the first also creates the bank's internal accounts). */
 async function setUpOwners(server: ServerProcess, databaseUrl: string, sessions: Sessions): Promise<Owner[]> {
   const usernames = Array.from({ length: FANOUT_ACCOUNTS }, (_, index) => `fanout-user-${String(index).padStart(2, '0')}`);
-  await insertUsers(databaseUrl, usernames, await hashPassword(BENCH_PASSWORD));
+  const passwordHash = await hashPassword(BENCH_PASSWORD);
+  await insertUsers(databaseUrl, usernames, passwordHash);
+  await insertUsers(databaseUrl, usernames.map(cashServiceOf), passwordHash, { cashService: true });
   const client = new GraphQLClient(server.url, 1, REQUEST_TIMEOUT_MS);
   const owners: Owner[] = [];
   try {

@@ -5,6 +5,8 @@ import type { Sessions } from './sessions.js';
 /** A signed-in bench customer and the accounts it owns. */
 export interface BenchUser {
   readonly username: string;
+  /** The cash service that posts this user's deposits (cash is the rail's to post, not the customer's). */
+  readonly cashService: string;
   readonly accountIds: string[];
 }
 

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.js';
 import { clearBalanceCache } from './balance-cache.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
-import { brokenLaws, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
+import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
@@ -69,9 +69,9 @@ async function nextMovement(
   allAccountIds: readonly string[],
 ): Promise<MovementOutcome> {
   const user = pick(users);
-  const token = await sessions.tokenFor(user.username);
   const source = pick(user.accountIds);
-  if (Math.random() < DEPOSIT_SHARE) return deposit(client, token, source, randomAmount(MAX_MOVEMENT_MINOR));
+  if (Math.random() < DEPOSIT_SHARE) return deposit(client, await sessions.tokenFor(user.cashService), source, randomAmount(MAX_MOVEMENT_MINOR));
+  const token = await sessions.tokenFor(user.username);
   let destination = pick(allAccountIds);
   while (destination === source) destination = pick(allAccountIds);
   return transfer(client, token, source, destination, randomAmount(MAX_MOVEMENT_MINOR));
@@ -83,11 +83,13 @@ const MOVEMENTS_MIX: Mix = { scenario: SCENARIO, next: nextMovement };
 async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessions): Promise<{ users: BenchUser[]; transactions: number }> {
   const started = performance.now();
   const usernames = Array.from({ length: USER_COUNT }, (_, index) => `bench-user-${String(index).padStart(3, '0')}`);
-  const seeded = await insertUsers(databaseUrl, usernames, await hashPassword(BENCH_PASSWORD));
-  await forEachConcurrently(usernames, LOGIN_CLIENTS, async (username) => {
+  const passwordHash = await hashPassword(BENCH_PASSWORD);
+  const seeded = await insertUsers(databaseUrl, usernames, passwordHash);
+  await insertUsers(databaseUrl, usernames.map(cashServiceOf), passwordHash, { cashService: true });
+  await forEachConcurrently([...usernames, ...usernames.map(cashServiceOf)], LOGIN_CLIENTS, async (username) => {
     await sessions.tokenFor(username);
   });
-  progress(`${USER_COUNT} users signed in`);
+  progress(`${USER_COUNT} users and their cash services signed in`);
 
   // The first account goes through the API: opening it also creates the bank's internal USD
   // accounts, as in production. The other 9,999 are inserted in bulk in the same empty state.
@@ -108,7 +110,7 @@ async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessi
       accountIds.push(accountId);
       owners.push({ userId: user.id, accountId });
     }
-    return { username: user.username, accountIds };
+    return { username: user.username, cashService: cashServiceOf(user.username), accountIds };
   });
   await insertAccounts(databaseUrl, owners, CURRENCY);
   const transactions = await fundAccounts(databaseUrl, OPENING_BALANCE_MINOR, CURRENCY);
@@ -134,6 +136,7 @@ async function runPhase(
   // (argon2) stay out of the measurement; a phase longer than a token's life renews inside it.
   await forEachConcurrently(users, LOGIN_CLIENTS, async (user) => {
     await sessions.tokenFor(user.username, seconds * 1000);
+    await sessions.tokenFor(user.cashService, seconds * 1000);
   });
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {

@@ -2,9 +2,29 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openOrm } from './db/orm.js';
-import { addUser } from './auth/users.js';
+import { addUser, checkChannels, setServiceChannels } from './auth/users.js';
+import { ROLES, type Role } from './ledger/types.js';
 
-const USAGE = 'usage: npm run tally -- user add <username> --email <email> [--role operator] [--name "Bob Smith"] [--address <text>]  (password on standard input)';
+// One line, like every refusal of the CLI.
+const USAGE =
+  'usage: npm run tally -- user add <username> (--email <email> [--role customer|operator] | --role service --channels ATM,CASH [--email <email>]) ' +
+  '[--name "Bob Smith"] [--address <text>]  (password on standard input); npm run tally -- user channels <service> --channels ATM[,…] (or "" for none)';
+
+/** A service is a system, not a person: without --email it gets an address that can never be delivered (RFC 2606). */
+function serviceEmail(username: string): string {
+  return `${username}@service.invalid`;
+}
+
+function parseRole(given: string | undefined): Role {
+  const role = given === undefined ? 'CUSTOMER' : given.toUpperCase();
+  if (!(ROLES as readonly string[]).includes(role)) throw new Error('--role must be customer, operator or service');
+  return role as Role;
+}
+
+/** `--channels ATM,CASH`: upper-cased, blanks dropped; addUser checks them against the ledger's channels. */
+function parseChannels(given: string | undefined): string[] {
+  return (given ?? '').split(',').map((channel) => channel.trim().toUpperCase()).filter((channel) => channel.length > 0);
+}
 
 async function readPasswordLine(): Promise<string> {
   const lines = createInterface({ input: process.stdin, terminal: false });
@@ -15,26 +35,54 @@ async function readPasswordLine(): Promise<string> {
   throw new Error('no password on standard input');
 }
 
+type Options = { email?: string; role?: string; address?: string; name?: string; channels?: string };
+
 /** `npm run tally -- user add …`: provisions a user with the server's own configuration. */
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' } },
-  });
-  const [noun, verb, username] = positionals;
-  if (noun !== 'user' || verb !== 'add' || !username || !values.email) throw new Error(USAGE);
-  const role = values.role === undefined ? 'CUSTOMER' : values.role.toUpperCase();
-  if (role !== 'CUSTOMER' && role !== 'OPERATOR') throw new Error('--role must be customer or operator');
+async function addCommand(username: string, values: Options): Promise<void> {
+  const role = parseRole(values.role);
+  const email = values.email ?? (role === 'SERVICE' ? serviceEmail(username) : undefined);
+  if (!email) throw new Error(USAGE);
+  const channels = parseChannels(values.channels);
+  // Before the password is read and anything is opened: a typo in a channel is said at once.
+  const channelProblem = checkChannels(role, channels);
+  if (channelProblem) throw new Error(channelProblem);
   const password = await readPasswordLine();
 
   const orm = await openOrm(loadConfig());
   try {
     await migrate(orm);
-    const user = await addUser(orm, { username, email: values.email, password, role, address: values.address ?? null, fullName: values.name ?? null });
-    process.stdout.write(`added ${user.role.toLowerCase()} ${user.username} (${user.id})\n`);
+    const user = await addUser(orm, { username, email, password, role, channels, address: values.address ?? null, fullName: values.name ?? null });
+    const rails = user.channels.length > 0 ? ` on ${user.channels.join(', ')}` : '';
+    process.stdout.write(`added ${user.role.toLowerCase()} ${user.username}${rails} (${user.id})\n`);
   } finally {
     await orm.close(true);
   }
+}
+
+/** `npm run tally -- user channels <service> --channels …`: grants or revokes a service's rails. */
+async function channelsCommand(username: string, values: Options): Promise<void> {
+  if (values.channels === undefined) throw new Error(USAGE);
+  const channels = parseChannels(values.channels);
+  const orm = await openOrm(loadConfig());
+  try {
+    await migrate(orm);
+    const now = await setServiceChannels(orm, username, channels);
+    process.stdout.write(`${username} now moves money on ${now.length > 0 ? now.join(', ') : 'no channel'}\n`);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' }, channels: { type: 'string' } },
+  });
+  const [noun, verb, username] = positionals;
+  if (noun !== 'user' || !username) throw new Error(USAGE);
+  if (verb === 'add') return addCommand(username, values);
+  if (verb === 'channels') return channelsCommand(username, values);
+  throw new Error(USAGE);
 }
 
 main().catch((error: unknown) => {

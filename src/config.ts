@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readAvailabilityPolicy } from './availability-config.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
+import { readDisputePolicy } from './dispute-config.js';
+import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
 
 /**
@@ -49,6 +51,8 @@ export interface Config {
   readonly payeeLookupsPerHour: number;
   /** When deposited funds become available, and the bank's business-day calendar (README "Funds availability (policy)"). */
   readonly availability: AvailabilityPolicy;
+  /** Regulation E's dispute timelines (DISPUTE_*; README "Fraud review and disputes"). */
+  readonly disputes: DisputePolicy;
   /** The bank's fees, in major units of each account's currency (WIRE_FEE). */
   readonly fees: FeeSchedule;
   /** RISK_RULES=off skips the risk step on every movement (load tests); on by default: the rules are the product. */
@@ -168,6 +172,7 @@ export function loadConfig(environment: Environment = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const availability = readAvailabilityPolicy(environment);
   return {
     port: readInteger(environment, 'PORT', 4000, 0, 65535),
     databaseUrl,
@@ -191,7 +196,8 @@ export function loadConfig(environment: Environment = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     corsOrigins: readOrigins(environment, 'CORS_ORIGINS', production ? [] : DEVELOPMENT_CORS_ORIGINS),
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
-    availability: readAvailabilityPolicy(environment),
+    availability,
+    disputes: readDisputePolicy(environment, availability.calendar.timeZone),
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),

@@ -8,7 +8,9 @@ import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import type { RiskCheck } from './ledger/risk/judge-movement.js';
+import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
+import { serviceActor } from './auth/service-actor.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
 import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './db/sql.js';
@@ -29,6 +31,8 @@ export interface Context {
   readonly availability: AvailabilityPolicy;
   /** The risk step's settings for movements; undefined when RISK_RULES=off. */
   readonly risk: RiskCheck | undefined;
+  /** Regulation E's dispute timelines (DISPUTE_*). */
+  readonly disputes: DisputePolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -68,6 +72,7 @@ export interface ContextServices {
   readonly fees: FeeSchedule;
   readonly availability: AvailabilityPolicy;
   readonly risk: RiskCheck | undefined;
+  readonly disputes: DisputePolicy;
 }
 
 /**
@@ -141,8 +146,11 @@ export async function createContext(
   clientIp: string,
   authorization: string | undefined,
 ): Promise<Context> {
-  const { viewer, problem } = await authenticate(services.signer, authorization);
+  const authenticated = await authenticate(services.signer, authorization);
+  const { problem } = authenticated;
   const database = services.orm.em.fork() as Database;
+  // A service's channels come from its row on every request (auth/service-actor.ts), never from the token.
+  const viewer = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
   return {
     ...services,
     requestId,

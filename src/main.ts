@@ -13,7 +13,7 @@ function banner(config: Config, url: string, demoUsers: readonly DemoCredential[
   ];
   if (demoUsers.length > 0) {
     lines.push('  Demo users (embedded mode only):');
-    for (const user of demoUsers) lines.push(`    username: ${user.username.padEnd(8)} password: ${user.password}`);
+    for (const user of demoUsers) lines.push(`    username: ${user.username.padEnd(11)} password: ${user.password}${user.label ? `   (${user.label})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

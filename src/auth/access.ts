@@ -12,13 +12,17 @@ import { auditOperatorRead, type OperatorReadRequest } from './operator-reads.js
 export interface AccessRequest extends OperatorReadRequest {
   readonly viewer: Actor | undefined;
   readonly database: Database;
-  readonly loaders: { ownedAccountIds(): Promise<Set<string>> };
+  readonly loaders: {
+    ownedAccountIds(): Promise<Set<string>>;
+    readonly transactions: { load(transactionId: string): Promise<TransactionView | undefined> };
+  };
 }
 
 /**
  * Who sees what, in one place (law 7). A customer sees the accounts they own and the
- * transactions that touched them; an operator (a teller, a payroll feed) sees every customer
- * account and transaction, and each such read is audited here, the one door every read path
+ * transactions that touched them; a service owns none and so sees none (a rail integration has
+ * no business browsing balances: only its movement answers show the account it moved); an
+ * operator (a teller) sees every customer account and transaction, and each such read is audited here, the one door every read path
  * (account, balance, history, transaction, REST balance) goes through. Anything not visible is
  * reported exactly like something that does not exist.
  */
@@ -40,9 +44,15 @@ export async function visibleTransactionOf(request: AccessRequest, viewer: Actor
   return transaction;
 }
 
-/** An entry shows its account id for the caller's own accounts and the bank's internal ones (operators: all). */
+/**
+ * An entry shows its account id for the caller's own accounts and the bank's internal ones
+ * (operators: all; a service: every entry of a transaction it made, whose account it named).
+ */
 export async function visibleEntryAccountId(request: AccessRequest, entry: EntryView): Promise<string | null> {
   if (entry.accountIsInternal || (request.viewer && isOperator(request.viewer))) return entry.accountId;
+  if (request.viewer?.role === 'SERVICE') {
+    return (await request.loaders.transactions.load(entry.transactionId))?.initiatedBy === request.viewer.userId ? entry.accountId : null;
+  }
   return (await request.loaders.ownedAccountIds()).has(entry.accountId) ? entry.accountId : null;
 }
 

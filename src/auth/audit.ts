@@ -24,7 +24,16 @@ export type AuditAction =
   | 'operator.upsert_risk_rule'
   | 'operator.disable_risk_rule'
   | 'operator.approve_review'
-  | 'operator.decline_review';
+  | 'operator.decline_review'
+  | 'service.deposit'
+  | 'service.withdraw'
+  | 'service.transfer'
+  | 'service.authorize_hold'
+  | 'service.capture_hold'
+  | 'service.void_hold'
+  | 'operator.read_dispute'
+  | 'dispute.open'
+  | 'dispute.step';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Role } from '../ledger/types.js';
+import { ROLES, type Role } from '../ledger/types.js';
 
 /**
  * Access tokens are short-lived JWTs (RFC 8725): HS256 pinned on verify, issuer, audience and
@@ -78,8 +78,8 @@ export class TokenSigner {
         requiredClaims: ['sub', 'exp', 'iat'],
       });
       const role = payload.role;
-      if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'OPERATOR')) return undefined;
-      return { userId: payload.sub, role, expiresAt: new Date((payload.exp ?? 0) * 1000) };
+      if (typeof payload.sub !== 'string' || typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return undefined;
+      return { userId: payload.sub, role: role as Role, expiresAt: new Date((payload.exp ?? 0) * 1000) };
     } catch {
       return undefined;
     }

@@ -9,13 +9,23 @@ import { deposit } from '../ledger/commands/deposit.js';
 import { withdraw } from '../ledger/commands/withdraw.js';
 import { transfer } from '../ledger/commands/transfer.js';
 import type { CommandResult } from '../ledger/commands/command.js';
-import type { Actor } from '../ledger/types.js';
+import type { Actor, Channel, Role } from '../ledger/types.js';
 import { SYSTEM_USER_ID } from '../ledger/system/system-actor.js';
 
 export interface DemoCredential {
   readonly username: string;
   readonly password: string;
+  /** What the banner says the user is; absent in credential files written before the teller and the ATM network. */
+  readonly label?: string;
 }
+
+/** Who the demo creates: two customers, a teller, and the ATM network's service (the cash rails). */
+const DEMO_USERS: ReadonlyArray<{ username: string; role: Role; channels?: Channel[]; label: string }> = [
+  { username: 'alice', role: 'CUSTOMER', label: 'customer' },
+  { username: 'bob', role: 'CUSTOMER', label: 'customer' },
+  { username: 'teller', role: 'OPERATOR', label: 'operator (a teller)' },
+  { username: 'atm-network', role: 'SERVICE', channels: ['ATM', 'CASH'], label: 'service on ATM, CASH' },
+];
 
 const CREDENTIALS_FILE = 'demo-users.json';
 /** Payers see these masked: `payee` answers "A*** J****" for alice's accounts, "B*** S****" for bob's. */
@@ -24,15 +34,18 @@ const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnso
 function created(result: CommandResult, what: string): string {
   const { outcome } = result;
   if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
-  if ('accountId' in outcome) return outcome.accountId;
   if ('reviewId' in outcome) throw new Error(`demo data: ${what} went to risk review`);
-  return outcome.transactionId;
+  const id = 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
+  if (id === undefined) throw new Error(`demo data: ${what} wrote no transaction`);
+  return id;
 }
 
 /**
- * For the embedded database only: with no users yet, creates two demo customers with accounts
- * and some history, through the same ledger commands as the API, and keeps their generated
- * passwords under the data directory so every start banner can show them.
+ * For the embedded database only: with no users yet, creates two demo customers with accounts,
+ * a teller and the ATM network's service, and some history made the bank's way (outside money
+ * posted by the teller or the ATM network, never by the customer), through the same ledger
+ * commands as the API; keeps the generated passwords under the data directory so every start
+ * banner can show them.
  */
 export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Promise<DemoCredential[]> {
   const file = join(dataDirectory, CREDENTIALS_FILE);
@@ -40,11 +53,12 @@ export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Prom
   if ((await orm.em.fork().count(UserSchema, { id: { $ne: SYSTEM_USER_ID } })) > 0) {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoCredential[]) : [];
   }
-  const credentials: DemoCredential[] = ['alice', 'bob'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));
-  const [alice, bob] = await Promise.all(
-    credentials.map(async ({ username, password }) => {
-      const user = await addUser(orm, { username, password, email: `${username}@demo.tally.local`, fullName: DEMO_FULL_NAMES[username] ?? null });
-      return { userId: user.id, role: user.role } satisfies Actor;
+  const credentials: DemoCredential[] = DEMO_USERS.map(({ username, label }) => ({ username, label, password: randomBytes(9).toString('base64url') }));
+  const [alice, bob, teller, atm] = await Promise.all(
+    DEMO_USERS.map(async ({ username, role, channels }, index) => {
+      const password = credentials[index]!.password;
+      const user = await addUser(orm, { username, password, role, channels: channels ?? [], email: `${username}@demo.tally.local`, fullName: DEMO_FULL_NAMES[username] ?? null });
+      return { userId: user.id, role: user.role, channels: user.channels as Channel[] } satisfies Actor;
     }),
   );
   let step = 0;
@@ -54,11 +68,11 @@ export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Prom
   const bobChecking = created(await openAccount(orm, bob!, { type: 'CHECKING', currency: 'USD', idempotencyKey: key() }), 'open');
   created(await openAccount(orm, bob!, { type: 'SAVINGS', currency: 'EUR', idempotencyKey: key() }), 'open');
 
-  created(await deposit(orm, alice!, { accountId: aliceChecking, amount: '2500.00', channel: 'DIRECT_DEPOSIT', description: 'Payroll', idempotencyKey: key() }), 'deposit');
-  created(await deposit(orm, alice!, { accountId: aliceChecking, amount: '120.50', channel: 'ZELLE', description: 'Dinner split', idempotencyKey: key() }), 'deposit');
-  created(await withdraw(orm, alice!, { accountId: aliceChecking, amount: '60.00', channel: 'ATM', idempotencyKey: key() }), 'withdraw');
+  created(await deposit(orm, teller!, { accountId: aliceChecking, amount: '2500.00', channel: 'DIRECT_DEPOSIT', description: 'Payroll', idempotencyKey: key() }), 'deposit');
+  created(await deposit(orm, teller!, { accountId: aliceChecking, amount: '120.50', channel: 'ZELLE', description: 'Dinner split', idempotencyKey: key() }), 'deposit');
+  created(await withdraw(orm, atm!, { accountId: aliceChecking, amount: '60.00', channel: 'ATM', idempotencyKey: key() }), 'withdraw');
   created(await transfer(orm, alice!, { fromAccountId: aliceChecking, toAccountId: aliceSavings, amount: '500.00', description: 'Monthly saving', idempotencyKey: key() }), 'transfer');
-  created(await deposit(orm, bob!, { accountId: bobChecking, amount: '1000.00', channel: 'CASH', idempotencyKey: key() }), 'deposit');
+  created(await deposit(orm, atm!, { accountId: bobChecking, amount: '1000.00', channel: 'CASH', description: 'ATM cash deposit', idempotencyKey: key() }), 'deposit');
   created(await transfer(orm, bob!, { fromAccountId: bobChecking, toAccountId: aliceChecking, amount: '42.00', description: 'Concert ticket', idempotencyKey: key() }), 'transfer');
 
   writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });

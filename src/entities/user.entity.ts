@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 
-/** A person or system that signs in: a bank customer, or an operator (teller, payroll feed). */
+/** A person or system that signs in: a bank customer, an operator (a teller), or a rail's service. */
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'users',
@@ -13,7 +13,9 @@ export const UserSchema = defineEntity({
     fullName: p.text().nullable(),
     /** argon2id PHC string; the password itself is never stored. */
     passwordHash: p.text().hidden(),
-    role: p.enum(['CUSTOMER', 'OPERATOR'] as const).default('CUSTOMER'),
+    role: p.enum(['CUSTOMER', 'OPERATOR', 'SERVICE'] as const).default('CUSTOMER'),
+    /** A service's channels (empty for everyone else); read per request, so a revocation acts at once. */
+    channels: p.array().default([]),
     /** AES-256-GCM sealed base32 TOTP secret; set at enrolment, kept while two-factor is on. */
     totpSecretEncrypted: p.text().nullable(),
     /** When two-factor sign-in was confirmed; null while it is off. */

@@ -78,6 +78,20 @@ export class RiskDeclinedError extends LedgerError {
   }
 }
 
+/**
+ * The actor is signed in and may see the account, but its role (or, for a service, its channels)
+ * does not allow this movement: a customer posting cash, a service outside its rails, an operator
+ * withdrawing. The message says who may. Like VALIDATION it is not a business outcome, so nothing
+ * is stored under the idempotency key: the same key may carry the request again once it is allowed.
+ */
+export class ForbiddenError extends LedgerError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'You are signed in but not allowed to do this.') {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
 /** Rebuilds a stored business error (idempotent replay) as the same class with the same message. */
 export function ledgerErrorFromCode(code: string, message: string, field?: string): LedgerError {
   switch (code) {
@@ -99,6 +113,8 @@ export function ledgerErrorFromCode(code: string, message: string, field?: strin
       return new HoldNotActiveError(message);
     case 'RISK_DECLINED':
       return new RiskDeclinedError(message);
+    case 'FORBIDDEN':
+      return new ForbiddenError(message);
     default:
       throw new Error(`stored outcome has an unknown error code ${code}`);
   }
@@ -114,6 +130,7 @@ export const MOVEMENT_ERROR_CLASSES = [
   CurrencyMismatchError,
   IdempotencyConflictError,
   RiskDeclinedError,
+  ForbiddenError,
 ] as const;
 export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]>;
 
@@ -122,7 +139,7 @@ export const HOLD_ERROR_CLASSES = [...MOVEMENT_ERROR_CLASSES, HoldNotActiveError
 export type HoldError = InstanceType<(typeof HOLD_ERROR_CLASSES)[number]>;
 
 /** The failures opening an account can have. */
-export const OPEN_ACCOUNT_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError] as const;
+export const OPEN_ACCOUNT_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError, ForbiddenError] as const;
 export type OpenAccountError = InstanceType<(typeof OPEN_ACCOUNT_ERROR_CLASSES)[number]>;
 
 /** Narrows a failure to one of `classes`; any other is a bug, reported as such rather than mislabelled. */

@@ -14,6 +14,16 @@ export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
  */
 export const CORRECTION_KINDS: ReadonlySet<TransactionKind> = new Set(['REVERSAL', 'RETURN']);
 
+/**
+ * Whether a planned movement is a correction: its kind is one (CORRECTION_KINDS), or it says so.
+ * An ADJUSTMENT is not a correction by kind (a dispute's provisional credit is one and only adds
+ * money); it is one when it reverses a dispute's provisional credit (`correction: true`): the
+ * bank takes back what it advanced, whatever the customer spent of it meanwhile.
+ */
+export function isCorrection(plan: Pick<MovementPlan, 'kind' | 'correction'>): boolean {
+  return plan.correction === true || CORRECTION_KINDS.has(plan.kind);
+}
+
 export const ACCOUNT_TYPES = ['CHECKING', 'SAVINGS'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 
@@ -21,12 +31,23 @@ export const ACCOUNT_STATUSES = ['OPEN', 'FROZEN', 'CLOSED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export type Direction = 'DEBIT' | 'CREDIT';
-export type Role = 'CUSTOMER' | 'OPERATOR';
+export const ROLES = ['CUSTOMER', 'OPERATOR', 'SERVICE'] as const;
+/**
+ * CUSTOMER: a holder acting on accounts they own. OPERATOR: the bank's staff (tellers, reviewers)
+ * and the system actor. SERVICE: one principal per rail integration (the ATM network, the card
+ * processor), moving money on any customer account but only on its own channels.
+ */
+export type Role = (typeof ROLES)[number];
 
-/** Who asks. Customers act on accounts they own; operators' powers arrive with the security issue. */
+/** Who asks. What each role may do is decided in one place: decide/permissions.ts. */
 export interface Actor {
   readonly userId: string;
   readonly role: Role;
+  /**
+   * A service's channels, read from its `users` row for every request (never from the token, which
+   * would outlive a revocation). Absent or empty for customers and operators.
+   */
+  readonly channels?: readonly Channel[];
 }
 
 /** A customer account as read under its row lock: what a decision may look at. */
@@ -83,6 +104,8 @@ export interface MovementPlan {
   readonly amountMinor: bigint;
   /** PENDING for a hold's authorization (nothing final moved); POSTED, the default, otherwise. */
   readonly status?: 'PENDING' | 'POSTED';
+  /** An ADJUSTMENT that reverses a dispute's provisional credit: it may overdraw (isCorrection). */
+  readonly correction?: boolean;
   readonly currency: string;
   /** The minor-unit exponent of every entry of the movement: its accounts' stored one. */
   readonly currencyExponent: number;

@@ -9,6 +9,14 @@ export type { BalanceEvent };
 /** What each kind of channel carries. The event bus checks every publish and subscribe against it. */
 export interface Channels {
   readonly balance: BalanceEvent;
+  readonly dispute: DisputeChangedEvent;
+}
+
+/** A dispute moved on (a step committed): subscribers read it afresh. */
+export interface DisputeChangedEvent {
+  readonly disputeId: string;
+  /** The step's place in the dispute's history (1 = opened): a subscriber drops what it has seen. */
+  readonly sequence: number;
 }
 
 declare const carries: unique symbol;
@@ -23,4 +31,9 @@ export type Channel<Kind extends keyof Channels> = string & { readonly [carries]
 /** One account's balance events: every instance's subscribers of that account listen here. */
 export function balanceChannel(accountId: string): Channel<'balance'> {
   return `tally:balance:${accountId}` as Channel<'balance'>;
+}
+
+/** One dispute's changes: every instance's disputeUpdated subscribers of that dispute listen here. */
+export function disputeChannel(disputeId: string): Channel<'dispute'> {
+  return `tally:dispute:${disputeId}` as Channel<'dispute'>;
 }

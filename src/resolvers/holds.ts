@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Context } from '../context.js';
 import { visibleAccount } from '../auth/access.js';
+import { auditedUnit, type ServiceAuditAction } from '../auth/movement-audit.js';
+import { canonicalId } from '../ledger/persistence/database.js';
+import type { UnitOptions } from '../ledger/commands/run-command.js';
 import { authorizeHold, type AuthorizeHoldInput } from '../ledger/commands/authorize-hold.js';
 import { captureHold, voidHold, type CaptureHoldInput, type VoidHoldInput } from '../ledger/commands/change-hold.js';
 import type { CommandResult, HoldOutcome } from '../ledger/commands/command.js';
@@ -44,16 +47,29 @@ async function limited(context: Context, run: (viewer: Actor) => Promise<Command
   return toHoldChange(result);
 }
 
+/** Every hold command of a service is audited in its own unit (auth/movement-audit.ts); others' are not. */
+function serviceAudit(viewer: Actor, context: Context, action: ServiceAuditAction, target: string, details: Record<string, unknown>): UnitOptions | undefined {
+  return viewer.role === 'SERVICE' ? auditedUnit(context, viewer, action, target, details) : undefined;
+}
+
 export function resolveAuthorizeHold(context: Context, input: AuthorizeHoldInput): Promise<HoldChangeView | HoldError> {
-  return limited(context, (viewer) => authorizeHold(context.orm, viewer, input));
+  return limited(context, (viewer) => {
+    const details = { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel };
+    return authorizeHold(context.orm, viewer, input, serviceAudit(viewer, context, 'service.authorize_hold', canonicalId(input.accountId), details));
+  });
 }
 
 export function resolveCaptureHold(context: Context, input: CaptureHoldInput): Promise<HoldChangeView | HoldError> {
-  return limited(context, (viewer) => captureHold(context.orm, viewer, input));
+  return limited(context, (viewer) => {
+    const details = { idempotencyKey: input.idempotencyKey, amount: input.amount ?? null, final: input.final ?? true };
+    return captureHold(context.orm, viewer, input, serviceAudit(viewer, context, 'service.capture_hold', canonicalId(input.holdId), details));
+  });
 }
 
 export function resolveVoidHold(context: Context, input: VoidHoldInput): Promise<HoldChangeView | HoldError> {
-  return limited(context, (viewer) => voidHold(context.orm, viewer, input));
+  return limited(context, (viewer) =>
+    voidHold(context.orm, viewer, input, serviceAudit(viewer, context, 'service.void_hold', canonicalId(input.holdId), { idempotencyKey: input.idempotencyKey })),
+  );
 }
 
 /** A hold the caller may see (its account's owner, or an operator): anything else is not found. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Context } from '../context.js';
 import { isOperator } from '../auth/access.js';
-import { recordAudit } from '../auth/audit.js';
+import { auditedUnit } from '../auth/movement-audit.js';
 import { deposit, type DepositInput } from '../ledger/commands/deposit.js';
 import { failureOf } from '../ledger/commands/run-command.js';
 import type { CommandResult, MovementOutcome } from '../ledger/commands/command.js';
@@ -53,29 +53,34 @@ export async function limited(context: Context, run: (viewer: Actor) => Promise<
   return toMovement(result);
 }
 
+/** What an audit line of a deposit or withdrawal says besides who, what and the outcome. */
+function movementDetails(input: DepositInput | WithdrawInput): Record<string, unknown> {
+  return { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel };
+}
+
+// An operator's deposit and every movement of a service are audited in their own unit: the audit
+// row commits with the money or not at all (auth/movement-audit.ts).
 export function resolveDeposit(context: Context, input: DepositInput): Promise<MovementResultView> {
   return limited(context, (viewer) => {
-    if (!isOperator(viewer)) return deposit(context.orm, viewer, input, { availability: context.availability, risk: context.risk });
-    // An operator's deposit is audited in its own unit: the audit row commits with the money or not at all.
-    return deposit(context.orm, viewer, input, {
-      availability: context.availability,
-      risk: context.risk,
-      withinUnit: (database, [result]) =>
-        recordAudit(database, context, {
-          action: 'operator.deposit',
-          outcome: result?.outcome.ok ? 'OK' : 'DENIED',
-          actorUserId: viewer.userId,
-          target: canonicalId(input.accountId),
-          details: { idempotencyKey: input.idempotencyKey, amount: input.amount, channel: input.channel, replayed: result?.replayed ?? false },
-        }),
-    });
+    const availability = { availability: context.availability, risk: context.risk };
+    if (viewer.role === 'CUSTOMER') return deposit(context.orm, viewer, input, availability);
+    const action = isOperator(viewer) ? 'operator.deposit' : 'service.deposit';
+    return deposit(context.orm, viewer, input, { ...availability, ...auditedUnit(context, viewer, action, canonicalId(input.accountId), movementDetails(input)) });
   });
 }
 
 export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MovementResultView> {
-  return limited(context, (viewer) => withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk }));
+  return limited(context, (viewer) => {
+    if (viewer.role !== 'SERVICE') return withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk });
+    const audit = auditedUnit(context, viewer, 'service.withdraw', canonicalId(input.accountId), movementDetails(input));
+    return withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk, ...audit });
+  });
 }
 
 export function resolveTransfer(context: Context, input: TransferInput): Promise<MovementResultView> {
-  return limited(context, (viewer) => transfer(context.orm, viewer, input, { risk: context.risk }));
+  return limited(context, (viewer) => {
+    if (viewer.role !== 'SERVICE') return transfer(context.orm, viewer, input, { risk: context.risk });
+    const details = { idempotencyKey: input.idempotencyKey, amount: input.amount, toAccountId: input.toAccountId };
+    return transfer(context.orm, viewer, input, { risk: context.risk, ...auditedUnit(context, viewer, 'service.transfer', canonicalId(input.fromAccountId), details) });
+  });
 }

@@ -18,6 +18,8 @@ export interface PayeeView {
  */
 export async function resolvePayee(context: Context, accountNumber: string): Promise<PayeeView | null> {
   const viewer = viewerOf(context);
+  // A service pays no one (it never transfers) and has no business looking up holders' names.
+  if (viewer.role === 'SERVICE') return null;
   const limited = await context.auth.limits.takePayeeLookup(viewer.userId);
   if (limited) {
     throw new GraphQLError(`Too many payee look-ups; try again in ${limited.retryAfterSeconds} s.`, {

@@ -15,14 +15,15 @@ import type { Actor } from '../ledger/types.js';
 import { viewerOf } from './viewer.js';
 
 /**
- * A review the viewer may see: any for an operator; for a customer only a review of their own
- * account (another's looks the same as none: null).
+ * A review the viewer may see: any for an operator; the one of a movement they asked for (a
+ * service's deposit: a service owns no account, yet its in-review answer names its review); for a
+ * customer a review of their own account (another's looks the same as none: null).
  */
 export async function visibleReview(context: Context, reviewId: string): Promise<ReviewView | null> {
   const viewer = viewerOf(context);
   const review = (await reviewsByIds(context.database, [reviewId])).get(reviewId);
   if (!review) return null;
-  if (isOperator(viewer)) return review;
+  if (isOperator(viewer) || review.requestedBy === viewer.userId) return review;
   return (await context.loaders.ownedAccountIds()).has(review.accountId) ? review : null;
 }
 

@@ -1,4 +1,4 @@
-import { ACCOUNT_STATUSES, ACCOUNT_TYPES, CHANNELS, TRANSACTION_KINDS } from '../ledger/types.js';
+import { ACCOUNT_STATUSES, ACCOUNT_TYPES, CHANNELS, ROLES, TRANSACTION_KINDS } from '../ledger/types.js';
 import { builder } from './builder.js';
 
 export const AccountTypeEnum = builder.enumType('AccountType', {
@@ -78,4 +78,16 @@ export const LayerEnum = builder.enumType('Layer', {
     POSTED: { description: 'Final money: the posted balance is the sum of an account\'s POSTED entries.' },
     PENDING: { description: 'Held money (a hold, an availability delay): the pending balance is minus the sum of an account\'s PENDING entries.' },
   } as const,
+});
+
+const ROLE_DESCRIPTIONS: Record<(typeof ROLES)[number], string> = {
+  CUSTOMER: 'A holder: sees and moves the money of accounts they own; deposits checks, withdraws and transfers on ACH, WIRE, ZELLE, PAYPAL, THIRD_PARTY and INTERNAL.',
+  OPERATOR: "The bank's staff (a teller): deposits to any account on any channel, voids holds, returns and reverses; reads any account (audited); never withdraws or transfers.",
+  SERVICE:
+    'A rail integration (the ATM network, the card processor, the ACH processor): deposits, withdraws, authorizes, captures and voids on any customer account, only on its own channels; every call is audited. It lists no accounts and reads none.',
+};
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'What a signed-in user may do (README "Who may do what").',
+  values: Object.fromEntries(ROLES.map((value) => [value, { description: ROLE_DESCRIPTIONS[value] }])) as Record<(typeof ROLES)[number], { description: string }>,
 });

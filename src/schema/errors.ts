@@ -1,6 +1,7 @@
 import {
   AccountNotOpenError,
   CurrencyMismatchError,
+  ForbiddenError,
   IdempotencyConflictError,
   InsufficientFundsError,
   HoldNotActiveError,
@@ -23,7 +24,8 @@ const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
   RISK_DECLINED: "Declined by the bank's risk rules: the message says why in the rule's public words. Nothing moved.",
   HOLD_NOT_ACTIVE: 'The hold was already captured (finally), voided or expired: nothing more can be captured or released.',
   INVALID_CREDENTIALS: 'Unknown username or wrong password.',
-  FORBIDDEN: 'You are signed in but not allowed to do this.',
+  FORBIDDEN:
+    'You are signed in but your role may not do this (a customer posting cash, a service outside its channels, an operator withdrawing); the message says who may. Nothing changed and nothing is stored under the idempotency key.',
 };
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -88,4 +90,9 @@ builder.objectType(LimitExceededError, {
   }),
 });
 errorType(HoldNotActiveError, 'HoldNotActiveError', 'The hold is no longer active: captured (finally), voided or expired.');
+errorType(
+  ForbiddenError,
+  'ForbiddenError',
+  'Your role may not make this movement (see README "Who may do what"); `message` says which role or channel may. Nothing changed, and the idempotency key stays free.',
+);
 errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');

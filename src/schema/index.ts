@@ -18,6 +18,9 @@ import './payee.js';
 import './hold.js';
 import './hold-connection.js';
 import './review.js';
+import './dispute.js';
+import './dispute-mutations.js';
+import './dispute-updated.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

@@ -19,7 +19,7 @@ builder.queryField('payee', (t) =>
     type: PayeeType,
     nullable: true,
     description:
-      'Looks up an account to pay by its 11-digit number. Null when it is not an open customer account (unknown, frozen, closed or the bank\'s own). ' +
+      'Looks up an account to pay by its 11-digit number. Null when it is not an open customer account (unknown, frozen, closed or the bank\'s own), and always for a service, which pays no one. ' +
       'Every look-up counts against an hourly allowance per user (RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR, 20); past it, LIMIT_EXCEEDED with extensions.retryAfterSeconds.',
     args: { accountNumber: t.arg.string({ required: true, description: 'The payee\'s account number, as the payee gave it: 11 digits (spaces and dashes are ignored).' }) },
     resolve: (_root, args, context) => resolvePayee(context, args.accountNumber),

@@ -1,6 +1,8 @@
 import type { User } from '../entities/user.entity.js';
 import { resolveAccounts, resolveMe } from '../resolvers/accounts.js';
 import { AccountType } from './account.js';
+import { ChannelEnum, RoleEnum } from './enums.js';
+import { CHANNELS, type Channel } from '../ledger/types.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 import { MAX_ACCOUNTS_PER_USER } from '../ledger/limits.js';
@@ -12,15 +14,18 @@ const UserType = builder.objectRef<User>('User').implement({
     username: t.exposeString('username', { description: 'The name used to sign in.' }),
     email: t.exposeString('email', { description: 'Contact e-mail address.' }),
     address: t.exposeString('address', { nullable: true, description: 'Postal address, when known.' }),
-    role: t.string({
-      description: 'CUSTOMER (sees and moves money of accounts they own) or OPERATOR (reads any account, deposits to any account).',
-      resolve: (user) => user.role,
+    role: t.field({ type: RoleEnum, description: 'What this user may do: CUSTOMER, OPERATOR or SERVICE.', resolve: (user) => user.role }),
+    channels: t.field({
+      type: [ChannelEnum],
+      extensions: listBound(CHANNELS.length),
+      description: "A service's channels, the only rails it may move money on (read afresh on every request, so a revocation acts at once); empty for customers and operators.",
+      resolve: (user) => user.channels as Channel[],
     }),
     twoFactorEnabled: t.boolean({ description: 'Whether sign-in needs a one-time code.', resolve: (user) => user.totpEnabledAt !== null && user.totpEnabledAt !== undefined }),
     accounts: t.field({
       type: [AccountType],
       extensions: listBound(MAX_ACCOUNTS_PER_USER),
-      description: 'Your accounts, balances read in one database snapshot.',
+      description: 'Your accounts, balances read in one database snapshot (always empty for a service, which owns none).',
       resolve: (_user, _args, context) => resolveAccounts(context),
     }),
   }),

@@ -126,7 +126,8 @@ export const wrong: Posted = 125.5;
         // Ten deposits over about eleven seconds: the socket's first token expires in between.
         for (let deposit = 1; deposit <= 10; deposit += 1) {
           const result = dataOf(
-            await tally.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, await session.currentToken()),
+            // Cash is posted by the cash service (its token renewed as this app's 5-second tokens expire).
+            await tally.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, (await tally.cashier()).token),
           ).deposit;
           expect(result.__typename).toBe('MoneyMovement');
           await new Promise((resolve) => setTimeout(resolve, 1_100));

@@ -156,14 +156,17 @@ describe('crash safety: SIGKILL during concurrent transfers, then retries', () =
 
   it('moves every acknowledged transfer exactly once and loses nothing', { timeout: 120_000 }, async () => {
     const startedAtMs = Date.now();
-    const passwords = { alice: `password-${randomUUID()}`, bob: `password-${randomUUID()}` };
-    const usernames = { alice: `alice-${randomUUID().slice(0, 8)}`, bob: `bob-${randomUUID().slice(0, 8)}` };
+    const passwords = { alice: `password-${randomUUID()}`, bob: `password-${randomUUID()}`, cash: `password-${randomUUID()}` };
+    const usernames = { alice: `alice-${randomUUID().slice(0, 8)}`, bob: `bob-${randomUUID().slice(0, 8)}`, cash: `cash-${randomUUID().slice(0, 8)}` };
     const orm = await openOrm(loadConfig({ DATABASE_URL: database.url, JWT_SECRET, ENCRYPTION_KEY }));
     let aliceId: string;
     let bobId: string;
+    let cashId: string;
     try {
       aliceId = (await addUser(orm, { username: usernames.alice, password: passwords.alice, email: `${usernames.alice}@example.test` })).id;
       bobId = (await addUser(orm, { username: usernames.bob, password: passwords.bob, email: `${usernames.bob}@example.test` })).id;
+      // Opening balances are cash, posted by the cash service as a bank would.
+      cashId = (await addUser(orm, { username: usernames.cash, password: passwords.cash, role: 'SERVICE', channels: ['CASH'], email: `${usernames.cash}@example.test` })).id;
     } finally {
       await orm.close(true);
     }
@@ -176,6 +179,7 @@ describe('crash safety: SIGKILL during concurrent transfers, then retries', () =
     };
     const alice = await login('alice', usernames.alice, passwords.alice, aliceId);
     const bob = await login('bob', usernames.bob, passwords.bob, bobId);
+    const cash = await login('cash', usernames.cash, passwords.cash, cashId);
 
     const openFunded = async (client: Client): Promise<string> => {
       const opened = dataOf(
@@ -187,7 +191,7 @@ describe('crash safety: SIGKILL during concurrent transfers, then retries', () =
           server!.url,
           DepositDocument,
           { input: { accountId: opened.account.id, amount: formatMinor(OPENING_MINOR), channel: 'CASH', idempotencyKey: randomUUID() } },
-          client.token,
+          cash.token,
         ),
       ).deposit;
       if (deposited.__typename !== 'MoneyMovement') throw new Error(`opening deposit failed: ${JSON.stringify(deposited)}`);

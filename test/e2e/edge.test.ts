@@ -131,6 +131,8 @@ async function loginAudits(username: string): Promise<number> {
 beforeAll(async () => {
   app = await startTestApp();
   [victim, attacker, client] = await Promise.all([app.user(), app.user(), app.user()]);
+  // ACH credits are posted by the ACH processor's service, not by the customer.
+  const ach = await app.user('SERVICE', { channels: ['ACH'] });
   [victimAccount, attackerAccount, clientAccount] = await Promise.all([
     app.account(victim, { opening: '500.00' }),
     app.account(attacker, { opening: '1.00' }),
@@ -141,7 +143,7 @@ beforeAll(async () => {
     await Promise.all(
       Array.from({ length: Math.min(8, CLIENT_HISTORY_LINES - start) }, async () => {
         const deposited = dataOf(
-          await app.gql(DepositDocument, { input: { accountId: clientAccount, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } }, client.token),
+          await app.gql(DepositDocument, { input: { accountId: clientAccount, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } }, ach.token),
         ).deposit;
         if (deposited.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(deposited));
       }),

@@ -47,6 +47,7 @@ const DEMO_PASSWORD = (username: string) => new RegExp(`username: ${username}\\s
 interface FirstRun {
   readonly alicePassword: string;
   readonly bobPassword: string;
+  readonly atmPassword: string;
   readonly accessToken: string;
   readonly accountIds: readonly string[];
   readonly openedAccountId: string;
@@ -102,6 +103,8 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
     const { url } = server;
     const alicePassword = (await server.waitForOutput(DEMO_PASSWORD('alice'), 10_000))[1]!;
     const bobPassword = (await server.waitForOutput(DEMO_PASSWORD('bob'), 10_000))[1]!;
+    const tellerPassword = (await server.waitForOutput(DEMO_PASSWORD('teller'), 10_000))[1]!;
+    const atmPassword = (await server.waitForOutput(DEMO_PASSWORD('atm-network'), 10_000))[1]!;
     expect(server.stdout()).toContain(`embedded PGlite under ${dataDirectory}`);
     // The generated secret is kept with the data, so tokens survive a restart.
     expect(existsSync(join(dataDirectory, 'jwt-secret'))).toBe(true);
@@ -146,10 +149,17 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
     const openedAccountId = opened.account.id;
     expect(opened.account.balance).toMatchObject({ posted: '0.00', version: 0 });
 
+    // Cash is the cash service's to post: a customer's cash deposit is the typed refusal on PGlite
+    // too, never a top-level "Internal server error", and stores nothing under its key.
     const depositKey = `embedded-${randomUUID()}`;
-    const deposited = dataOf(
-      await postGraphQL(url, DepositDocument, { input: { accountId: openedAccountId, amount: '123.45', channel: 'CASH', idempotencyKey: depositKey } }, accessToken),
-    ).deposit;
+    const cash = { input: { accountId: openedAccountId, amount: '123.45', channel: 'CASH' as const, idempotencyKey: depositKey } };
+    const refused = await postGraphQL(url, DepositDocument, cash, accessToken);
+    expect(refused.errors).toBeUndefined();
+    expect(dataOf(refused).deposit).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    // The demo's teller and ATM network sign in like anyone; the ATM network posts the cash.
+    await login(url, 'teller', tellerPassword);
+    const atmToken = await login(url, 'atm-network', atmPassword);
+    const deposited = dataOf(await postGraphQL(url, DepositDocument, cash, atmToken)).deposit;
     if (deposited.__typename !== 'MoneyMovement') throw new Error(`deposit failed: ${JSON.stringify(deposited)}`);
     expect(deposited.replayed).toBe(false);
     expect(deposited.balances.find((balance) => balance.accountId === openedAccountId)).toMatchObject({ posted: '123.45', available: '123.45', version: 1 });
@@ -165,6 +175,7 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
     firstRun = {
       alicePassword,
       bobPassword,
+      atmPassword,
       accessToken,
       accountIds: accountsAfter.map((account) => account.id).sort(),
       openedAccountId,
@@ -207,8 +218,9 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
     expect(history.edges.map((edge) => [edge.node.transaction.id, edge.node.amount, edge.node.version])).toEqual([[before.depositTransactionId, '123.45', 1]]);
 
     // Exactly once across the restart: the same key replays the stored outcome and moves nothing.
+    const atmToken = await login(url, 'atm-network', before.atmPassword);
     const replay = dataOf(
-      await postGraphQL(url, DepositDocument, { input: { accountId: before.openedAccountId, amount: '123.45', channel: 'CASH', idempotencyKey: before.depositKey } }, accessToken),
+      await postGraphQL(url, DepositDocument, { input: { accountId: before.openedAccountId, amount: '123.45', channel: 'CASH', idempotencyKey: before.depositKey } }, atmToken),
     ).deposit;
     expect(replay.__typename === 'MoneyMovement' ? { id: replay.transaction.id, replayed: replay.replayed } : replay).toEqual({
       id: before.depositTransactionId,
@@ -233,7 +245,9 @@ describe('npm start with nothing configured (embedded PGlite)', () => {
         // The reserved system principal (ledger/system/system-actor.ts) is there from the migrations.
         { username: '@system', copies: 1 },
         { username: 'alice', copies: 1 },
+        { username: 'atm-network', copies: 1 },
         { username: 'bob', copies: 1 },
+        { username: 'teller', copies: 1 },
       ]);
       const deposits = await database.query<{ copies: number }>(`select count(*)::int as copies from ledger_transactions where idempotency_key = $1`, [
         firstRun!.depositKey,

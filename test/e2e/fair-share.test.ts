@@ -44,6 +44,8 @@ async function inBatches<T>(items: readonly T[], parallel: number, work: (item: 
 beforeAll(async () => {
   app = await startTestApp({ environment: { RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0' } });
   [heavy, payer] = await Promise.all([app.user(), app.user()]);
+  // ACH credits are posted by the ACH processor's service, not by the customer.
+  const ach = await app.user('SERVICE', { channels: ['ACH'] });
   // The heavy customer: every account it may hold, each with a full heaviest-allowed page of history.
   const accounts: string[] = [];
   await inBatches(Array.from({ length: MAX_ACCOUNTS_PER_USER }), 8, async () => accounts.push(await app.account(heavy, { opening: '1.00' })));
@@ -52,7 +54,7 @@ beforeAll(async () => {
     const response = await app.gql(
       DepositDocument,
       { input: { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } },
-      heavy.token,
+      ach.token,
     );
     if (dataOf(response).deposit.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(response));
   });

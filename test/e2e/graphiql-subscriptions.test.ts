@@ -27,8 +27,9 @@ afterAll(() => browser?.close());
 
 const watchQuery = (accountId: string) =>
   `subscription Watch { balanceUpdated(accountId: "${accountId}", afterVersion: 0) { version balance { posted } } }`;
+/** The customer's own deposit from GraphiQL: a mobile check (cash is posted by the cash service). */
 const depositMutation = (accountId: string, amount: string) =>
-  `mutation Deposit { deposit(input: { accountId: "${accountId}", amount: "${amount}", channel: CASH, idempotencyKey: "${randomUUID()}" }) { __typename ... on MoneyMovement { replayed balances { posted version } } ... on Error { code message } } }`;
+  `mutation Deposit { deposit(input: { accountId: "${accountId}", amount: "${amount}", channel: CHECK, idempotencyKey: "${randomUUID()}" }) { __typename ... on MoneyMovement { replayed balances { posted version } } ... on Error { code message } } }`;
 
 async function freshToken(t: TestApp, user: TestUser): Promise<string> {
   const login = dataOf(await t.gql(LoginDocument, { username: user.username, password: user.password })).generateToken;
@@ -36,8 +37,9 @@ async function freshToken(t: TestApp, user: TestUser): Promise<string> {
   return login.accessToken;
 }
 
-async function depositFromNode(t: TestApp, user: TestUser, accountId: string, amount: string) {
-  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, user.token)).deposit;
+/** A cash deposit to the user's account, posted by the cash service. */
+async function depositFromNode(t: TestApp, _owner: TestUser, accountId: string, amount: string) {
+  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token)).deposit;
   expect(result.__typename).toBe('MoneyMovement');
 }
 

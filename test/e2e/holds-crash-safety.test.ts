@@ -125,18 +125,27 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
     const username = `holder-${randomUUID().slice(0, 8)}`;
     const password = `password-${randomUUID()}`;
     const orm = await openOrm(loadConfig({ DATABASE_URL: database.url, JWT_SECRET, ENCRYPTION_KEY }));
+    // The customer opens the accounts; the card processor (a service on CASH and CARD) funds them,
+    // authorizes the holds and captures them, as the rails do.
+    const railsName = `rails-${randomUUID().slice(0, 8)}`;
     const userId = await addUser(orm, { username, password, email: `${username}@example.test` })
-      .then((user) => user.id)
+      .then(async (user) => {
+        await addUser(orm, { username: railsName, password, role: 'SERVICE', channels: ['CASH', 'CARD'], email: `${railsName}@example.test` });
+        return user.id;
+      })
       .finally(() => orm.close(true));
 
     server = await startServerProcess({ env: serverEnvironment(), startTimeoutMs: START_TIMEOUT_MS });
     const login = dataOf(await postGraphQL(server.url, LoginDocument, { username, password })).generateToken;
     if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
-    const token = login.accessToken;
+    const customerToken = login.accessToken;
+    const railsLogin = dataOf(await postGraphQL(server.url, LoginDocument, { username: railsName, password })).generateToken;
+    if (railsLogin.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(railsLogin)}`);
+    const token = railsLogin.accessToken;
 
     const accounts: string[] = [];
     for (let index = 0; index < ACCOUNTS; index += 1) {
-      const opened = dataOf(await postGraphQL(server.url, OpenAccountDocument, { input: { type: 'CHECKING', currency: 'USD', idempotencyKey: randomUUID() } }, token)).openAccount;
+      const opened = dataOf(await postGraphQL(server.url, OpenAccountDocument, { input: { type: 'CHECKING', currency: 'USD', idempotencyKey: randomUUID() } }, customerToken)).openAccount;
       if (opened.__typename !== 'OpenAccountSuccess') throw new Error(`open failed: ${JSON.stringify(opened)}`);
       const deposited = dataOf(await postGraphQL(server.url, DepositDocument, { input: { accountId: opened.account.id, amount: OPENING, channel: 'CASH', idempotencyKey: randomUUID() } }, token)).deposit;
       if (deposited.__typename !== 'MoneyMovement') throw new Error(`deposit failed: ${JSON.stringify(deposited)}`);

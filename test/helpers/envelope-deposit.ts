@@ -6,17 +6,18 @@ import { depositCommand } from '../../src/ledger/commands/deposit.js';
 import type { Database } from '../../src/ledger/persistence/database.js';
 
 /**
- * A customer's cash deposit through the real command envelope, with `afterWrite` run inside its
- * transaction once everything (outbox row included) is written: to fail or tamper before commit.
+ * A cash deposit by the cash service `serviceUserId` (channel CASH) through the real command
+ * envelope, with `afterWrite` run inside its transaction once everything (outbox row included) is
+ * written: to fail or tamper before commit.
  */
 export function depositThroughEnvelope(
   orm: MikroORM,
-  userId: string,
+  serviceUserId: string,
   accountId: string,
   amount: string,
   afterWrite: (database: Database) => Promise<void>,
 ): Promise<CommandResult<MovementOutcome>> {
-  const actor = { userId, role: 'CUSTOMER' as const };
+  const actor = { userId: serviceUserId, role: 'SERVICE' as const, channels: ['CASH' as const] };
   const command = depositCommand(actor, { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() });
   return runCommand(orm, {
     ...command,

@@ -69,13 +69,15 @@ const LAWS: Record<string, string> = {
         from entries e where e.account_version is not null) h
       join accounts a on a.id = h.account_id
       join ledger_transactions t on t.id = h.transaction_id
-     where h.available_after < -a.overdraft_limit_minor and h.available_after < h.available_before and t.kind not in ('REVERSAL', 'RETURN')`,
+     where h.available_after < -a.overdraft_limit_minor and h.available_after < h.available_before and t.kind not in ('REVERSAL', 'RETURN')
+       and not exists (select 1 from disputes d where d.credit_reversal_transaction_id = t.id)`,
   'a customer account below minus its overdraft limit got there through a correction': `
     select a.id from accounts a
      where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
-       and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id and t.kind in ('REVERSAL', 'RETURN'))`,
-  // A reversal undoes what was posted: a capture's (or an approved review's) release of its hold
-  // (its PENDING entries) stays, and any other transaction with PENDING entries is not reversible at all. Returns share the
+       and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id
+                        and (t.kind in ('REVERSAL', 'RETURN') or exists (select 1 from disputes d where d.credit_reversal_transaction_id = t.id)))`,
+  // A reversal undoes what was posted: a capture's (or an approved review's) release of its hold (its PENDING
+  // entries) stays, and any other transaction with PENDING entries is not reversible at all. Returns share the
   // link (a deposit is reversed or returned, once); their own law is below.
   'a transaction is reversed at most once, by a REVERSAL of the exact opposite of its POSTED entries': `
     select r.id from ledger_transactions r join ledger_transactions o on o.id = r.reverses_transaction_id
@@ -191,8 +193,65 @@ const LAWS: Record<string, string> = {
              else i.outcome ->> 'code' is distinct from 'RISK_DECLINED' end
     union all
     select r.id from reviews r where not exists (select 1 from idempotency_records i where i.user_id = r.requested_by and i.key = r.idempotency_key)`,
+  // Disputes (issue 9 §2): the money a dispute moved is what its status says, each step an
+  // ADJUSTMENT of the disputed amount between its account and DISPUTES, credited at most once.
+  "a dispute's money steps match its status: credited once while credited or resolved for the customer, the credit reversed when resolved for the bank": `
+    select d.id from disputes d
+     where (d.status in ('OPEN', 'INVESTIGATING', 'WITHDRAWN') and (d.credit_transaction_id is not null or d.credit_reversal_transaction_id is not null))
+        or (d.status in ('PROVISIONALLY_CREDITED', 'RESOLVED_CUSTOMER') and (d.credit_transaction_id is null or d.credit_reversal_transaction_id is not null))
+        or (d.status = 'RESOLVED_BANK' and (d.credit_transaction_id is null) <> (d.credit_reversal_transaction_id is null))
+        or (d.status = 'RESOLVED_BANK' and d.credit_reversal_transaction_id is not null and d.reversal_not_before is null)`,
+  "a dispute's credit and its reversal are ADJUSTMENTs of the disputed amount between its account and DISPUTES": `
+    select d.id from disputes d
+      join ledger_transactions t on t.id in (d.credit_transaction_id, d.credit_reversal_transaction_id)
+     where t.kind <> 'ADJUSTMENT' or t.amount_minor <> d.amount_minor or t.status <> 'POSTED'
+        or (select count(*) from entries e where e.transaction_id = t.id) <> 2
+        or not exists (select 1 from entries e where e.transaction_id = t.id and e.account_id = d.account_id and e.layer = 'POSTED' and e.amount_minor = d.amount_minor
+                          and e.direction = case when t.id = d.credit_transaction_id then 'CREDIT' else 'DEBIT' end)
+        or not exists (select 1 from entries e join accounts a on a.id = e.account_id where e.transaction_id = t.id and a.internal_code = 'DISPUTES'
+                          and e.layer = 'POSTED' and e.amount_minor = d.amount_minor and e.direction = case when t.id = d.credit_transaction_id then 'DEBIT' else 'CREDIT' end)`,
+  "every ADJUSTMENT is exactly one dispute's credit or its reversal": `
+    select t.id from ledger_transactions t
+     where t.kind = 'ADJUSTMENT'
+       and (select count(*) from disputes d where t.id in (d.credit_transaction_id, d.credit_reversal_transaction_id)) <> 1`,
+  'a transaction has at most one dispute that is not withdrawn, and a dispute is of a debit of its account for its amount': `
+    select d.transaction_id from disputes d
+     where d.status <> 'WITHDRAWN'
+     group by d.transaction_id having count(*) > 1
+    union all
+    select d.transaction_id from disputes d join ledger_transactions t on t.id = d.transaction_id
+     where t.kind not in ('WITHDRAWAL', 'HOLD_CAPTURE') or t.amount_minor <> d.amount_minor
+        or not exists (select 1 from entries e where e.transaction_id = t.id and e.account_id = d.account_id and e.layer = 'POSTED' and e.direction = 'DEBIT')`,
+  "a dispute's events are 1..N in time order, opened first, the last one's status its status, money steps naming its transactions": `
+    select d.id from disputes d
+     where (select count(*) from dispute_events de where de.dispute_id = d.id) <> (select coalesce(max(sequence), 0) from dispute_events de where de.dispute_id = d.id)
+        or not exists (select 1 from dispute_events de where de.dispute_id = d.id and de.sequence = 1 and de.step = 'OPENED' and de.status = 'OPEN')
+        or (select de.status from dispute_events de where de.dispute_id = d.id order by de.sequence desc limit 1) <> d.status
+        or exists (select 1 from dispute_events a join dispute_events b on b.dispute_id = a.dispute_id and b.sequence = a.sequence + 1
+                    where a.dispute_id = d.id and b.created_at < a.created_at)
+        or (select count(*) from dispute_events de where de.dispute_id = d.id and de.transaction_id is not null)
+           <> (case when d.credit_transaction_id is null then 0 else 1 end) + (case when d.credit_reversal_transaction_id is null then 0 else 1 end)
+        or exists (select 1 from dispute_events de where de.dispute_id = d.id and de.transaction_id is not null
+                      and de.transaction_id not in (d.credit_transaction_id, coalesce(d.credit_reversal_transaction_id, d.credit_transaction_id)))`,
   'at most one transaction per (initiator, idempotency key)': `
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
+  // README "Who may do what", as the stored rows show it: money from outside is posted by its rail.
+  // (A service's own channels are not checked here: a later revocation would not make history wrong.)
+  // A movement held for risk review is judged as what was asked, by whom: its RISK_REVIEW hold's
+  // authorization and its approval (posted by the approving operator) count as the requester's
+  // movement of the review's kind.
+  'customers deposit only checks and debit only their own rails; operators never debit; services never transfer or reverse': `
+    select t.id, u.role, t.kind, t.channel from (
+      select t.id, t.channel, coalesce(r.kind, t.kind) as kind, coalesce(r.requested_by, t.initiated_by) as asked_by
+        from ledger_transactions t
+        left join reviews r on r.transaction_id = t.id
+                            or r.hold_id = (select h.id from holds h where h.authorization_transaction_id = t.id and h.reason = 'RISK_REVIEW')) t
+      join users u on u.id = t.asked_by
+     where (u.role = 'CUSTOMER' and t.kind = 'DEPOSIT' and t.channel <> 'CHECK')
+        or (u.role = 'CUSTOMER' and t.kind in ('WITHDRAWAL', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE')
+            and t.channel not in ('ACH', 'WIRE', 'ZELLE', 'PAYPAL', 'THIRD_PARTY'))
+        or (u.role = 'OPERATOR' and t.kind in ('WITHDRAWAL', 'TRANSFER', 'HOLD', 'HOLD_CAPTURE'))
+        or (u.role = 'SERVICE' and t.kind in ('TRANSFER', 'REVERSAL'))`,
 };
 
 /** Returns the laws that are broken, each with a few offending rows; [] when all hold. A client inside a transaction sees its own uncommitted changes. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import { addUser } from '../../src/auth/users.js';
+import type { Channel, Role } from '../../src/ledger/types.js';
 import { createLogger } from '../../src/logger.js';
 import { LoginDocument, OpenAccountDocument, DepositDocument, type AccountType } from '../generated/graphql.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -30,9 +31,14 @@ export interface TestApp {
   readonly queries: string[];
   /** Posts a typed operation to this app, as the given user's token when there is one. */
   gql<Data, Variables>(document: TypedDocumentNode<Data, Variables>, variables: Variables, accessToken?: string): Promise<GraphQLResponse<Data>>;
-  /** Provisions a customer and signs them in. */
-  user(role?: 'CUSTOMER' | 'OPERATOR'): Promise<TestUser>;
-  /** Opens an account for the user and, when given, deposits an opening balance. */
+  /** Provisions a user (a customer by default; a service with `channels`) and signs them in. */
+  user(role?: Role, options?: { channels?: readonly Channel[] }): Promise<TestUser>;
+  /**
+   * The app's cash service (channels CASH and ATM), made on first use: how tests fund accounts, as
+   * a bank does. Its token is renewed (a new sign-in) once half its lifetime has passed.
+   */
+  cashier(): Promise<TestUser>;
+  /** Opens an account for the user and, when given, deposits an opening balance through the cashier (CASH). */
   account(user: TestUser, options?: { currency?: string; type?: AccountType; opening?: string }): Promise<string>;
   /**
    * Switches risk rules off as an operator would (disableRiskRule: a new version, enabled false),
@@ -64,20 +70,32 @@ export async function startTestApp(options: { countQueries?: boolean; environmen
   });
   const url = app.url;
   let serial = 0;
+  let cashier: Promise<{ user: TestUser; signedInAt: number }> | undefined;
+  const signIn = async (username: string, password: string): Promise<string> => {
+    const login = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
+    if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
+    return login.accessToken;
+  };
   const testApp: TestApp = {
     app,
     url,
     database,
     queries,
     gql: (document, variables, token) => postGraphQL(url, document, variables, token),
-    async user(role = 'CUSTOMER') {
+    async user(role = 'CUSTOMER', { channels = [] } = {}) {
       serial += 1;
       const username = `user${serial}-${randomUUID().slice(0, 8)}`;
       const password = `password-${randomUUID()}`;
-      const created = await addUser(app.orm, { username, password, role, email: `${username}@example.test` });
-      const login = dataOf(await postGraphQL(url, LoginDocument, { username, password })).generateToken;
-      if (login.__typename !== 'AuthTokens') throw new Error(`login failed: ${JSON.stringify(login)}`);
-      return { id: created.id, username, password, token: login.accessToken };
+      const created = await addUser(app.orm, { username, password, role, channels, email: `${username}@example.test` });
+      return { id: created.id, username, password, token: await signIn(username, password) };
+    },
+    async cashier() {
+      cashier ??= testApp.user('SERVICE', { channels: ['CASH', 'ATM'] }).then((user) => ({ user, signedInAt: Date.now() }));
+      const current = await cashier;
+      if (Date.now() - current.signedInAt < (config.accessTokenTtlSeconds * 1000) / 2) return current.user;
+      const renewed = { user: { ...current.user, token: await signIn(current.user.username, current.user.password) }, signedInAt: Date.now() };
+      cashier = Promise.resolve(renewed);
+      return renewed.user;
     },
     async account(user, { currency = 'USD', type = 'CHECKING', opening } = {}) {
       const opened = dataOf(
@@ -90,7 +108,7 @@ export async function startTestApp(options: { countQueries?: boolean; environmen
             url,
             DepositDocument,
             { input: { accountId: opened.account.id, amount: opening, channel: 'CASH', idempotencyKey: randomUUID() } },
-            user.token,
+            (await testApp.cashier()).token,
           ),
         ).deposit;
         if (deposited.__typename !== 'MoneyMovement') throw new Error(`opening deposit failed: ${JSON.stringify(deposited)}`);

@@ -28,7 +28,8 @@ async function post(app: TestApp, query: string, variables: Record<string, unkno
 }
 
 const DEPOSIT = `mutation D($input: DepositInput!) { deposit(input: $input) { __typename ... on MoneyMovement { balances { posted version } } } }`;
-const depositInput = (accountId: string, key = randomUUID()) => ({ input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: key } });
+// A customer's own deposit (a mobile check): the caps here are per user, so the customer makes it.
+const depositInput = (accountId: string, key = randomUUID()) => ({ input: { accountId, amount: '1.00', channel: 'CHECK', idempotencyKey: key } });
 
 /** Holds a row lock on the account until `release` is called: deposits into it wait, in flight. */
 async function lockAccountRow(pool: pg.Pool, accountId: string): Promise<{ release(): Promise<void> }> {

@@ -65,15 +65,16 @@ describe('the command envelope', () => {
   it('a request waiting on a claimed key holds no account lock: other movements on the account go ahead', async () => {
     const accountId = await t.account(alice, { opening: '1.00' });
     const idempotencyKey = randomUUID();
+    const cashier = await t.cashier();
     const depositOf = (key: string) =>
-      t.gql(DepositDocument, { input: { accountId, amount: '2.00', channel: 'CASH', idempotencyKey: key } }, alice.token);
+      t.gql(DepositDocument, { input: { accountId, amount: '2.00', channel: 'CASH', idempotencyKey: key } }, cashier.token);
     const holder = await t.database.pool.connect();
     try {
       // Someone else's request holds the claim on the key and has not committed yet.
       await holder.query('begin');
       await holder.query(
         `insert into idempotency_records (user_id, key, command, request_hash, outcome) values ($1, $2, 'deposit', 'in-flight', '{"inFlight":true}')`,
-        [alice.id, idempotencyKey],
+        [cashier.id, idempotencyKey],
       );
       let waiterSettled = false;
       const waiter = depositOf(idempotencyKey).finally(() => (waiterSettled = true));
@@ -137,8 +138,48 @@ describe('npm run tally -- user add', () => {
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
   });
 
+  it('provisions a service with its channels, as the issue writes it (no e-mail needed)', async () => {
+    const username = `atm-${randomUUID().slice(0, 6)}`;
+    const result = run(['user', 'add', username, '--role', 'service', '--channels', 'ATM,cash'], 'a-long-password-123');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^added service ${username} on ATM, CASH \\(`));
+    const { rows } = await t.database.pool.query('select role, email, channels from users where username = $1', [username]);
+    expect(rows[0]).toEqual({ role: 'SERVICE', email: `${username}@service.invalid`, channels: ['ATM', 'CASH'] });
+  });
+
+  it('user channels grants and revokes a service\'s rails; a customer has none to set, and a typo changes nothing', async () => {
+    const username = `zelle-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', username, '--role', 'service', '--channels', 'ZELLE'], 'a-long-password-123').status).toBe(0);
+    const channels = async (name: string) => (await t.database.pool.query('select channels from users where username = $1', [name])).rows[0]?.channels;
+    const granted = run(['user', 'channels', username, '--channels', 'ZELLE,PAYPAL'], '');
+    expect(granted.stdout).toBe(`${username} now moves money on ZELLE, PAYPAL\n`);
+    expect(await channels(username)).toEqual(['ZELLE', 'PAYPAL']);
+    const typo = run(['user', 'channels', username, '--channels', 'ZELE'], '');
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toMatch(/unknown channel ZELE/);
+    expect(await channels(username)).toEqual(['ZELLE', 'PAYPAL']);
+    expect(run(['user', 'channels', username, '--channels', ''], '').stdout).toBe(`${username} now moves money on no channel\n`);
+    expect(await channels(username)).toEqual([]);
+    const customer = `jill-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', customer, '--email', 'j@example.com'], 'a-long-password-123').status).toBe(0);
+    const refused = run(['user', 'channels', customer, '--channels', 'CASH'], '');
+    expect(refused.stderr).toMatch(/is not a service/);
+    expect(await channels(customer)).toEqual([]);
+  });
+
+  it('the database itself refuses channels on a customer and channels it does not know', async () => {
+    const username = `ivan-${randomUUID().slice(0, 6)}`;
+    expect(run(['user', 'add', username, '--email', 'i@example.com'], 'a-long-password-123').status).toBe(0);
+    const refusal = async (sql: string) => t.database.pool.query(sql, [username]).then(() => 'accepted', (error: { code?: string }) => error.code);
+    expect(await refusal(`update users set channels = '{CASH}' where username = $1`)).toBe('23514');
+    expect(await refusal(`update users set role = 'SERVICE', channels = '{TELEPORT}' where username = $1`)).toBe('23514');
+  });
+
   it.each([
     [['user', 'add', 'dave'], 'a-long-password-123', /usage/],
+    [['user', 'add', 'hank', '--role', 'service'], 'a-long-password-123', /needs --channels/],
+    [['user', 'add', 'hank', '--role', 'service', '--channels', 'ATM,TELEPORT'], 'a-long-password-123', /unknown channel TELEPORT/],
+    [['user', 'add', 'hank', '--email', 'h@example.com', '--channels', 'ATM'], 'a-long-password-123', /only a service has channels/],
     [['user', 'add', 'erin', '--email', 'erin@example.com'], 'short', /password must be/],
     [['user', 'add', 'frank', '--email', 'not-an-email'], 'a-long-password-123', /email/],
     [['user', 'add', 'gina', '--email', 'g@example.com', '--role', 'admin'], 'a-long-password-123', /--role/],

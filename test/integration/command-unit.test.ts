@@ -12,11 +12,14 @@ import { BalanceDocument } from '../generated/graphql.js';
 let t: TestApp;
 let alice: TestUser;
 let actor: Actor;
+/** The cash service: deposits of cash are the rail's, not the customer's. */
+let cash: Actor;
 
 beforeAll(async () => {
   t = await startTestApp();
   alice = await t.user();
   actor = { userId: alice.id, role: 'CUSTOMER' };
+  cash = { userId: (await t.cashier()).id, role: 'SERVICE', channels: ['CASH', 'ATM'] };
 });
 afterAll(() => t.close());
 
@@ -26,9 +29,9 @@ const transactionsUnder = async (key: string) =>
 const recordUnder = async (key: string) =>
   (await t.database.pool.query('select outcome from idempotency_records where user_id = $1 and key = $2', [alice.id, key])).rows[0]?.outcome;
 const withdrawal = (accountId: string, amount: string, idempotencyKey = randomUUID()) =>
-  withdrawCommand(actor, { accountId, amount, channel: 'ATM', idempotencyKey });
+  withdrawCommand(actor, { accountId, amount, channel: 'ACH', idempotencyKey });
 const depositOf = (accountId: string, amount: string, idempotencyKey = randomUUID()) =>
-  depositCommand(actor, { accountId, amount, channel: 'CASH', idempotencyKey });
+  depositCommand(cash, { accountId, amount, channel: 'CASH', idempotencyKey });
 
 describe('several commands in one unit of work', () => {
   it('the second of two withdrawals sees the first: 60 available, 50 then 20 → the 20 is INSUFFICIENT_FUNDS', async () => {

@@ -21,12 +21,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function deposit(accountId: string, amount: string, idempotencyKey: string, user = alice) {
-  return t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey } }, user.token);
+/** A cash deposit, posted by the cash service as a bank would. */
+async function deposit(accountId: string, amount: string, idempotencyKey: string) {
+  return t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey } }, (await t.cashier()).token);
 }
 
 async function idempotencyRows(key: string): Promise<number> {
-  const { rows } = await t.database.pool.query('select count(*)::int as count from idempotency_records where user_id = $1 and key = $2', [alice.id, key]);
+  // Keys are fresh UUIDs, so whoever used one (alice, or the cash service) is the only user under it.
+  const { rows } = await t.database.pool.query('select count(*)::int as count from idempotency_records where key = $1', [key]);
   return rows[0].count;
 }
 
@@ -76,7 +78,7 @@ describe('ids are the same in any letter case', () => {
     expect(again).toMatchObject({ __typename: 'MoneyMovement', replayed: true, balances: [{ accountId, posted: '3.00' }] });
 
     const withdrawn = dataOf(
-      await t.gql(WithdrawDocument, { input: { accountId: upper, amount: '0.50', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token),
+      await t.gql(WithdrawDocument, { input: { accountId: upper, amount: '0.50', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token),
     ).withdraw;
     expect(withdrawn).toMatchObject({ __typename: 'MoneyMovement', balances: [{ posted: '2.50' }] });
     const history = dataOf(await t.gql(HistoryDocument, { accountId: upper }, alice.token)).transactions;
@@ -136,7 +138,7 @@ describe('a VALIDATION failure never uses up an idempotency key', () => {
     const accountId = await t.account(alice, { opening: '1.00' });
     const key = randomUUID();
     const withdrawal = (amount: string) =>
-      t.gql(WithdrawDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: key } }, alice.token);
+      t.gql(WithdrawDocument, { input: { accountId, amount, channel: 'ACH', idempotencyKey: key } }, alice.token);
     expect(dataOf(await withdrawal('5.00')).withdraw).toMatchObject({ __typename: 'InsufficientFundsError', code: 'INSUFFICIENT_FUNDS' });
     await deposit(accountId, '10.00', randomUUID());
     // The funds are there now, but the key's outcome is the first one.
@@ -329,7 +331,7 @@ describe('balances an older release published or cached carry no exponent', () =
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The event is published as an older release wrote it: no currencyExponent.
-      await depositThroughEnvelope(t.app.orm, alice.id, accountId, '7', async (database) => {
+      await depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '7', async (database) => {
         await database.execute(`update outbox_events set payload = payload - 'currencyExponent' where account_id = ? and account_version = 2`, [accountId]);
       });
       expect(await update).toEqual({ version: 2, balance: { posted: '10057' } });

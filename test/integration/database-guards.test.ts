@@ -16,7 +16,7 @@ beforeAll(async () => {
   t = await startTestApp();
   alice = await t.user();
   accountId = await t.account(alice);
-  const response = await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token);
+  const response = await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token);
   const deposit = response.data!.deposit;
   if (deposit.__typename !== 'MoneyMovement') throw new Error('deposit failed');
   transactionId = deposit.transaction.id;

@@ -51,7 +51,7 @@ async function attempt(sql: string, parameters: unknown[] = []): Promise<string>
 
 /** A hold row of 5.00 behind the API's back; each test gets its own (one authorizing transaction per hold). */
 async function insertHold(): Promise<string> {
-  const response = await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token);
+  const response = await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token);
   const deposit = response.data!.deposit;
   if (deposit.__typename !== 'MoneyMovement') throw new Error('deposit failed');
   const transactionId = deposit.transaction.id;

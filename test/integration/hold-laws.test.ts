@@ -20,13 +20,13 @@ let active: string;
 let partly: string;
 
 async function hold(amount: string): Promise<string> {
-  const result = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount, channel: 'CARD', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
+  const result = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount, channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
   if (result.__typename !== 'HoldChange') throw new Error(result.__typename);
   return result.hold.id;
 }
 
 async function depositId(): Promise<string> {
-  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token)).deposit;
+  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token)).deposit;
   if (result.__typename !== 'MoneyMovement') throw new Error(result.__typename);
   return result.transaction.id;
 }

@@ -17,7 +17,7 @@ afterAll(() => t.close());
 
 type InputChange = Partial<Omit<AuthorizeHoldInput, 'accountId'>> & { accountId?: string };
 const authorize = (input: InputChange & { accountId: string }, user = alice) =>
-  t.gql(AuthorizeHoldDocument, { input: { amount: '10.00', channel: 'CARD', idempotencyKey: randomUUID(), ...input } }, user.token);
+  t.gql(AuthorizeHoldDocument, { input: { amount: '10.00', channel: 'ACH', idempotencyKey: randomUUID(), ...input } }, user.token);
 const balanceOf = async (accountId: string) => dataOf(await t.gql(BalanceDocument, { accountId }, alice.token)).balance!;
 const holdCount = async (accountId: string) => Number((await t.database.pool.query('select count(*) from holds where account_id = $1', [accountId])).rows[0].count);
 
@@ -32,7 +32,7 @@ describe('authorizeHold', () => {
       accountId,
       reason: 'AUTHORIZATION',
       status: 'ACTIVE',
-      channel: 'CARD',
+      channel: 'ACH',
       amount: '12.34',
       capturedAmount: '0.00',
       remaining: '12.34',
@@ -43,7 +43,7 @@ describe('authorizeHold', () => {
     // Default expiry: 7 days from the unit's clock.
     const expiresIn = new Date(result.hold.expiresAt!).getTime() - before;
     expect(Math.abs(expiresIn - 7 * 24 * 3600 * 1000)).toBeLessThan(60_000);
-    expect(result.transaction).toMatchObject({ kind: 'HOLD', status: 'PENDING', channel: 'CARD', amount: '12.34' });
+    expect(result.transaction).toMatchObject({ kind: 'HOLD', status: 'PENDING', channel: 'ACH', amount: '12.34' });
     expect(result.transaction!.entries.map(({ direction, amount, layer }) => ({ direction, amount, layer }))).toEqual([
       { direction: 'DEBIT', amount: '12.34', layer: 'PENDING' },
       { direction: 'CREDIT', amount: '12.34', layer: 'PENDING' },
@@ -66,7 +66,7 @@ describe('authorizeHold', () => {
 
   it('a retry with the same key replays the same hold and holds nothing more', async () => {
     const accountId = await t.account(alice, { opening: '50.00' });
-    const input = { accountId, amount: '10.00', channel: 'CARD' as const, idempotencyKey: randomUUID() };
+    const input = { accountId, amount: '10.00', channel: 'ACH' as const, idempotencyKey: randomUUID() };
     const first = dataOf(await authorize(input)).authorizeHold;
     const again = dataOf(await authorize(input)).authorizeHold;
     if (first.__typename !== 'HoldChange' || again.__typename !== 'HoldChange') throw new Error('authorization failed');
@@ -80,7 +80,7 @@ describe('authorizeHold', () => {
     expect(dataOf(await authorize({ accountId, amount: '15.00' })).authorizeHold.__typename).toBe('HoldChange');
     expect(dataOf(await authorize({ accountId, amount: '5.01' })).authorizeHold).toMatchObject({ __typename: 'InsufficientFundsError', code: 'INSUFFICIENT_FUNDS' });
     // A withdrawal cannot spend the held money either.
-    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.01', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.01', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(withdrawal.__typename).toBe('InsufficientFundsError');
     await t.database.pool.query('update accounts set overdraft_limit_minor = 100 where id = $1', [accountId]);
     expect(dataOf(await authorize({ accountId, amount: '6.00' })).authorizeHold.__typename).toBe('HoldChange');
@@ -111,11 +111,11 @@ describe('authorizeHold', () => {
     expect(await holdCount(accountId)).toBe(0);
   });
 
-  it("refuses another customer's account as NOT_FOUND, and an operator cannot authorize (only void)", async () => {
+  it("refuses another customer's account as NOT_FOUND, and an operator's authorization as FORBIDDEN (operators only void)", async () => {
     const accountId = await t.account(alice, { opening: '50.00' });
     expect(dataOf(await authorize({ accountId }, bob)).authorizeHold.__typename).toBe('NotFoundError');
     const operator = await t.user('OPERATOR');
-    expect(dataOf(await authorize({ accountId }, operator)).authorizeHold.__typename).toBe('NotFoundError');
+    expect(dataOf(await authorize({ accountId }, operator)).authorizeHold.__typename).toBe('ForbiddenError');
     expect(await balanceOf(accountId)).toMatchObject({ pending: '0.00', version: 1 });
     expect(await holdCount(accountId)).toBe(0);
   });
@@ -143,7 +143,7 @@ describe('authorization races', () => {
   it('authorizations and withdrawals racing for the same funds never overdraw', async () => {
     const accountId = await t.account(alice, { opening: '50.00' });
     const withdraw = async () =>
-      dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw.__typename;
+      dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw.__typename;
     const hold = async () => dataOf(await authorize({ accountId })).authorizeHold.__typename;
     const names: string[] = await Promise.all(Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? hold() : withdraw())));
     const holds = names.filter((name) => name === 'HoldChange').length;

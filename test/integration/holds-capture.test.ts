@@ -22,7 +22,7 @@ const balanceOf = async (accountId: string) => dataOf(await t.gql(BalanceDocumen
 async function heldAccount(expiresInSeconds?: number): Promise<{ accountId: string; holdId: string }> {
   const accountId = await t.account(alice, { opening: '50.00' });
   const result = dataOf(
-    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '20.00', channel: 'CARD', idempotencyKey: randomUUID(), ...(expiresInSeconds ? { expiresInSeconds } : {}) } }, alice.token),
+    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '20.00', channel: 'ACH', idempotencyKey: randomUUID(), ...(expiresInSeconds ? { expiresInSeconds } : {}) } }, alice.token),
   ).authorizeHold;
   if (result.__typename !== 'HoldChange') throw new Error(`authorization failed: ${result.__typename}`);
   return { accountId, holdId: result.hold.id };
@@ -106,7 +106,7 @@ describe('capture rules', () => {
 });
 
 describe('who may capture and void', () => {
-  it('unknown and foreign holds are NOT_FOUND and change nothing; an operator may void but not capture', async () => {
+  it('unknown and foreign holds are NOT_FOUND and change nothing; an operator may void, and capturing is FORBIDDEN', async () => {
     const { accountId, holdId } = await heldAccount();
     for (const unknown of [randomUUID(), 'not-an-id']) {
       expect(dataOf(await capture(unknown, {})).captureHold.__typename).toBe('NotFoundError');
@@ -115,7 +115,7 @@ describe('who may capture and void', () => {
     expect(dataOf(await capture(holdId, {}, bob)).captureHold.__typename).toBe('NotFoundError');
     expect(dataOf(await voidIt(holdId, bob)).voidHold.__typename).toBe('NotFoundError');
     const operator = await t.user('OPERATOR');
-    expect(dataOf(await capture(holdId, {}, operator)).captureHold.__typename).toBe('NotFoundError');
+    expect(dataOf(await capture(holdId, {}, operator)).captureHold.__typename).toBe('ForbiddenError');
     expect(await balanceOf(accountId)).toMatchObject({ posted: '50.00', pending: '20.00', version: 2 });
     expect(dataOf(await voidIt(holdId, operator)).voidHold).toMatchObject({ __typename: 'HoldChange', hold: { status: 'VOIDED' } });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '50.00', pending: '0.00', available: '50.00', version: 3 });

@@ -19,7 +19,7 @@ afterAll(() => t.close());
 
 async function hold(accountId: string, expiresInSeconds: number): Promise<{ id: string; expiresAt: Date }> {
   const result = dataOf(
-    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '10.00', channel: 'CARD', expiresInSeconds, idempotencyKey: randomUUID() } }, alice.token),
+    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '10.00', channel: 'ACH', expiresInSeconds, idempotencyKey: randomUUID() } }, alice.token),
   ).authorizeHold;
   if (result.__typename !== 'HoldChange') throw new Error(result.__typename);
   return { id: result.hold.id, expiresAt: new Date(result.hold.expiresAt!) };

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 async function authorize(accountId: string, amount: string, expiresInSeconds?: number): Promise<string> {
   const result = dataOf(
-    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount, channel: 'CARD', idempotencyKey: randomUUID(), ...(expiresInSeconds ? { expiresInSeconds } : {}) } }, alice.token),
+    await t.gql(AuthorizeHoldDocument, { input: { accountId, amount, channel: 'ACH', idempotencyKey: randomUUID(), ...(expiresInSeconds ? { expiresInSeconds } : {}) } }, alice.token),
   ).authorizeHold;
   if (result.__typename !== 'HoldChange') throw new Error(`authorization failed: ${result.__typename}`);
   return result.hold.id;

@@ -3,14 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BalanceDocument, DepositDocument, OpenAccountDocument, TransactionDocument, TransferDocument, WithdrawDocument, type Channel } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { CHANNELS } from '../../src/ledger/types.js';
 
 let t: TestApp;
 let alice: TestUser;
 let bob: TestUser;
+/** A service carrying every rail but INTERNAL: money from outside arrives through the rail that carried it. */
+let rails: TestUser;
+let teller: TestUser;
 
 beforeAll(async () => {
   t = await startTestApp();
-  [alice, bob] = await Promise.all([t.user(), t.user()]);
+  [alice, bob, teller] = await Promise.all([t.user(), t.user(), t.user('OPERATOR')]);
+  rails = await t.user('SERVICE', { channels: CHANNELS.filter((channel) => channel !== 'INTERNAL') });
 });
 afterAll(() => t.close());
 
@@ -28,7 +33,7 @@ describe('deposit, withdraw, transfer', () => {
     const savings = await t.account(alice, { type: 'SAVINGS' });
 
     const deposited = dataOf(
-      await t.gql(DepositDocument, { input: { accountId: checking, amount: '100.00', channel: 'WIRE', externalRef: 'wire-1001', idempotencyKey: randomUUID() } }, alice.token),
+      await t.gql(DepositDocument, { input: { accountId: checking, amount: '100.00', channel: 'WIRE', externalRef: 'wire-1001', idempotencyKey: randomUUID() } }, rails.token),
     ).deposit;
     // A wire is available at once (a check would be held: test/integration/availability.test.ts).
     expect(deposited).toMatchObject({
@@ -45,7 +50,7 @@ describe('deposit, withdraw, transfer', () => {
     expect(entries.find((entry) => entry.direction === 'DEBIT')?.accountId).toEqual(expect.any(String));
 
     const withdrawn = dataOf(
-      await t.gql(WithdrawDocument, { input: { accountId: checking, amount: '30.25', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token),
+      await t.gql(WithdrawDocument, { input: { accountId: checking, amount: '30.25', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token),
     ).withdraw;
     expect(withdrawn).toMatchObject({ __typename: 'MoneyMovement', balances: [{ posted: '69.75', version: 2 }] });
 
@@ -67,7 +72,7 @@ describe('deposit, withdraw, transfer', () => {
     ['CASH'], ['CHECK'], ['DIRECT_DEPOSIT'], ['ACH'], ['WIRE'], ['PAYPAL'], ['ZELLE'], ['CARD'], ['ATM'], ['THIRD_PARTY'],
   ] as [Channel][])('a %s deposit posts against its own settlement account', async (channel) => {
     const accountId = await t.account(alice);
-    const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '1.00', channel, idempotencyKey: randomUUID() } }, alice.token)).deposit;
+    const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '1.00', channel, idempotencyKey: randomUUID() } }, rails.token)).deposit;
     if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
     const bankSide = result.transaction.entries.find((entry) => entry.direction === 'DEBIT')!.accountId;
     const { rows } = await t.database.pool.query('select holder, internal_code from accounts where id = $1', [bankSide]);
@@ -99,24 +104,30 @@ describe('idempotency', () => {
     const source = await t.account(alice, { opening: '20.00' });
     const target = await t.account(alice);
     const text = { description: 'rent, May', externalRef: 'INV-0042' };
+    // Each movement is read back by whoever made it: a teller's deposit by the teller.
     const movements = [
-      dataOf(await t.gql(DepositDocument, { input: { accountId: source, amount: '1.25', channel: 'WIRE', idempotencyKey: randomUUID(), ...text } }, alice.token)).deposit,
-      dataOf(await t.gql(WithdrawDocument, { input: { accountId: source, amount: '2.50', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw,
-      dataOf(await t.gql(TransferDocument, { input: { fromAccountId: source, toAccountId: target, amount: '3.75', idempotencyKey: randomUUID(), description: text.description } }, alice.token)).transfer,
-    ];
-    for (const movement of movements) {
+      [dataOf(await t.gql(DepositDocument, { input: { accountId: source, amount: '1.25', channel: 'WIRE', idempotencyKey: randomUUID(), ...text } }, teller.token)).deposit, teller],
+      [dataOf(await t.gql(WithdrawDocument, { input: { accountId: source, amount: '2.50', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw, alice],
+      [
+        dataOf(await t.gql(TransferDocument, { input: { fromAccountId: source, toAccountId: target, amount: '3.75', idempotencyKey: randomUUID(), description: text.description } }, alice.token)).transfer,
+        alice,
+      ],
+    ] as const;
+    for (const [movement, reader] of movements) {
       if (movement.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(movement));
-      const read = dataOf(await t.gql(TransactionDocument, { id: movement.transaction.id }, alice.token)).transaction;
+      const read = dataOf(await t.gql(TransactionDocument, { id: movement.transaction.id }, reader.token)).transaction;
       expect(movement.transaction).toEqual(read);
     }
-    expect(movements.map((movement) => movement.__typename === 'MoneyMovement' && movement.transaction.kind)).toEqual(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER']);
+    const [deposited] = movements;
+    expect(movements.map(([movement]) => movement.__typename === 'MoneyMovement' && movement.transaction.kind)).toEqual(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER']);
+    expect(deposited[0]).toMatchObject({ transaction: { externalRef: text.externalRef } });
   });
 
   it('a replay returns the first outcome, moves nothing again, and says so', async () => {
     const accountId = await t.account(alice);
     const input = { accountId, amount: '10.00', channel: 'ACH' as const, idempotencyKey: randomUUID() };
-    const first = dataOf(await t.gql(DepositDocument, { input }, alice.token)).deposit;
-    const again = dataOf(await t.gql(DepositDocument, { input }, alice.token)).deposit;
+    const first = dataOf(await t.gql(DepositDocument, { input }, rails.token)).deposit;
+    const again = dataOf(await t.gql(DepositDocument, { input }, rails.token)).deposit;
     if (first.__typename !== 'MoneyMovement' || again.__typename !== 'MoneyMovement') throw new Error('expected movements');
     expect(again.replayed).toBe(true);
     expect(again.transaction.id).toBe(first.transaction.id);
@@ -139,10 +150,10 @@ describe('idempotency', () => {
 
   it('a replay of a business error returns the same error, even after funds arrive', async () => {
     const accountId = await t.account(alice);
-    const input = { accountId, amount: '5.00', channel: 'CASH' as const, idempotencyKey: randomUUID() };
+    const input = { accountId, amount: '5.00', channel: 'ACH' as const, idempotencyKey: randomUUID() };
     const refused = dataOf(await t.gql(WithdrawDocument, { input }, alice.token)).withdraw;
     expect(refused).toMatchObject({ __typename: 'InsufficientFundsError', code: 'INSUFFICIENT_FUNDS', retryable: true });
-    await t.gql(DepositDocument, { input: { accountId, amount: '50.00', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token);
+    await t.gql(DepositDocument, { input: { accountId, amount: '50.00', channel: 'CASH', idempotencyKey: randomUUID() } }, rails.token);
     const replayed = dataOf(await t.gql(WithdrawDocument, { input }, alice.token)).withdraw;
     expect(replayed).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
     expect(await balance(alice, accountId)).toMatchObject({ posted: '50.00', version: 1 });
@@ -151,21 +162,21 @@ describe('idempotency', () => {
   it('the same key with a different input is IDEMPOTENCY_CONFLICT and moves nothing', async () => {
     const accountId = await t.account(alice);
     const idempotencyKey = randomUUID();
-    await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey } }, alice.token);
+    await t.gql(DepositDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey } }, rails.token);
     const before = await transactionCount();
-    const conflict = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '10.01', channel: 'CASH', idempotencyKey } }, alice.token)).deposit;
+    const conflict = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '10.01', channel: 'CASH', idempotencyKey } }, rails.token)).deposit;
     expect(conflict).toMatchObject({ __typename: 'IdempotencyConflictError', code: 'IDEMPOTENCY_CONFLICT' });
-    const otherCommand = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey } }, alice.token)).withdraw;
+    const otherCommand = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'CASH', idempotencyKey } }, rails.token)).withdraw;
     expect(otherCommand).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     expect(await transactionCount()).toBe(before);
   });
 
   it('keys are scoped to the user: two users may use the same key', async () => {
     const idempotencyKey = `shared-${randomUUID()}`;
-    const aliceAccount = await t.account(alice);
-    const bobAccount = await t.account(bob);
-    const a = dataOf(await t.gql(DepositDocument, { input: { accountId: aliceAccount, amount: '1.00', channel: 'CASH', idempotencyKey } }, alice.token)).deposit;
-    const b = dataOf(await t.gql(DepositDocument, { input: { accountId: bobAccount, amount: '2.00', channel: 'CASH', idempotencyKey } }, bob.token)).deposit;
+    const aliceAccount = await t.account(alice, { opening: '5.00' });
+    const bobAccount = await t.account(bob, { opening: '5.00' });
+    const a = dataOf(await t.gql(WithdrawDocument, { input: { accountId: aliceAccount, amount: '1.00', channel: 'ACH', idempotencyKey } }, alice.token)).withdraw;
+    const b = dataOf(await t.gql(WithdrawDocument, { input: { accountId: bobAccount, amount: '2.00', channel: 'ACH', idempotencyKey } }, bob.token)).withdraw;
     expect(a.__typename).toBe('MoneyMovement');
     expect(b).toMatchObject({ __typename: 'MoneyMovement', replayed: false });
   });
@@ -205,8 +216,8 @@ describe('bad input gets a typed error and moves nothing', () => {
     await expectNothingMoved(async () => {
       const key = () => randomUUID();
       const results = [
-        dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: key() } }, alice.token)).deposit,
-        dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: key() } }, alice.token)).withdraw,
+        dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: key() } }, rails.token)).deposit,
+        dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount, channel: 'ACH', idempotencyKey: key() } }, alice.token)).withdraw,
         dataOf(await t.gql(TransferDocument, { input: { fromAccountId: accountId, toAccountId: bobAccount, amount, idempotencyKey: key() } }, alice.token)).transfer,
       ];
       for (const result of results) expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', retryable: false });
@@ -215,7 +226,7 @@ describe('bad input gets a typed error and moves nothing', () => {
 
   it('a JPY amount with a fraction is VALIDATION', async () => {
     const yen = await t.account(alice, { currency: 'JPY' });
-    const result = dataOf(await t.gql(DepositDocument, { input: { accountId: yen, amount: '1.5', channel: 'CASH', idempotencyKey: randomUUID() } }, alice.token)).deposit;
+    const result = dataOf(await t.gql(DepositDocument, { input: { accountId: yen, amount: '1.5', channel: 'CASH', idempotencyKey: randomUUID() } }, rails.token)).deposit;
     expect(result).toMatchObject({ code: 'VALIDATION' });
     expect(await balance(alice, yen)).toMatchObject({ posted: '0', version: 0 });
   });

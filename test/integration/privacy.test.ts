@@ -24,6 +24,8 @@ import { openSocket, subscribe } from '../helpers/ws-client.js';
  * a payee can be found by account number without enumerating the bank's customers.
  */
 let t: TestApp;
+/** The wire service: incoming wires are posted by the rail, not by the customer. */
+let wire: TestUser;
 const PAYEE_LOOKUPS_PER_HOUR = 5;
 
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
   // Accounts here are funded by wires of up to 10^15 minor units, which the built-in wire rule
   // would hold for review: this file is about what answers reveal, not about risk.
   await t.disableRiskRules('wire-over-5000');
+  wire = await t.user('SERVICE', { channels: ['WIRE'] });
 });
 afterAll(async () => {
   await t.close();
@@ -126,8 +129,8 @@ describe('Entry.id is opaque', () => {
   it('entry ids are random UUIDs, not a sequence, and the same on every read', async () => {
     const user = await t.user();
     const accountId = await t.account(user);
-    const first = await deposit(user, accountId, '1.00');
-    const second = await deposit(user, accountId, '2.00');
+    const first = await deposit(wire, accountId, '1.00');
+    const second = await deposit(wire, accountId, '2.00');
     const ids = [...first.transaction.entries, ...second.transaction.entries].map((entry) => entry.id);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(ids).size).toBe(4);
@@ -152,9 +155,9 @@ describe('the balance ceiling is no oracle of a payee\'s balance', () => {
     const [payerAccount, poor, rich] = await Promise.all([t.account(payer), t.account(poorOwner), t.account(richOwner)]);
     // Enough that the first three probes to both payees are never refused for the payer's own funds,
     // which are checked before the payee's ceiling.
-    for (let index = 0; index < 5; index += 1) await deposit(payer, payerAccount, MAX_MOVEMENT);
+    for (let index = 0; index < 5; index += 1) await deposit(wire, payerAccount, MAX_MOVEMENT);
     // 98 deposits of the largest movement: 98% of the 10^17 ceiling.
-    for (let index = 0; index < 98; index += 1) await deposit(richOwner, rich, MAX_MOVEMENT);
+    for (let index = 0; index < 98; index += 1) await deposit(wire, rich, MAX_MOVEMENT);
     expect(dataOf(await t.gql(BalanceDocument, { accountId: rich }, richOwner.token)).balance?.posted).toBe('980000000000000.00');
 
     const answerOf = (result: Awaited<ReturnType<typeof transfer>>) =>

@@ -31,7 +31,7 @@ describe('races', () => {
     const accountId = await t.account(alice, { opening: '50.00' });
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token),
+        t.gql(WithdrawDocument, { input: { accountId, amount: '10.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token),
       ),
     );
     const outcomes = results.map((response) => dataOf(response).withdraw.__typename);
@@ -43,8 +43,9 @@ describe('races', () => {
 
   it('20 concurrent requests with one idempotency key make exactly one transaction', async () => {
     const accountId = await t.account(alice);
-    const input = { accountId, amount: '7.00', channel: 'ZELLE' as const, idempotencyKey: randomUUID() };
-    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(DepositDocument, { input }, alice.token)));
+    const input = { accountId, amount: '7.00', channel: 'CASH' as const, idempotencyKey: randomUUID() };
+    const cashier = await t.cashier();
+    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(DepositDocument, { input }, cashier.token)));
     const movements = results.map((response) => dataOf(response).deposit);
     const transactionIds = new Set(movements.map((movement) => (movement.__typename === 'MoneyMovement' ? movement.transaction.id : movement.__typename)));
     expect(transactionIds.size).toBe(1);

@@ -42,7 +42,9 @@ const holdStatuses = async (transactionId: string) =>
   (await t.database.pool.query(`select status from holds where authorization_transaction_id = $1 order by release_at`, [transactionId])).rows.map((row) => row.status as string);
 
 async function depositTo(accountId: string, amount: string, channel: 'CHECK' | 'CASH' = 'CHECK') {
-  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel, idempotencyKey: randomUUID() } }, alice.token)).deposit;
+  // A customer deposits a check; cash is posted by the cash service.
+  const depositor = channel === 'CHECK' ? alice : await t.cashier();
+  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel, idempotencyKey: randomUUID() } }, depositor.token)).deposit;
   if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
   return result.transaction;
 }
@@ -87,7 +89,7 @@ describe('returnDeposit', () => {
       const [released] = await runSystemCommands(t.app.orm, [releaseAvailabilityCommand(holdId)], { clock });
       expect(released.outcome.ok).toBe(true);
     }
-    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '400.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '400.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(spent.__typename).toBe('MoneyMovement');
     const returned = await returnIt(check.id);
     expect(returned).toMatchObject({ __typename: 'MoneyMovement', balances: [{ posted: '-400.00', pending: '0.00', available: '-400.00', version: 5 }] });
@@ -132,7 +134,7 @@ describe('returnDeposit', () => {
     for (const reason of ['', '   ', 'x'.repeat(201), 'bounced\u0007']) {
       expect(await returnIt(check.id, { reason })).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field: 'reason' });
     }
-    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     if (spent.__typename !== 'MoneyMovement') throw new Error(spent.__typename);
     expect(await returnIt(spent.transaction.id)).toMatchObject({ __typename: 'ValidationError', message: 'Only a deposit can be returned.' });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '89.00', pending: '70.00', version: 3 });
@@ -158,7 +160,12 @@ describe('a check the customer wrote, returned unpaid', () => {
    * The check as the paying bank receives it. Today the customer's own token presents it; once
    * the check-clearing SERVICE role exists, only this function changes its actor.
    */
-  const presentCheck = (input: Omit<WithdrawInput, 'channel'>) => t.gql(WithdrawDocument, { input: { ...input, channel: 'CHECK' } }, alice.token).then((response) => dataOf(response).withdraw);
+  // Another bank presents the check through the check-clearing house, a service on the CHECK rail.
+  let clearingHouse: Promise<TestUser> | undefined;
+  const presentCheck = async (input: Omit<WithdrawInput, 'channel'>) => {
+    const presenter = await (clearingHouse ??= t.user('SERVICE', { channels: ['CHECK'] }));
+    return dataOf(await t.gql(WithdrawDocument, { input: { ...input, channel: 'CHECK' } }, presenter.token)).withdraw;
+  };
 
   it('finds insufficient funds: refused, and recorded as a RETURNED withdrawal with its reason that moved nothing; a replay records nothing more', async () => {
     const accountId = await t.account(alice, { opening: '10.00' });

@@ -39,8 +39,9 @@ async function reversed(transactionId: string, reason?: string) {
   if (result.__typename !== 'MoneyMovement') throw new Error(`reversal refused: ${JSON.stringify(result)}`);
   return result;
 }
-async function depositTo(accountId: string, amount: string, token = alice.token) {
-  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, token)).deposit;
+/** A cash deposit at the teller's window (an operator sees every entry's account, as the reversal will). */
+async function depositTo(accountId: string, amount: string, token?: string) {
+  const result = dataOf(await t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, token ?? teller.token)).deposit;
   if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
   return result;
 }
@@ -78,7 +79,7 @@ describe('reverseTransaction posts the exact opposite entries, linked both ways'
 
   it('reverses a withdrawal', async () => {
     const accountId = await t.account(alice, { opening: '100.00' });
-    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '30.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const withdrawal = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '30.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     if (withdrawal.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(withdrawal));
     const reversal = await reversed(withdrawal.transaction.id);
     expect(shapes(reversal.transaction.entries)).toEqual(flipped(withdrawal.transaction.entries));
@@ -120,7 +121,7 @@ describe('reversing a card capture refunds what it posted; the hold is left as t
   /** Alice's fresh account of 100.00 with one CARD hold of 80.00; its authorization is version 2. */
   async function heldAccount() {
     const accountId = await t.account(alice, { opening: '100.00' });
-    const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '80.00', channel: 'CARD', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
+    const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '80.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).authorizeHold;
     if (held.__typename !== 'HoldChange' || !held.transaction) throw new Error(JSON.stringify(held));
     return { accountId, holdId: held.hold.id, authorizationId: held.transaction.id };
   }
@@ -137,7 +138,7 @@ describe('reversing a card capture refunds what it posted; the hold is left as t
     const capture = await captured(holdId, '62.50');
     expect(await balanceOf(accountId)).toMatchObject({ posted: '37.50', pending: '0.00', available: '37.50', version: 3 });
     const reversal = await reversed(capture.transaction.id, 'the merchant refunded the purchase');
-    expect(reversal.transaction).toMatchObject({ kind: 'REVERSAL', channel: 'CARD', amount: '62.50', reverses: { id: capture.transaction.id, status: 'REVERSED' } });
+    expect(reversal.transaction).toMatchObject({ kind: 'REVERSAL', channel: 'ACH', amount: '62.50', reverses: { id: capture.transaction.id, status: 'REVERSED' } });
     // Only the capture's POSTED entries are flipped; its release of the hold is not undone.
     const posted = capture.transaction.entries.filter((entry) => entry.layer === 'POSTED');
     expect(posted).toHaveLength(2);
@@ -272,11 +273,11 @@ describe('a reversal of a spent deposit may overdraw', () => {
   it('the account goes below its overdraft limit, owes the bank, and may then only receive money', async () => {
     const accountId = await t.account(alice);
     const deposit = await depositTo(accountId, '50.00');
-    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '45.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const spent = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '45.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(spent.__typename).toBe('MoneyMovement');
     await reversed(deposit.transaction.id, 'the deposit was counterfeit');
     expect(await balanceOf(accountId)).toMatchObject({ posted: '-45.00', available: '-45.00', version: 3 });
-    const more = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const more = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(more).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
     // A deposit that does not bring it back above the line is still accepted.
     await depositTo(accountId, '5.00');

@@ -5,6 +5,7 @@ import {
   DeclineReviewDocument,
   DisableRiskRuleDocument,
   ReviewsDocument,
+  RiskDepositDocument,
   RiskRulesDocument,
   RiskTransferDocument,
   RiskWithdrawDocument,
@@ -112,6 +113,25 @@ describe('operators decide reviews, audited', () => {
     expect(again).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION' });
     const { rows } = await t.database.pool.query(`select action, outcome from audit_events where target = $1 order by occurred_at`, [reviewId]);
     expect(rows.map((row) => `${row.action} ${row.outcome}`)).toEqual(['operator.approve_review OK', 'operator.approve_review OK', 'operator.approve_review DENIED']);
+  });
+
+  it("a service's deposit in review: it sees its review and the account it moved, audited; approved, its key answers the deposit", async () => {
+    const customer = await t.user();
+    const accountId = await t.account(customer, { opening: '100.00' });
+    const cashier = await t.cashier();
+    const input = { accountId, amount: '10000.00', channel: 'CASH' as const, idempotencyKey: randomUUID() };
+    const sent = dataOf(await t.gql(RiskDepositDocument, { input }, cashier.token)).deposit;
+    expect(sent).toMatchObject({ __typename: 'MovementInReview', review: { status: 'PENDING', kind: 'DEPOSIT', channel: 'CASH', accountId }, balances: [{ accountId, posted: '100.00' }] });
+    if (sent.__typename !== 'MovementInReview') return;
+    const approved = dataOf(await t.gql(ApproveReviewDocument, { input: { reviewId: sent.review.id, idempotencyKey: randomUUID() } }, operator.token)).approveReview;
+    expect(approved).toMatchObject({ __typename: 'ReviewDecision', transaction: { kind: 'DEPOSIT' } });
+    const retry = dataOf(await t.gql(RiskDepositDocument, { input }, cashier.token)).deposit;
+    expect(retry).toMatchObject({ __typename: 'MoneyMovement', replayed: true, balances: [{ accountId, posted: '10100.00' }] });
+    const { rows } = await t.database.pool.query(
+      `select outcome, details ->> 'replayed' as replayed from audit_events where action = 'service.deposit' and actor_user_id = $1 and details ->> 'idempotencyKey' = $2 order by occurred_at, id`,
+      [cashier.id, input.idempotencyKey],
+    );
+    expect(rows).toEqual([{ outcome: 'OK', replayed: 'false' }, { outcome: 'OK', replayed: 'true' }]);
   });
 
   it('decline answers the customer RISK_DECLINED from then on', async () => {

@@ -15,6 +15,9 @@ import { SYSTEM_USER_ID } from '../../src/ledger/system/system-actor.js';
 import type { Actor } from '../../src/ledger/types.js';
 import { HoldExpiry } from '../../src/ledger/system/hold-expiry.js';
 import { createLogger } from '../../src/logger.js';
+import { returnDeposit } from '../../src/ledger/commands/return-deposit.js';
+import { disputeStep, openDispute } from '../../src/ledger/commands/dispute-commands.js';
+import { DEFAULT_DISPUTE_POLICY } from '../../src/ledger/disputes/dispute-policy.js';
 
 /**
  * The risk step on real PostgreSQL (issue 9 §1): rules judge every withdrawal and transfer, a DENY
@@ -122,28 +125,34 @@ describe('REVIEW: the money is held, nothing posts, until decided', () => {
   it('the sixth outgoing movement in 10 minutes goes to review', async () => {
     const customer = await t.user();
     const accountId = await t.account(customer, { opening: '100.00' });
-    const atm = () => withdraw(t.app.orm, actorOf(customer), { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: randomUUID() }, { risk: RISK });
-    for (let index = 0; index < 5; index += 1) expect((await atm()).outcome).toMatchObject({ ok: true, transactionId: expect.any(String) });
-    reviewIdOf((await atm()).outcome);
+    const ach = () => withdraw(t.app.orm, actorOf(customer), { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() }, { risk: RISK });
+    for (let index = 0; index < 5; index += 1) expect((await ach()).outcome).toMatchObject({ ok: true, transactionId: expect.any(String) });
+    reviewIdOf((await ach()).outcome);
   });
 });
 
-/** The one cash deposit of this file, by the account's owner (switch the actor here when deposits move to a cash service). */
-const cashDeposit = (owner: TestUser, accountId: string, amount: string) =>
-  deposit(t.app.orm, actorOf(owner), { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() }, { risk: RISK });
+/** The cash service of this file's deposits (the rail posts cash, not the customer). */
+const cashService = async (): Promise<Actor> => ({ userId: (await t.cashier()).id, role: 'SERVICE', channels: ['CASH', 'ATM'] });
+const cashDeposit = async (accountId: string, amount: string, key = randomUUID()) =>
+  deposit(t.app.orm, await cashService(), { accountId, amount, channel: 'CASH', idempotencyKey: key }, { risk: RISK });
 
 describe('REVIEW of a deposit, and corrections of approved movements', () => {
-  it('cash over 10,000.00 in a banking day: the deposit is not credited until approved, then posts whole', async () => {
+  it("cash over 10,000.00 in a banking day: the cash service's deposit is not credited until approved, then posts whole and its key answers it", async () => {
     const customer = await t.user();
     const accountId = await t.account(customer, { opening: '100.00' });
-    const sent = await cashDeposit(customer, accountId, '10000.00');
+    const key = randomUUID();
+    const sent = await cashDeposit(accountId, '10000.00', key);
     const reviewId = reviewIdOf(sent.outcome);
+    // The service sees the account it moved (mayShowBalances), unchanged while in review.
     expect(sent.outcome).toMatchObject({ balances: [{ postedMinor: '10000', pendingMinor: '0', version: 1 }] });
-    expect(await reviewOf(reviewId)).toMatchObject({ status: 'PENDING', kind: 'DEPOSIT', hold_id: null });
+    expect(await reviewOf(reviewId)).toMatchObject({ status: 'PENDING', kind: 'DEPOSIT', hold_id: null, requested_by: (await t.cashier()).id });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '10000', version: 1 });
-    await approve(reviewId);
+    const approved = await approve(reviewId);
+    expect(approved.outcome).toMatchObject({ ok: true, transactionId: expect.any(String) });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '1010000', pending: '0', version: 2 });
     expect(await reviewOf(reviewId)).toMatchObject({ status: 'APPROVED' });
+    const replay = await cashDeposit(accountId, '10000.00', key);
+    expect(replay).toMatchObject({ replayed: true, outcome: { ok: true, transactionId: (approved.outcome as { transactionId: string }).transactionId, balances: [{ postedMinor: '1010000' }] } });
   });
 
   it('an approved withdrawal can be reversed: what it posted is refunded, its review hold stays captured', async () => {
@@ -155,6 +164,46 @@ describe('REVIEW of a deposit, and corrections of approved movements', () => {
     expect(reversed.outcome).toMatchObject({ ok: true });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '900000', pending: '0', version: 4 });
     expect(await reviewOf(reviewId)).toMatchObject({ status: 'APPROVED', hold_status: 'CAPTURED' });
+  });
+});
+
+describe('corrections are never judged', () => {
+  it("with a rule that reviews every movement, a reversal, a check's return and a dispute's credit (ADJUSTMENT) still post, and none is judged", async () => {
+    const customer = await t.user();
+    const accountId = await t.account(customer, { opening: '100.00' });
+    const cardProcessor: Actor = { userId: (await t.user('SERVICE', { channels: ['CARD'] })).id, role: 'SERVICE', channels: ['CARD'] };
+    const posted = (outcome: unknown): string => {
+      const { transactionId } = outcome as { transactionId?: string };
+      if (!transactionId) throw new Error(`not posted: ${JSON.stringify(outcome)}`);
+      return transactionId;
+    };
+    const card = posted((await withdraw(t.app.orm, cardProcessor, { accountId, amount: '10.00', channel: 'CARD', idempotencyKey: randomUUID() }, { risk: RISK })).outcome);
+    const ach = posted((await withdraw(t.app.orm, actorOf(customer), { accountId, amount: '5.00', channel: 'ACH', idempotencyKey: randomUUID() }, { risk: RISK })).outcome);
+    const check = posted((await deposit(t.app.orm, actorOf(customer), { accountId, amount: '50.00', channel: 'CHECK', idempotencyKey: randomUUID() }, { risk: RISK })).outcome);
+    const database = t.app.orm.em.fork();
+    await upsertRiskRule(database, {
+      id: 'review-everything', name: 'Review everything', condition: 'true', action: 'REVIEW',
+      reason: 'test rule', publicMessage: null, priority: 1, enabled: true, currency: null,
+    }, SYSTEM_USER_ID, new Date());
+    try {
+      // The rule is live: a movement is sent to review.
+      const heldId = reviewIdOf((await withdraw(t.app.orm, actorOf(customer), { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() }, { risk: RISK })).outcome);
+      const keys = [randomUUID(), randomUUID(), randomUUID(), randomUUID()] as const;
+      const reversal = await reverseTransaction(t.app.orm, actorOf(operator, 'OPERATOR'), { transactionId: ach, reason: 'sent in error', idempotencyKey: keys[0] });
+      const returned = await returnDeposit(t.app.orm, actorOf(operator, 'OPERATOR'), { transactionId: check, reason: 'NSF', idempotencyKey: keys[1] });
+      const dispute = await openDispute(t.app.orm, actorOf(customer), { transactionId: card, reason: 'UNAUTHORIZED', description: null, idempotencyKey: randomUUID() }, DEFAULT_DISPUTE_POLICY);
+      const disputeId = (dispute.outcome as { disputeId: string }).disputeId;
+      await disputeStep(t.app.orm, 'START_INVESTIGATION', actorOf(operator, 'OPERATOR'), { disputeId, note: null, idempotencyKey: keys[2] }, DEFAULT_DISPUTE_POLICY);
+      const credit = await disputeStep(t.app.orm, 'CREDIT_PROVISIONALLY', actorOf(operator, 'OPERATOR'), { disputeId, note: null, idempotencyKey: keys[3] }, DEFAULT_DISPUTE_POLICY);
+      const corrections = [posted(reversal.outcome), posted(returned.outcome), posted(credit.outcome)];
+      const { rows } = await t.database.pool.query('select kind from ledger_transactions where id = any($1::uuid[]) order by kind', [corrections]);
+      expect(rows.map((row: { kind: string }) => row.kind)).toEqual(['ADJUSTMENT', 'RETURN', 'REVERSAL']);
+      const judged = await t.database.pool.query('select count(*)::int as count from risk_decisions where idempotency_key = any($1::text[])', [[...keys]]);
+      expect(judged.rows).toEqual([{ count: 0 }]);
+      await decline(heldId);
+    } finally {
+      await disableRiskRule(t.app.orm.em.fork(), 'review-everything', SYSTEM_USER_ID, new Date());
+    }
   });
 });
 

@@ -83,8 +83,9 @@ const isLimitError = (message: Message | undefined) =>
 const versionsOf = (messages: Message[], id: string) =>
   ofId(messages, id).flatMap((message) => (message.type === 'next' ? [(message.payload as { data: { balanceUpdated: { version: number } } }).data.balanceUpdated.version] : []));
 
-async function deposit(app: TestApp, user: TestUser, accountId: string): Promise<void> {
-  const moved = dataOf(await app.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, user.token)).deposit;
+/** A cash deposit to the owner's account, posted by the app's cash service. */
+async function deposit(app: TestApp, _owner: TestUser, accountId: string): Promise<void> {
+  const moved = dataOf(await app.gql(DepositDocument, { input: { accountId, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() } }, (await app.cashier()).token)).deposit;
   expect(moved.__typename).toBe('MoneyMovement');
 }
 

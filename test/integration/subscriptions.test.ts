@@ -81,8 +81,9 @@ function collect(client: Client, accountId: string, after: number | null) {
 }
 
 
-const deposit = (user: TestUser, accountId: string, amount = '1.00') =>
-  t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, user.token);
+/** A cash deposit to the owner's account, posted by the cash service as a bank would. */
+const deposit = async (_owner: TestUser, accountId: string, amount = '1.00') =>
+  t.gql(DepositDocument, { input: { accountId, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token);
 
 describe('balanceUpdated', () => {
   it('20 deposits, then afterVersion 5 replays 6..20 from the ledger and continues live with 21', async () => {
@@ -158,11 +159,11 @@ describe('balanceUpdated', () => {
     const accountId = await t.account(alice, { opening: '1.00' });
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ATM', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
+    const refused = dataOf(await t.gql(WithdrawDocument, { input: { accountId, amount: '5.00', channel: 'ACH', idempotencyKey: randomUUID() } }, alice.token)).withdraw;
     expect(refused.__typename).toBe('InsufficientFundsError');
     // A movement that writes everything, outbox row included, and then fails before commit.
     await expect(
-      depositThroughEnvelope(t.app.orm, alice.id, accountId, '9.00', async () => {
+      depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '9.00', async () => {
         throw new Error('crash after writing');
       }),
     ).rejects.toThrow('crash after writing');
@@ -207,7 +208,7 @@ describe('a lost message', () => {
     const stream = collect(connect(alice.token), accountId, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // A deposit whose balance event never reaches pub/sub: its outbox row is gone before commit.
-    await depositThroughEnvelope(t.app.orm, alice.id, accountId, '4.00', async (database) => {
+    await depositThroughEnvelope(t.app.orm, (await t.cashier()).id, accountId, '4.00', async (database) => {
       await database.execute('delete from outbox_events where account_id = ? and account_version = 2', [accountId]);
     });
     await new Promise((resolve) => setTimeout(resolve, 600));

@@ -53,7 +53,7 @@ describe('the system actor', () => {
 
   it('takes only commands of the system actor under a deterministic key', async () => {
     const accountId = await t.account(alice);
-    const customers = withdrawCommand({ userId: alice.id, role: 'CUSTOMER' }, { accountId, amount: '1.00', channel: 'ATM', idempotencyKey: systemKey('release', accountId) });
+    const customers = withdrawCommand({ userId: alice.id, role: 'CUSTOMER' }, { accountId, amount: '1.00', channel: 'ACH', idempotencyKey: systemKey('release', accountId) });
     await expect(runSystemCommands(t.app.orm, [customers])).rejects.toThrow(/system actor/);
     await expect(runSystemCommands(t.app.orm, [scheduledCredit(accountId, 'a-random-key')])).rejects.toThrow(/deterministic key/);
     expect(() => systemKey('Expire!', accountId)).toThrow();

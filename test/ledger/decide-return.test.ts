@@ -113,7 +113,8 @@ describe('decideAvailableDeposit', () => {
   });
 
   it('cash holds nothing by default; a refused deposit stays refused; a check without its facts is a bug, not a guess', () => {
-    const cash = decideAvailableDeposit({ accountId: ACCOUNT_ID, amount: '10.00', channel: 'CASH' }, snapshotsOf<MovementOutcome>([fresh]), TEST_NOW, DEFAULT_AVAILABILITY_POLICY);
+    // Cash is posted by the cash service (a customer's cash deposit is FORBIDDEN before any policy applies).
+    const cash = decideAvailableDeposit({ accountId: ACCOUNT_ID, amount: '10.00', channel: 'CASH' }, snapshotsOf<MovementOutcome>([fresh], { role: 'SERVICE', channels: ['CASH'] }), TEST_NOW, DEFAULT_AVAILABILITY_POLICY);
     expect(cash).toMatchObject({ heldParts: [], movement: { entries: [expect.anything(), expect.anything()] } });
     const closed = decideAvailableDeposit({ accountId: ACCOUNT_ID, amount: '10.00', channel: 'CHECK' }, snapshotsOf<MovementOutcome>([account({ status: 'CLOSED' })], { checkDeposits: facts }), TEST_NOW, DEFAULT_AVAILABILITY_POLICY);
     expect(codeOf(closed)).toBe('ACCOUNT_NOT_OPEN');

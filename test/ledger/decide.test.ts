@@ -35,8 +35,9 @@ const ACCOUNT_ID = '00000000-0000-4000-8000-000000000001';
 function withdrawal(request: { amount: string; channel: Channel; description?: string }, snapshot: AccountSnapshot | undefined, fees?: { wireFee: string }) {
   return decideWithdrawal({ accountId: ACCOUNT_ID, ...request, ...(fees ? { fees } : {}) }, snapshotsOf([snapshot]), TEST_NOW);
 }
-function depositOf(request: { amount: string; channel: Channel }, snapshot: AccountSnapshot | undefined, role: Role = 'CUSTOMER') {
-  return decideDeposit({ accountId: ACCOUNT_ID, ...request }, snapshotsOf([snapshot], { role }), TEST_NOW);
+/** A deposit by the cash service (CASH, ATM, ZELLE) unless another role is given: customers deposit only checks. */
+function depositOf(request: { amount: string; channel: Channel }, snapshot: AccountSnapshot | undefined, role: Role = 'SERVICE') {
+  return decideDeposit({ accountId: ACCOUNT_ID, ...request }, snapshotsOf([snapshot], { role, channels: ['CASH', 'ATM', 'ZELLE'] }), TEST_NOW);
 }
 function transferOf(request: { amount: string; sourceAccountId: string; destinationAccountId: string }, source: AccountSnapshot | undefined, destination: AccountSnapshot | undefined) {
   return decideTransfer(request, snapshotsOf(request.sourceAccountId === request.destinationAccountId ? [source] : [source, destination]), TEST_NOW);
@@ -81,7 +82,7 @@ describe('decideWithdrawal', () => {
     ['a JPY fraction', account({ currency: 'JPY', currencyExponent: 0 }), '1.5', 'VALIDATION'],
     ['zero', account(), '0.00', 'VALIDATION'],
   ])('%s → %s', (_name, snapshot, amount, expected) => {
-    expect(codeOf(withdrawal({ amount, channel: 'ATM' }, snapshot))).toBe(expected);
+    expect(codeOf(withdrawal({ amount, channel: 'ACH' }, snapshot))).toBe(expected);
   });
 
   it('plans a debit of the customer and a credit of the channel settlement account', () => {
@@ -104,7 +105,7 @@ describe('decideDeposit', () => {
   it.each([
     ['an open account', account(), '10.00', 'OK'],
     ['a frozen account', account({ status: 'FROZEN' }), '10.00', 'ACCOUNT_NOT_OPEN'],
-    ["another customer's account", account({ ownedByActor: false }), '10.00', 'NOT_FOUND'],
+    ["another customer's account (a service reaches any)", account({ ownedByActor: false }), '10.00', 'OK'],
     ['an unknown account', undefined, '10.00', 'NOT_FOUND'],
     ['a KWD amount with three digits', account({ currency: 'KWD', currencyExponent: 3 }), '1.125', 'OK'],
     ['a KWD amount with four digits', account({ currency: 'KWD', currencyExponent: 3 }), '1.1250', 'VALIDATION'],
@@ -187,7 +188,7 @@ describe('the largest single movement (MAX_MOVEMENT_MINOR, 10^15 minor units)', 
   it.each([
     ['a deposit of the maximum', () => depositOf({ amount: max, channel: 'CASH' }, account({ postedMinor: 0n })), 'OK'],
     ['a deposit past it', () => depositOf({ amount: past, channel: 'CASH' }, account({ postedMinor: 0n })), 'LIMIT_EXCEEDED'],
-    ['a withdrawal past it', () => withdrawal({ amount: past, channel: 'CASH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
+    ['a withdrawal past it', () => withdrawal({ amount: past, channel: 'ACH' }, account({ postedMinor: 10n ** 16n })), 'LIMIT_EXCEEDED'],
     ['a KWD deposit past it (three fraction digits)', () => depositOf({ amount: '1000000000000.001', channel: 'CASH' }, account({ currency: 'KWD', currencyExponent: 3, postedMinor: 0n })), 'LIMIT_EXCEEDED'],
   ])('%s', (_name, decide, expected) => {
     expect(codeOf(decide())).toBe(expected);
@@ -242,25 +243,32 @@ describe('the order of checks, first failure wins', () => {
     ['a conflict before every other check', keys.conflict, 'INTERNAL', 'x', closedStranger, 'IDEMPOTENCY_CONFLICT'],
     ['the channel before the amount', keys.fresh, 'INTERNAL', 'x', closedStranger, 'VALIDATION:channel'],
     ["the amount's shape before the account", keys.fresh, 'ATM', 'x', closedStranger, 'VALIDATION:amount'],
-    ["another's account before its status", keys.fresh, 'ATM', '1.00', closedStranger, 'NOT_FOUND'],
-    ['the status before the funds', keys.fresh, 'ATM', '1.00', frozenEmpty, 'ACCOUNT_NOT_OPEN'],
-    ["the amount's digits before the funds", keys.fresh, 'ATM', '1.001', account({ postedMinor: 0n }), 'VALIDATION:amount'],
-    ['the funds last', keys.fresh, 'ATM', '1.00', account({ postedMinor: 0n }), 'INSUFFICIENT_FUNDS'],
+    ["another's account before the role's channels", keys.fresh, 'ATM', '1.00', closedStranger, 'NOT_FOUND'],
+    ["the role's channels (ATM is the ATM network's) before the status", keys.fresh, 'ATM', '1.00', frozenEmpty, 'FORBIDDEN'],
+    ['the status before the funds', keys.fresh, 'ACH', '1.00', frozenEmpty, 'ACCOUNT_NOT_OPEN'],
+    ["the amount's digits before the funds", keys.fresh, 'ACH', '1.001', account({ postedMinor: 0n }), 'VALIDATION:amount'],
+    ['the funds last', keys.fresh, 'ACH', '1.00', account({ postedMinor: 0n }), 'INSUFFICIENT_FUNDS'],
   ] as const)('withdrawal: %s', (_name, key, channel, amount, snapshot, expected) => {
     const decision = decideWithdrawal({ accountId: snapshot.id, amount, channel: channel as Channel }, snapshotsOf([snapshot], { key }), TEST_NOW);
     expect(answerOf(decision)).toBe(expected);
   });
 
+  // The cash service (CASH) past the customer rows: a service reaches any customer's account.
+  const customer = { role: 'CUSTOMER' as const };
+  const cashService = { role: 'SERVICE' as const, channels: ['CASH'] as const };
+  const closedStrangerDeposit = account({ status: 'CLOSED', ownedByActor: false, postedMinor: 10n ** 17n });
   it.each([
-    ['a replay first', keys.replay, 'INTERNAL', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'REPLAY'],
-    ['the channel', keys.fresh, 'INTERNAL', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'VALIDATION:channel'],
-    ["the amount's shape", keys.fresh, 'CASH', 'x', account({ status: 'CLOSED', ownedByActor: false }), 'VALIDATION:amount'],
-    ['a stranger account', keys.fresh, 'CASH', '1.00', account({ status: 'CLOSED', ownedByActor: false }), 'NOT_FOUND'],
-    ['a closed account', keys.fresh, 'CASH', '1.001', account({ status: 'CLOSED', postedMinor: 10n ** 17n }), 'ACCOUNT_NOT_OPEN'],
-    ["the amount's digits", keys.fresh, 'CASH', '1.001', account({ postedMinor: 10n ** 17n }), 'VALIDATION:amount'],
-    ['the ceiling last', keys.fresh, 'CASH', '1.00', account({ postedMinor: 10n ** 17n }), 'LIMIT_EXCEEDED'],
-  ] as const)('deposit: %s', (_name, key, channel, amount, snapshot, expected) => {
-    const decision = decideDeposit({ accountId: snapshot.id, amount, channel: channel as Channel }, snapshotsOf([snapshot], { key }), TEST_NOW);
+    ['a replay first', keys.replay, customer, 'INTERNAL', 'x', closedStrangerDeposit, 'REPLAY'],
+    ['the channel', keys.fresh, customer, 'INTERNAL', 'x', closedStrangerDeposit, 'VALIDATION:channel'],
+    ["the amount's shape", keys.fresh, customer, 'CASH', 'x', closedStrangerDeposit, 'VALIDATION:amount'],
+    ["a stranger account before the role's channels", keys.fresh, customer, 'CASH', '1.001', closedStrangerDeposit, 'NOT_FOUND'],
+    ["a customer's cash (the cash service's) before the status", keys.fresh, customer, 'CASH', '1.001', account({ status: 'CLOSED', postedMinor: 10n ** 17n }), 'FORBIDDEN'],
+    ["a service outside its channels before the status", keys.fresh, cashService, 'ATM', '1.001', closedStrangerDeposit, 'FORBIDDEN'],
+    ['a closed account', keys.fresh, cashService, 'CASH', '1.001', closedStrangerDeposit, 'ACCOUNT_NOT_OPEN'],
+    ["the amount's digits", keys.fresh, cashService, 'CASH', '1.001', account({ ownedByActor: false, postedMinor: 10n ** 17n }), 'VALIDATION:amount'],
+    ['the ceiling last', keys.fresh, cashService, 'CASH', '1.00', account({ ownedByActor: false, postedMinor: 10n ** 17n }), 'LIMIT_EXCEEDED'],
+  ] as const)('deposit: %s', (_name, key, actor, channel, amount, snapshot, expected) => {
+    const decision = decideDeposit({ accountId: snapshot.id, amount, channel: channel as Channel }, snapshotsOf([snapshot], { key, ...actor }), TEST_NOW);
     expect(answerOf(decision)).toBe(expected);
   });
 
@@ -279,6 +287,15 @@ describe('the order of checks, first failure wins', () => {
     ["the payee's headroom last", keys.fresh, other.id, '1.00', [account(), payee({ postedMinor: 10n ** 17n })], 'LIMIT_EXCEEDED'],
   ] as const)('transfer: %s', (_name, key, destinationAccountId, amount, accounts, expected) => {
     const decision = decideTransfer({ amount, sourceAccountId: source.id, destinationAccountId }, snapshotsOf([...accounts], { key }), TEST_NOW);
+    expect(answerOf(decision)).toBe(expected);
+  });
+
+  it.each([
+    ['an unknown source is NOT_FOUND for a service too', 'SERVICE', [], 'NOT_FOUND'],
+    ['a service names an existing source: FORBIDDEN before the destination', 'SERVICE', [account({ ownedByActor: false, status: 'FROZEN' })], 'FORBIDDEN'],
+    ['an operator likewise', 'OPERATOR', [account({ ownedByActor: false, status: 'FROZEN' })], 'FORBIDDEN'],
+  ] as const)('transfer: %s', (_name, role, accounts, expected) => {
+    const decision = decideTransfer({ amount: '1.00', sourceAccountId: source.id, destinationAccountId: other.id }, snapshotsOf([...accounts], { role, channels: ['CASH'] }), TEST_NOW);
     expect(answerOf(decision)).toBe(expected);
   });
 });
@@ -370,10 +387,12 @@ describe('the order of checks when opening an account', () => {
     ['the type', fresh, 'SHARES', 'usd', 'x\n', 100, 'VALIDATION:type'],
     ['the currency', fresh, 'CHECKING', 'usd', 'x\n', 100, 'VALIDATION:currency'],
     ['the nickname', fresh, 'CHECKING', 'USD', 'x\n', 100, 'VALIDATION:nickname'],
+    ['a service holds no accounts', fresh, 'CHECKING', 'USD', 'Everyday', 100, 'FORBIDDEN'],
     ['the number of accounts last', fresh, 'CHECKING', 'USD', 'Everyday', 100, 'LIMIT_EXCEEDED'],
     ['all well', fresh, 'CHECKING', 'USD', 'Everyday', 99, 'OK'],
-  ] as const)('%s', (_name, key, type, currency, nickname, ownedAccounts, expected) => {
-    const decision = decideOpenAccount({ type: type as 'CHECKING', currency, nickname }, snapshotsOf<OpenAccountOutcome>([], { key, ownedAccounts }));
+  ] as const)('%s', (name, key, type, currency, nickname, ownedAccounts, expected) => {
+    const role = name.startsWith('a service') ? 'SERVICE' : 'CUSTOMER';
+    const decision = decideOpenAccount({ type: type as 'CHECKING', currency, nickname }, snapshotsOf<OpenAccountOutcome>([], { key, ownedAccounts, role }));
     expect(answerOf(decision)).toBe(expected);
   });
 });

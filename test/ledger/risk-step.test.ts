@@ -38,11 +38,12 @@ describe('the risk step comes last', () => {
   it.each([
     ['withdrawal: the funds before the rules', account({ postedMinor: 0n }), inputs(), 'INSUFFICIENT_FUNDS'],
     ['withdrawal: the status before the rules', account({ status: 'FROZEN' }), inputs(), 'ACCOUNT_NOT_OPEN'],
+    ["withdrawal: the role's rails before the rules (a customer at an ATM)", account(), inputs(), 'FORBIDDEN', 'ATM'],
     ['withdrawal: a DENY once every own check passed', account(), inputs(), 'RISK_DECLINED'],
     ['withdrawal: a REVIEW', account(), inputs(reviewAll), 'REVIEW'],
     ['withdrawal: no rules loaded (risk off) is not judged', account(), undefined, 'NOT JUDGED'],
-  ] as const)('%s', (_name, snapshot, risk, expected) => {
-    const command = withdrawCommand(actor, { accountId: ACCOUNT, amount: '10.00', channel: 'ATM', idempotencyKey: 'k' }, undefined, RISK);
+  ] as const)('%s', (_name, snapshot, risk, expected, channel: 'ACH' | 'ATM' = 'ACH') => {
+    const command = withdrawCommand(actor, { accountId: ACCOUNT, amount: '10.00', channel, idempotencyKey: 'k' }, undefined, RISK);
     expect(answer(command.decide(snapshotsOf([snapshot], risk ? { risk } : {}), TEST_NOW))).toBe(expected);
   });
 
@@ -55,10 +56,17 @@ describe('the risk step comes last', () => {
     expect(answer(command.decide(snapshotsOf([...accounts], { risk: inputs() }), TEST_NOW))).toBe(expected);
   });
 
-  it('deposit: the ceiling before the rules, then the rules', () => {
+  it('deposit: the role before the rules (a customer posting cash)', () => {
     const command = depositCommand(actor, { accountId: ACCOUNT, amount: '10.00', channel: 'CASH', idempotencyKey: 'k' }, DEFAULT_AVAILABILITY_POLICY, RISK);
-    expect(answer(command.decide(snapshotsOf([account({ postedMinor: 10n ** 17n })], { risk: inputs() }), TEST_NOW))).toBe('LIMIT_EXCEEDED');
-    const declined = command.decide(snapshotsOf([account()], { risk: inputs() }), TEST_NOW);
+    expect(answer(command.decide(snapshotsOf([account()], { risk: inputs() }), TEST_NOW))).toBe('FORBIDDEN');
+  });
+
+  it("deposit: the ceiling before the rules, then the rules (the cash service's deposit)", () => {
+    const cashService = { userId: ACTOR_ID, role: 'SERVICE' as const, channels: ['CASH' as const] };
+    const asService = { role: 'SERVICE' as const, channels: ['CASH' as const], risk: inputs() };
+    const command = depositCommand(cashService, { accountId: ACCOUNT, amount: '10.00', channel: 'CASH', idempotencyKey: 'k' }, DEFAULT_AVAILABILITY_POLICY, RISK);
+    expect(answer(command.decide(snapshotsOf([account({ postedMinor: 10n ** 17n, ownedByActor: false })], asService), TEST_NOW))).toBe('LIMIT_EXCEEDED');
+    const declined = command.decide(snapshotsOf([account({ ownedByActor: false })], asService), TEST_NOW);
     expect(declined).toBeInstanceOf(RiskDeclinedError);
     expect((declined as RiskDeclinedError).message).toBe('No.');
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError } from '../errors.js';
 import { decideAuthorization, type AuthorizationPlan, type AuthorizationRequest } from '../decide/decide-authorization.js';
+import { mayShowBalances } from '../decide/permissions.js';
 import { canonicalId } from '../persistence/database.js';
 import { insertHold } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
@@ -41,7 +42,7 @@ export function authorizeHoldCommand(actor: Actor, given: AuthorizeHoldInput): L
     decide(snapshots, now) {
       const decision = decideAuthorization(request, snapshots, now);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
-      return { ...decision, visible: actor.role === 'OPERATOR' || Boolean(snapshots.account(decision.accountId)?.ownedByActor) };
+      return { ...decision, visible: mayShowBalances(actor, snapshots.account(decision.accountId)) };
     },
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);

@@ -6,6 +6,7 @@ import type { BankCalendar } from '../calendar/business-days.js';
 import type { CheckDepositFacts, HoldSnapshot, ReviewSnapshot, UnitState } from './unit-state.js';
 import type { RiskFactsRequest } from '../risk/risk-facts.js';
 import type { RiskInputs } from '../risk/judge-movement.js';
+import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -74,8 +75,16 @@ export type ReviewDecisionOutcome =
   | { readonly ok: true; readonly reviewId: string; readonly transactionId: string | null; readonly balances: readonly StoredBalance[] }
   | Failure;
 
+/**
+ * The outcome of a dispute's step: which dispute, and the transaction of a money step (a
+ * provisional credit, a final credit or a credit's reversal) with the balances after it.
+ */
+export type DisputeOutcome =
+  | { readonly ok: true; readonly disputeId: string; readonly transactionId?: string; readonly balances: readonly StoredBalance[] }
+  | Failure;
+
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
@@ -117,6 +126,10 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   riskInputs(accountId: string, payeeAccountId?: string): RiskInputs | undefined;
   /** A review the command named in `prefetch.reviewsOf`, locked after the accounts. */
   review(reviewId: string): ReviewSnapshot | undefined;
+  /** The disputes the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
+  dispute(disputeId: string): DisputeSnapshot | undefined;
+  /** Whether a transaction named in `prefetch.disputesOf` has a dispute that is not WITHDRAWN (undefined: not read). */
+  isDisputed(transactionId: string): boolean | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -146,6 +159,14 @@ export interface Prefetch {
   readonly riskOf?: RiskFactsRequest;
   /** Reviews to lock FOR UPDATE after the accounts (their hold and accounts are named in holdIds and accountIds). */
   readonly reviewsOf?: readonly string[];
+  /** Disputes to lock FOR UPDATE first (before holds and accounts); each one's account is locked with the rest. */
+  readonly disputeIds?: readonly string[];
+  /**
+   * Transactions whose disputes to look up after the locks: opening a dispute locks the disputed
+   * account, which every opening on that transaction also locks, so the answer read under it is
+   * the committed truth (the unique index disputes_one_per_transaction stays the last word).
+   */
+  readonly disputesOf?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_AVAILABILITY_POLICY, isSubjectToCheckSchedule, type AvailabilityPart, type AvailabilityPolicy } from '../decide/availability-policy.js';
 import { decideAvailableDeposit } from '../decide/decide-available-deposit.js';
+import { mayShowBalances } from '../decide/permissions.js';
 import type { MovementText } from '../decide/request-checks.js';
 import { LedgerError } from '../errors.js';
 import type { AccountSnapshot, Actor, Channel } from '../types.js';
@@ -79,7 +80,7 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
       const decision = decideAvailableDeposit(request, snapshots, now, policy);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
       const account = snapshots.account(input.accountId);
-      const visible = actor.role === 'OPERATOR' || Boolean(account?.ownedByActor);
+      const visible = mayShowBalances(actor, account);
       // The last check, after the deposit's own and its availability (see riskStep). A deposit
       // in review keeps the plain deposit's entries: approval posts it whole (see approve-review.ts).
       const judged: RiskOutcome | LedgerError = risk ? riskStep(decision.movement, judgedAccountMovement('DEPOSIT', decision.movement, snapshots, input.accountId, false), snapshots, risk, now) : {};

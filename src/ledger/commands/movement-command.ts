@@ -4,6 +4,7 @@ import { declinedDecision, judgementInsert, storeJudgement } from '../risk/store
 import { riskStep, writeInReview, type MovementRisk, type RiskOutcome } from './risk-step.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { MovementText } from '../decide/request-checks.js';
+import { mayShowBalances } from '../decide/permissions.js';
 import type { Actor, MovementPlan } from '../types.js';
 import { Replay, type CommandSnapshots, type LedgerCommand, type MovementOutcome } from './command.js';
 import { storedBalancesOf } from './stored-balances.js';
@@ -11,7 +12,7 @@ import { storedBalancesOf } from './stored-balances.js';
 /** A decided movement and the accounts whose balances its answer may show the actor. */
 export interface MovementCommandPlan extends RiskOutcome {
   readonly movement: MovementPlan;
-  /** Operators see every customer account; customers only their own, never a payee's. */
+  /** Operators see every customer account, a service the account it moved; customers only their own, never a payee's. */
   readonly visibleAccountIds: readonly string[];
 }
 
@@ -25,6 +26,8 @@ export interface MovementCommandSpec {
   readonly text: MovementText;
   /** A reversal's original: read under the unit's locks, linked from the new row, marked reversed in the unit. */
   readonly reverses?: string;
+  /** Transactions whose disputes to read under the locks (a reversal refuses a disputed original). */
+  readonly disputesOf?: readonly string[];
   decide(snapshots: CommandSnapshots<MovementOutcome>, now: Date): MovementPlan | LedgerError | Replay<MovementOutcome>;
   /** See LedgerCommand.recordRefusal: a returned check withdrawal. */
   recordRefusal?: LedgerCommand<MovementCommandPlan, MovementOutcome>['recordRefusal'];
@@ -48,12 +51,17 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     actor: spec.actor,
     idempotencyKey: spec.idempotencyKey,
     request: spec.request,
-    prefetch: { accountIds: spec.accountIds, ...(spec.reverses ? { reversalsOf: [spec.reverses] } : {}), ...(spec.risk ? { riskOf: spec.risk.ask } : {}) },
+    prefetch: {
+      accountIds: spec.accountIds,
+      ...(spec.reverses ? { reversalsOf: [spec.reverses] } : {}),
+      ...(spec.disputesOf ? { disputesOf: spec.disputesOf } : {}),
+      ...(spec.risk ? { riskOf: spec.risk.ask } : {}),
+    },
     decide(snapshots, now) {
       const decision = spec.decide(snapshots, now);
       if (decision instanceof LedgerError || decision instanceof Replay) return decision;
       const visibleAccountIds = decision.changes
-        .filter((change) => spec.actor.role === 'OPERATOR' || snapshots.account(change.accountId)?.ownedByActor)
+        .filter((change) => mayShowBalances(spec.actor, snapshots.account(change.accountId)))
         .map((change) => change.accountId);
       // The last check, after every one of the command's own (see riskStep).
       const risk = spec.risk ? riskStep(decision, spec.risk.judged(decision, snapshots), snapshots, spec.risk, now) : {};

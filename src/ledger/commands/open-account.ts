@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { LimitExceededError, ValidationError, type LedgerError } from '../errors.js';
+import { ForbiddenError, LimitExceededError, ValidationError, type LedgerError } from '../errors.js';
 import { MAX_ACCOUNTS_PER_USER, MAX_NICKNAME_LENGTH } from '../limits.js';
 import { parseCurrency, type CurrencyScale } from '../money.js';
 import { newAccountNumber } from '../account-number.js';
@@ -30,7 +30,8 @@ const MAX_NUMBER_ATTEMPTS = 5;
 
 /**
  * Opening an account, checks in order: 1 the key (malformed, replay, conflict); 2 the type; 3 the
- * currency; 4 the nickname; 5 the owner's number of accounts (LIMIT_EXCEEDED). The exponent is
+ * currency; 4 the nickname; 5 a service holds no accounts (FORBIDDEN: a rail integration moves
+ * customers' money, it keeps none); 6 the owner's number of accounts (LIMIT_EXCEEDED). The exponent is
  * stored with the account, never looked up again.
  */
 export function decideOpenAccount(
@@ -46,6 +47,7 @@ export function decideOpenAccount(
   if (nickname.length > MAX_NICKNAME_LENGTH || /[\u0000-\u001f\u007f]/.test(nickname)) {
     return new ValidationError(`nickname may have at most ${MAX_NICKNAME_LENGTH} printable characters.`, 'nickname');
   }
+  if (snapshots.actor.role === 'SERVICE') return new ForbiddenError('A service holds no accounts; accounts are opened by customers.');
   const owned = snapshots.ownedAccountCount(snapshots.actor.userId);
   if (owned === undefined) throw new Error(`actor ${snapshots.actor.userId} has no user row`);
   if (owned >= MAX_ACCOUNTS_PER_USER) return new LimitExceededError(`A customer may hold at most ${MAX_ACCOUNTS_PER_USER} accounts.`);

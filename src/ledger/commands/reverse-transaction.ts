@@ -31,7 +31,7 @@ export function reverseTransactionCommand(actor: Actor, given: ReverseTransactio
     // A customer's request locks nothing: it is refused (NOT_FOUND) whatever the accounts hold.
     accountIds: original && actor.role === 'OPERATOR' ? customerAccountIdsOf(original) : [],
     text: { description: input.reason },
-    ...(original ? { reverses: original.id } : {}),
+    ...(original ? { reverses: original.id, disputesOf: [original.id] } : {}),
     decide: (snapshots, now) => decideReversal(request, original, snapshots, now),
   });
 }

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { LedgerError, ValidationError, IdempotencyConflictError, ledgerErrorFromCode } from '../errors.js';
+import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, type Database } from '../persistence/database.js';
 import { lockHolds } from '../persistence/lock-holds.js';
+import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
 import {
   claimKeysAndLock,
   claimName,
@@ -20,7 +21,7 @@ import { lockReviews } from '../persistence/lock-reviews.js';
 import { currentRules } from '../risk/current-rules.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
-import { UnitState } from './unit-state.js';
+import { UnitState, type UnitRiskInputs } from './unit-state.js';
 
 export type { CommandResult } from './command.js';
 
@@ -31,7 +32,7 @@ export type { CommandResult } from './command.js';
  * locks, then gives each command in turn its decide against the shared snapshots, applies and
  * writes it, records its outcome under its key, and commits once. A command's business failure is
  * recorded and the next command proceeds (TigerBeetle's scopes: nothing of a refused command was
- * applied). A VALIDATION failure stores nothing: its claim is deleted in the same unit, so at
+ * applied). A VALIDATION (or FORBIDDEN) failure stores nothing: its claim is deleted in the same unit, so at
  * commit it never existed (cheaper than a SAVEPOINT per command, and the claims stay one statement).
  * Deadlocks and serialization failures roll the whole unit back and run it again.
  */
@@ -57,6 +58,9 @@ export function errorOutcome(error: LedgerError): Failure {
 export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
   return outcome.ok ? undefined : ledgerErrorFromCode(outcome.code, outcome.message, outcome.field);
 }
+
+/** Failures that store nothing under the key (see runTurn). */
+const KEY_FREEING_CODES: ReadonlySet<string> = new Set(['VALIDATION', 'FORBIDDEN', 'IDEMPOTENCY_CONFLICT']);
 
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
 
@@ -110,8 +114,9 @@ async function runTurn(database: Database, prepared: Prepared, state: KeyState, 
   const decision: unknown = command.decide(snapshots, now);
   if (decision instanceof Replay) return { outcome: decision.outcome as StoredOutcome, replayed: true };
   if (decision instanceof LedgerError) {
-    // A VALIDATION failure, and a key that answered another request, store nothing under it.
-    const stored = !(decision instanceof ValidationError || decision instanceof IdempotencyConflictError);
+    // A VALIDATION or FORBIDDEN failure, and a key that answered another request, store nothing
+    // under it: none is a business outcome, and the key stays free for the request once it is allowed.
+    const stored = !KEY_FREEING_CODES.has(decision.code);
     if (stored) {
       await recordOutcome(database, command.actor.userId, command.idempotencyKey, errorOutcome(decision));
       await command.recordRefusal?.(database, decision, snapshots, { actor: command.actor, idempotencyKey: command.idempotencyKey, now });
@@ -141,7 +146,7 @@ function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[]
  * versions (read with the facts; the table is append-only, so every save raises it) is unchanged,
  * so a unit reloads them only after a save.
  */
-async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<ConstructorParameters<typeof UnitState>[5]> {
+async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<UnitRiskInputs | undefined> {
   const asks = prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
   if (asks.length === 0) return undefined;
   const { facts, rulesVersion } = await readRiskFacts(database, asks, now);
@@ -153,7 +158,9 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // once its locks are taken it must never be cut between its write and its commit.
   await database.execute('set local statement_timeout = 0');
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
-  // Holds first (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  // Disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  const disputes = await lockDisputes(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.disputeIds ?? []).filter(isId))]);
+  const disputeAccounts = new Map(disputes.map((dispute) => [dispute.id, dispute.accountId]));
   const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
   const holdAccounts = new Map(holds.map((hold) => [hold.id, hold.accountId]));
   const locked = claimable.length
@@ -168,6 +175,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
           accountIds: [
             ...command.prefetch.accountIds.filter(isId),
             ...(command.prefetch.holdIds ?? []).flatMap((holdId) => holdAccounts.get(holdId) ?? []),
+            ...(command.prefetch.disputeIds ?? []).flatMap((disputeId) => disputeAccounts.get(disputeId) ?? []),
           ],
         })),
       )
@@ -181,7 +189,15 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
   const risk = await readRiskInputs(database, claimedCommands.map(({ command }) => command.prefetch), now);
   const reviews = await lockReviews(database, [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reviewsOf ?? []))].filter(isId));
-  const unit = new UnitState(locked.accounts, await lockOwnersAndCount(database, owners), await readReversedTransactions(database, reversalTargets), holds, checkDeposits, risk, reviews);
+  const disputeTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.disputesOf ?? []))].filter(isId);
+  const unit = new UnitState(
+    locked.accounts,
+    await lockOwnersAndCount(database, owners),
+    await readReversedTransactions(database, reversalTargets),
+    holds,
+    checkDeposits,
+    { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets) },
+  );
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];
@@ -190,7 +206,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     const result = await runTurn(database, prepared, state, unit, now);
     results.push(result);
     if (state.kind === 'fresh') {
-      const storesNothing = !result.outcome.ok && (result.outcome.code === 'VALIDATION' || result.outcome.code === 'IDEMPOTENCY_CONFLICT');
+      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
       uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
     }
   }

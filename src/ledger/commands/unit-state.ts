@@ -3,6 +3,7 @@ import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
 import type { CompiledRule } from '../risk/compile-rule.js';
 import type { RiskFacts } from '../risk/risk-facts.js';
 import { riskFactsKey } from '../persistence/risk-facts.js';
+import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
 export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
@@ -54,6 +55,24 @@ export interface CheckDepositFacts {
   readonly sameBankingDayMinor: bigint;
 }
 
+/** The current compiled rules and each asked movement's facts (risk-facts.ts riskFactsKey). */
+export interface UnitRiskInputs {
+  readonly rules: readonly CompiledRule[];
+  readonly facts: ReadonlyMap<string, RiskFacts>;
+}
+
+/** What a unit read beyond accounts, holds and check deposits, when its commands asked for it. */
+export interface UnitExtras {
+  /** The risk step's inputs; undefined when no command asked (risk off). */
+  readonly risk?: UnitRiskInputs | undefined;
+  /** Reviews locked FOR UPDATE after the accounts. */
+  readonly reviews?: Iterable<ReviewSnapshot>;
+  /** Disputes locked FOR UPDATE first. */
+  readonly disputes?: Iterable<DisputeSnapshot>;
+  /** Whether each transaction named in `prefetch.disputesOf` has a live dispute. */
+  readonly disputedTransactions?: ReadonlyMap<string, boolean>;
+}
+
 /**
  * The snapshots of one unit of work, shared by its commands in arrival order: each command decides
  * against them and applies its plan to them, so the next one sees the effect (two withdrawals on
@@ -65,7 +84,10 @@ export class UnitState {
   private readonly reversed: Map<string, boolean>;
   private readonly holds: Map<string, HoldSnapshot>;
   private readonly checkDeposits: Map<string, CheckDepositFacts>;
+  private readonly risk: UnitRiskInputs | undefined;
   private readonly reviews: Map<string, ReviewSnapshot>;
+  private readonly disputes: Map<string, DisputeSnapshot>;
+  private readonly disputedTransactions: Map<string, boolean>;
 
   constructor(
     accounts: Iterable<LockedAccount>,
@@ -73,10 +95,12 @@ export class UnitState {
     reversed: ReadonlyMap<string, boolean> = new Map(),
     holds: Iterable<HoldSnapshot> = [],
     checkDeposits: ReadonlyMap<string, CheckDepositFacts> = new Map(),
-    private readonly risk: { readonly rules: readonly CompiledRule[]; readonly facts: ReadonlyMap<string, RiskFacts> } | undefined = undefined,
-    reviews: Iterable<ReviewSnapshot> = [],
+    extras: UnitExtras = {},
   ) {
-    this.reviews = new Map([...reviews].map((review) => [review.id, review]));
+    this.risk = extras.risk;
+    this.reviews = new Map([...(extras.reviews ?? [])].map((review) => [review.id, review]));
+    this.disputes = new Map([...(extras.disputes ?? [])].map((dispute) => [dispute.id, dispute]));
+    this.disputedTransactions = new Map(extras.disputedTransactions ?? []);
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
@@ -102,6 +126,8 @@ export class UnitState {
       review: (reviewId) => this.reviews.get(reviewId),
       riskInputs: (accountId, payeeAccountId) =>
         this.risk ? { rules: this.risk.rules, facts: this.risk.facts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
+      dispute: (disputeId) => this.disputes.get(disputeId),
+      isDisputed: (transactionId) => this.disputedTransactions.get(transactionId),
     };
   }
 
@@ -119,6 +145,16 @@ export class UnitState {
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */
   applyHold(hold: HoldSnapshot): void {
     this.holds.set(hold.id, hold);
+  }
+
+  /** A dispute's new state after a step: the next command of the unit sees it. */
+  applyDispute(dispute: DisputeSnapshot): void {
+    this.disputes.set(dispute.id, dispute);
+  }
+
+  /** A dispute opened in this unit: a second one on the same transaction in the unit is refused. */
+  markDisputed(transactionId: string): void {
+    this.disputedTransactions.set(transactionId, true);
   }
 
   /** A committed-to-be movement's new balances and versions. */

@@ -1,4 +1,4 @@
-import { InsufficientFundsError, NotFoundError, AccountNotOpenError, LimitExceededError, ValidationError, type LedgerError } from '../errors.js';
+import { InsufficientFundsError, AccountNotOpenError, LedgerError, LimitExceededError, ValidationError } from '../errors.js';
 import { formatMinor, parseAmount } from '../money.js';
 import { MAX_MOVEMENT_MINOR } from '../limits.js';
 import type { Channel, MovementPlan } from '../types.js';
@@ -7,7 +7,7 @@ import { canDebit } from './funds.js';
 import { WITHDRAWAL_CHANNELS, internalAccountCode } from './internal-accounts.js';
 import { planMovement } from './plan-movement.js';
 import { checkKey, checkMovementFields, type MovementText } from './request-checks.js';
-import { mayAuthorizeOn } from './hold-permissions.js';
+import { mayAuthorizeOn } from './permissions.js';
 import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../hold-limits.js';
 
 export interface AuthorizationRequest extends MovementText {
@@ -35,8 +35,9 @@ function checkExpiry(seconds: number | null | undefined): ValidationError | unde
 /**
  * An authorization (a hold), checks in order: 1 the key (malformed, replay, conflict); 2 the
  * channel (one money can leave through); 3 the amount's shape, description, externalRef; 4
- * expiresInSeconds within 1 s..30 days; 5 the account is one the actor may authorize on
- * (mayAuthorizeOn), else NOT_FOUND; 6 it is open; 7 the amount in its currency, then the
+ * expiresInSeconds within 1 s..30 days; 5 the account is within the actor's reach (its owner's,
+ * or any customer account for a service), else NOT_FOUND, and the role and channels allow a hold
+ * on the channel (mayAuthorizeOn), else FORBIDDEN; 6 it is open; 7 the amount in its currency, then the
  * per-movement cap; 8 available funds (posted − pending ≥ amount − overdraft limit), else
  * INSUFFICIENT_FUNDS. The plan debits the customer and credits the channel's settlement account,
  * both in the PENDING layer: pending rises by the amount, available drops, posted is untouched.
@@ -52,8 +53,8 @@ export function decideAuthorization(
     checkMovementFields(request.amount, request) ??
     checkExpiry(request.expiresInSeconds);
   if (early) return early;
-  const account = snapshots.account(request.accountId);
-  if (!account || !mayAuthorizeOn(snapshots.actor, account, request.channel)) return new NotFoundError('No such account.');
+  const account = mayAuthorizeOn(snapshots.actor, snapshots.account(request.accountId), request.channel);
+  if (account instanceof LedgerError) return account;
   if (account.status !== 'OPEN') return new AccountNotOpenError(`The account is ${account.status.toLowerCase()}.`);
   const scale = { currency: account.currency, exponent: account.currencyExponent };
   const amountMinor = parseAmount(request.amount, scale);

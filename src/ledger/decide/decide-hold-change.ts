@@ -1,4 +1,4 @@
-import { HoldNotActiveError, NotFoundError, ValidationError, type LedgerError } from '../errors.js';
+import { HoldNotActiveError, LedgerError, NotFoundError, ValidationError, type ForbiddenError } from '../errors.js';
 import { checkAmountShape, formatMinor, parseAmount } from '../money.js';
 import { MAX_CAPTURES_PER_HOLD } from '../hold-limits.js';
 import type { AccountSnapshot, MovementPlan, PlannedEntry } from '../types.js';
@@ -7,7 +7,7 @@ import type { HoldSnapshot } from '../commands/unit-state.js';
 import { FUNDS_AVAILABILITY, RISK_REVIEWS, internalAccountCode } from './internal-accounts.js';
 import { planMovement } from './plan-movement.js';
 import { checkKey } from './request-checks.js';
-import { mayCaptureOn, mayVoidOn } from './hold-permissions.js';
+import { mayCaptureOn, mayShowBalances, mayVoidOn, type Permitted } from './permissions.js';
 
 /** What capturing, voiding or expiring a hold does: its movement and the hold's state after it. */
 export interface HoldChangePlan {
@@ -34,15 +34,19 @@ type HoldDecision = HoldChangePlan | LedgerError | Replay<HoldOutcome>;
 
 const remainingOf = (hold: HoldSnapshot): bigint => hold.amountMinor - hold.capturedMinor;
 
-/** The locked hold and its account when the actor may act on it; NOT_FOUND looks the same for unknown and foreign. */
+/**
+ * The locked hold and its account when the actor may act on it (`may`, from permissions.ts, given
+ * the hold's stored channel); NOT_FOUND looks the same for unknown and foreign, FORBIDDEN says who may.
+ */
 function visibleHold(
   snapshots: CommandSnapshots<HoldOutcome>,
   holdId: string,
-  may: (account: AccountSnapshot) => boolean,
-): { hold: HoldSnapshot; account: AccountSnapshot } | NotFoundError {
+  may: (account: AccountSnapshot | undefined, hold: HoldSnapshot) => Permitted,
+): { hold: HoldSnapshot; account: AccountSnapshot } | NotFoundError | ForbiddenError {
   const hold = snapshots.hold(holdId);
-  const account = hold ? snapshots.account(hold.accountId) : undefined;
-  if (!hold || !account || !may(account)) return new NotFoundError('No such hold.');
+  if (!hold) return new NotFoundError('No such hold.');
+  const account = may(snapshots.account(hold.accountId), hold);
+  if (account instanceof LedgerError) return account;
   return { hold, account };
 }
 
@@ -91,7 +95,8 @@ function holdEntries(hold: HoldSnapshot, postMinor: bigint, releaseMinor: bigint
 
 /**
  * A capture, checks in order: 1 the key; 2 the amount's shape, when given; 3 the hold exists and
- * the actor may capture on its account (mayCaptureOn), else NOT_FOUND; 4 it is ACTIVE and not past
+ * its account is within the actor's reach, else NOT_FOUND, and the role and channels allow a
+ * capture on the hold's channel (mayCaptureOn), else FORBIDDEN; 4 it is ACTIVE and not past
  * its expiry, else HOLD_NOT_ACTIVE, and not an availability hold (HOLD_NOT_ACTIVE); 5 the amount in the account's currency, at most what remains,
  * else VALIDATION. One transaction posts the captured amount (customer debited, settlement
  * credited, POSTED) and releases the same amount of the hold, or all that remains when final (or
@@ -101,8 +106,8 @@ function holdEntries(hold: HoldSnapshot, postMinor: bigint, releaseMinor: bigint
 export function decideCapture(request: CaptureRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
   const early = checkKey(snapshots.key) ?? (request.amount === null || request.amount === undefined ? undefined : checkAmountShape(request.amount));
   if (early) return early;
-  const found = visibleHold(snapshots, request.holdId, (account) => mayCaptureOn(snapshots.actor, account));
-  if (found instanceof NotFoundError) return found;
+  const found = visibleHold(snapshots, request.holdId, (account, hold) => mayCaptureOn(snapshots.actor, account, hold.channel));
+  if (found instanceof LedgerError) return found;
   const { hold, account } = found;
   const inactive = checkActive(hold, now) ?? checkNotAvailabilityHold(hold, false);
   if (inactive) return inactive;
@@ -126,7 +131,7 @@ export function decideCapture(request: CaptureRequest, snapshots: CommandSnapsho
     status: final ? 'CAPTURED' : 'ACTIVE',
     captureCount: hold.captureCount + 1,
   };
-  return { movement, step: 'CAPTURE', holdBefore: hold, holdAfter, visible: account.ownedByActor || snapshots.actor.role === 'OPERATOR' };
+  return { movement, step: 'CAPTURE', holdBefore: hold, holdAfter, visible: mayShowBalances(snapshots.actor, account) };
 }
 
 /** A void, an expiry or a scheduled release: everything still held is released, nothing is posted. */
@@ -142,19 +147,20 @@ function releasePlan(hold: HoldSnapshot, account: AccountSnapshot, step: 'VOID' 
 }
 
 /**
- * A void, checks in order: 1 the key; 2 the hold exists and the actor may void it (its account's
- * owner, or an operator: mayVoidOn), else NOT_FOUND; 3 it is ACTIVE and not past its expiry, else
- * HOLD_NOT_ACTIVE (an expired hold is the system's to release); 4 an availability hold only by an
- * operator (an early release), else HOLD_NOT_ACTIVE. Releases all that remains.
+ * A void, checks in order: 1 the key; 2 the hold exists and its account is within the actor's
+ * reach, else NOT_FOUND, and the actor may void it (whoever may capture it, or an operator:
+ * mayVoidOn), else FORBIDDEN; 3 it is ACTIVE and not past its expiry, else HOLD_NOT_ACTIVE (an
+ * expired hold is the system's to release); 4 an availability hold only by an operator (an early
+ * release), else HOLD_NOT_ACTIVE. Releases all that remains.
  */
 export function decideVoid(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
   const early = checkKey(snapshots.key);
   if (early) return early;
-  const found = visibleHold(snapshots, request.holdId, (account) => mayVoidOn(snapshots.actor, account));
-  if (found instanceof NotFoundError) return found;
+  const found = visibleHold(snapshots, request.holdId, (account, hold) => mayVoidOn(snapshots.actor, account, hold.channel));
+  if (found instanceof LedgerError) return found;
   const inactive = checkActive(found.hold, now) ?? checkNotAvailabilityHold(found.hold, snapshots.actor.role === 'OPERATOR');
   if (inactive) return inactive;
-  return releasePlan(found.hold, found.account, 'VOID', found.account.ownedByActor || snapshots.actor.role === 'OPERATOR');
+  return releasePlan(found.hold, found.account, 'VOID', mayShowBalances(snapshots.actor, found.account));
 }
 
 /**
@@ -166,8 +172,8 @@ export function decideVoid(request: ReleaseRequest, snapshots: CommandSnapshots<
 export function decideExpiry(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
   const early = checkKey(snapshots.key);
   if (early) return early;
-  const found = visibleHold(snapshots, request.holdId, () => true);
-  if (found instanceof NotFoundError) return found;
+  const found = visibleHold(snapshots, request.holdId, (account) => account ?? new NotFoundError('No such hold.'));
+  if (found instanceof LedgerError) return found;
   const { hold, account } = found;
   if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);
   if (!hold.expiresAt || hold.expiresAt.getTime() > now.getTime()) return new ValidationError('The hold has not expired yet.', 'holdId');
@@ -184,8 +190,8 @@ export function decideExpiry(request: ReleaseRequest, snapshots: CommandSnapshot
 export function decideRelease(request: ReleaseRequest, snapshots: CommandSnapshots<HoldOutcome>, now: Date): HoldDecision {
   const early = checkKey(snapshots.key);
   if (early) return early;
-  const found = visibleHold(snapshots, request.holdId, () => true);
-  if (found instanceof NotFoundError) return found;
+  const found = visibleHold(snapshots, request.holdId, (account) => account ?? new NotFoundError('No such hold.'));
+  if (found instanceof LedgerError) return found;
   const { hold, account } = found;
   if (hold.reason !== 'DEPOSIT_AVAILABILITY') return new ValidationError('Only an availability hold is released on schedule.', 'holdId');
   if (hold.status !== 'ACTIVE') return new HoldNotActiveError(`The hold is ${hold.status.toLowerCase()}.`);

@@ -1,11 +1,11 @@
 import {
   AccountNotOpenError,
+  LedgerError,
   LimitExceededError,
   CurrencyMismatchError,
   InsufficientFundsError,
   NotFoundError,
   ValidationError,
-  type LedgerError,
 } from '../errors.js';
 import { formatMinor, parseAmount, type CurrencyScale } from '../money.js';
 import { MAX_BALANCE_MINOR, MAX_MOVEMENT_MINOR } from '../limits.js';
@@ -16,6 +16,7 @@ import { DEPOSIT_CHANNELS, FEE_INCOME, WITHDRAWAL_CHANNELS, internalAccountCode 
 import { planMovement } from './plan-movement.js';
 import { checkKey, checkMovementFields, type MovementText } from './request-checks.js';
 import { DEFAULT_FEE_SCHEDULE, withdrawalFeeMinor, type FeeSchedule } from './wire-fee.js';
+import { mayDeposit, mayTransfer, mayWithdraw } from './permissions.js';
 
 /**
  * The decisions: pure functions from a request, the unit's locked snapshots and the unit's clock
@@ -81,9 +82,10 @@ function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
 
 /**
  * A deposit, checks in order: 1 the key (malformed, replay, conflict); 2 the channel; 3 the amount's
- * shape, description, externalRef; 4 the account is visible (its owner's, or any customer account
- * for an operator: a teller, a payroll feed, the system) else NOT_FOUND; 5 it is open; 6 the
- * amount in the account's currency, then the per-movement cap; 7 the balance ceiling. Last, the
+ * shape, description, externalRef; 4 the account is within the actor's reach (its owner's, or any
+ * customer account for an operator or a service) else NOT_FOUND, and the actor's role and channels
+ * allow a deposit through the channel (mayDeposit) else FORBIDDEN; 5 it is open; 6 the amount in
+ * the account's currency, then the per-movement cap; 7 the balance ceiling. Last, the
  * command's decide runs the risk step (commands/risk-step.ts) on the plan: 8 the rules.
  */
 export function decideDeposit(request: DepositRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
@@ -92,8 +94,8 @@ export function decideDeposit(request: DepositRequest, snapshots: CommandSnapsho
     (DEPOSIT_CHANNELS.has(request.channel) ? undefined : new ValidationError(`Money cannot be deposited through ${request.channel}.`, 'channel')) ??
     checkMovementFields(request.amount, request);
   if (early) return early;
-  const account = snapshots.account(request.accountId);
-  if (!account || !(account.ownedByActor || snapshots.actor.role === 'OPERATOR')) return new NotFoundError('No such account.');
+  const account = mayDeposit(snapshots.actor, snapshots.account(request.accountId), request.channel);
+  if (account instanceof LedgerError) return account;
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
   const amountMinor = parseMovementAmount(request.amount, scaleOf(account));
@@ -112,8 +114,10 @@ export function decideDeposit(request: DepositRequest, snapshots: CommandSnapsho
 
 /**
  * A withdrawal, checks in order: 1 the key; 2 the channel; 3 the amount's shape, description,
- * externalRef; 4 the account is the actor's own, else NOT_FOUND; 5 it is open; 6 the amount in its
- * currency, then the per-movement cap; 7 available funds for the amount plus the channel's fee.
+ * externalRef; 4 the account is within the actor's reach (its owner's, or any customer account for a
+ * service) else NOT_FOUND, and the role and channels allow the withdrawal (mayWithdraw) else
+ * FORBIDDEN; 5 it is open; 6 the amount in its currency, then the per-movement cap; 7 available
+ * funds for the amount plus the channel's fee.
  * The fee is an entry of its own, to the bank's fee income, in the same transaction: refused whole
  * or posted whole. The transaction's amount stays the principal, what the customer asked for.
  * Last, the command's decide runs the risk step (commands/risk-step.ts): 8 the rules.
@@ -124,8 +128,8 @@ export function decideWithdrawal(request: WithdrawalRequest, snapshots: CommandS
     (WITHDRAWAL_CHANNELS.has(request.channel) ? undefined : new ValidationError(`Money cannot be withdrawn through ${request.channel}.`, 'channel')) ??
     checkMovementFields(request.amount, request);
   if (early) return early;
-  const account = snapshots.account(request.accountId);
-  if (!account || !account.ownedByActor) return new NotFoundError('No such account.');
+  const account = mayWithdraw(snapshots.actor, snapshots.account(request.accountId), request.channel);
+  if (account instanceof LedgerError) return account;
   const notOpen = checkOpen(account);
   if (notOpen) return notOpen;
   const scale = scaleOf(account);
@@ -175,7 +179,8 @@ function checkTransferAccounts(source: AccountSnapshot | undefined, destination:
  * A transfer needs the actor to own the source; the destination may be any customer account
  * (a payee). The destination's balance is never shown to the actor, but its being closed or in
  * another currency is said, as a bank's payment form would. Checks in order: 1 the key; 2 two
- * different accounts; 3 the amount's shape, description, externalRef; 4 the source is the actor's,
+ * different accounts; 3 the amount's shape, description, externalRef; 4 the source is the actor's
+ * (NOT_FOUND; an operator or a service that names an existing source: FORBIDDEN, mayTransfer),
  * then the destination exists (NOT_FOUND); 5 source open, destination open; 6 one currency, one
  * exponent; 7 the amount in that currency, then the per-movement cap; 8 available funds; 9 the
  * destination's ceiling (its own headroom bit for a payee). Last, the command's decide runs the
@@ -187,10 +192,11 @@ export function decideTransfer(request: TransferRequest, snapshots: CommandSnaps
     (request.sourceAccountId === request.destinationAccountId ? new ValidationError('A transfer needs two different accounts.', 'toAccountId') : undefined) ??
     checkMovementFields(request.amount, request);
   if (early) return early;
-  const source = snapshots.account(request.sourceAccountId);
+  const source = mayTransfer(snapshots.actor, snapshots.account(request.sourceAccountId));
+  if (source instanceof LedgerError) return source;
   const destination = snapshots.account(request.destinationAccountId);
   const refused = checkTransferAccounts(source, destination);
-  if (refused || !source || !destination) return refused ?? new NotFoundError();
+  if (refused || !destination) return refused ?? new NotFoundError();
   const amountMinor = parseMovementAmount(request.amount, scaleOf(source));
   if (typeof amountMinor !== 'bigint') return amountMinor;
   if (!canDebit(source, amountMinor)) return new InsufficientFundsError();

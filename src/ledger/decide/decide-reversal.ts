@@ -80,10 +80,11 @@ function checkPendingLayer(original: ReversalOriginal): ValidationError | undefi
  * NOT_FOUND (to a customer no transaction is reversible, and the answer says nothing of whether the
  * id exists: operator-only, as operator deposits to others' accounts answer NOT_FOUND); 4 it is not
  * itself a REVERSAL or a RETURN (VALIDATION: undo a mistaken correction with a new movement, so
- * the chain of links stays one deep); 5 it has no PENDING entries unless it is a capture
+ * the chain of links stays one deep), nor a dispute's ADJUSTMENT (VALIDATION: the dispute's steps own it); 5 it has no PENDING entries unless it is a capture
  * (VALIDATION, see checkPendingLayer: a hold is voided, a release has nothing to undo, a held
  * deposit is returned); 6 it is not reversed or returned already (VALIDATION, database-enforced by
- * the one unique link as well); 7 no
+ * the one unique link as well), nor disputed (a dispute that is not withdrawn: VALIDATION, read
+ * under the same account locks an opening takes); 7 no
  * account it touched is closed (ACCOUNT_NOT_OPEN; a frozen account takes the correction).
  * Funds and the overdraft limit are not checked: a reversal of a spent deposit may overdraw, and
  * the account then owes the bank (CORRECTION_KINDS). The plan is the original's POSTED entries
@@ -96,10 +97,14 @@ export function decideReversal(request: ReversalRequest, original: ReversalOrigi
   if (!original || snapshots.actor.role !== 'OPERATOR') return new NotFoundError('No such transaction.');
   if (original.kind === 'REVERSAL') return new ValidationError('A reversal cannot be reversed; post a new movement to correct it.', 'transactionId');
   if (original.kind === 'RETURN') return new ValidationError('A return cannot be reversed; post a new movement to correct it.', 'transactionId');
+  // A dispute's credit (or its reversal) is undone by the dispute's own steps, so the dispute's state and its money stay one story.
+  if (original.kind === 'ADJUSTMENT') return new ValidationError("A dispute's adjustment cannot be reversed; resolve the dispute instead.", 'transactionId');
   const pendingRefusal = checkPendingLayer(original);
   if (pendingRefusal) return pendingRefusal;
   // The link is shared with returns: a returned deposit cannot be reversed as well.
   if (snapshots.isReversed(original.id) !== false) return new ValidationError('This transaction is already reversed or returned.', 'transactionId');
+  // A disputed debit gets its money back through the dispute (or not): reversing it too would refund it twice.
+  if (snapshots.isDisputed(original.id) === true) return new ValidationError('This transaction is disputed; resolve the dispute instead.', 'transactionId');
   const accounts: AccountSnapshot[] = [];
   for (const accountId of customerAccountIdsOf(original)) {
     const account = snapshots.account(accountId);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import sql, { join, type Sql } from 'sql-template-tag';
-import { CORRECTION_KINDS, type Actor, type MovementPlan } from '../types.js';
+import { isCorrection, type Actor, type MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import { queryStatement, type Database } from './database.js';
 import { MAX_ENTRIES_PER_TRANSACTION } from '../limits.js';
@@ -84,7 +84,7 @@ async function entryRows(database: Database, transactionId: string, plan: Moveme
  * minus the overdraft limit (the accounts_no_overdraft trigger).
  */
 function balanceUpdates(plan: MovementPlan): Sql {
-  const correction = CORRECTION_KINDS.has(plan.kind);
+  const correction = isCorrection(plan);
   const rows = plan.changes.map(
     (change) =>
       sql`(${change.accountId}::uuid, ${change.postedAfterMinor.toString()}::bigint, ${change.pendingAfterMinor.toString()}::bigint, ${change.versionAfter}::integer, ${change.versionBefore}::integer, ${correction ? change.versionAfter : null}::integer)`,

@@ -1,0 +1,106 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../../logger.js';
+import { recordAudit } from '../../auth/audit.js';
+import { disputeStepCommand } from '../commands/dispute-commands.js';
+import type { Clock } from '../commands/run-command.js';
+import type { DisputePolicy } from '../disputes/dispute-policy.js';
+import { queryRows } from '../persistence/database.js';
+import { runSystemCommands } from './run-system-commands.js';
+import { SYSTEM_ACTOR, systemKey } from './system-actor.js';
+
+/** Disputes credited per round, in one unit: bounds one transaction's work and lock time. */
+const BATCH_SIZE = 50;
+/** How often every process looks for disputes whose provisional credit is due. */
+const POLL_INTERVAL_MS = 1_000;
+
+/** Told which disputes a round changed, after its commit (the disputeUpdated push, the balance relay). */
+export type DisputesChanged = (disputeIds: readonly string[]) => Promise<void>;
+
+/**
+ * Gives the provisional credit Regulation E requires (issue 9 §2) when its deadline arrives and the
+ * dispute is still OPEN or INVESTIGATING. Runs in every server process, like the hold expiry. Each
+ * round picks such disputes with provisional_credit_by ≤ now `FOR UPDATE SKIP LOCKED`, then credits
+ * them as the system actor under `provisional-credit:<disputeId>` in one unit, where each dispute
+ * is locked again and decided against: an operator's credit or resolution that got there first
+ * leaves it in a status the step refuses (VALIDATION: nothing stored, nothing moved), and two
+ * processes that picked the same dispute meet on its key, so the second replays the first. Each
+ * credit is audited in its unit. A crash before commit leaves nothing; after it, the dispute is no
+ * longer due. Tests give it a clock; in service it is the database's.
+ */
+export class DisputeCredits {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+    private readonly policy: DisputePolicy,
+    private readonly changed: DisputesChanged = async () => undefined,
+    private readonly intervalMs = POLL_INTERVAL_MS,
+    private readonly clock?: Clock,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.running) return;
+    this.timer = setTimeout(() => {
+      this.running = this.round()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'dispute credit round failed; retrying'))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.intervalMs);
+        });
+    }, delayMs);
+  }
+
+  /** One round: credits up to BATCH_SIZE due disputes at a time, going on at once while there were that many. Returns how many it credited. */
+  async round(): Promise<number> {
+    let credited = 0;
+    const options = this.clock ? { clock: this.clock } : {};
+    for (;;) {
+      const due = await this.orm.em.fork().transactional((database) =>
+        queryRows<{ id: string }>(
+          database,
+          `select id from disputes where status in ('OPEN', 'INVESTIGATING') and provisional_credit_by <= coalesce(?::timestamptz, now())
+            order by provisional_credit_by, id limit ${BATCH_SIZE} for update skip locked`,
+          [this.clock?.().toISOString() ?? null],
+        ),
+      );
+      if (due.length === 0 || this.stopped) return credited;
+      const commands = due.map(({ id }) =>
+        disputeStepCommand('CREDIT_PROVISIONALLY', SYSTEM_ACTOR, { disputeId: id, note: 'Provisional credit deadline reached', idempotencyKey: systemKey('provisional-credit', id) }, this.policy),
+      );
+      const results = await runSystemCommands(this.orm, commands, {
+        ...options,
+        withinUnit: async (database, unitResults) => {
+          for (const [index, result] of unitResults.entries()) {
+            if (!result.outcome.ok || result.replayed) continue;
+            await recordAudit(database, {}, {
+              action: 'dispute.step',
+              outcome: 'OK',
+              actorUserId: SYSTEM_ACTOR.userId,
+              target: due[index]!.id,
+              details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: commands[index]!.idempotencyKey, replayed: false },
+            });
+          }
+        },
+      });
+      const changed = due.filter((_dispute, index) => results[index]?.outcome.ok && !results[index]?.replayed).map(({ id }) => id);
+      credited += changed.length;
+      if (changed.length > 0) await this.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
+      // A full batch of which nothing was credited (refused under their keys: a closed account) would come back as is.
+      if (due.length < BATCH_SIZE || changed.length === 0) return credited;
+    }
+  }
+}
