@@ -55,6 +55,10 @@ export interface Config {
   readonly disputes: DisputePolicy;
   /** The bank's fees, in major units of each account's currency (WIRE_FEE). */
   readonly fees: FeeSchedule;
+  /** RISK_RULES=off skips the risk step on every movement (load tests); on by default: the rules are the product. */
+  readonly riskRules: boolean;
+  /** REVIEW_TIMEOUT, seconds a risk review waits for a person before the system declines it (default 3 days). */
+  readonly reviewTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +107,14 @@ function readBoolean(environment: Environment, name: string, fallback: boolean):
   if (text === 'true' || text === '1') return true;
   if (text === 'false' || text === '0') return false;
   throw new ConfigError(name, `must be true or false, got "${text}"`);
+}
+
+function readOnOff(environment: Environment, name: string, fallback: boolean): boolean {
+  const text = environment[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new ConfigError(name, `must be on or off, got "${text}"`);
 }
 
 /**
@@ -187,5 +199,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     availability,
     disputes: readDisputePolicy(environment, availability.calendar.timeZone),
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee) },
+    riskRules: readOnOff(environment, 'RISK_RULES', true),
+    reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
   };
 }

@@ -7,6 +7,7 @@ import type { LiveServices } from './pubsub/live-services.js';
 import type { Actor } from './ledger/types.js';
 import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
+import type { RiskCheck } from './ledger/risk/judge-movement.js';
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { serviceActor } from './auth/service-actor.js';
@@ -28,6 +29,8 @@ export interface Context {
   readonly fees: FeeSchedule;
   /** When deposited funds become available (AVAILABILITY_*, BANK_*). */
   readonly availability: AvailabilityPolicy;
+  /** The risk step's settings for movements; undefined when RISK_RULES=off. */
+  readonly risk: RiskCheck | undefined;
   /** Regulation E's dispute timelines (DISPUTE_*). */
   readonly disputes: DisputePolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
@@ -68,6 +71,7 @@ export interface ContextServices {
   readonly live: LiveServices;
   readonly fees: FeeSchedule;
   readonly availability: AvailabilityPolicy;
+  readonly risk: RiskCheck | undefined;
   readonly disputes: DisputePolicy;
 }
 

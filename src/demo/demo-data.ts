@@ -34,6 +34,7 @@ const DEMO_FULL_NAMES: Readonly<Record<string, string>> = { alice: 'Alice Johnso
 function created(result: CommandResult, what: string): string {
   const { outcome } = result;
   if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
+  if ('reviewId' in outcome) throw new Error(`demo data: ${what} went to risk review`);
   const id = 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
   if (id === undefined) throw new Error(`demo data: ${what} wrote no transaction`);
   return id;

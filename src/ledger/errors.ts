@@ -63,6 +63,22 @@ export class HoldNotActiveError extends LedgerError {
 }
 
 /**
+ * A risk rule refused the movement (issue 9 §1). The message is the rule's public message, never
+ * its condition (which would teach evasion). A fresh refusal carries the decision, so the refusing
+ * unit can store it beside the outcome; a replayed one does not need it.
+ */
+export class RiskDeclinedError extends LedgerError {
+  readonly code = 'RISK_DECLINED';
+  constructor(
+    message = 'This movement was declined.',
+    readonly decision?: unknown,
+  ) {
+    super(message);
+    this.name = 'RiskDeclinedError';
+  }
+}
+
+/**
  * The actor is signed in and may see the account, but its role (or, for a service, its channels)
  * does not allow this movement: a customer posting cash, a service outside its rails, an operator
  * withdrawing. The message says who may. Like VALIDATION it is not a business outcome, so nothing
@@ -95,6 +111,8 @@ export function ledgerErrorFromCode(code: string, message: string, field?: strin
       return new LimitExceededError(message);
     case 'HOLD_NOT_ACTIVE':
       return new HoldNotActiveError(message);
+    case 'RISK_DECLINED':
+      return new RiskDeclinedError(message);
     case 'FORBIDDEN':
       return new ForbiddenError(message);
     default:
@@ -111,6 +129,7 @@ export const MOVEMENT_ERROR_CLASSES = [
   AccountNotOpenError,
   CurrencyMismatchError,
   IdempotencyConflictError,
+  RiskDeclinedError,
   ForbiddenError,
 ] as const;
 export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]>;

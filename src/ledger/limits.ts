@@ -50,11 +50,12 @@ export const MAX_ACCOUNTS_PER_USER = 100;
 /**
  * The most entries one transaction may have. A deposit, withdrawal or transfer is two; a WIRE
  * withdrawal with its fee three; a hold capture four (it releases the pending pair and posts the
- * captured pair in one transaction). It bounds `Transaction.entries` in the query
+ * captured pair in one transaction); an approved risk review of a wire five (its fee-bearing
+ * withdrawal and the release of its review hold). It bounds `Transaction.entries` in the query
  * cost model, and the write asserts it: a transaction with more entries must raise it here, and
  * the cost model follows.
  */
-export const MAX_ENTRIES_PER_TRANSACTION = 4;
+export const MAX_ENTRIES_PER_TRANSACTION = 5;
 
 /** The most customer accounts one transaction changes (a transfer's two): bounds `MoneyMovement.balances`. */
 export const MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION = 2;

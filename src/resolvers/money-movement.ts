@@ -11,18 +11,29 @@ import { expectErrorOf, LimitExceededError, MOVEMENT_ERROR_CLASSES, type Movemen
 import type { Actor } from '../ledger/types.js';
 import { noteRetryHint } from '../transport/retry-hints.js';
 import { canonicalId } from '../ledger/persistence/database.js';
-import { balanceFromStored, type MoneyMovementView } from './views.js';
+import { balanceFromStored, type MoneyMovementView, type MovementInReviewView } from './views.js';
+
+/** What a deposit, withdrawal or transfer answers: posted, in review, or why not. */
+export type MovementResultView = MoneyMovementView | MovementInReviewView | MovementError;
 import { viewerOf } from './viewer.js';
 
-function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MoneyMovementView | MovementError {
+function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MovementResultView {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(MOVEMENT_ERROR_CLASSES, failure);
   assert.ok(outcome.ok);
+  if ('reviewId' in outcome) return { reviewId: outcome.reviewId, balances: outcome.balances.map(balanceFromStored), replayed };
   return { transactionId: outcome.transactionId, balances: outcome.balances.map(balanceFromStored), replayed };
 }
 
+/** A correction (reversal, return) is never risk-checked, so it never answers in review. */
+export async function limitedCorrection(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
+  const result = await limited(context, run);
+  if ('reviewId' in result) throw new Error('a correction went to risk review');
+  return result;
+}
+
 /** Runs a movement within the caller's rate limit; a limited request changes nothing. */
-export async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MoneyMovementView | MovementError> {
+export async function limited(context: Context, run: (viewer: Actor) => Promise<CommandResult<MovementOutcome>>): Promise<MovementResultView> {
   const viewer = viewerOf(context);
   const refusal = await context.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
@@ -49,27 +60,27 @@ function movementDetails(input: DepositInput | WithdrawInput): Record<string, un
 
 // An operator's deposit and every movement of a service are audited in their own unit: the audit
 // row commits with the money or not at all (auth/movement-audit.ts).
-export function resolveDeposit(context: Context, input: DepositInput): Promise<MoneyMovementView | MovementError> {
+export function resolveDeposit(context: Context, input: DepositInput): Promise<MovementResultView> {
   return limited(context, (viewer) => {
-    const availability = { availability: context.availability };
+    const availability = { availability: context.availability, risk: context.risk };
     if (viewer.role === 'CUSTOMER') return deposit(context.orm, viewer, input, availability);
     const action = isOperator(viewer) ? 'operator.deposit' : 'service.deposit';
     return deposit(context.orm, viewer, input, { ...availability, ...auditedUnit(context, viewer, action, canonicalId(input.accountId), movementDetails(input)) });
   });
 }
 
-export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MoneyMovementView | MovementError> {
+export function resolveWithdraw(context: Context, input: WithdrawInput): Promise<MovementResultView> {
   return limited(context, (viewer) => {
-    if (viewer.role !== 'SERVICE') return withdraw(context.orm, viewer, input, { fees: context.fees });
+    if (viewer.role !== 'SERVICE') return withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk });
     const audit = auditedUnit(context, viewer, 'service.withdraw', canonicalId(input.accountId), movementDetails(input));
-    return withdraw(context.orm, viewer, input, { fees: context.fees, ...audit });
+    return withdraw(context.orm, viewer, input, { fees: context.fees, risk: context.risk, ...audit });
   });
 }
 
-export function resolveTransfer(context: Context, input: TransferInput): Promise<MoneyMovementView | MovementError> {
+export function resolveTransfer(context: Context, input: TransferInput): Promise<MovementResultView> {
   return limited(context, (viewer) => {
-    if (viewer.role !== 'SERVICE') return transfer(context.orm, viewer, input);
+    if (viewer.role !== 'SERVICE') return transfer(context.orm, viewer, input, { risk: context.risk });
     const details = { idempotencyKey: input.idempotencyKey, amount: input.amount, toAccountId: input.toAccountId };
-    return transfer(context.orm, viewer, input, auditedUnit(context, viewer, 'service.transfer', canonicalId(input.fromAccountId), details));
+    return transfer(context.orm, viewer, input, { risk: context.risk, ...auditedUnit(context, viewer, 'service.transfer', canonicalId(input.fromAccountId), details) });
   });
 }

@@ -4,11 +4,11 @@ import { recordAudit } from '../auth/audit.js';
 import { returnDeposit, type ReturnDepositInput } from '../ledger/commands/return-deposit.js';
 import { canonicalId } from '../ledger/persistence/database.js';
 import type { MovementError } from '../ledger/errors.js';
-import { limited } from './money-movement.js';
+import { limitedCorrection } from './money-movement.js';
 import type { MoneyMovementView } from './views.js';
 
 export function resolveReturnDeposit(context: Context, input: ReturnDepositInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) =>
+  return limitedCorrection(context, (viewer) =>
     // An operator's return is audited in its own unit: the audit row commits with the money or not at all.
     returnDeposit(context.orm, viewer, input, {
       ...(isOperator(viewer)

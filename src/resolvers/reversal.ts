@@ -4,11 +4,11 @@ import { recordAudit } from '../auth/audit.js';
 import { reverseTransaction, type ReverseTransactionInput } from '../ledger/commands/reverse-transaction.js';
 import { canonicalId } from '../ledger/persistence/database.js';
 import type { MovementError } from '../ledger/errors.js';
-import { limited } from './money-movement.js';
+import { limitedCorrection } from './money-movement.js';
 import type { MoneyMovementView } from './views.js';
 
 export function resolveReverseTransaction(context: Context, input: ReverseTransactionInput): Promise<MoneyMovementView | MovementError> {
-  return limited(context, (viewer) =>
+  return limitedCorrection(context, (viewer) =>
     // An operator's reversal is audited in its own unit: the audit row commits with the money or not at all.
     reverseTransaction(context.orm, viewer, input, {
       ...(isOperator(viewer)

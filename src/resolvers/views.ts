@@ -22,6 +22,13 @@ export interface MoneyMovementView {
   readonly replayed: boolean;
 }
 
+/** What the MovementInReview type is built from: the review, and the balances after its hold. */
+export interface MovementInReviewView {
+  readonly reviewId: string;
+  readonly balances: readonly BalanceView[];
+  readonly replayed: boolean;
+}
+
 export function balanceOfAccount(account: AccountView): BalanceView {
   return {
     accountId: account.id,

@@ -6,6 +6,7 @@ import {
   InsufficientFundsError,
   HoldNotActiveError,
   NotFoundError,
+  RiskDeclinedError,
 } from '../ledger/errors.js';
 import { InvalidCredentialsError } from '../auth/errors.js';
 import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
@@ -20,7 +21,7 @@ const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
   CURRENCY_MISMATCH: 'The two accounts of a transfer hold different currencies.',
   IDEMPOTENCY_CONFLICT: 'This idempotency key was already used by you for a different request.',
   LIMIT_EXCEEDED: 'A limit was reached: a rate limit (then `retryAfterSeconds` says when to retry) or a fixed ceiling such as accounts per customer.',
-  RISK_DECLINED: 'Declined by risk rules (reserved for the risk release).',
+  RISK_DECLINED: "Declined by the bank's risk rules: the message says why in the rule's public words. Nothing moved.",
   HOLD_NOT_ACTIVE: 'The hold was already captured (finally), voided or expired: nothing more can be captured or released.',
   INVALID_CREDENTIALS: 'Unknown username or wrong password.',
   FORBIDDEN:
@@ -67,6 +68,7 @@ builder.objectType(ValidationError, {
 errorType(NotFoundError, 'NotFoundError', 'No such account or transaction visible to you.');
 errorType(InsufficientFundsError, 'InsufficientFundsError', 'Not enough available funds.');
 errorType(AccountNotOpenError, 'AccountNotOpenError', 'The account is frozen or closed.');
+errorType(RiskDeclinedError, 'RiskDeclinedError', "A risk rule declined the movement; `message` is the rule's public message. Nothing moved.");
 errorType(CurrencyMismatchError, 'CurrencyMismatchError', 'The accounts hold different currencies.');
 errorType(
   IdempotencyConflictError,

@@ -17,6 +17,7 @@ import './balance-update.js';
 import './payee.js';
 import './hold.js';
 import './hold-connection.js';
+import './review.js';
 import './dispute.js';
 import './dispute-mutations.js';
 import './dispute-updated.js';

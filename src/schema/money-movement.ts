@@ -8,6 +8,7 @@ import { ChannelEnum } from './enums.js';
 import { MOVEMENT_ERROR_CLASSES } from '../ledger/errors.js';
 import './errors.js';
 import { TransactionType } from './transaction.js';
+import { MovementInReviewType } from './review.js';
 
 const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
   description: 'Money moved: the transaction, and your balances right after it. Final when you receive it.',
@@ -79,9 +80,16 @@ export function movementResult(name: string) {
     types: [MoneyMovementType, ...MOVEMENT_ERROR_CLASSES],
   });
 }
-const DepositResult = movementResult('DepositResult');
-const WithdrawResult = movementResult('WithdrawResult');
-const TransferResult = movementResult('TransferResult');
+/** A movement the risk step judges: it may also answer MovementInReview. */
+function judgedMovementResult(name: string) {
+  return builder.errorUnion(name, {
+    description: 'MoneyMovement, MovementInReview (held for an operator), or why no money moved.',
+    types: [MoneyMovementType, MovementInReviewType, ...MOVEMENT_ERROR_CLASSES],
+  });
+}
+const DepositResult = judgedMovementResult('DepositResult');
+const WithdrawResult = judgedMovementResult('WithdrawResult');
+const TransferResult = judgedMovementResult('TransferResult');
 
 builder.mutationField('deposit', (t) =>
   t.field({

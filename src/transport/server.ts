@@ -51,14 +51,14 @@ function requestIdOf(request: Request): string {
  * schema: a history page with entries is 8 levels deep; 15 aliases allow a dashboard of balances
  * but not a brute-force batch; limits are not revealed in errors. The cost (src/transport/query-cost.ts:
  * the most values a response can hold, every list multiplied by its bound) of the real queries:
- * the heaviest history page (100 lines, every transaction field and entry, 4 entries a hold capture's) 3,806; every account
- * with all its balance fields (100 accounts) 1,300; the README's first-session query 1,014. The
- * attacks it stops: 15 aliased 100-line pages with entries 34,515; every account's 100-line page
- * with entries (`accounts { transactions(first: 100) { … entries } }`, 10,000 lines) 230,000 to
- * 260,000. A limit of 6,000 serves the first with room (and every account's default 3-line page with
- * entries, 5,600) and refuses the second by 5x and more.
+ * the heaviest history page (100 lines, every transaction field and entry, 5 entries an approved
+ * wire review's) 4,306; every account with all its balance fields (100 accounts) 1,300; the README's
+ * first-session query 1,014. The attacks it stops: 15 aliased 100-line pages with entries over
+ * 40,000; every account's 100-line page with entries (`accounts { transactions(first: 100) { … entries } }`,
+ * 10,000 lines) 310,200. A limit of 7,000 serves the first with room (and every account's default
+ * 3-line page with entries, 6,500) and refuses the second by 5x and more.
  */
-export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 6_000, maxDirectives: 20 } as const;
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2000, maxCost: 7_000, maxDirectives: 20 } as const;
 
 /** Longest a request waits for its user's turn (a request slot, or room for its cost) before 429. */
 const SHARE_WAIT_MS = 5_000;
@@ -137,7 +137,8 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
   );
-  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  const risk = config.riskRules ? { calendar: config.availability.calendar, reviewTimeoutMs: config.reviewTimeoutSeconds * 1000 } : undefined;
+  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
 }
 
 type QueryLimitRules = ReturnType<ApolloArmor['protect']>;

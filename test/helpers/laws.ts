@@ -76,13 +76,14 @@ const LAWS: Record<string, string> = {
      where a.holder = 'CUSTOMER' and a.posted_minor - a.pending_minor < -a.overdraft_limit_minor
        and not exists (select 1 from entries e join ledger_transactions t on t.id = e.transaction_id where e.account_id = a.id
                         and (t.kind in ('REVERSAL', 'RETURN') or exists (select 1 from disputes d where d.credit_reversal_transaction_id = t.id)))`,
-  // A reversal undoes what was posted: a capture's release of its hold (its PENDING entries) stays,
-  // and any other transaction with PENDING entries is not reversible at all. Returns share the
+  // A reversal undoes what was posted: a capture's (or an approved review's) release of its hold (its PENDING
+  // entries) stays, and any other transaction with PENDING entries is not reversible at all. Returns share the
   // link (a deposit is reversed or returned, once); their own law is below.
   'a transaction is reversed at most once, by a REVERSAL of the exact opposite of its POSTED entries': `
     select r.id from ledger_transactions r join ledger_transactions o on o.id = r.reverses_transaction_id
      where r.kind not in ('REVERSAL', 'RETURN')
-        or (r.kind = 'REVERSAL' and o.kind <> 'HOLD_CAPTURE' and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
+        or (r.kind = 'REVERSAL' and o.kind <> 'HOLD_CAPTURE' and not exists (select 1 from reviews v where v.transaction_id = o.id)
+            and exists (select 1 from entries where transaction_id = o.id and layer = 'PENDING'))
         or (r.kind = 'REVERSAL' and exists (
        (select account_id, case direction when 'DEBIT' then 'CREDIT' else 'DEBIT' end, amount_minor, layer from entries where transaction_id = o.id and layer = 'POSTED'
         except all select account_id, direction, amount_minor, layer from entries where transaction_id = r.id)
@@ -163,13 +164,35 @@ const LAWS: Record<string, string> = {
     having count(*) filter (where ht.step = 'VOID') <> case when h.status = 'VOIDED' then 1 else 0 end
         or count(*) filter (where ht.step = 'EXPIRE') <> case when h.status = 'EXPIRED' then 1 else 0 end
         or (h.status = 'CAPTURED' and count(*) filter (where ht.step = 'CAPTURE') = 0)
-        or count(*) filter (where (ht.step = 'CAPTURE') <> (t.kind = 'HOLD_CAPTURE')) > 0
+        -- A review's hold is captured by the approved movement itself, of the review's kind.
+        or count(*) filter (where (ht.step = 'CAPTURE') <> (t.kind = 'HOLD_CAPTURE' or (h.reason = 'RISK_REVIEW' and t.kind in ('DEPOSIT', 'WITHDRAWAL', 'TRANSFER')))) > 0
         or count(*) filter (where ht.step = 'EXPIRE' and t.initiated_by <> '${SYSTEM_USER_ID}') > 0`,
   // The unit's clock decides (DESIGN.md 5): an owner acts before the deadline, the system at or after it.
   'no hold is captured or voided at or after its expiry, nor expired before it': `
     select h.id, ht.transaction_id from holds h join hold_transactions ht on ht.hold_id = h.id
      where h.expires_at is not null and h.reason <> 'DEPOSIT_AVAILABILITY'
        and ((ht.step in ('CAPTURE', 'VOID') and ht.created_at >= h.expires_at) or (ht.step = 'EXPIRE' and ht.created_at < h.expires_at))`,
+  // Risk reviews (issue 9 §1): a review and its hold move together, and the requester's key
+  // answers what became of the movement.
+  "each review's hold stands as the review does (pending: active; approved: captured; declined: voided; expired: expired)": `
+    select r.id from reviews r join holds h on h.id = r.hold_id
+     where h.reason <> 'RISK_REVIEW' or h.status <> case r.status when 'PENDING' then 'ACTIVE' when 'APPROVED' then 'CAPTURED' when 'DECLINED' then 'VOIDED' else 'EXPIRED' end`,
+  'every RISK_REVIEW hold belongs to exactly one review, and only deposits are reviewed without a hold': `
+    select h.id from holds h where h.reason = 'RISK_REVIEW' and (select count(*) from reviews r where r.hold_id = h.id) <> 1
+    union all
+    select r.id from reviews r where (r.hold_id is null) <> (r.kind = 'DEPOSIT')`,
+  "an approved review's transaction is its movement (kind, amount) and captured its hold": `
+    select r.id from reviews r join ledger_transactions t on t.id = r.transaction_id
+     where t.kind <> r.kind or t.amount_minor <> r.amount_minor or t.status <> 'POSTED'
+        or (r.hold_id is not null and not exists (select 1 from hold_transactions ht where ht.hold_id = r.hold_id and ht.transaction_id = t.id and ht.step = 'CAPTURE'))`,
+  "the requester's key answers the review's state: in review, the posted movement, or RISK_DECLINED": `
+    select r.id from reviews r join idempotency_records i on i.user_id = r.requested_by and i.key = r.idempotency_key
+     where case r.status
+             when 'PENDING' then i.outcome ->> 'reviewId' is distinct from r.id::text
+             when 'APPROVED' then i.outcome ->> 'transactionId' is distinct from r.transaction_id::text
+             else i.outcome ->> 'code' is distinct from 'RISK_DECLINED' end
+    union all
+    select r.id from reviews r where not exists (select 1 from idempotency_records i where i.user_id = r.requested_by and i.key = r.idempotency_key)`,
   // Disputes (issue 9 §2): the money a dispute moved is what its status says, each step an
   // ADJUSTMENT of the disputed amount between its account and DISPUTES, credited at most once.
   "a dispute's money steps match its status: credited once while credited or resolved for the customer, the credit reversed when resolved for the bank": `
@@ -214,8 +237,16 @@ const LAWS: Record<string, string> = {
     select initiated_by, idempotency_key from ledger_transactions group by initiated_by, idempotency_key having count(*) > 1`,
   // README "Who may do what", as the stored rows show it: money from outside is posted by its rail.
   // (A service's own channels are not checked here: a later revocation would not make history wrong.)
+  // A movement held for risk review is judged as what was asked, by whom: its RISK_REVIEW hold's
+  // authorization and its approval (posted by the approving operator) count as the requester's
+  // movement of the review's kind.
   'customers deposit only checks and debit only their own rails; operators never debit; services never transfer or reverse': `
-    select t.id, u.role, t.kind, t.channel from ledger_transactions t join users u on u.id = t.initiated_by
+    select t.id, u.role, t.kind, t.channel from (
+      select t.id, t.channel, coalesce(r.kind, t.kind) as kind, coalesce(r.requested_by, t.initiated_by) as asked_by
+        from ledger_transactions t
+        left join reviews r on r.transaction_id = t.id
+                            or r.hold_id = (select h.id from holds h where h.authorization_transaction_id = t.id and h.reason = 'RISK_REVIEW')) t
+      join users u on u.id = t.asked_by
      where (u.role = 'CUSTOMER' and t.kind = 'DEPOSIT' and t.channel <> 'CHECK')
         or (u.role = 'CUSTOMER' and t.kind in ('WITHDRAWAL', 'HOLD', 'HOLD_CAPTURE', 'HOLD_RELEASE')
             and t.channel not in ('ACH', 'WIRE', 'ZELLE', 'PAYPAL', 'THIRD_PARTY'))

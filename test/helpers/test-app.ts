@@ -10,6 +10,8 @@ import { REDIS_URL } from './services.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { dataOf, postGraphQL, type GraphQLResponse } from './graphql-client.js';
 import { brokenLaws } from './laws.js';
+import { disableRiskRule, listCurrentRules } from '../../src/ledger/risk/rule-store.js';
+import { SYSTEM_USER_ID } from '../../src/ledger/system/system-actor.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_ENCRYPTION_KEY = 'test-encryption-key-that-is-long-enough-0123456789';
@@ -38,6 +40,12 @@ export interface TestApp {
   cashier(): Promise<TestUser>;
   /** Opens an account for the user and, when given, deposits an opening balance through the cashier (CASH). */
   account(user: TestUser, options?: { currency?: string; type?: AccountType; opening?: string }): Promise<string>;
+  /**
+   * Switches risk rules off as an operator would (disableRiskRule: a new version, enabled false),
+   * for a file whose movements are not about risk (many quick withdrawals meet the velocity rule).
+   * The risk step still runs on every movement; it just finds these rules off. All rules when none are named.
+   */
+  disableRiskRules(...ruleIds: string[]): Promise<void>;
   /** Stops the app, checks every ledger law in SQL, and drops the database. */
   close(): Promise<void>;
 }
@@ -106,6 +114,14 @@ export async function startTestApp(options: { countQueries?: boolean; environmen
         if (deposited.__typename !== 'MoneyMovement') throw new Error(`opening deposit failed: ${JSON.stringify(deposited)}`);
       }
       return opened.account.id;
+    },
+    async disableRiskRules(...ruleIds) {
+      const database = app.orm.em.fork();
+      const ids = ruleIds.length > 0 ? ruleIds : (await listCurrentRules(database)).map((rule) => rule.id);
+      for (const id of ids) {
+        const disabled = await disableRiskRule(database, id, SYSTEM_USER_ID, new Date());
+        if (!('version' in disabled)) throw new Error(`risk rule ${id}: ${disabled.message}`);
+      }
     },
     async close() {
       await app.close();

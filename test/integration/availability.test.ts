@@ -70,7 +70,7 @@ describe('a check deposit on a schedule of business days', () => {
     const made = await deposit(t.app.orm, aliceActor(), { accountId, amount: '10000.00', channel: 'CHECK', externalRef: 'chk-77', idempotencyKey: randomUUID() }, { clock: () => FRIDAY });
     expect(made.outcome).toMatchObject({ ok: true, balances: [{ postedMinor: '1000000', pendingMinor: '1000000', version: 1 }] });
     expect(await balanceOf(accountId)).toMatchObject({ posted: '10000.00', pending: '10000.00', available: '0.00', version: 1 });
-    const transactionId = made.outcome.ok ? made.outcome.transactionId : '';
+    const transactionId = made.outcome.ok && 'transactionId' in made.outcome ? made.outcome.transactionId : '';
     expect(await availabilityOf(transactionId)).toMatchObject({
       kind: 'DEPOSIT',
       status: 'POSTED',

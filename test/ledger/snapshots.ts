@@ -1,6 +1,7 @@
 import type { CommandSnapshots, KeyState, StoredOutcome } from '../../src/ledger/commands/command.js';
 import type { AccountSnapshot, Channel, Role } from '../../src/ledger/types.js';
 import type { CheckDepositFacts, HoldSnapshot } from '../../src/ledger/commands/unit-state.js';
+import type { RiskInputs } from '../../src/ledger/risk/judge-movement.js';
 import type { DisputeSnapshot } from '../../src/ledger/disputes/dispute-snapshot.js';
 
 export const TEST_NOW = new Date('2026-12-01T10:00:00.000Z');
@@ -9,7 +10,18 @@ export const ACTOR_ID = '00000000-0000-4000-8000-0000000000aa';
 /** What a decide function is given, from plain snapshots (their `ownedByActor` as written). */
 export function snapshotsOf<Outcome extends StoredOutcome>(
   accounts: ReadonlyArray<AccountSnapshot | undefined>,
-  options: { role?: Role; channels?: readonly Channel[]; key?: KeyState<Outcome>; ownedAccounts?: number; reversed?: ReadonlyMap<string, boolean>; holds?: readonly HoldSnapshot[]; checkDeposits?: ReadonlyMap<string, CheckDepositFacts>; disputes?: readonly DisputeSnapshot[]; disputed?: ReadonlyMap<string, boolean> } = {},
+  options: {
+    role?: Role;
+    channels?: readonly Channel[];
+    key?: KeyState<Outcome>;
+    ownedAccounts?: number;
+    reversed?: ReadonlyMap<string, boolean>;
+    holds?: readonly HoldSnapshot[];
+    checkDeposits?: ReadonlyMap<string, CheckDepositFacts>;
+    risk?: RiskInputs;
+    disputes?: readonly DisputeSnapshot[];
+    disputed?: ReadonlyMap<string, boolean>;
+  } = {},
 ): CommandSnapshots<Outcome> {
   const byId = new Map(accounts.filter((account): account is AccountSnapshot => account !== undefined).map((account) => [account.id, account]));
   return {
@@ -20,6 +32,8 @@ export function snapshotsOf<Outcome extends StoredOutcome>(
     isReversed: (transactionId) => options.reversed?.get(transactionId),
     hold: (holdId) => options.holds?.find((hold) => hold.id === holdId),
     checkDepositFacts: (accountId) => options.checkDeposits?.get(accountId),
+    riskInputs: () => options.risk,
+    review: () => undefined,
     dispute: (disputeId) => options.disputes?.find((dispute) => dispute.id === disputeId),
     isDisputed: (transactionId) => options.disputed?.get(transactionId),
   };

@@ -13,6 +13,7 @@ import { Migration20261201130000_risk_rules } from './Migration20261201130000_ri
 import { Migration20261201130000_availability } from './Migration20261201130000_availability.js';
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
+import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -31,4 +32,5 @@ export const migrationsList = [
   { name: 'Migration20261201130000_availability', class: Migration20261201130000_availability },
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
+  { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
 ];

@@ -3,7 +3,9 @@ import type { Database } from '../persistence/database.js';
 import type { TransactionView } from '../queries/transactions.js';
 import type { AccountSnapshot, Actor } from '../types.js';
 import type { BankCalendar } from '../calendar/business-days.js';
-import type { CheckDepositFacts, HoldSnapshot, UnitState } from './unit-state.js';
+import type { CheckDepositFacts, HoldSnapshot, ReviewSnapshot, UnitState } from './unit-state.js';
+import type { RiskFactsRequest } from '../risk/risk-facts.js';
+import type { RiskInputs } from '../risk/judge-movement.js';
 import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /**
@@ -39,17 +41,38 @@ export interface StoredBalance {
   readonly asOf: string;
 }
 
+/** A movement that posted: its transaction and the balances after it. */
+export interface PostedOutcome {
+  readonly ok: true;
+  readonly transactionId: string;
+  readonly balances: readonly StoredBalance[];
+}
+
+/**
+ * A movement the risk step sent to review (MovementInReview): nothing posted; the review, and the
+ * balances after its hold. Approval rewrites the key's outcome to the posted movement, decline to
+ * RISK_DECLINED, so a replay always answers the movement's present state.
+ */
+export interface InReviewOutcome {
+  readonly ok: true;
+  readonly reviewId: string;
+  readonly balances: readonly StoredBalance[];
+}
+
 /** The outcome of a deposit, withdrawal or transfer. */
-export type MovementOutcome =
-  | { readonly ok: true; readonly transactionId: string; readonly balances: readonly StoredBalance[] }
-  | Failure;
+export type MovementOutcome = PostedOutcome | InReviewOutcome | Failure;
 
 /** The outcome of opening an account. */
 export type OpenAccountOutcome = { readonly ok: true; readonly accountId: string } | Failure;
 
 /** The outcome of authorizing, capturing or voiding a hold: the movement's, plus which hold. */
 export type HoldOutcome =
-  | (Extract<MovementOutcome, { readonly ok: true }> & { readonly holdId: string })
+  | (PostedOutcome & { readonly holdId: string })
+  | Failure;
+
+/** The outcome of approving or declining a review: the review, and the movement approval posted (null on a decline). */
+export type ReviewDecisionOutcome =
+  | { readonly ok: true; readonly reviewId: string; readonly transactionId: string | null; readonly balances: readonly StoredBalance[] }
   | Failure;
 
 /**
@@ -61,7 +84,7 @@ export type DisputeOutcome =
   | Failure;
 
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | DisputeOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
@@ -96,6 +119,13 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   hold(holdId: string): HoldSnapshot | undefined;
   /** An account named in `prefetch.checkDepositsOf`: its opening and the banking day's check deposits so far. */
   checkDepositFacts(accountId: string): CheckDepositFacts | undefined;
+  /**
+   * The risk step's inputs for an ask the command made in `prefetch.riskOf`: the unit's current
+   * rules and the account's facts. Undefined when the command asked nothing (risk off).
+   */
+  riskInputs(accountId: string, payeeAccountId?: string): RiskInputs | undefined;
+  /** A review the command named in `prefetch.reviewsOf`, locked after the accounts. */
+  review(reviewId: string): ReviewSnapshot | undefined;
   /** The disputes the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
   dispute(disputeId: string): DisputeSnapshot | undefined;
   /** Whether a transaction named in `prefetch.disputesOf` has a dispute that is not WITHDRAWN (undefined: not read). */
@@ -122,6 +152,13 @@ export interface Prefetch {
    * the one configured calendar.
    */
   readonly checkDepositsOf?: { readonly accountIds: readonly string[]; readonly calendar: BankCalendar };
+  /**
+   * The account (and payee) whose risk facts to read after the locks and the clock, and the
+   * signal to load the current risk rules once for the unit. Absent: the movement is not judged.
+   */
+  readonly riskOf?: RiskFactsRequest;
+  /** Reviews to lock FOR UPDATE after the accounts (their hold and accounts are named in holdIds and accountIds). */
+  readonly reviewsOf?: readonly string[];
   /** Disputes to lock FOR UPDATE first (before holds and accounts); each one's account is locked with the rest. */
   readonly disputeIds?: readonly string[];
   /**

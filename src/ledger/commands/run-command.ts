@@ -16,9 +16,12 @@ import {
 } from '../persistence/idempotency-records.js';
 import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
+import { readRiskFacts } from '../persistence/risk-facts.js';
+import { lockReviews } from '../persistence/lock-reviews.js';
+import { currentRules } from '../risk/current-rules.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
-import { UnitState } from './unit-state.js';
+import { UnitState, type UnitRiskInputs } from './unit-state.js';
 
 export type { CommandResult } from './command.js';
 
@@ -137,6 +140,19 @@ function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[]
   return readCheckDepositFacts(database, accountIds, first.calendar, now);
 }
 
+/**
+ * The risk step's inputs, when a command of the unit asked (Prefetch.riskOf): each ask's facts,
+ * and the current rules, compiled. Rules are kept per database while the number of saved rule
+ * versions (read with the facts; the table is append-only, so every save raises it) is unchanged,
+ * so a unit reloads them only after a save.
+ */
+async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<UnitRiskInputs | undefined> {
+  const asks = prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
+  if (asks.length === 0) return undefined;
+  const { facts, rulesVersion } = await readRiskFacts(database, asks, now);
+  return { rules: await currentRules(database, rulesVersion), facts };
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit.
@@ -171,6 +187,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
   const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
+  const risk = await readRiskInputs(database, claimedCommands.map(({ command }) => command.prefetch), now);
+  const reviews = await lockReviews(database, [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reviewsOf ?? []))].filter(isId));
   const disputeTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.disputesOf ?? []))].filter(isId);
   const unit = new UnitState(
     locked.accounts,
@@ -178,8 +196,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     await readReversedTransactions(database, reversalTargets),
     holds,
     checkDeposits,
-    disputes,
-    await readDisputedTransactions(database, disputeTargets),
+    { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets) },
   );
 
   const uses = new Map<string, KeyUse>();

@@ -4,8 +4,10 @@ import type { MovementText } from '../decide/request-checks.js';
 import type { Actor } from '../types.js';
 import { canonicalId } from '../persistence/database.js';
 import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
-import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { judgedAccountMovement, movementCommand, type MovementCommandPlan } from './movement-command.js';
 import { runCommand, type UnitOptions } from './run-command.js';
+import type { RiskCheck } from '../risk/judge-movement.js';
+import { riskAsk } from './risk-step.js';
 
 export interface TransferInput extends MovementText {
   readonly fromAccountId: string;
@@ -15,10 +17,11 @@ export interface TransferInput extends MovementText {
 }
 
 /** Money between two customer accounts of one currency: the source must be the actor's own. */
-export function transferCommand(actor: Actor, given: TransferInput): LedgerCommand<MovementCommandPlan, MovementOutcome> {
+export function transferCommand(actor: Actor, given: TransferInput, riskCheck?: RiskCheck): LedgerCommand<MovementCommandPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, fromAccountId: canonicalId(given.fromAccountId), toAccountId: canonicalId(given.toAccountId) };
   const { idempotencyKey, ...request } = input;
+  const risk = riskAsk(riskCheck, input.fromAccountId, input.toAccountId);
   return movementCommand({
     name: 'transfer',
     actor,
@@ -28,9 +31,12 @@ export function transferCommand(actor: Actor, given: TransferInput): LedgerComma
     text: input,
     decide: (snapshots, now) =>
       decideTransfer({ ...input, sourceAccountId: input.fromAccountId, destinationAccountId: input.toAccountId }, snapshots, now),
+    counterpartyAccountId: input.toAccountId,
+    // Between the customer's own accounts nothing leaves them; to anyone else's it does.
+    ...(risk ? { risk: { ...risk, judged: (movement, snapshots) => judgedAccountMovement('TRANSFER', movement, snapshots, input.fromAccountId, !snapshots.account(input.toAccountId)?.ownedByActor) } } : {}),
   });
 }
 
-export function transfer(orm: MikroORM, actor: Actor, input: TransferInput, options?: UnitOptions): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, transferCommand(actor, input), options);
+export function transfer(orm: MikroORM, actor: Actor, input: TransferInput, options?: UnitOptions & { readonly risk?: RiskCheck }): Promise<CommandResult<MovementOutcome>> {
+  return runCommand(orm, transferCommand(actor, input, options?.risk), options);
 }

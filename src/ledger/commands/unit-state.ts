@@ -1,5 +1,8 @@
-import type { AccountChange, AccountSnapshot, Actor, Channel } from '../types.js';
+import type { AccountChange, AccountSnapshot, Actor, Channel, PlannedEntry } from '../types.js';
 import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
+import type { CompiledRule } from '../risk/compile-rule.js';
+import type { RiskFacts } from '../risk/risk-facts.js';
+import { riskFactsKey } from '../persistence/risk-facts.js';
 import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
@@ -22,6 +25,27 @@ export interface HoldSnapshot {
   readonly captureCount: number;
 }
 
+/** A risk review as the unit locked it (FOR UPDATE): what approve, decline and the timeout decide against. */
+export interface ReviewSnapshot {
+  readonly id: string;
+  readonly status: 'PENDING' | 'APPROVED' | 'DECLINED' | 'EXPIRED';
+  readonly kind: 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER';
+  readonly channel: Channel;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly currencyExponent: number;
+  readonly accountId: string;
+  readonly counterpartyAccountId: string | null;
+  /** The movement's POSTED entries as decided: what approval posts. */
+  readonly entries: readonly PlannedEntry[];
+  readonly holdId: string | null;
+  /** Whose request it is, and its key: approval and decline rewrite that key's outcome. */
+  readonly requestedBy: string;
+  readonly idempotencyKey: string;
+  readonly visibleAccountIds: readonly string[];
+  readonly dueAt: Date;
+}
+
 /**
  * What the availability policy needs of an account, read under the unit's locks after its clock:
  * when the account opened, and its check-schedule deposits already made on the banking day of `now`.
@@ -29,6 +53,24 @@ export interface HoldSnapshot {
 export interface CheckDepositFacts {
   readonly openedAt: Date;
   readonly sameBankingDayMinor: bigint;
+}
+
+/** The current compiled rules and each asked movement's facts (risk-facts.ts riskFactsKey). */
+export interface UnitRiskInputs {
+  readonly rules: readonly CompiledRule[];
+  readonly facts: ReadonlyMap<string, RiskFacts>;
+}
+
+/** What a unit read beyond accounts, holds and check deposits, when its commands asked for it. */
+export interface UnitExtras {
+  /** The risk step's inputs; undefined when no command asked (risk off). */
+  readonly risk?: UnitRiskInputs | undefined;
+  /** Reviews locked FOR UPDATE after the accounts. */
+  readonly reviews?: Iterable<ReviewSnapshot>;
+  /** Disputes locked FOR UPDATE first. */
+  readonly disputes?: Iterable<DisputeSnapshot>;
+  /** Whether each transaction named in `prefetch.disputesOf` has a live dispute. */
+  readonly disputedTransactions?: ReadonlyMap<string, boolean>;
 }
 
 /**
@@ -42,6 +84,8 @@ export class UnitState {
   private readonly reversed: Map<string, boolean>;
   private readonly holds: Map<string, HoldSnapshot>;
   private readonly checkDeposits: Map<string, CheckDepositFacts>;
+  private readonly risk: UnitRiskInputs | undefined;
+  private readonly reviews: Map<string, ReviewSnapshot>;
   private readonly disputes: Map<string, DisputeSnapshot>;
   private readonly disputedTransactions: Map<string, boolean>;
 
@@ -51,11 +95,12 @@ export class UnitState {
     reversed: ReadonlyMap<string, boolean> = new Map(),
     holds: Iterable<HoldSnapshot> = [],
     checkDeposits: ReadonlyMap<string, CheckDepositFacts> = new Map(),
-    disputes: Iterable<DisputeSnapshot> = [],
-    disputedTransactions: ReadonlyMap<string, boolean> = new Map(),
+    extras: UnitExtras = {},
   ) {
-    this.disputes = new Map([...disputes].map((dispute) => [dispute.id, dispute]));
-    this.disputedTransactions = new Map(disputedTransactions);
+    this.risk = extras.risk;
+    this.reviews = new Map([...(extras.reviews ?? [])].map((review) => [review.id, review]));
+    this.disputes = new Map([...(extras.disputes ?? [])].map((dispute) => [dispute.id, dispute]));
+    this.disputedTransactions = new Map(extras.disputedTransactions ?? []);
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
@@ -78,6 +123,9 @@ export class UnitState {
       isReversed: (transactionId) => this.reversed.get(transactionId),
       hold: (holdId) => this.holds.get(holdId),
       checkDepositFacts: (accountId) => this.checkDeposits.get(accountId),
+      review: (reviewId) => this.reviews.get(reviewId),
+      riskInputs: (accountId, payeeAccountId) =>
+        this.risk ? { rules: this.risk.rules, facts: this.risk.facts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
       dispute: (disputeId) => this.disputes.get(disputeId),
       isDisputed: (transactionId) => this.disputedTransactions.get(transactionId),
     };
@@ -87,6 +135,11 @@ export class UnitState {
   addCheckDeposit(accountId: string, amountMinor: bigint): void {
     const facts = this.checkDeposits.get(accountId);
     if (facts) this.checkDeposits.set(accountId, { ...facts, sameBankingDayMinor: facts.sameBankingDayMinor + amountMinor });
+  }
+
+  /** A review decided in this unit: a second decision of it in the same unit is refused. */
+  applyReview(review: ReviewSnapshot): void {
+    this.reviews.set(review.id, review);
   }
 
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */

@@ -8,8 +8,10 @@ import { InsufficientFundsError, type LedgerError } from '../errors.js';
 import { parseAmount } from '../money.js';
 import { writeReturnedItem } from '../persistence/returned-item.js';
 import type { DepositInput } from './deposit.js';
-import { movementCommand, type MovementCommandPlan } from './movement-command.js';
+import { judgedAccountMovement, movementCommand, type MovementCommandPlan } from './movement-command.js';
 import { runCommand, type UnitOptions } from './run-command.js';
+import type { RiskCheck } from '../risk/judge-movement.js';
+import { riskAsk } from './risk-step.js';
 
 export type WithdrawInput = DepositInput;
 
@@ -17,10 +19,11 @@ export type WithdrawInput = DepositInput;
  * Money leaving the bank on a channel; the channel's settlement account is credited, and the
  * bank's fee income with the channel's fee (a wire's), in the same transaction.
  */
-export function withdrawCommand(actor: Actor, given: WithdrawInput, fees?: FeeSchedule): LedgerCommand<MovementCommandPlan, MovementOutcome> {
+export function withdrawCommand(actor: Actor, given: WithdrawInput, fees?: FeeSchedule, riskCheck?: RiskCheck): LedgerCommand<MovementCommandPlan, MovementOutcome> {
   // Canonical before hashing and locking: the same account spelt in upper case is the same request.
   const input = { ...given, accountId: canonicalId(given.accountId) };
   const { idempotencyKey, ...request } = input;
+  const risk = riskAsk(riskCheck, input.accountId);
   return movementCommand({
     name: 'withdraw',
     actor,
@@ -30,6 +33,7 @@ export function withdrawCommand(actor: Actor, given: WithdrawInput, fees?: FeeSc
     text: input,
     decide: (snapshots, now) => decideWithdrawal({ ...request, ...(fees ? { fees } : {}) }, snapshots, now),
     ...(input.channel === 'CHECK' ? { recordRefusal: returnedCheckRecorder(input) } : {}),
+    ...(risk ? { risk: { ...risk, judged: (movement, snapshots) => judgedAccountMovement('WITHDRAWAL', movement, snapshots, input.accountId, true) } } : {}),
   });
 }
 
@@ -69,7 +73,7 @@ export function withdraw(
   orm: MikroORM,
   actor: Actor,
   input: WithdrawInput,
-  options?: UnitOptions & { readonly fees?: FeeSchedule },
+  options?: UnitOptions & { readonly fees?: FeeSchedule; readonly risk?: RiskCheck },
 ): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, withdrawCommand(actor, input, options?.fees), options);
+  return runCommand(orm, withdrawCommand(actor, input, options?.fees, options?.risk), options);
 }

@@ -4,7 +4,7 @@ import { MAX_CAPTURES_PER_HOLD } from '../hold-limits.js';
 import type { AccountSnapshot, MovementPlan, PlannedEntry } from '../types.js';
 import type { CommandSnapshots, HoldOutcome, Replay } from '../commands/command.js';
 import type { HoldSnapshot } from '../commands/unit-state.js';
-import { FUNDS_AVAILABILITY, internalAccountCode } from './internal-accounts.js';
+import { FUNDS_AVAILABILITY, RISK_REVIEWS, internalAccountCode } from './internal-accounts.js';
 import { planMovement } from './plan-movement.js';
 import { checkKey } from './request-checks.js';
 import { mayCaptureOn, mayShowBalances, mayVoidOn, type Permitted } from './permissions.js';
@@ -57,9 +57,11 @@ function checkActive(hold: HoldSnapshot, now: Date): HoldNotActiveError | undefi
   return undefined;
 }
 
-/** The internal account on the other side of a hold's PENDING entries: the deposit's FUNDS_AVAILABILITY, else the channel's settlement. */
+/** The internal account on the other side of a hold's PENDING entries: the deposit's FUNDS_AVAILABILITY, a review's RISK_REVIEWS, else the channel's settlement. */
 export function holdCounterparty(hold: Pick<HoldSnapshot, 'reason' | 'channel'>): { readonly internalCode: string } {
-  return { internalCode: hold.reason === 'DEPOSIT_AVAILABILITY' ? FUNDS_AVAILABILITY : internalAccountCode(hold.channel) };
+  if (hold.reason === 'DEPOSIT_AVAILABILITY') return { internalCode: FUNDS_AVAILABILITY };
+  if (hold.reason === 'RISK_REVIEW') return { internalCode: RISK_REVIEWS };
+  return { internalCode: internalAccountCode(hold.channel) };
 }
 
 /**
@@ -68,6 +70,9 @@ export function holdCounterparty(hold: Pick<HoldSnapshot, 'reason' | 'channel'>)
  * (a customer is FORBIDDEN on the CHECK rail before this; a check-clearing service is not) gets HOLD_NOT_ACTIVE.
  */
 function checkNotAvailabilityHold(hold: HoldSnapshot, mayReleaseEarly: boolean): HoldNotActiveError | undefined {
+  // A review's hold moves only by the review's decision (approveReview, declineReview, its timeout):
+  // releasing it here would leave a pending review with nothing held.
+  if (hold.reason === 'RISK_REVIEW') return new HoldNotActiveError('This hold keeps a movement under risk review; it moves only when the review is decided.');
   if (hold.reason !== 'DEPOSIT_AVAILABILITY' || mayReleaseEarly) return undefined;
   return new HoldNotActiveError('This hold keeps a deposit until its funds are available; it is released on schedule, not captured or voided.');
 }

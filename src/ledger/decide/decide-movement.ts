@@ -85,7 +85,8 @@ function checkOpen(account: AccountSnapshot): AccountNotOpenError | undefined {
  * shape, description, externalRef; 4 the account is within the actor's reach (its owner's, or any
  * customer account for an operator or a service) else NOT_FOUND, and the actor's role and channels
  * allow a deposit through the channel (mayDeposit) else FORBIDDEN; 5 it is open; 6 the amount in
- * the account's currency, then the per-movement cap; 7 the balance ceiling.
+ * the account's currency, then the per-movement cap; 7 the balance ceiling. Last, the
+ * command's decide runs the risk step (commands/risk-step.ts) on the plan: 8 the rules.
  */
 export function decideDeposit(request: DepositRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
   const early =
@@ -119,6 +120,7 @@ export function decideDeposit(request: DepositRequest, snapshots: CommandSnapsho
  * funds for the amount plus the channel's fee.
  * The fee is an entry of its own, to the bank's fee income, in the same transaction: refused whole
  * or posted whole. The transaction's amount stays the principal, what the customer asked for.
+ * Last, the command's decide runs the risk step (commands/risk-step.ts): 8 the rules.
  */
 export function decideWithdrawal(request: WithdrawalRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
   const early =
@@ -181,7 +183,8 @@ function checkTransferAccounts(source: AccountSnapshot | undefined, destination:
  * (NOT_FOUND; an operator or a service that names an existing source: FORBIDDEN, mayTransfer),
  * then the destination exists (NOT_FOUND); 5 source open, destination open; 6 one currency, one
  * exponent; 7 the amount in that currency, then the per-movement cap; 8 available funds; 9 the
- * destination's ceiling (its own headroom bit for a payee).
+ * destination's ceiling (its own headroom bit for a payee). Last, the command's decide runs the
+ * risk step (commands/risk-step.ts): 10 the rules.
  */
 export function decideTransfer(request: TransferRequest, snapshots: CommandSnapshots<MovementOutcome>, _now: Date): MovementDecision {
   const early =

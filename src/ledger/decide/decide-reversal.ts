@@ -44,9 +44,10 @@ export function checkReason(reason: string, maxLength = MAX_REVERSAL_REASON_LENG
 const opposite = (direction: Direction): Direction => (direction === 'DEBIT' ? 'CREDIT' : 'DEBIT');
 
 /**
- * What a reversal undoes: the original's POSTED entries. Only a capture (HOLD_CAPTURE) may also
- * have PENDING ones, its release of the hold, which is not undone: the refund gives the captured
- * money back, and the hold stays as the capture left it (CAPTURED, or ACTIVE for the rest).
+ * What a reversal undoes: the original's POSTED entries. Only a capture (HOLD_CAPTURE), or an
+ * approved risk review's movement, may also have PENDING ones, its release of the hold, which is
+ * not undone: the refund gives the captured money back, and the hold stays as the capture left it
+ * (CAPTURED, or ACTIVE for the rest).
  */
 export function reversedEntriesOf(original: ReversalOriginal): OriginalEntry[] {
   return original.entries.filter((entry) => entry.layer === 'POSTED');
@@ -64,6 +65,9 @@ export function customerAccountIdsOf(original: ReversalOriginal): string[] {
  */
 function checkPendingLayer(original: ReversalOriginal): ValidationError | undefined {
   if (original.kind === 'HOLD_CAPTURE' || !original.entries.some((entry) => entry.layer === 'PENDING')) return undefined;
+  // A withdrawal or transfer with PENDING entries is an approved risk review: like a capture, it
+  // released its review hold and posted; the reversal undoes what it posted, the release stays.
+  if (original.kind === 'WITHDRAWAL' || original.kind === 'TRANSFER') return undefined;
   if (original.kind === 'HOLD') return new ValidationError('A hold cannot be reversed; void it instead.', 'transactionId');
   if (original.kind === 'HOLD_RELEASE') return new ValidationError("A hold's release cannot be reversed: it moved no posted money.", 'transactionId');
   if (original.kind === 'DEPOSIT') return new ValidationError('A deposit under an availability hold cannot be reversed; return it with returnDeposit.', 'transactionId');

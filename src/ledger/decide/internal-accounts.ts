@@ -31,6 +31,13 @@ export const FEE_INCOME = 'FEE_INCOME';
 export const FUNDS_AVAILABILITY = 'FUNDS_AVAILABILITY';
 
 /**
+ * The other side of every risk-review hold: a movement waiting for a person is debited from the
+ * customer on the PENDING layer and credited here, so the customer's available balance drops at
+ * once and nothing is posted; approval releases the pair and posts the movement, decline releases it.
+ */
+export const RISK_REVIEWS = 'RISK_REVIEWS';
+
+/**
  * The other side of a dispute's money steps (issue 9 §2): a provisional credit debits it and
  * credits the customer (ADJUSTMENT); reversing that credit is the opposite pair. Its balance is
  * what the bank has credited on disputes it has not got back (from the merchant or the customer).

@@ -6,7 +6,7 @@ import { internalAccountId } from './internal-accounts.js';
 import { queryStatement, type Database } from './database.js';
 import { MAX_ENTRIES_PER_TRANSACTION } from '../limits.js';
 import type { BalanceEvent } from '../balance-event.js';
-import type { MovementOutcome, Success } from '../commands/command.js';
+import type { StoredOutcome, Success } from '../commands/command.js';
 import type { TransactionView } from '../queries/transactions.js';
 
 export interface MovementDetails {
@@ -27,7 +27,9 @@ export interface MovementWrite {
   /** The unit's clock: every row of the movement carries it. */
   readonly now: Date;
   /** Stored under the actor's key by the same statement. */
-  readonly outcome: Success<MovementOutcome>;
+  readonly outcome: Success<StoredOutcome>;
+  /** Extra rows the movement's unit writes, as CTEs of the same statement (the risk decision): one round trip still. */
+  readonly alsoWrite?: readonly Sql[];
 }
 
 /*
@@ -131,7 +133,7 @@ export async function writeMovement(database: Database, transactionId: string, w
   const { plan, details, actor, now } = write;
   const [written] = await queryStatement<{ accounts_updated: number; outcomes_recorded: number }>(
     database,
-    sql`with ${join([stamp(now), transactionRow(transactionId, write), await entryRows(database, transactionId, plan), balanceUpdates(plan), outboxEvents(transactionId, write), outcomeRecord(write)], ',\n')}
+    sql`with ${join([stamp(now), transactionRow(transactionId, write), await entryRows(database, transactionId, plan), balanceUpdates(plan), outboxEvents(transactionId, write), outcomeRecord(write), ...(write.alsoWrite ?? [])], ',\n')}
      select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`,
   );
   assert.ok(written);

@@ -1,3 +1,4 @@
+import sql, { type Sql } from 'sql-template-tag';
 import { queryRows, runStatement, type Database } from '../persistence/database.js';
 import type { EvaluationFailure, RiskDecision, RuleVerdict } from './decide-risk.js';
 import { featuresFromJson, featuresToJson } from './feature-json.js';
@@ -25,6 +26,15 @@ export interface StoredRiskDecision {
   readonly features: RiskFeatures;
   readonly evaluationErrors: readonly EvaluationFailure[];
   readonly createdAt: Date;
+}
+
+/** The insert of one decision as a named CTE, to ride in the statement of the movement it decided (writeMovement's alsoWrite). */
+export function riskDecisionInsert(decision: RiskDecision, record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date }): Sql {
+  return sql`risk_decision as (
+    insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
+    values (${record.id}::uuid, ${record.command?.userId ?? null}::uuid, ${record.command?.idempotencyKey ?? null}::text, ${decision.action},
+            ${JSON.stringify(decision.ruleVersions)}::jsonb, ${JSON.stringify(decision.verdicts)}::jsonb, ${JSON.stringify(featuresToJson(decision.features))}::jsonb,
+            ${JSON.stringify(decision.evaluationErrors)}::jsonb, ${record.now.toISOString()}::timestamptz))`;
 }
 
 /** Writes one decision; run it in the unit of the command it decided, so both commit or neither. */

@@ -30,3 +30,6 @@ export const RULE_ID_SHAPE = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
 
 /** How many compiled rule versions a process keeps; far more than any bank's live rule set. */
 export const MAX_COMPILED_RULES_CACHED = 1_000;
+
+/** Rules `riskRules` lists (every current rule): every one runs on every movement, so a bank keeps them few. */
+export const MAX_RISK_RULES_LISTED = 200;

@@ -54,6 +54,15 @@ export async function loadCurrentRules(database: Database): Promise<StoredRiskRu
   return rows.map(ruleFromRow);
 }
 
+/** The latest version of every rule, enabled or not, by priority: what operators manage. */
+export async function listCurrentRules(database: Database): Promise<StoredRiskRule[]> {
+  const rows = await queryRows<RuleRow>(
+    database,
+    `select * from (select distinct on (id) ${RULE_COLUMNS} from risk_rules order by id, version desc) latest order by priority, id`,
+  );
+  return rows.map(ruleFromRow);
+}
+
 /** Exactly the versions named (a stored decision's), for a replay; a version not stored is absent. */
 export async function loadRuleVersions(database: Database, versions: readonly RuleVersionRef[]): Promise<StoredRiskRule[]> {
   if (!versions.length) return [];

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger.js';
 import { expireHoldCommand, releaseAvailabilityCommand } from '../commands/change-hold.js';
+import { expireReviewCommand } from '../commands/decide-review.js';
 import type { Clock } from '../commands/run-command.js';
 import { queryRows } from '../persistence/database.js';
 import { runSystemCommands } from './run-system-commands.js';
@@ -23,6 +24,10 @@ const POLL_INTERVAL_MS = 1_000;
  * under `release:<holdId>`: a return that got there first leaves the hold not ACTIVE, and two
  * processes meet on the key. Tests give it a clock (the commands decide with it, and the scan
  * compares with it); in service it is the database's.
+ *
+ * And it declines risk reviews nobody decided by their `due_at` (REVIEW_TIMEOUT), as the system
+ * actor under `review-timeout:<reviewId>`: an operator's approval or decline that got there first
+ * leaves the review decided (VALIDATION, nothing stored), so exactly one outcome happens.
  */
 export class HoldExpiry {
   private timer: NodeJS.Timeout | undefined;
@@ -62,7 +67,31 @@ export class HoldExpiry {
   /** One round: expires, then releases, up to BATCH_SIZE holds at a time, going on at once while there were that many. Returns how many. */
   async round(): Promise<number> {
     const expired = await this.drain('expires_at', (holdId) => expireHoldCommand(holdId));
-    return expired + (await this.drain('release_at', (holdId) => releaseAvailabilityCommand(holdId)));
+    const released = await this.drain('release_at', (holdId) => releaseAvailabilityCommand(holdId));
+    return expired + released + (await this.drainReviews());
+  }
+
+  /** Pending reviews past their due time, BATCH_SIZE at a time, each declined in the system's unit. */
+  private async drainReviews(): Promise<number> {
+    let done = 0;
+    const options = this.clock ? { clock: this.clock } : {};
+    for (;;) {
+      const due = await this.orm.em.fork().transactional((database) =>
+        queryRows<{ id: string; account_id: string; counterparty_account_id: string | null; hold_id: string | null }>(
+          database,
+          `select id, account_id, counterparty_account_id, hold_id from reviews where status = 'PENDING' and due_at <= coalesce(?::timestamptz, now())
+            order by due_at, id limit ${BATCH_SIZE} for update skip locked`,
+          [this.clock?.().toISOString() ?? null],
+        ),
+      );
+      if (due.length === 0 || this.stopped) return done;
+      const commands = due.map((review) =>
+        expireReviewCommand(review.id, { accountIds: [review.account_id, ...(review.counterparty_account_id ? [review.counterparty_account_id] : [])], holdId: review.hold_id }),
+      );
+      await runSystemCommands(this.orm, commands, options);
+      done += due.length;
+      if (due.length < BATCH_SIZE) return done;
+    }
   }
 
   private async drain(dueColumn: 'expires_at' | 'release_at', commandFor: (holdId: string) => ReturnType<typeof expireHoldCommand>): Promise<number> {

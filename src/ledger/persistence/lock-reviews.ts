@@ -1,0 +1,56 @@
+import sql from 'sql-template-tag';
+import type { ReviewSnapshot } from '../commands/unit-state.js';
+import type { Channel } from '../types.js';
+import { queryStatement, toBigInt, type Database } from './database.js';
+import { entriesFromJson } from './write-review.js';
+
+interface LockedReviewRow {
+  id: string;
+  status: ReviewSnapshot['status'];
+  kind: ReviewSnapshot['kind'];
+  channel: Channel;
+  amount_minor: string;
+  currency: string;
+  currency_exponent: number;
+  account_id: string;
+  counterparty_account_id: string | null;
+  entries: Parameters<typeof entriesFromJson>[0];
+  hold_id: string | null;
+  requested_by: string;
+  idempotency_key: string;
+  visible_account_ids: string[];
+  due_at: Date | string;
+}
+
+/**
+ * Locks the reviews a unit decides (FOR UPDATE, in id order), read after the unit's hold and
+ * account locks (Prefetch.reviewsOf). Every decider of a review (approve, decline, the timeout)
+ * locks its hold, then its accounts, then the review, so they queue in one order, and the second
+ * sees the first one's decision.
+ */
+export async function lockReviews(database: Database, reviewIds: readonly string[]): Promise<ReviewSnapshot[]> {
+  if (reviewIds.length === 0) return [];
+  const rows = await queryStatement<LockedReviewRow>(
+    database,
+    sql`select id, status, kind, channel, amount_minor::text as amount_minor, currency, currency_exponent, account_id, counterparty_account_id, entries,
+               hold_id, requested_by, idempotency_key, visible_account_ids, due_at
+          from reviews where id = any(${`{${reviewIds.join(',')}}`}::uuid[]) order by id for update`,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    status: row.status,
+    kind: row.kind,
+    channel: row.channel,
+    amountMinor: toBigInt(row.amount_minor),
+    currency: row.currency.trim(),
+    currencyExponent: row.currency_exponent,
+    accountId: row.account_id,
+    counterpartyAccountId: row.counterparty_account_id,
+    entries: entriesFromJson(row.entries),
+    holdId: row.hold_id,
+    requestedBy: row.requested_by,
+    idempotencyKey: row.idempotency_key,
+    visibleAccountIds: row.visible_account_ids,
+    dueAt: new Date(row.due_at),
+  }));
+}
