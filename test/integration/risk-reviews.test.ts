@@ -117,6 +117,11 @@ describe('REVIEW: the money is held, nothing posts, until decided', () => {
     await approve(reviewId);
     expect(await balanceOf(to)).toMatchObject({ posted: '150000', version: 1 });
     expect(await balanceOf(from)).toMatchObject({ posted: '150000', pending: '0', version: 3 });
+    // The approved transfer left the customer: it counts in the velocity features, though its
+    // transaction also credits the payer (the PENDING release of the review's hold).
+    const { rows } = await t.database.pool.query(`select tally_risk_facts($1::uuid, null, now(), now() - interval '1 day', now()) as facts`, [from]);
+    const facts = (typeof rows[0].facts === 'string' ? JSON.parse(rows[0].facts) : rows[0].facts) as { outgoing: { channel: string; count_10m: string; sum_10m: string }[] };
+    expect(facts.outgoing).toEqual([expect.objectContaining({ channel: 'INTERNAL', count_10m: '1', sum_10m: '150000' })]);
     // Paid once, the payee is known: the next transfer to it passes.
     const again = await transfer(t.app.orm, actorOf(alice), { fromAccountId: from, toAccountId: to, amount: '1100.00', idempotencyKey: randomUUID() }, { risk: RISK });
     expect(again.outcome).toMatchObject({ ok: true, transactionId: expect.any(String) });
