@@ -1,25 +1,13 @@
 import sql from 'sql-template-tag';
 import type { ReviewSnapshot } from '../commands/unit-state.js';
-import type { Channel } from '../types.js';
-import { queryStatement, toBigInt, type Database } from './database.js';
+import { queryStatement, type Database } from './database.js';
+import { reviewFieldsFromRow, type ReviewRowBase } from './review-row.js';
 import { entriesFromJson } from './write-review.js';
 
-interface LockedReviewRow {
-  id: string;
-  status: ReviewSnapshot['status'];
-  kind: ReviewSnapshot['kind'];
-  channel: Channel;
-  amount_minor: string;
-  currency: string;
-  currency_exponent: number;
-  account_id: string;
-  counterparty_account_id: string | null;
+interface LockedReviewRow extends ReviewRowBase {
   entries: Parameters<typeof entriesFromJson>[0];
-  hold_id: string | null;
-  requested_by: string;
   idempotency_key: string;
   visible_account_ids: string[];
-  due_at: Date | string;
 }
 
 /**
@@ -37,20 +25,9 @@ export async function lockReviews(database: Database, reviewIds: readonly string
           from reviews where id = any(${`{${reviewIds.join(',')}}`}::uuid[]) order by id for update`,
   );
   return rows.map((row) => ({
-    id: row.id,
-    status: row.status,
-    kind: row.kind,
-    channel: row.channel,
-    amountMinor: toBigInt(row.amount_minor),
-    currency: row.currency.trim(),
-    currencyExponent: row.currency_exponent,
-    accountId: row.account_id,
-    counterpartyAccountId: row.counterparty_account_id,
+    ...reviewFieldsFromRow(row),
     entries: entriesFromJson(row.entries),
-    holdId: row.hold_id,
-    requestedBy: row.requested_by,
     idempotencyKey: row.idempotency_key,
     visibleAccountIds: row.visible_account_ids,
-    dueAt: new Date(row.due_at),
   }));
 }

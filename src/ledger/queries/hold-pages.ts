@@ -1,8 +1,9 @@
 import sql, { empty, raw } from 'sql-template-tag';
 import { ValidationError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from '../limits.js';
-import { isId, queryStatement, type Database } from '../persistence/database.js';
+import { queryStatement, type Database } from '../persistence/database.js';
 import { pageSize } from './history.js';
+import { idCursor } from './id-cursor.js';
 import { HOLD_COLUMNS, holdFromRow, type HoldRow, type HoldStatus, type HoldView } from './holds.js';
 
 /**
@@ -30,26 +31,14 @@ export interface HoldPage {
   readonly hasPreviousPage: boolean;
 }
 
-const CURSOR_PREFIX = 'h1:';
+const HOLD_CURSOR = idCursor('h1:');
 
-export function encodeHoldCursor(holdId: string): string {
-  return Buffer.from(`${CURSOR_PREFIX}${holdId}`).toString('base64url');
-}
-
-/** The hold id a cursor names; a ValidationError on `after` for anything this connection did not hand out. */
-function decodeHoldCursor(cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const holdId = text.slice(CURSOR_PREFIX.length);
-  if (!text.startsWith(CURSOR_PREFIX) || !isId(holdId) || encodeHoldCursor(holdId) !== cursor) {
-    throw new ValidationError('after is not a cursor of this connection.', 'after');
-  }
-  return holdId;
-}
+export const encodeHoldCursor = HOLD_CURSOR.encode;
 
 /** One page of an account the caller may see (checked before: auth/access.ts). */
 export async function holdsPage(database: Database, accountId: string, request: HoldPageRequest): Promise<HoldPage> {
   const limit = pageSize(request.first, 'first') ?? DEFAULT_PAGE_SIZE;
-  const afterId = request.after ? decodeHoldCursor(request.after) : undefined;
+  const afterId = request.after ? HOLD_CURSOR.decode(request.after) : undefined;
   if (afterId !== undefined) {
     // A cursor of another account's (or no) hold is refused alike: it tells nothing about that hold.
     const [known] = await queryStatement<{ id: string }>(database, sql`select id from holds where id = ${afterId}::uuid and account_id = ${accountId}::uuid`);

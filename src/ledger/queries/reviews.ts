@@ -1,10 +1,12 @@
 import sql, { empty, raw } from 'sql-template-tag';
 import { ValidationError } from '../errors.js';
 import { DEFAULT_PAGE_SIZE } from '../limits.js';
-import { isId, queryStatement, toBigInt, type Database } from '../persistence/database.js';
+import { isId, queryStatement, type Database } from '../persistence/database.js';
+import { reviewFieldsFromRow, type ReviewRowBase } from '../persistence/review-row.js';
 import type { RuleVerdict } from '../risk/decide-risk.js';
 import type { Channel } from '../types.js';
 import { pageSize } from './history.js';
+import { idCursor } from './id-cursor.js';
 
 export const REVIEW_STATUSES = ['PENDING', 'APPROVED', 'DECLINED', 'EXPIRED'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -33,24 +35,12 @@ export interface ReviewView {
   readonly note: string | null;
 }
 
-interface ReviewRow {
-  id: string;
-  status: ReviewStatus;
-  kind: ReviewView['kind'];
-  channel: Channel;
-  amount_minor: string;
-  currency: string;
-  currency_exponent: number;
-  account_id: string;
-  counterparty_account_id: string | null;
-  hold_id: string | null;
+interface ReviewRow extends ReviewRowBase {
   transaction_id: string | null;
   decision_id: string;
   verdicts: RuleVerdict[];
   features: Record<string, unknown>;
-  requested_by: string;
   created_at: Date | string;
-  due_at: Date | string;
   decided_at: Date | string | null;
   note: string | null;
 }
@@ -60,23 +50,12 @@ const REVIEW_COLUMNS = `r.id, r.status, r.kind, r.channel, r.amount_minor::text,
 
 function reviewFromRow(row: ReviewRow): ReviewView {
   return {
-    id: row.id,
-    status: row.status,
-    kind: row.kind,
-    channel: row.channel,
-    amountMinor: toBigInt(row.amount_minor),
-    currency: row.currency.trim(),
-    currencyExponent: row.currency_exponent,
-    accountId: row.account_id,
-    counterpartyAccountId: row.counterparty_account_id,
-    holdId: row.hold_id,
+    ...reviewFieldsFromRow(row),
     transactionId: row.transaction_id,
     decisionId: row.decision_id,
     verdicts: row.verdicts,
     features: row.features,
-    requestedBy: row.requested_by,
     createdAt: new Date(row.created_at),
-    dueAt: new Date(row.due_at),
     decidedAt: row.decided_at === null ? null : new Date(row.decided_at),
     note: row.note,
   };
@@ -118,20 +97,7 @@ export interface ReviewPage {
   readonly hasPreviousPage: boolean;
 }
 
-const CURSOR_PREFIX = 'r1:';
-
-function encodeReviewCursor(reviewId: string): string {
-  return Buffer.from(`${CURSOR_PREFIX}${reviewId}`).toString('base64url');
-}
-
-function decodeReviewCursor(cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const reviewId = text.slice(CURSOR_PREFIX.length);
-  if (!text.startsWith(CURSOR_PREFIX) || !isId(reviewId) || encodeReviewCursor(reviewId) !== cursor) {
-    throw new ValidationError('after is not a cursor of this connection.', 'after');
-  }
-  return reviewId;
-}
+const REVIEW_CURSOR = idCursor('r1:');
 
 /**
  * The operators' queue: every review, newest first, a page at a time; a cursor names a review and
@@ -139,7 +105,7 @@ function decodeReviewCursor(cursor: string): string {
  */
 export async function reviewsPage(database: Database, request: { first?: number | null; after?: string | null; statuses?: readonly ReviewStatus[] | null }): Promise<ReviewPage> {
   const limit = pageSize(request.first, 'first') ?? DEFAULT_PAGE_SIZE;
-  const afterId = request.after ? decodeReviewCursor(request.after) : undefined;
+  const afterId = request.after ? REVIEW_CURSOR.decode(request.after) : undefined;
   if (afterId !== undefined) {
     const [known] = await queryStatement<{ id: string }>(database, sql`select id from reviews where id = ${afterId}::uuid`);
     if (!known) throw new ValidationError('after is not a cursor of this connection.', 'after');
@@ -155,7 +121,7 @@ export async function reviewsPage(database: Database, request: { first?: number 
   );
   const lines = rows.slice(0, limit).map((row) => {
     const review = reviewFromRow(row);
-    return { review, cursor: encodeReviewCursor(review.id) };
+    return { review, cursor: REVIEW_CURSOR.encode(review.id) };
   });
   return { lines, hasNextPage: rows.length > limit, hasPreviousPage: afterId !== undefined && lines.length > 0 };
 }

@@ -4,7 +4,7 @@ import { recordAudit } from '../../auth/audit.js';
 import { disputeStepCommand } from '../commands/dispute-commands.js';
 import type { Clock } from '../commands/run-command.js';
 import type { DisputePolicy } from '../disputes/dispute-policy.js';
-import { queryRows } from '../persistence/database.js';
+import { drainDue, PollingLoop, type DueScan } from './polling-loop.js';
 import { runSystemCommands } from './run-system-commands.js';
 import { SYSTEM_ACTOR, systemKey } from './system-actor.js';
 
@@ -28,79 +28,61 @@ export type DisputesChanged = (disputeIds: readonly string[]) => Promise<void>;
  * longer due. Tests give it a clock; in service it is the database's.
  */
 export class DisputeCredits {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly logger: Logger,
     private readonly policy: DisputePolicy,
     private readonly changed: DisputesChanged = async () => undefined,
-    private readonly intervalMs = POLL_INTERVAL_MS,
+    intervalMs = POLL_INTERVAL_MS,
     private readonly clock?: Clock,
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.round(), intervalMs, logger, 'dispute credit round failed; retrying');
+  }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped || this.running) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'dispute credit round failed; retrying'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.intervalMs);
-        });
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round: credits up to BATCH_SIZE due disputes at a time, going on at once while there were that many. Returns how many it credited. */
-  async round(): Promise<number> {
-    let credited = 0;
-    const options = this.clock ? { clock: this.clock } : {};
-    for (;;) {
-      const due = await this.orm.em.fork().transactional((database) =>
-        queryRows<{ id: string }>(
-          database,
-          `select id from disputes where status in ('OPEN', 'INVESTIGATING') and provisional_credit_by <= coalesce(?::timestamptz, now())
-            order by provisional_credit_by, id limit ${BATCH_SIZE} for update skip locked`,
-          [this.clock?.().toISOString() ?? null],
-        ),
-      );
-      if (due.length === 0 || this.stopped) return credited;
-      const commands = due.map(({ id }) =>
-        disputeStepCommand('CREDIT_PROVISIONALLY', SYSTEM_ACTOR, { disputeId: id, note: 'Provisional credit deadline reached', idempotencyKey: systemKey('provisional-credit', id) }, this.policy),
-      );
-      const results = await runSystemCommands(this.orm, commands, {
-        ...options,
-        withinUnit: async (database, unitResults) => {
-          for (const [index, result] of unitResults.entries()) {
-            if (!result.outcome.ok || result.replayed) continue;
-            await recordAudit(database, {}, {
-              action: 'dispute.step',
-              outcome: 'OK',
-              actorUserId: SYSTEM_ACTOR.userId,
-              target: due[index]!.id,
-              details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: commands[index]!.idempotencyKey, replayed: false },
-            });
-          }
-        },
-      });
-      const changed = due.filter((_dispute, index) => results[index]?.outcome.ok && !results[index]?.replayed).map(({ id }) => id);
-      credited += changed.length;
-      if (changed.length > 0) await this.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
-      // A full batch of which nothing was credited (refused under their keys: a closed account) would come back as is.
-      if (due.length < BATCH_SIZE || changed.length === 0) return credited;
-    }
+  round(): Promise<number> {
+    const scan: DueScan = {
+      select: `select id from disputes where status in ('OPEN', 'INVESTIGATING') and provisional_credit_by <= coalesce(?::timestamptz, now()) order by provisional_credit_by, id`,
+      batchSize: BATCH_SIZE,
+      clock: this.clock,
+      stopped: () => this.loop.stopped,
+    };
+    // A full batch of which nothing was credited (refused under their keys: a closed account) ends the round.
+    return drainDue<{ id: string }>(this.orm, scan, (due) => this.credit(due));
+  }
+
+  /** Credits one claimed batch in one unit, audits each credit in it, announces them after commit; returns how many were credited now. */
+  private async credit(due: readonly { id: string }[]): Promise<number> {
+    const commands = due.map(({ id }) =>
+      disputeStepCommand('CREDIT_PROVISIONALLY', SYSTEM_ACTOR, { disputeId: id, note: 'Provisional credit deadline reached', idempotencyKey: systemKey('provisional-credit', id) }, this.policy),
+    );
+    const results = await runSystemCommands(this.orm, commands, {
+      ...(this.clock ? { clock: this.clock } : {}),
+      withinUnit: async (database, unitResults) => {
+        for (const [index, result] of unitResults.entries()) {
+          if (!result.outcome.ok || result.replayed) continue;
+          await recordAudit(database, {}, {
+            action: 'dispute.step',
+            outcome: 'OK',
+            actorUserId: SYSTEM_ACTOR.userId,
+            target: due[index]!.id,
+            details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: commands[index]!.idempotencyKey, replayed: false },
+          });
+        }
+      },
+    });
+    const changed = due.filter((_dispute, index) => results[index]?.outcome.ok && !results[index]?.replayed).map(({ id }) => id);
+    if (changed.length > 0) await this.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
+    return changed.length;
   }
 }

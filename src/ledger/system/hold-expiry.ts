@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js';
 import { expireHoldCommand, releaseAvailabilityCommand } from '../commands/change-hold.js';
 import { expireReviewCommand } from '../commands/decide-review.js';
 import type { Clock } from '../commands/run-command.js';
-import { queryRows } from '../persistence/database.js';
+import { drainDue, PollingLoop, type DueScan } from './polling-loop.js';
 import { runSystemCommands } from './run-system-commands.js';
 
 /** Holds expired per round, in one unit: bounds one transaction's work and lock time. */
@@ -30,38 +30,23 @@ const POLL_INTERVAL_MS = 1_000;
  * leaves the review decided (VALIDATION, nothing stored), so exactly one outcome happens.
  */
 export class HoldExpiry {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly logger: Logger,
-    private readonly intervalMs = POLL_INTERVAL_MS,
+    logger: Logger,
+    intervalMs = POLL_INTERVAL_MS,
     private readonly clock?: Clock,
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.round(), intervalMs, logger, 'hold expiry round failed; retrying');
+  }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped || this.running) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'hold expiry round failed; retrying'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.intervalMs);
-        });
-    }, delayMs);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round: expires, then releases, up to BATCH_SIZE holds at a time, going on at once while there were that many. Returns how many. */
@@ -72,44 +57,37 @@ export class HoldExpiry {
   }
 
   /** Pending reviews past their due time, BATCH_SIZE at a time, each declined in the system's unit. */
-  private async drainReviews(): Promise<number> {
-    let done = 0;
-    const options = this.clock ? { clock: this.clock } : {};
-    for (;;) {
-      const due = await this.orm.em.fork().transactional((database) =>
-        queryRows<{ id: string; account_id: string; counterparty_account_id: string | null; hold_id: string | null }>(
-          database,
-          `select id, account_id, counterparty_account_id, hold_id from reviews where status = 'PENDING' and due_at <= coalesce(?::timestamptz, now())
-            order by due_at, id limit ${BATCH_SIZE} for update skip locked`,
-          [this.clock?.().toISOString() ?? null],
-        ),
-      );
-      if (due.length === 0 || this.stopped) return done;
-      const commands = due.map((review) =>
-        expireReviewCommand(review.id, { accountIds: [review.account_id, ...(review.counterparty_account_id ? [review.counterparty_account_id] : [])], holdId: review.hold_id }),
-      );
-      await runSystemCommands(this.orm, commands, options);
-      done += due.length;
-      if (due.length < BATCH_SIZE) return done;
-    }
+  private drainReviews(): Promise<number> {
+    return drainDue<{ id: string; account_id: string; counterparty_account_id: string | null; hold_id: string | null }>(
+      this.orm,
+      this.scan(`select id, account_id, counterparty_account_id, hold_id from reviews where status = 'PENDING' and due_at <= coalesce(?::timestamptz, now()) order by due_at, id`),
+      async (due) => {
+        const commands = due.map((review) =>
+          expireReviewCommand(review.id, { accountIds: [review.account_id, ...(review.counterparty_account_id ? [review.counterparty_account_id] : [])], holdId: review.hold_id }),
+        );
+        await runSystemCommands(this.orm, commands, this.options());
+        return due.length;
+      },
+    );
   }
 
-  private async drain(dueColumn: 'expires_at' | 'release_at', commandFor: (holdId: string) => ReturnType<typeof expireHoldCommand>): Promise<number> {
-    let done = 0;
-    const options = this.clock ? { clock: this.clock } : {};
-    for (;;) {
-      // Each partial index (holds_expiring, holds_releasing) serves its own scan.
-      const due = await this.orm.em.fork().transactional((database) =>
-        queryRows<{ id: string }>(
-          database,
-          `select id from holds where status = 'ACTIVE' and ${dueColumn} <= coalesce(?::timestamptz, now()) order by ${dueColumn}, id limit ${BATCH_SIZE} for update skip locked`,
-          [this.clock?.().toISOString() ?? null],
-        ),
-      );
-      if (due.length === 0 || this.stopped) return done;
-      await runSystemCommands(this.orm, due.map((hold) => commandFor(hold.id)), options);
-      done += due.length;
-      if (due.length < BATCH_SIZE) return done;
-    }
+  private drain(dueColumn: 'expires_at' | 'release_at', commandFor: (holdId: string) => ReturnType<typeof expireHoldCommand>): Promise<number> {
+    // Each partial index (holds_expiring, holds_releasing) serves its own scan.
+    return drainDue<{ id: string }>(
+      this.orm,
+      this.scan(`select id from holds where status = 'ACTIVE' and ${dueColumn} <= coalesce(?::timestamptz, now()) order by ${dueColumn}, id`),
+      async (due) => {
+        await runSystemCommands(this.orm, due.map((hold) => commandFor(hold.id)), this.options());
+        return due.length;
+      },
+    );
+  }
+
+  private scan(select: string): DueScan {
+    return { select, batchSize: BATCH_SIZE, clock: this.clock, stopped: () => this.loop.stopped };
+  }
+
+  private options(): { clock?: Clock } {
+    return this.clock ? { clock: this.clock } : {};
   }
 }
