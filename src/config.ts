@@ -6,6 +6,7 @@ import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js'
 import { readDisputePolicy } from './dispute-config.js';
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
+import { isoExponent } from './ledger/money.js';
 
 /**
  * The process configuration, read from the environment once at start (API.md "Operating it").
@@ -164,6 +165,18 @@ function readFee(environment: Environment, name: string, fallback: string): stri
   return text;
 }
 
+/** `WIRE_FEE_<ISO 4217 code>`: the wire fee in that currency's major units (e.g. WIRE_FEE_JPY=3500). */
+function readFeesByCurrency(environment: Environment): Record<string, string> {
+  const fees: Record<string, string> = {};
+  for (const name of Object.keys(environment).sort()) {
+    const match = /^WIRE_FEE_([A-Z]{3})$/.exec(name);
+    if (!match || !environment[name]) continue;
+    if (isoExponent(match[1]!) === undefined) throw new ConfigError(name, `names ${match[1]}, which is not an ISO 4217 currency code`);
+    fees[match[1]!] = readFee(environment, name, '');
+  }
+  return fees;
+}
+
 export function loadConfig(environment: Environment = process.env): Config {
   const production = environment.NODE_ENV === 'production';
   const databaseUrl = readUrl(environment, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -198,7 +211,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
     availability,
     disputes: readDisputePolicy(environment, availability.calendar.timeZone),
-    fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee) },
+    fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee), wireFeeByCurrency: readFeesByCurrency(environment) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
   };

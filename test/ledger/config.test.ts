@@ -31,9 +31,16 @@ describe('configuration', () => {
 
   it('charges 25.00 per wire by default; WIRE_FEE sets it and 0 turns it off', () => {
     const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
-    expect(loadConfig(base).fees).toEqual({ wireFee: '25.00' });
-    expect(loadConfig({ ...base, WIRE_FEE: '0' }).fees).toEqual({ wireFee: '0' });
-    expect(loadConfig({ ...base, WIRE_FEE: '12.5' }).fees).toEqual({ wireFee: '12.5' });
+    expect(loadConfig(base).fees).toEqual({ wireFee: '25.00', wireFeeByCurrency: {} });
+    expect(loadConfig({ ...base, WIRE_FEE: '0' }).fees).toEqual({ wireFee: '0', wireFeeByCurrency: {} });
+    expect(loadConfig({ ...base, WIRE_FEE: '12.5' }).fees).toEqual({ wireFee: '12.5', wireFeeByCurrency: {} });
+  });
+
+  it('WIRE_FEE_<currency> sets the fee of one currency (the USD-equivalent a bank chooses); a bad code or amount stops the start', () => {
+    const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
+    expect(loadConfig({ ...base, WIRE_FEE_JPY: '3500', WIRE_FEE_KWD: '7.500' }).fees).toEqual({ wireFee: '25.00', wireFeeByCurrency: { JPY: '3500', KWD: '7.500' } });
+    expect(() => loadConfig({ ...base, WIRE_FEE_XXY: '10' })).toThrow(/WIRE_FEE_XXY.*ISO 4217/);
+    expect(() => loadConfig({ ...base, WIRE_FEE_JPY: '-1' })).toThrow(/WIRE_FEE_JPY/);
   });
 
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {

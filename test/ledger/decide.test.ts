@@ -1,3 +1,4 @@
+import type { FeeSchedule } from '../../src/ledger/decide/wire-fee.js';
 import { describe, expect, it } from 'vitest';
 import { decideDeposit, decideTransfer, decideWithdrawal } from '../../src/ledger/decide/decide-movement.js';
 import { availableMinor, canDebit } from '../../src/ledger/decide/funds.js';
@@ -32,7 +33,7 @@ const payee = (overrides: Partial<AccountSnapshot> = {}) =>
 
 const ACCOUNT_ID = '00000000-0000-4000-8000-000000000001';
 
-function withdrawal(request: { amount: string; channel: Channel; description?: string }, snapshot: AccountSnapshot | undefined, fees?: { wireFee: string }) {
+function withdrawal(request: { amount: string; channel: Channel; description?: string }, snapshot: AccountSnapshot | undefined, fees?: FeeSchedule) {
   return decideWithdrawal({ accountId: ACCOUNT_ID, ...request, ...(fees ? { fees } : {}) }, snapshotsOf([snapshot]), TEST_NOW);
 }
 /** A deposit by the cash service (CASH, ATM, ZELLE) unless another role is given: customers deposit only checks. */
@@ -335,6 +336,15 @@ describe('the wire fee', () => {
     ['0', 2, 0n],
   ])('fee %s in a currency of %i digits is %s minor units (rounded down for the customer)', (fee, exponent, expected) => {
     expect(feeMinorUnits(fee, { currency: 'XXX', exponent })).toBe(expected);
+  });
+
+  it("a currency's own fee replaces the default for its accounts only (the bank's USD-equivalent: 3,500 yen)", () => {
+    const fees: FeeSchedule = { wireFee: '25.00', wireFeeByCurrency: { JPY: '3500' } };
+    const yen = withdrawal({ amount: '10000', channel: 'WIRE' }, account({ currency: 'JPY', currencyExponent: 0, postedMinor: 20_000n }), fees);
+    expect((yen as MovementPlan).entries[2]).toMatchObject({ target: { internalCode: 'FEE_INCOME' }, amountMinor: 3500n });
+    const dollars = withdrawal({ amount: '100.00', channel: 'WIRE' }, account({ postedMinor: 20_000n }), fees);
+    expect((dollars as MovementPlan).entries[2]).toMatchObject({ target: { internalCode: 'FEE_INCOME' }, amountMinor: 2500n });
+    expect(codeOf(withdrawal({ amount: '16501', channel: 'WIRE' }, account({ currency: 'JPY', currencyExponent: 0, postedMinor: 20_000n }), fees))).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('only wires carry the fee', () => {

@@ -3,11 +3,16 @@ import type { Channel } from '../types.js';
 
 /**
  * The bank's fees on outgoing movements. Today one: a flat fee per WIRE withdrawal, in major units
- * of the account's currency (`WIRE_FEE`, default 25.00; 0 turns it off).
+ * of the account's currency (`WIRE_FEE`, default 25.00; 0 turns it off), with a figure of its own
+ * for any currency the bank names (`WIRE_FEE_JPY=3500`): 25.00 is about 25 dollars in USD, EUR or
+ * GBP, but 25 yen is nothing, so a bank sets the USD-equivalent for the currencies it holds. Tally
+ * keeps no exchange rates, so it does not convert on its own.
  */
 export interface FeeSchedule {
   /** A plain decimal in major units, e.g. "25.00"; "0" charges nothing. */
   readonly wireFee: string;
+  /** Per ISO 4217 code, the fee in that currency's major units, instead of `wireFee`. */
+  readonly wireFeeByCurrency?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_FEE_SCHEDULE: FeeSchedule = { wireFee: '25.00' };
@@ -28,5 +33,6 @@ export function feeMinorUnits(feeText: string, scale: CurrencyScale): bigint {
 
 /** What the bank charges for moving money out on `channel`, in the account's minor units. */
 export function withdrawalFeeMinor(channel: Channel, schedule: FeeSchedule, scale: CurrencyScale): bigint {
-  return channel === 'WIRE' ? feeMinorUnits(schedule.wireFee, scale) : 0n;
+  if (channel !== 'WIRE') return 0n;
+  return feeMinorUnits(schedule.wireFeeByCurrency?.[scale.currency] ?? schedule.wireFee, scale);
 }
