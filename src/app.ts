@@ -7,7 +7,7 @@ import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
 import { HoldExpiry } from './ledger/system/hold-expiry.js';
 import { DisputeCredits } from './ledger/system/dispute-credits.js';
-import { announceDisputeChange } from './resolvers/disputes.js';
+import { announceDisputeChange, auditSystemDisputeCredit } from './resolvers/disputes.js';
 import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
@@ -52,8 +52,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     watch.start(bus);
     started.push(() => watch.stop());
     const live = { bus, relay, history, watch, cache: redis };
-    const disputeCredits = new DisputeCredits(orm, logger, config.disputes, async (disputeIds) => {
-      for (const disputeId of disputeIds) await announceDisputeChange({ live, orm }, disputeId, true);
+    const disputeCredits = new DisputeCredits(orm, logger, config.disputes, {
+      audit: auditSystemDisputeCredit,
+      changed: async (disputeIds) => {
+        for (const disputeId of disputeIds) await announceDisputeChange({ live, orm }, disputeId, true);
+      },
     });
     disputeCredits.start();
     started.push(() => disputeCredits.stop());

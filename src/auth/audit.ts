@@ -21,6 +21,7 @@ export type AuditAction =
   | 'operator.read_account'
   | 'operator.read_transaction'
   | 'operator.read_reviews'
+  | 'operator.read_risk_rules'
   | 'operator.upsert_risk_rule'
   | 'operator.disable_risk_rule'
   | 'operator.approve_review'

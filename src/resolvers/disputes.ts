@@ -8,6 +8,8 @@ import { failureOf } from '../ledger/commands/run-command.js';
 import type { DisputeStep } from '../ledger/disputes/dispute-states.js';
 import { AccountNotOpenError, expectErrorOf, IdempotencyConflictError, LimitExceededError, NotFoundError, ValidationError } from '../ledger/errors.js';
 import { canonicalId } from '../ledger/persistence/database.js';
+import type { AuditDisputeCredit } from '../ledger/system/dispute-credits.js';
+import { SYSTEM_ACTOR } from '../ledger/system/system-actor.js';
 import { disputeSequence, disputesPage, visibleDispute, type DisputePage, type DisputeView } from '../ledger/queries/disputes.js';
 import type { Actor } from '../ledger/types.js';
 import { disputeChannel } from '../pubsub/channels.js';
@@ -30,6 +32,19 @@ export async function announceDisputeChange(context: Pick<Context, 'live' | 'orm
   if (movedMoney) context.live.relay.kick();
   await context.live.bus.publish(disputeChannel(disputeId), { disputeId, sequence: await disputeSequence(context.orm.em.fork(), disputeId) });
 }
+
+/**
+ * The scheduler's audit port (src/ledger/system/dispute-credits.ts): one `dispute.step` line per
+ * provisional credit the system gave, written in the crediting unit, as an operator's step is.
+ */
+export const auditSystemDisputeCredit: AuditDisputeCredit = (database, credit) =>
+  recordAudit(database, {}, {
+    action: 'dispute.step',
+    outcome: 'OK',
+    actorUserId: SYSTEM_ACTOR.userId,
+    target: credit.disputeId,
+    details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: credit.idempotencyKey, replayed: false },
+  });
 
 /** Runs a dispute command within the caller's money-movement rate limit, audited in its unit, announced after commit. */
 async function limited(

@@ -55,10 +55,12 @@ export function operatorOf(context: Context): Actor {
   return viewer;
 }
 
-/** The current version of every rule, enabled or not, by priority. */
+/** The current version of every rule, enabled or not, by priority; audited like the queue (what the desk looked at is on record). */
 export async function resolveRiskRules(context: Context): Promise<StoredRiskRule[]> {
-  operatorOf(context);
-  return listCurrentRules(context.database);
+  const viewer = operatorOf(context);
+  const rules = await listCurrentRules(context.database);
+  await recordAudit(context.orm.em.fork(), context, { action: 'operator.read_risk_rules', outcome: 'OK', actorUserId: viewer.userId, target: null, details: { rulesListed: rules.length } });
+  return rules;
 }
 
 export async function resolveReviews(context: Context, request: { first: number | null; after: string | null; statuses: readonly ReviewStatus[] | null }): Promise<ReviewPage> {

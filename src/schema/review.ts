@@ -170,7 +170,7 @@ builder.queryField('riskRules', (t) =>
   t.field({
     type: [RiskRuleType],
     extensions: listBound(MAX_RISK_RULES_LISTED),
-    description: 'Operators only (FORBIDDEN for customers): the current version of every risk rule, enabled or not, by priority.',
+    description: 'Operators only (FORBIDDEN for customers), audited: the current version of every risk rule, enabled or not, by priority.',
     resolve: (_root, _args, context) => resolveRiskRules(context),
   }),
 );

@@ -14,6 +14,7 @@ import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { createLogger } from '../../src/logger.js';
 import { DisputeCredits } from '../../src/ledger/system/dispute-credits.js';
+import { auditSystemDisputeCredit } from '../../src/resolvers/disputes.js';
 import { DEFAULT_DISPUTE_POLICY } from '../../src/ledger/disputes/dispute-policy.js';
 import { disputeStep } from '../../src/ledger/commands/dispute-commands.js';
 import { SYSTEM_ACTOR } from '../../src/ledger/system/system-actor.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const logger = createLogger('silent');
-const schedulerAt = (at: Date, changed?: (ids: readonly string[]) => Promise<void>) => new DisputeCredits(t.app.orm, logger, DEFAULT_DISPUTE_POLICY, changed, 1_000, () => at);
+const schedulerAt = (at: Date, changed?: (ids: readonly string[]) => Promise<void>) => new DisputeCredits(t.app.orm, logger, DEFAULT_DISPUTE_POLICY, { audit: auditSystemDisputeCredit, ...(changed ? { changed } : {}) }, 1_000, () => at);
 
 async function disputedCardCapture(amount = '30.00') {
   const accountId = await t.account(alice, { opening: '100.00' });
@@ -62,8 +63,10 @@ describe('the scheduler gives the provisional credit when its deadline arrives',
     expect(after?.events.at(-1)).toMatchObject({ step: 'PROVISIONALLY_CREDITED', actor: '@system', note: 'Provisional credit deadline reached', transaction: { kind: 'ADJUSTMENT' } });
     const { rows } = await t.database.pool.query(`select initiated_by, idempotency_key from ledger_transactions where kind = 'ADJUSTMENT' and id = $1`, [after?.provisionalCredit?.id]);
     expect(rows).toEqual([{ initiated_by: SYSTEM_ACTOR.userId, idempotency_key: `provisional-credit:${dispute.id}` }]);
-    const audits = await t.database.pool.query(`select actor_user_id from audit_events where action = 'dispute.step' and target = $1`, [dispute.id]);
-    expect(audits.rows).toEqual([{ actor_user_id: SYSTEM_ACTOR.userId }]);
+    const audits = await t.database.pool.query(`select actor_user_id, outcome, details from audit_events where action = 'dispute.step' and target = $1`, [dispute.id]);
+    expect(audits.rows).toEqual([
+      { actor_user_id: SYSTEM_ACTOR.userId, outcome: 'OK', details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: `provisional-credit:${dispute.id}`, replayed: false } },
+    ]);
 
     // Later rounds find nothing due; the same key replays rather than credits twice.
     expect(await schedulerAt(new Date(creditBy.getTime() + 86_400_000)).round()).toBe(0);

@@ -60,6 +60,24 @@ describe('a movement in review, as the customer sees it', () => {
   });
 });
 
+describe('operator reads of the risk desk are audited', () => {
+  it('riskRules and reviews each write one line for the operator; a refused customer reads nothing and writes none', async () => {
+    const reader = await t.user('OPERATOR');
+    const customer = await t.user();
+    const rules = dataOf(await t.gql(RiskRulesDocument, {}, reader.token)).riskRules;
+    dataOf(await t.gql(ReviewsDocument, { status: ['PENDING'], first: 5 }, reader.token));
+    expect((await t.gql(RiskRulesDocument, {}, customer.token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const { rows } = await t.database.pool.query(
+      `select actor_user_id, action, outcome, target, details from audit_events where action in ('operator.read_risk_rules', 'operator.read_reviews') and actor_user_id in ($1, $2) order by occurred_at, id`,
+      [reader.id, customer.id],
+    );
+    expect(rows).toEqual([
+      { actor_user_id: reader.id, action: 'operator.read_risk_rules', outcome: 'OK', target: null, details: { rulesListed: rules.length } },
+      { actor_user_id: reader.id, action: 'operator.read_reviews', outcome: 'OK', target: null, details: { first: 5, after: null, statuses: ['PENDING'] } },
+    ]);
+  });
+});
+
 describe('privacy', () => {
   it('a customer cannot list rules or the queue, nor decide a review (FORBIDDEN)', async () => {
     const { customer, reviewId } = await wireInReview();

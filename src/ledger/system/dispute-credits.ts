@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger.js';
-import { recordAudit } from '../../auth/audit.js';
 import { disputeStepCommand } from '../commands/dispute-commands.js';
 import type { Clock } from '../commands/run-command.js';
+import type { Database } from '../persistence/database.js';
 import type { DisputePolicy } from '../disputes/dispute-policy.js';
 import { drainDue, PollingLoop, type DueScan } from './polling-loop.js';
 import { runSystemCommands } from './run-system-commands.js';
@@ -16,6 +16,24 @@ const POLL_INTERVAL_MS = 1_000;
 /** Told which disputes a round changed, after its commit (the disputeUpdated push, the balance relay). */
 export type DisputesChanged = (disputeIds: readonly string[]) => Promise<void>;
 
+/** One provisional credit the system gave, for its audit line. */
+export interface SystemDisputeCredit {
+  readonly disputeId: string;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Writes the audit line of a credit inside the crediting unit, so the line and the money commit
+ * together. A port: the ledger does not know the audit log (auth does), so src/app.ts gives it.
+ */
+export type AuditDisputeCredit = (database: Database, credit: SystemDisputeCredit) => Promise<void>;
+
+/** What the scheduler is given from outside the ledger. */
+export interface DisputeCreditPorts {
+  readonly audit: AuditDisputeCredit;
+  readonly changed?: DisputesChanged;
+}
+
 /**
  * Gives the provisional credit Regulation E requires (issue 9 §2) when its deadline arrives and the
  * dispute is still OPEN or INVESTIGATING. Runs in every server process, like the hold expiry. Each
@@ -24,7 +42,7 @@ export type DisputesChanged = (disputeIds: readonly string[]) => Promise<void>;
  * is locked again and decided against: an operator's credit or resolution that got there first
  * leaves it in a status the step refuses (VALIDATION: nothing stored, nothing moved), and two
  * processes that picked the same dispute meet on its key, so the second replays the first. Each
- * credit is audited in its unit. A crash before commit leaves nothing; after it, the dispute is no
+ * credit is audited in its unit, through the audit port it is given. A crash before commit leaves nothing; after it, the dispute is no
  * longer due. Tests give it a clock; in service it is the database's.
  */
 export class DisputeCredits {
@@ -34,7 +52,7 @@ export class DisputeCredits {
     private readonly orm: MikroORM,
     private readonly logger: Logger,
     private readonly policy: DisputePolicy,
-    private readonly changed: DisputesChanged = async () => undefined,
+    private readonly ports: DisputeCreditPorts,
     intervalMs = POLL_INTERVAL_MS,
     private readonly clock?: Clock,
   ) {
@@ -71,18 +89,12 @@ export class DisputeCredits {
       withinUnit: async (database, unitResults) => {
         for (const [index, result] of unitResults.entries()) {
           if (!result.outcome.ok || result.replayed) continue;
-          await recordAudit(database, {}, {
-            action: 'dispute.step',
-            outcome: 'OK',
-            actorUserId: SYSTEM_ACTOR.userId,
-            target: due[index]!.id,
-            details: { step: 'CREDIT_PROVISIONALLY', idempotencyKey: commands[index]!.idempotencyKey, replayed: false },
-          });
+          await this.ports.audit(database, { disputeId: due[index]!.id, idempotencyKey: commands[index]!.idempotencyKey });
         }
       },
     });
     const changed = due.filter((_dispute, index) => results[index]?.outcome.ok && !results[index]?.replayed).map(({ id }) => id);
-    if (changed.length > 0) await this.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
+    if (changed.length > 0 && this.ports.changed) await this.ports.changed(changed).catch((error: unknown) => this.logger.warn({ err: error }, 'announcing dispute credits failed'));
     return changed.length;
   }
 }
