@@ -205,3 +205,30 @@ export async function brokenLaws(databaseUrl: string, acknowledgedTransactions: 
     return broken;
   });
 }
+
+/**
+ * BENCH_RISK=on measures the risk step with the built-in rules in place, but the bench users
+ * would trip two of them within seconds (100 accounts each, movements every few milliseconds):
+ * the velocity rule (more than 5 movements leaving a customer in 10 minutes) and the cash rule
+ * (10,000.00 of cash deposits in a banking day). Version 2 of each, saved here as an operator's
+ * edit would be, keeps its condition's shape and features but raises its threshold out of reach,
+ * so every movement reads the same facts and runs the same rules and none goes to review.
+ */
+export async function raiseBenchRiskThresholds(databaseUrl: string): Promise<void> {
+  const raised: Record<string, string> = {
+    'rapid-outgoing-movements': 'leavesCustomer && outgoing.count_10m >= 1000000000',
+    'cash-over-10000-per-banking-day':
+      'channel == "CASH" && ((kind == "DEPOSIT" && cashDepositedToday + amount > 1000000000000) || (kind == "WITHDRAWAL" && cashWithdrawnToday + amount > 1000000000000))',
+  };
+  await withClient(databaseUrl, async (client) => {
+    for (const [id, condition] of Object.entries(raised)) {
+      const { rowCount } = await client.query(
+        `insert into risk_rules (id, version, name, condition, action, reason, public_message, priority, enabled, currency, created_at, created_by)
+         select id, version + 1, name, $2, action, reason, public_message, priority, enabled, currency, now(), created_by
+           from risk_rules where id = $1 order by version desc limit 1`,
+        [id, condition],
+      );
+      if (rowCount !== 1) throw new Error(`the built-in risk rule ${id} was not found`);
+    }
+  });
+}

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.js';
 import { clearBalanceCache } from './balance-cache.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
-import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
+import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase } from './database.js';
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
@@ -192,7 +192,7 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
       poolSize: settings.serverPoolSize,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       // As in production: balance events go through Redis and every movement refreshes the cache.
-      environment: { REDIS_URL: settings.redisUrl },
+      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off' },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
@@ -232,6 +232,10 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   let serverLogLines: number;
   let benchAccountIds: string[] = [];
   try {
+    if (settings.risk) {
+      await raiseBenchRiskThresholds(databaseUrl);
+      progress('risk step on (BENCH_RISK=on): velocity and cash built-ins raised out of the bench users\' reach');
+    }
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
     const measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds);

@@ -99,6 +99,8 @@ export interface BenchSettings {
   readonly scenarios: readonly ScenarioName[];
   /** Both scenarios run the server with Redis, as production does (event bus, balance cache). */
   readonly redisUrl: string;
+  /** BENCH_RISK=on runs the movements with the risk step (RISK_RULES=on, two built-ins raised: database.ts raiseBenchRiskThresholds). */
+  readonly risk: boolean;
   readonly fanout: FanoutSettings;
 }
 
@@ -130,7 +132,8 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
   const resultsFile = environment.BENCH_RESULTS_FILE || join(tmpdir(), 'tally-bench', 'latest.json');
   return {
     adminDatabaseUrl: environment.BENCH_DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
-    databaseName: 'tally_bench',
+    // A name of its own lets two work trees bench on one PostgreSQL without dropping each other's database.
+    databaseName: environment.BENCH_DATABASE_NAME || 'tally_bench',
     phaseSeconds,
     clientCounts,
     serverPoolSize: MAX_CLIENTS,
@@ -139,6 +142,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     // Always in SCENARIOS order, each once, whatever order the variable names them in.
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
+    risk: environment.BENCH_RISK === 'on',
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))

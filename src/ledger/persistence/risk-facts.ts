@@ -7,7 +7,7 @@ import { queryStatement, toBigInt, type Database } from './database.js';
 
 /**
  * The risk step's facts for each asked account (Prefetch.riskOf), one call per account of the
- * database function tally_risk_facts (migration 20261201140000: plpgsql, so its plans are cached
+ * database function tally_risk_facts (migration 20261201160000: plpgsql, so its plans are cached
  * per connection; what it counts is described there), read inside the unit after its locks and
  * clock. Every scan is bounded by time on the index entries_history_by_time over the customer's
  * accounts: 7 days for the velocity windows, one banking day for cash.
