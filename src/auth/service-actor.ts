@@ -1,4 +1,4 @@
-import type { Database } from '../db/sql.js';
+import { queryRows, type Database } from '../db/sql.js';
 import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../ledger/types.js';
 
 /**
@@ -10,11 +10,7 @@ import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../ledger/
  */
 export async function serviceActor(database: Database, tokenActor: Actor): Promise<Actor> {
   // array_to_string: the same text on node-postgres and PGlite, whose text[] decoding differs.
-  const rows = (await database.execute(`select role, array_to_string(channels, ',') as channels from users where id = ?`, [tokenActor.userId], 'all')) as {
-    role: string;
-    channels: string;
-  }[];
-  const row = rows[0];
+  const [row] = await queryRows<{ role: string; channels: string }>(database, `select role, array_to_string(channels, ',') as channels from users where id = ?`, [tokenActor.userId]);
   if (!row || !(ROLES as readonly string[]).includes(row.role)) return { userId: tokenActor.userId, role: 'SERVICE', channels: [] };
   const channels = row.channels.split(',').filter((channel): channel is Channel => (CHANNELS as readonly string[]).includes(channel));
   return { userId: tokenActor.userId, role: row.role as Role, channels };

@@ -14,8 +14,6 @@ import { Migration20261201130000_availability } from './Migration20261201130000_
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
-import { Migration20261201150000_risk_facts_posted_layer } from './Migration20261201150000_risk_facts_posted_layer.js';
-import { Migration20261201160000_risk_facts_index_first } from './Migration20261201160000_risk_facts_index_first.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -35,6 +33,4 @@ export const migrationsList = [
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
-  { name: 'Migration20261201150000_risk_facts_posted_layer', class: Migration20261201150000_risk_facts_posted_layer },
-  { name: 'Migration20261201160000_risk_facts_index_first', class: Migration20261201160000_risk_facts_index_first },
 ];
