@@ -33,7 +33,7 @@ async function signedInContext(services: ContextServices, request: Request, resp
 /** A refusal the resolvers throw, as HTTP; anything else is the error handler's (a 500). */
 function failTyped(response: Response, error: unknown): void {
   if (error instanceof ValidationError) return fail(response, 400, error.code, error.message);
-  if (error instanceof LimitExceededError) return fail(response, 413, error.code, error.message);
+  if (error instanceof LimitExceededError) return fail(response, 422, error.code, error.message);
   throw error;
 }
 

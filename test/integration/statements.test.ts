@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeHold } from '../../src/ledger/commands/authorize-hold.js';
 import { captureHold } from '../../src/ledger/commands/change-hold.js';
 import type { CommandResult, StoredOutcome } from '../../src/ledger/commands/command.js';
-import { deposit } from '../../src/ledger/commands/deposit.js';
+import { deposit, depositCommand } from '../../src/ledger/commands/deposit.js';
+import { runCommands } from '../../src/ledger/commands/run-command.js';
 import { transfer } from '../../src/ledger/commands/transfer.js';
 import { withdraw } from '../../src/ledger/commands/withdraw.js';
 import { formatMinor } from '../../src/ledger/money.js';
 import type { Actor } from '../../src/ledger/types.js';
+import { MAX_STATEMENT_LINES_GRAPHQL } from '../../src/resolvers/statements.js';
 import { BalanceAtDocument, BalanceDocument, StatementDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { ensurePdfToText, pdfText } from '../helpers/pdf-text.js';
@@ -33,6 +35,8 @@ let cashier: TestUser;
 let aliceAccount: string;
 let bobAccount: string;
 let carolAccount: string;
+let dave: TestUser;
+let daveAccount: string;
 
 /** What the generator posted on Alice's account: the posted change (0 for a hold) and the pending after. */
 interface Posted {
@@ -124,6 +128,18 @@ async function holdAndCapture(): Promise<void> {
   posted.push({ at: CAPTURE_AT, transactionId: transactionIdOf(capture), postedChangeMinor: -1999n, pendingAfterMinor: 0n });
 }
 
+/** Dave's August: more lines than one GraphQL statement returns, posted 100 to a unit. */
+const DAVE_LINES = MAX_STATEMENT_LINES_GRAPHQL + 1;
+async function generateDavesAugust(): Promise<void> {
+  const cash: Actor = { userId: cashier.id, role: 'SERVICE', channels: ['CASH', 'ATM'] };
+  for (let first = 0; first < DAVE_LINES; first += 100) {
+    const when = monthStart('2025-08').set({ day: 2 + first / 100, hour: 12 }).toJSDate();
+    const commands = Array.from({ length: Math.min(100, DAVE_LINES - first) }, () => depositCommand(cash, { accountId: daveAccount, amount: '1.00', channel: 'CASH', idempotencyKey: randomUUID() }));
+    const results = await runCommands(t.app.orm, commands, { clock: () => when });
+    expect(results.every((result) => result.outcome.ok)).toBe(true);
+  }
+}
+
 /** Carol's June: enough lines for a statement of several pages. */
 const CAROL_LINES = 95;
 async function generateCarolsJune(): Promise<void> {
@@ -137,11 +153,12 @@ async function generateCarolsJune(): Promise<void> {
 beforeAll(async () => {
   ensurePdfToText();
   t = await startTestApp();
-  [alice, bob, carol, operator, cashier] = await Promise.all([t.user(), t.user(), t.user(), t.user('OPERATOR'), t.cashier()]);
-  [aliceAccount, bobAccount, carolAccount] = await Promise.all([t.account(alice), t.account(bob), t.account(carol)]);
+  [alice, bob, carol, dave, operator, cashier] = await Promise.all([t.user(), t.user(), t.user(), t.user(), t.user('OPERATOR'), t.cashier()]);
+  [aliceAccount, bobAccount, carolAccount, daveAccount] = await Promise.all([t.account(alice), t.account(bob), t.account(carol), t.account(dave)]);
   await generateYear();
   await holdAndCapture();
   await generateCarolsJune();
+  await generateDavesAugust();
 }, 240_000);
 afterAll(() => t.close());
 
@@ -259,6 +276,31 @@ describe('downloads', () => {
     expect(rows.at(-1)).toMatchObject({ description: 'Closing balance', balance_after: statement.closing });
     expect(rows.slice(1, -1).map((row) => [row.transaction_id, row.amount, row.balance_after])).toEqual(statement.lines.map((line) => [line.transactionId, line.amount, line.balanceAfter]));
     expect(rows.find((row) => row.description?.includes('HYPERLINK'))?.description).toBe(`'=HYPERLINK("x")`);
+  });
+});
+
+describe('bounds', () => {
+  it('a month over 1,000 lines is LIMIT_EXCEEDED in GraphQL and downloads whole', async () => {
+    const answer = await t.gql(StatementDocument, { accountId: daveAccount, month: '2025-08' }, dave.token);
+    expect(answer.errors?.[0]?.extensions?.code).toBe('LIMIT_EXCEEDED');
+    const response = await download(dave, `/v1/statements/${daveAccount}/2025-08.csv`);
+    expect(response.status).toBe(200);
+    const rows = parse(await response.text(), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(DAVE_LINES + 2);
+    expect(rows.at(-1)).toMatchObject({ description: 'Closing balance', balance_after: amountText(BigInt(DAVE_LINES) * 100n) });
+  });
+
+  it('balance(at:) and the statement read the history by the index (account, time), not a scan of entries', async () => {
+    await t.database.pool.query('analyze entries');
+    const plan = await t.database.pool.query(
+      `explain select e.balance_after_minor from entries e
+        where e.account_id = $1 and e.account_version is not null and e.created_at <= $2
+        order by e.created_at desc, e.account_version desc limit 1`,
+      [daveAccount, '2025-08-15T00:00:00Z'],
+    );
+    const text = plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+    expect(text).toContain('entries_history_by_time');
+    expect(text).not.toMatch(/Seq Scan on entries/);
   });
 });
 
