@@ -24,11 +24,6 @@ import { viewerOf } from './viewer.js';
  * customer's, or any for a service, is not found; an operator's read is audited there).
  */
 
-/** Lines one GraphQL statement returns (its list bound: 1,000 lines of 5 fields stay under the query cost ceiling). */
-export const MAX_STATEMENT_LINES_GRAPHQL = 1_000;
-/** Lines a downloaded statement holds (CSV or PDF, about 300 pages). */
-export const MAX_STATEMENT_LINES_DOWNLOAD = 15_000;
-
 /**
  * The balances of a visible account as they were at `at` (null when not visible). `at` later than
  * now is VALIDATION: the future's balances are not known (a hold may expire, a deposit arrive).

@@ -1,6 +1,7 @@
 import { formatMinor } from '../ledger/money.js';
 import type { AccountStatement, StatementLineFact } from '../ledger/statements/build-statement.js';
-import { MAX_STATEMENT_LINES_GRAPHQL, resolveComplianceReport, resolveStatement } from '../resolvers/statements.js';
+import { MAX_STATEMENT_LINES_GRAPHQL } from '../ledger/limits.js';
+import { resolveComplianceReport, resolveStatement } from '../resolvers/statements.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 
@@ -37,7 +38,7 @@ const AccountStatementType = builder.objectRef<AccountStatement>('AccountStateme
     lines: t.field({
       type: [StatementLineType],
       extensions: listBound(MAX_STATEMENT_LINES_GRAPHQL),
-      description: `Every line of the month, oldest first. A month of more than ${MAX_STATEMENT_LINES_GRAPHQL} lines is LIMIT_EXCEEDED here: download it (GET /v1/statements/:accountId/:month.csv or .pdf).`,
+      description: `Every line of the month, oldest first. A month of more than ${MAX_STATEMENT_LINES_GRAPHQL.toLocaleString('en-US')} lines is LIMIT_EXCEEDED here: download it (GET /v1/statements/:accountId/:month.csv or .pdf).`,
       resolve: (statement) => statement.lines.map((line) => ({ ...line, currencyExponent: statement.currencyExponent })),
     }),
   }),

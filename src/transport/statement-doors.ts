@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { authenticate, createContext, type Context, type ContextServices } from '../context.js';
 import { isOperator } from '../auth/access.js';
 import { LimitExceededError, ValidationError } from '../errors/shared-errors.js';
-import { MAX_STATEMENT_LINES_DOWNLOAD, resolveComplianceReport, resolveStatement, type ComplianceReportKind } from '../resolvers/statements.js';
+import { MAX_STATEMENT_LINES_DOWNLOAD } from '../ledger/limits.js';
+import { resolveComplianceReport, resolveStatement, type ComplianceReportKind } from '../resolvers/statements.js';
 import { statementCsv } from '../reports/statement-csv.js';
 import { statementPdf } from '../reports/statement-pdf.js';
 

@@ -11,7 +11,7 @@ import { transfer } from '../../src/ledger/commands/transfer.js';
 import { withdraw } from '../../src/ledger/commands/withdraw.js';
 import { formatMinor } from '../../src/ledger/money.js';
 import type { Actor } from '../../src/ledger/types.js';
-import { MAX_STATEMENT_LINES_GRAPHQL } from '../../src/resolvers/statements.js';
+import { MAX_STATEMENT_LINES_GRAPHQL } from '../../src/ledger/limits.js';
 import { BalanceAtDocument, BalanceDocument, StatementDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { ensurePdfToText, pdfText } from '../helpers/pdf-text.js';

@@ -1,5 +1,6 @@
 import sql from 'sql-template-tag';
 import { LimitExceededError } from '../errors.js';
+import { MAX_STATEMENT_LINES_DOWNLOAD } from '../limits.js';
 import { queryStatement, toBigInt, type Database } from '../persistence/database.js';
 import type { StatementLineFact } from '../statements/build-statement.js';
 import type { Channel, TransactionKind } from '../types.js';
@@ -41,7 +42,8 @@ export async function readStatementLines(database: Database, accountId: string, 
          limit ${maxLines + 1}`,
   );
   if (rows.length > maxLines) {
-    return new LimitExceededError(`This month has more than ${maxLines} lines; download it as CSV or PDF (GET /v1/statements/:accountId/:month.csv).`);
+    const hint = maxLines < MAX_STATEMENT_LINES_DOWNLOAD ? '; download it as CSV or PDF (GET /v1/statements/:accountId/:month.csv or .pdf)' : '';
+    return new LimitExceededError(`This month has more than ${maxLines.toLocaleString('en-US')} lines, more than one statement here holds${hint}.`);
   }
   return {
     openingMinor: opening.postedMinor,
