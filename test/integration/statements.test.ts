@@ -318,6 +318,8 @@ describe('privacy: a statement is seen exactly as its account is', () => {
       }
     }
     expect(await statementOf(alice, unknown, '2025-06')).toBeNull();
+    expect(await statementOf(alice, 'not-an-id', '2025-06')).toBeNull();
+    expect((await download(alice, '/v1/statements/not-an-id/2025-06.csv')).status).toBe(404);
     expect((await download(undefined, `/v1/statements/${carolAccount}/2025-06.pdf`)).status).toBe(401);
   });
 
