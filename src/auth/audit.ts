@@ -22,6 +22,7 @@ export type AuditAction =
   | 'operator.read_transaction'
   | 'operator.read_reviews'
   | 'operator.read_risk_rules'
+  | 'operator.read_compliance_report'
   | 'operator.upsert_risk_rule'
   | 'operator.disable_risk_rule'
   | 'operator.approve_review'

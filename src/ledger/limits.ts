@@ -59,3 +59,8 @@ export const MAX_ENTRIES_PER_TRANSACTION = 5;
 
 /** The most customer accounts one transaction changes (a transfer's two): bounds `MoneyMovement.balances`. */
 export const MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION = 2;
+
+/** Lines one GraphQL statement returns (its list bound: 1,000 lines of 5 fields stay under the query cost ceiling of 7,000). */
+export const MAX_STATEMENT_LINES_GRAPHQL = 1_000;
+/** Lines a downloaded statement holds (CSV or PDF, about 350 pages): bounds one download's memory and time. */
+export const MAX_STATEMENT_LINES_DOWNLOAD = 15_000;

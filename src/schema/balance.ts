@@ -1,6 +1,7 @@
 import { availableMinor } from '../ledger/decide/funds.js';
 import { formatMinor } from '../ledger/money.js';
 import { resolveAccount, resolveCachedBalance } from '../resolvers/accounts.js';
+import { resolveBalanceAt } from '../resolvers/statements.js';
 import { balanceOfAccount, type BalanceView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 
@@ -47,12 +48,21 @@ builder.queryField('balance', (t) =>
   t.field({
     type: BalanceType,
     nullable: true,
-    description: 'The current balances of one of your accounts. Null when not found or not yours.',
+    description:
+      'The balances of one of your accounts: the current ones, or with `at` those it had at that instant (from its history lines). Null when not found or not yours.',
     args: {
       accountId: t.arg.id({ required: true, description: 'The account\'s id.' }),
-      consistency: t.arg({ type: ConsistencyEnum, defaultValue: 'STRONG', description: 'STRONG (default) or CACHED.' }),
+      consistency: t.arg({ type: ConsistencyEnum, defaultValue: 'STRONG', description: 'STRONG (default) or CACHED; ignored with `at` (history is read from the ledger).' }),
+      at: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'The balances as they were at this instant: after every change at or before it (version and asOf are of the last such change). ' +
+          'Before the account\'s first change (or before it opened): 0.00 at version 0, asOf = at. Later than now: VALIDATION.',
+      }),
     },
     resolve: async (_root, args, context) => {
+      if (args.at) return resolveBalanceAt(context, String(args.accountId), args.at);
       const account = await resolveAccount(context, String(args.accountId));
       if (!account) return null;
       return args.consistency === 'CACHED' ? resolveCachedBalance(context, account) : balanceOfAccount(account);

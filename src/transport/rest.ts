@@ -7,10 +7,12 @@ import { availableMinor } from '../ledger/decide/funds.js';
 import { InvalidCredentialsError } from '../auth/errors.js';
 import { LimitExceededError } from '../errors/shared-errors.js';
 import { formatMinor } from '../ledger/money.js';
+import { addStatementDoors } from './statement-doors.js';
 
 /**
  * The seed design's REST doors, thin over the same services as GraphQL: the same sign-in (and its
- * limits and audit), the same visibility rule for balances.
+ * limits and audit), the same visibility rule for balances. The statement and report downloads
+ * are in statement-doors.ts.
  */
 function fail(response: Response, status: number, code: string, message: string): void {
   response.status(status).json({ error: { code, message } });
@@ -59,5 +61,6 @@ export function restRouter(services: ContextServices, maxBodyBytes: number, capp
       asOf: account.asOf.toISOString(),
     });
   }));
+  addStatementDoors(router, services, capped);
   return router;
 }
