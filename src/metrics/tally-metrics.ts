@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandObserver, ObservedUnit } from '../ledger/commands/command-observer.js';
 
 /**
@@ -19,6 +19,11 @@ const POOL_WAIT_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class TallyMetrics {
   readonly registry = new Registry();
+
+  constructor() {
+    // The process's own: CPU, memory, event-loop delay, GC (process_*, nodejs_*).
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   readonly movements = new Counter({
     name: 'tally_movements_total',
