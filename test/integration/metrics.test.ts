@@ -122,6 +122,32 @@ describe('GET /metrics', () => {
     expect(sample(afterRefusal, 'tally_outbox_published_total')).toBeGreaterThan(sample(before, 'tally_outbox_published_total'));
   });
 
+  it('counts a unit the envelope ran again once as a retry, and its movement once', async () => {
+    const bob = await t.user();
+    const accountId = await t.account(bob);
+    const cashier = await t.cashier();
+    // The next transaction written fails once with a serialization failure (a sequence is not rolled back with it).
+    await t.database.pool.query(`create sequence metrics_fail_once`);
+    await t.database.pool.query(`create function metrics_fail_once() returns trigger language plpgsql as $$
+      begin
+        if nextval('metrics_fail_once') = 1 then raise exception 'forced by the metrics test' using errcode = '40001'; end if;
+        return new;
+      end $$`);
+    await t.database.pool.query(`create trigger metrics_fail_once before insert on ledger_transactions for each row execute function metrics_fail_once()`);
+    try {
+      const before = await metrics();
+      const deposit = dataOf(await t.gql(DepositDocument, { input: { accountId, amount: '5.00', channel: 'CASH', idempotencyKey: randomUUID() } }, cashier.token)).deposit;
+      expect(deposit).toMatchObject({ __typename: 'MoneyMovement', replayed: false });
+      const after = await metrics();
+      expect(sample(after, 'tally_command_retries_total', { sqlstate: '40001' }) - sample(before, 'tally_command_retries_total', { sqlstate: '40001' })).toBe(1);
+      const deposited = { kind: 'deposit', outcome: 'OK', replayed: 'false' };
+      expect(sample(after, 'tally_movements_total', deposited) - sample(before, 'tally_movements_total', deposited)).toBe(1);
+      expect(sample(after, 'tally_command_batch_size_count') - sample(before, 'tally_command_batch_size_count')).toBe(1);
+    } finally {
+      await t.database.pool.query(`drop trigger metrics_fail_once on ledger_transactions; drop function metrics_fail_once(); drop sequence metrics_fail_once`);
+    }
+  });
+
   it('counts rate-limit refusals by limit', async () => {
     const payer = await t.user();
     const before = sample(await metrics(), 'tally_rate_limit_refusals_total', { limit: 'payee-lookups' });
