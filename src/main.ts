@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { DemoCredential } from './demo/demo-data.js';
 import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
 import { StartRefusal } from './start-refusal.js';
+import { shutDownGracefully } from './graceful-shutdown.js';
 
 function banner(config: Config, url: string, demoUsers: readonly DemoCredential[]): string {
   const lines = [
@@ -41,32 +41,10 @@ async function main(): Promise<void> {
   logger.info({ url: app.url }, 'listening');
 
   let stopping = false;
-  // A graceful shutdown (README "Operating Tally"): /readyz turns 503 at once, requests are still
-  // served for SHUTDOWN_DRAIN_DELAY (the load balancer's time to notice), then app.close() lets
-  // every in-flight movement commit and answer. Whatever still runs at SHUTDOWN_TIMEOUT is cut:
-  // nothing is lost by that, since an unanswered movement either committed whole or not at all.
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, drainDelaySeconds: config.shutdownDrainDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error({ timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown did not finish within SHUTDOWN_TIMEOUT; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutSeconds * 1000);
-    deadline.unref();
-    app.beginDraining();
-    sleep(config.shutdownDrainDelaySeconds * 1000)
-      .then(() => app.close())
-      .then(
-        () => {
-          logger.info({ signal }, 'stopped');
-          process.exit(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+    void shutDownGracefully(app, config, logger, signal).then((code) => process.exit(code));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

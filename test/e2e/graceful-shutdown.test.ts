@@ -33,6 +33,7 @@ const CLIENTS = 16;
 const SIGTERM_AFTER_ACKNOWLEDGED = 150;
 const SIGTERM_AFTER_MS = 8_000;
 const TRANSFER_QUERY = print(TransferDocument);
+const REQUEST_TIMEOUT_MS = 60_000;
 
 type Outcome =
   | { readonly kind: 'acknowledged'; readonly transactionId: string }
@@ -55,7 +56,8 @@ async function sendTransfer(url: string, token: string, input: TransferInput): P
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: TRANSFER_QUERY, variables: { input } }),
-      signal: AbortSignal.timeout(SHUTDOWN_TIMEOUT_SECONDS * 1000),
+      // Longer than the server may take to stop: an answer that comes is never cut off by the client.
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     body = (await response.json()) as typeof body;
   } catch (error) {
@@ -133,8 +135,10 @@ describe('graceful shutdown: SIGTERM during concurrent transfers', () => {
       return opened.account.id;
     };
     const accounts = { alice: [await openFunded('alice'), await openFunded('alice'), await openFunded('alice')], bob: [await openFunded('bob'), await openFunded('bob')] };
-    // A transfer from an account the test holds locked: it is still in flight when the port closes.
+    // A transfer between two accounts no client uses, from one the test holds locked: it is still
+    // in flight when the port closes, and blocks nobody else.
     const lockedAccount = await openFunded('alice');
+    const heldPayee = await openFunded('bob');
 
     // Live subscribers on the accounts that move: each must see the server's 1001 "going away".
     for (const [owner, accountId] of [['alice', accounts.alice[0]!], ['bob', accounts.bob[0]!]] as const) {
@@ -160,16 +164,24 @@ describe('graceful shutdown: SIGTERM during concurrent transfers', () => {
     const attempts: Attempt[] = [];
     let acknowledged = 0;
     let sigtermAtMs: number | undefined;
+    let held: Promise<Outcome> | undefined;
+    let heldInput: TransferInput | undefined;
+    /** A backend of the server's waits for the test's row lock: the held transfer is in flight. */
+    const heldIsWaiting = async () =>
+      (await database.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rowCount! > 0;
     const sigterm = () => {
-      if (sigtermAtMs !== undefined) return;
-      sigtermAtMs = Date.now();
-      server!.kill('SIGTERM');
+      if (held) return;
+      held = sendTransfer(url, tokens.get('alice')!, heldInput!);
+      void (async () => {
+        for (let waited = 0; !(await heldIsWaiting()) && waited < 10_000; waited += READINESS_POLL_MS) await sleep(READINESS_POLL_MS);
+        sigtermAtMs = Date.now();
+        server!.kill('SIGTERM');
+      })();
     };
     lockHolder = await database.pool.connect();
     await lockHolder.query('begin');
     await lockHolder.query('select 1 from accounts where id = $1 for update', [lockedAccount]);
-    const heldInput = { fromAccountId: lockedAccount, toAccountId: accounts.bob[1]!, amount: '12.34', idempotencyKey: 'held-across-close' };
-    const held = sendTransfer(url, tokens.get('alice')!, heldInput);
+    heldInput = { fromAccountId: lockedAccount, toAccountId: heldPayee, amount: '12.34', idempotencyKey: 'held-across-close' };
     const timer = setTimeout(sigterm, SIGTERM_AFTER_MS);
     const client = async (index: number) => {
       const owner = index % 2 === 0 ? alice : bob;
@@ -194,9 +206,11 @@ describe('graceful shutdown: SIGTERM during concurrent transfers', () => {
     await lockHolder.query('commit');
     lockHolder.release();
     lockHolder = undefined;
-    const heldOutcome = await held;
-    expect(heldOutcome.kind, JSON.stringify(heldOutcome)).toBe('acknowledged');
-    attempts.push({ userId: alice.id, input: heldInput, sentAtMs: 0, outcome: heldOutcome, answeredAtMs: Date.now() });
+    const releasedAtMs = Date.now();
+    const heldOutcome = await held!;
+    const timeline = `SIGTERM at 0, port closed by ${readiness.find((probe) => probe.status === 'refused')!.atMs - sigtermAtMs!} ms, lock released at ${releasedAtMs - sigtermAtMs!} ms, answered at ${Date.now() - sigtermAtMs!} ms`;
+    expect(heldOutcome.kind, `${JSON.stringify(heldOutcome)}; ${timeline}\n${server.stderr()}`).toBe('acknowledged');
+    attempts.push({ userId: alice.id, input: heldInput!, sentAtMs: 0, outcome: heldOutcome, answeredAtMs: Date.now() });
     acknowledged += 1;
     const exit = await server.waitForExit(SHUTDOWN_TIMEOUT_SECONDS * 1000 + 5_000);
     const exitedAfterMs = Date.now() - sigtermAtMs!;
