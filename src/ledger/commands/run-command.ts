@@ -240,21 +240,32 @@ export async function runCommands<const Commands extends readonly AnyCommand[]>(
         reportUnit(observer, prepared, undefined, attempt, startedAt);
         throw error;
       }
-      observer?.unitRetried(sqlState);
+      try {
+        observer?.unitRetried(sqlState);
+      } catch {
+        // As in reportUnit: metrics never change what the envelope does.
+      }
       // Jittered exponential backoff so the two sides of a deadlock do not collide again.
       await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
 }
 
-/** Tells the ORM's observer (command-observer.ts) how the unit ended: once, after its commit or its final failure. */
+/**
+ * Tells the ORM's observer (command-observer.ts) how the unit ended: once, after its commit or its
+ * final failure. An observer that throws is ignored: a committed unit is answered as committed.
+ */
 function reportUnit(observer: CommandObserver | undefined, prepared: readonly Prepared[], results: readonly CommandResult[] | undefined, attempts: number, startedAt: number): void {
   if (!observer) return;
   const commands = prepared.map(({ command }, index) => {
     const outcome = results?.[index]?.outcome;
     return { name: command.name, outcome: !outcome ? 'ERROR' : outcome.ok ? 'OK' : outcome.code, replayed: results?.[index]?.replayed ?? false };
   });
-  observer.unitFinished({ commands, committed: results !== undefined, attempts, durationMs: performance.now() - startedAt });
+  try {
+    observer.unitFinished({ commands, committed: results !== undefined, attempts, durationMs: performance.now() - startedAt });
+  } catch {
+    // Metrics must never turn a commit into an error the client would retry.
+  }
 }
 
 /** The single-command path: a unit of one. */
