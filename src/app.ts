@@ -12,6 +12,9 @@ import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
 import { assertPortFree } from './transport/listen.js';
+import { TallyMetrics } from './metrics/tally-metrics.js';
+import { watchDatabase } from './metrics/database-gauges.js';
+import { observeCommands } from './ledger/commands/command-observer.js';
 
 export interface App {
   readonly orm: Orm;
@@ -19,6 +22,15 @@ export interface App {
   readonly url: string;
   /** The live-balance services (event bus, relay, ledger history, version watch). */
   readonly live: LiveServices;
+  /** This app's metrics (served at /metrics with METRICS_TOKEN). */
+  readonly metrics: TallyMetrics;
+  /** SIGTERM's first step: /readyz turns 503 and connections close after their answer; requests are still served. */
+  beginDraining(): void;
+  /**
+   * Stops in the order that loses nothing: WebSockets closed with 1001 and the port closed, then
+   * in-flight requests answered (their movements committed), the schedulers' running units
+   * finished, the relay drained (the last events published), then Redis and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -32,6 +44,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // A taken port refuses in one line before the database is opened (PGlite boots for seconds).
   await assertPortFree(config.port);
   const orm = await openOrm(config, options);
+  const metrics = new TallyMetrics();
+  // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
+  observeCommands(orm, metrics.commandObserver);
+  watchDatabase(metrics, orm);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
@@ -41,7 +57,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await migrate(orm);
     const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
     started.push(() => bus.close());
-    const relay = new OutboxRelay(orm, bus, logger, redis);
+    const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
     relay.start();
     started.push(() => relay.stop());
     const holdExpiry = new HoldExpiry(orm, logger);
@@ -60,20 +76,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     });
     disputeCredits.start();
     started.push(() => disputeCredits.stop());
-    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix });
+    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics });
     return {
       orm,
       server,
       url: server.url,
       live,
+      metrics,
+      beginDraining: () => server.beginDraining(),
       async close() {
         await server.close();
         watch.stop();
         await disputeCredits.stop();
         await holdExpiry.stop();
-        await relay.stop();
+        await relay.drain();
         await bus.close();
         redis?.disconnect();
+        observeCommands(orm, undefined);
         await orm.close(true);
       },
     };
@@ -85,6 +104,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         .catch((stopError: unknown) => logger.warn({ err: stopError }, 'stopping after a failed start'));
     }
     redis?.disconnect();
+    observeCommands(orm, undefined);
     await orm.close(true);
     throw error;
   }

@@ -60,6 +60,12 @@ export interface Config {
   readonly riskRules: boolean;
   /** REVIEW_TIMEOUT, seconds a risk review waits for a person before the system declines it (default 3 days). */
   readonly reviewTimeoutSeconds: number;
+  /** METRICS_TOKEN: the bearer token `GET /metrics` asks for; unset, /metrics is not served (404). */
+  readonly metricsToken: string | undefined;
+  /** SHUTDOWN_TIMEOUT: seconds from SIGTERM to exit, whatever is still running then (default 20). */
+  readonly shutdownTimeoutSeconds: number;
+  /** SHUTDOWN_DRAIN_DELAY: seconds /readyz says 503 while requests are still served, before the port closes (default 0). */
+  readonly shutdownDrainDelaySeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +165,22 @@ function readOrigins(environment: Environment, name: string, fallback: readonly 
   return origins;
 }
 
+/** A bearer token for /metrics: long enough not to be guessed, and only characters a header carries plainly. */
+function readMetricsToken(environment: Environment): string | undefined {
+  const text = environment.METRICS_TOKEN;
+  if (text === undefined || text === '') return undefined;
+  if (text.length < 16 || !/^[A-Za-z0-9._~+/=-]+$/.test(text)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters of letters, digits and ._~+/=-');
+  return text;
+}
+
+/** The drain delay is part of the shutdown's time, and must leave some of it for the drain itself. */
+function readShutdown(environment: Environment): { shutdownTimeoutSeconds: number; shutdownDrainDelaySeconds: number } {
+  const shutdownTimeoutSeconds = readInteger(environment, 'SHUTDOWN_TIMEOUT', 20, 1, 600);
+  const shutdownDrainDelaySeconds = readInteger(environment, 'SHUTDOWN_DRAIN_DELAY', 0, 0, 600);
+  if (shutdownDrainDelaySeconds >= shutdownTimeoutSeconds) throw new ConfigError('SHUTDOWN_DRAIN_DELAY', `must be less than SHUTDOWN_TIMEOUT (${shutdownTimeoutSeconds})`);
+  return { shutdownTimeoutSeconds, shutdownDrainDelaySeconds };
+}
+
 function readFee(environment: Environment, name: string, fallback: string): string {
   const text = environment[name] || fallback;
   if (!FEE_SHAPE.test(text)) throw new ConfigError(name, 'must be a plain decimal amount such as 25.00 (0 turns the fee off)');
@@ -214,5 +236,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee), wireFeeByCurrency: readFeesByCurrency(environment) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
+    metricsToken: readMetricsToken(environment),
+    ...readShutdown(environment),
   };
 }

@@ -3,6 +3,7 @@ import type { DemoCredential } from './demo/demo-data.js';
 import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
 import { StartRefusal } from './start-refusal.js';
+import { shutDownGracefully } from './graceful-shutdown.js';
 
 function banner(config: Config, url: string, demoUsers: readonly DemoCredential[]): string {
   const lines = [
@@ -43,14 +44,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    void shutDownGracefully(app, config, logger, signal).then((code) => process.exit(code));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

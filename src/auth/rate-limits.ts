@@ -47,7 +47,13 @@ export class RateLimits {
   /** One point per allowance and window: the first refusal of a burst is audited, the rest are not. */
   private readonly refusalAudits: RateLimiterAbstract;
 
-  constructor(settings: RateLimitSettings, redis: Redis | undefined, keyPrefix: string) {
+  constructor(
+    settings: RateLimitSettings,
+    redis: Redis | undefined,
+    keyPrefix: string,
+    /** Told the limit's name at every refusal (metrics: tally_rate_limit_refusals_total). */
+    private readonly onRefusal: (limit: string) => void = () => undefined,
+  ) {
     const limiter = (name: string, points: number, duration: number): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ keyPrefix: `${keyPrefix}:${name}`, points, duration });
       return redis
@@ -76,8 +82,8 @@ export class RateLimits {
   async takeLoginAttempt(username: string, clientIp: string): Promise<Refusal | undefined> {
     const key = username.toLowerCase();
     const [byUsername, byIp] = await Promise.all([
-      consume(this.loginFailuresByUsername, key, 'login-user'),
-      consume(this.loginFailuresByIp, clientIp, 'login-ip'),
+      this.take(this.loginFailuresByUsername, key, 'login-user'),
+      this.take(this.loginFailuresByIp, clientIp, 'login-ip'),
     ]);
     return longest(byUsername, byIp);
   }
@@ -100,12 +106,12 @@ export class RateLimits {
    * enumerator as much as a hit).
    */
   takePayeeLookup(userId: string): Promise<Refusal | undefined> {
-    return consume(this.payeeLookupsByUser, userId, 'payee-lookups');
+    return this.take(this.payeeLookupsByUser, userId, 'payee-lookups');
   }
 
   /** Takes one successful sign-in (a new session) from the user's allowance. */
   takeLoginSuccess(userId: string): Promise<Refusal | undefined> {
-    return consume(this.loginSuccessesByUser, userId, 'login-success');
+    return this.take(this.loginSuccessesByUser, userId, 'login-success');
   }
 
   /**
@@ -113,7 +119,7 @@ export class RateLimits {
    * checked, exactly like sign-in: past the allowance even the right credentials wait.
    */
   takeStepUpAttempt(userId: string): Promise<Refusal | undefined> {
-    return consume(this.stepUpFailuresByUser, userId, 'step-up');
+    return this.take(this.stepUpFailuresByUser, userId, 'step-up');
   }
 
   /** A step-up that changed something clears the user's failed step-ups. */
@@ -123,11 +129,11 @@ export class RateLimits {
 
   /** Takes one money-moving request from the user's allowance. */
   allowMovement(userId: string): Promise<Refusal | undefined> {
-    return consume(this.movementsByUser, userId, 'movements');
+    return this.take(this.movementsByUser, userId, 'movements');
   }
 
   allowRefresh(clientIp: string): Promise<Refusal | undefined> {
-    return consume(this.refreshesByIp, clientIp, 'refresh-ip');
+    return this.take(this.refreshesByIp, clientIp, 'refresh-ip');
   }
 
   /**
@@ -136,6 +142,13 @@ export class RateLimits {
    */
   async isFirstRefusalInWindow(refusal: Refusal): Promise<boolean> {
     return (await consume(this.refusalAudits, `${refusal.limit}:${refusal.key}`, 'refusal-audit')) === undefined;
+  }
+
+  /** One point of a user-facing allowance; a refusal is told to onRefusal. */
+  private async take(limiter: RateLimiterAbstract | undefined, key: string, limit: string): Promise<Refusal | undefined> {
+    const refusal = await consume(limiter, key, limit);
+    if (refusal) this.onRefusal(limit);
+    return refusal;
   }
 }
 

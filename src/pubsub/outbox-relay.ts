@@ -35,6 +35,8 @@ export class OutboxRelay {
     private readonly bus: EventBus,
     private readonly logger: Logger,
     private readonly cache: Redis | undefined,
+    /** Told how many events each batch published (metrics). */
+    private readonly onPublished: (count: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -50,6 +52,20 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+  }
+
+  /**
+   * Stops, then publishes what is still waiting (a graceful shutdown: the last movements' events
+   * go out now rather than when another instance's relay next polls). Gives up at the first
+   * failure, which loses nothing: the events stay unpublished for any relay to send.
+   */
+  async drain(): Promise<void> {
+    await this.stop();
+    try {
+      while ((await this.publishBatch()) === BATCH_SIZE);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'outbox relay could not drain at shutdown; another instance will publish');
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -84,8 +100,8 @@ export class OutboxRelay {
   }
 
   /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
-  private publishBatch(): Promise<number> {
-    return this.orm.em.fork().transactional(async (database) => {
+  private async publishBatch(): Promise<number> {
+    const published = await this.orm.em.fork().transactional(async (database) => {
       const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
         database,
         `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
@@ -107,6 +123,9 @@ export class OutboxRelay {
       ]);
       return rows.length;
     });
+    // Counted once committed: a batch rolled back is sent (and counted) again.
+    if (published > 0) this.onPublished(published);
+    return published;
   }
 
   private async pruneNow(): Promise<void> {

@@ -30,6 +30,9 @@ import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import { retryHintPlugin } from './retry-hints.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema/index.js';
+import type { TallyMetrics } from '../metrics/tally-metrics.js';
+import { requestMetricsPlugin } from '../metrics/request-metrics-plugin.js';
+import { mountMetricsEndpoint } from './metrics-endpoint.js';
 
 /** JSON request bodies above this are refused with 413: no real operation of ours comes near it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,6 +41,13 @@ const REQUEST_ID_SHAPE = /^[A-Za-z0-9._-]{8,128}$/;
 export interface RunningServer {
   readonly httpServer: Server;
   readonly url: string;
+  /**
+   * The first step of a graceful shutdown: /readyz turns 503 and every answer from now on carries
+   * `Connection: close`, so no client keeps a connection the server will close under it; requests
+   * are still served until close().
+   */
+  beginDraining(): void;
+  /** Closes WebSockets with 1001, stops accepting, and waits for in-flight requests to be answered. */
   close(): Promise<void>;
 }
 
@@ -70,6 +80,7 @@ export interface ServerOptions {
   readonly live: LiveServices;
   /** Prefix of rate-limit keys in Redis; tests give each app its own. */
   readonly rateLimitKeyPrefix?: string;
+  readonly metrics: TallyMetrics;
 }
 
 /**
@@ -83,21 +94,29 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   const services = createServices(config, orm, logger, options);
+  const { metrics } = options;
+  let draining = false;
   const armor = queryLimitRules(config);
   // Each user's fair share of this process (src/transport/user-shares.ts): requests in flight, and
   // query cost executing at once (one heaviest query at a time), with a bounded wait for a turn.
   const shares = new UserShares({ maxRequests: config.maxConcurrentRequestsPerUser, maxCost: QUERY_LIMITS.maxCost, costPerSecond: config.queryCostPerUserPerSecond, maxWaitMs: SHARE_WAIT_MS, maxQueued: SHARE_MAX_QUEUED });
   const formatError = createFormatError(config.production);
-  const apollo = buildApollo(config, httpServer, armor, formatError);
+  const apollo = buildApollo(config, httpServer, armor, formatError, metrics);
   await apollo.start();
 
   app.use(assignRequestId);
-  mountHealthProbes(app, orm, options.redis);
+  app.use((_request, response, next) => {
+    if (draining) response.setHeader('connection', 'close');
+    next();
+  });
+  mountHealthProbes(app, orm, options.redis, () => draining);
+  mountMetricsEndpoint(app, metrics.registry, config.metricsToken);
   const corsPolicy = corsFor(config.corsOrigins);
   if (corsPolicy) app.use(['/graphql', '/v1'], corsPolicy);
   if (config.graphiqlEnabled) mountGraphiql(app);
-  mountGraphql(app, apollo, services, shares);
-  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, services.signer, 'rest', handler)));
+  const refusedByShare = () => metrics.refusedBy('user-share');
+  mountGraphql(app, apollo, services, shares, refusedByShare);
+  app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, services.signer, 'rest', handler, refusedByShare)));
   app.use(httpErrorHandler(logger, MAX_BODY_BYTES));
 
   // Listen before the WebSocket server hooks the http server: it would log a taken port as an
@@ -112,12 +131,17 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     maxCost: QUERY_LIMITS.maxCost,
     formatError,
     subscriptions: { perSocket: config.maxSubscriptionsPerSocket, perUser: config.maxSubscriptionsPerUser },
+    metrics,
   });
   const { port } = httpServer.address() as AddressInfo;
   return {
     httpServer,
     url: `http://localhost:${port}`,
+    beginDraining() {
+      draining = true;
+    },
     async close() {
+      draining = true;
       await websocket.close();
       await apollo.stop();
     },
@@ -136,6 +160,7 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     },
     options.redis,
     options.rateLimitKeyPrefix ?? 'tally:limits',
+    options.metrics.refusedBy,
   );
   const risk = config.riskRules ? { calendar: config.availability.calendar, reviewTimeoutMs: config.reviewTimeoutSeconds * 1000 } : undefined;
   return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
@@ -160,9 +185,13 @@ function queryLimitRules(config: Config): QueryLimitRules {
 }
 
 /** Apollo with the query limits, the error masking and the plugins that shape every response. */
-function buildApollo(config: Config, httpServer: Server, armor: QueryLimitRules, formatError: ReturnType<typeof createFormatError>): ApolloServer<Context> {
+function buildApollo(config: Config, httpServer: Server, armor: QueryLimitRules, formatError: ReturnType<typeof createFormatError>, metrics: TallyMetrics): ApolloServer<Context> {
   // The cost of an operation is reserved from its user's share before it executes.
-  const reserveCost = (context: Context, cost: number) => shareSlotOfContext(context)?.reserve(cost) ?? Promise.resolve(true);
+  const reserveCost = async (context: Context, cost: number) => {
+    const admitted = (await shareSlotOfContext(context)?.reserve(cost)) ?? true;
+    if (!admitted) metrics.refusedBy('user-share');
+    return admitted;
+  };
   return new ApolloServer<Context>({
     schema,
     formatError,
@@ -178,7 +207,10 @@ function buildApollo(config: Config, httpServer: Server, armor: QueryLimitRules,
       // graphql-armor's typings name Apollo's CommonJS declarations; the objects are the same.
       ...(armor.plugins as unknown as ApolloServerPlugin<Context>[]),
       costLimitPlugin<Context>(QUERY_LIMITS.maxCost, reserveCost),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // At shutdown: stop accepting, close idle connections, wait for in-flight requests; half of
+      // SHUTDOWN_TIMEOUT (after its drain delay), then the rest are cut so the process can still exit in time.
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: ((config.shutdownTimeoutSeconds - config.shutdownDrainDelaySeconds) * 1000) / 2 }),
+      requestMetricsPlugin(metrics) as ApolloServerPlugin<Context>,
       ApolloServerPluginLandingPageDisabled(),
       // Tally sends no cache hints; the default cache-control plugin would wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
@@ -212,7 +244,7 @@ function mountGraphiql(app: Express): void {
 }
 
 /** POST/GET `/graphql`: a bounded JSON body, the caller's user share, then Apollo with a per-request context. */
-function mountGraphql(app: Express, apollo: ApolloServer<Context>, services: ContextServices, shares: UserShares): void {
+function mountGraphql(app: Express, apollo: ApolloServer<Context>, services: ContextServices, shares: UserShares, onRefusal: () => void): void {
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
@@ -222,6 +254,6 @@ function mountGraphql(app: Express, apollo: ApolloServer<Context>, services: Con
         const context = await createContext(services, requestId, req.ip ?? 'unknown', req.header('authorization'));
         return withShareSlot(context, shareSlotOf(res));
       },
-    })),
+    }), onRefusal),
   );
 }

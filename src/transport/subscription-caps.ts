@@ -56,6 +56,13 @@ export class SubscriptionCaps {
     for (const key of [...socket.held]) this.release(socket, key);
   }
 
+  /** Active subscriptions of every user in this process (metrics). */
+  get active(): number {
+    let total = 0;
+    for (const count of this.perUser.values()) total += count;
+    return total;
+  }
+
   /** Active subscriptions of one user in this process (tests and diagnostics). */
   activeOf(userId: string): number {
     return this.perUser.get(userId) ?? 0;

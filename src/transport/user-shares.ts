@@ -238,11 +238,21 @@ export function shareSlotOf(response: Response): ShareSlot | undefined {
  * without a valid token are not counted here: they are answered UNAUTHENTICATED at once, and
  * sign-in has its own limits.
  */
-export function withinUserShare(shares: UserShares, signer: TokenSigner, shape: RefusalShape, handler: RequestHandler): RequestHandler {
+export function withinUserShare(
+  shares: UserShares,
+  signer: TokenSigner,
+  shape: RefusalShape,
+  handler: RequestHandler,
+  /** Told of every refusal (metrics). */
+  onRefusal: () => void = () => undefined,
+): RequestHandler {
   return async (request: Request, response: Response, next) => {
     const { viewer } = await authenticate(signer, request.header('authorization'));
     const slot = viewer ? await shares.enter(viewer.userId) : undefined;
-    if (viewer && !slot) return refuse(response, shape);
+    if (viewer && !slot) {
+      onRefusal();
+      return refuse(response, shape);
+    }
     response.locals.shareSlot = slot;
     try {
       await handler(request, response, next);

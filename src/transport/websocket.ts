@@ -19,6 +19,7 @@ import { costRefusal, refusalsOf } from './query-cost.js';
 import { subscriptionRefusal } from './subscription-access.js';
 import { SubscriptionCaps, type SocketPlaces, type SubscriptionLimits } from './subscription-caps.js';
 import { schema } from '../schema/index.js';
+import type { TallyMetrics } from '../metrics/tally-metrics.js';
 
 /** A subscribe message is a few hundred bytes; 64 KiB leaves room and stops memory abuse (ws defaults to 100 MiB). */
 export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
@@ -37,6 +38,8 @@ export interface WebSocketLimits {
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Active subscriptions per socket and per user (MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_SUBSCRIPTIONS_PER_USER). */
   readonly subscriptions: SubscriptionLimits;
+  /** Counts connections, subscriptions, deliveries and cap refusals (src/metrics/). */
+  readonly metrics?: TallyMetrics;
 }
 
 /** Queries and mutations have HTTP, with its CSRF, body and rate limits; the socket is for live data. */
@@ -99,7 +102,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
 }
 
 /** A socket is served only with a valid token, and no longer than that token lives. */
-function connectionHooks({ services, states, caps }: SocketServerParts): SocketHooks {
+function connectionHooks({ services, states, caps, limits }: SocketServerParts): SocketHooks {
   return {
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.authorization;
@@ -112,13 +115,18 @@ function connectionHooks({ services, states, caps }: SocketServerParts): SocketH
       };
       state.expiryTimer = setTimeout(() => ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Access token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
       states.set(ctx.extra.socket, state);
+      limits.metrics?.websocketConnections.inc();
       return true;
     },
     onClose: (ctx) => {
       const state = states.get(ctx.extra.socket);
       clearTimeout(state?.expiryTimer);
       // Whatever did not complete on its own gives its place back now, exactly once.
-      if (state) caps.releaseAll(state.places);
+      if (state) {
+        caps.releaseAll(state.places);
+        limits.metrics?.websocketConnections.dec();
+        limits.metrics?.subscriptions.set(caps.active);
+      }
     },
   };
 }
@@ -126,13 +134,17 @@ function connectionHooks({ services, states, caps }: SocketServerParts): SocketH
 /** Every subscription holds a place under the caps from its subscribe message until it ends. */
 function subscriptionHooks(parts: SocketServerParts): SocketHooks {
   const { states, caps } = parts;
+  const metrics = parts.limits.metrics;
   return {
     onSubscribe: async (ctx, _id, payload) => {
       const places = states.get(ctx.extra.socket)?.places;
       if (!places) return [new GraphQLError('Not connected.', { extensions: { code: 'UNAUTHENTICATED' } })];
       // Counted before anything else, so a flood of subscribes costs a counter each, not a parse.
       const full = caps.hold(places, payload);
-      if (full) return [full];
+      if (full) {
+        metrics?.refusedBy('subscriptions');
+        return [full];
+      }
       try {
         const prepared = await prepareSubscription(parts, ctx.extra.socket, payload);
         if (Array.isArray(prepared)) caps.release(places, payload);
@@ -141,12 +153,15 @@ function subscriptionHooks(parts: SocketServerParts): SocketHooks {
         caps.release(places, payload);
         // A database blip while starting one subscription must not close the socket and its others.
         return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
+      } finally {
+        metrics?.subscriptions.set(caps.active);
       }
     },
     // The stream ended: by the client's complete, the server's, or an error.
     onComplete: (ctx, _id, payload) => {
       const places = states.get(ctx.extra.socket)?.places;
       if (places) caps.release(places, payload);
+      metrics?.subscriptions.set(caps.active);
     },
   };
 }
@@ -159,6 +174,7 @@ function maskingHooks(parts: SocketServerParts): SocketHooks {
       return errors.map((error) => maskedError(parts, error, requestId));
     },
     onNext: (_ctx, _id, _payload, args, result) => {
+      parts.limits.metrics?.deliveries.inc();
       if (!result.errors) return undefined;
       const requestId = (args.contextValue as Context | undefined)?.requestId ?? randomUUID();
       return { ...result, errors: result.errors.map((error) => maskedError(parts, error, requestId)) };

@@ -29,6 +29,17 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '500' }).loginSuccessesPerUser).toBe(500);
   });
 
+  it('serves /metrics only with a METRICS_TOKEN of 16+ plain characters; shuts down within 20 s, drain delay included', () => {
+    const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
+    expect(loadConfig(base)).toMatchObject({ metricsToken: undefined, shutdownTimeoutSeconds: 20, shutdownDrainDelaySeconds: 0 });
+    expect(loadConfig({ ...base, METRICS_TOKEN: 'a-scraper-token-0123' }).metricsToken).toBe('a-scraper-token-0123');
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'has spaces in it, sadly' })).toThrow(/METRICS_TOKEN/);
+    expect(loadConfig({ ...base, SHUTDOWN_TIMEOUT: '30', SHUTDOWN_DRAIN_DELAY: '5' })).toMatchObject({ shutdownTimeoutSeconds: 30, shutdownDrainDelaySeconds: 5 });
+    expect(() => loadConfig({ ...base, SHUTDOWN_DRAIN_DELAY: '20' })).toThrow(/SHUTDOWN_DRAIN_DELAY must be less than SHUTDOWN_TIMEOUT/);
+    expect(() => loadConfig({ ...base, SHUTDOWN_TIMEOUT: '0' })).toThrow(/SHUTDOWN_TIMEOUT/);
+  });
+
   it('charges 25.00 per wire by default; WIRE_FEE sets it and 0 turns it off', () => {
     const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
     expect(loadConfig(base).fees).toEqual({ wireFee: '25.00', wireFeeByCurrency: {} });

@@ -22,6 +22,7 @@ import { currentRules } from '../risk/current-rules.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
 import { UnitState, type UnitRiskInputs } from './unit-state.js';
+import { observerOf, type CommandObserver } from './command-observer.js';
 
 export type { CommandResult } from './command.js';
 
@@ -64,9 +65,9 @@ const KEY_FREEING_CODES: ReadonlySet<string> = new Set(['VALIDATION', 'FORBIDDEN
 
 const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
 
-function isTransientSqlError(error: unknown): boolean {
+function transientSqlState(error: unknown): string | undefined {
   const candidate = error as { sqlState?: string; code?: string } | undefined;
-  return TRANSIENT_SQL_STATES.has(candidate?.sqlState ?? '') || TRANSIENT_SQL_STATES.has(candidate?.code ?? '');
+  return [candidate?.sqlState, candidate?.code].find((state) => state !== undefined && TRANSIENT_SQL_STATES.has(state));
 }
 
 /** A command as the unit runs it: its hash and whether its key may be claimed at all. */
@@ -226,14 +227,44 @@ export async function runCommands<const Commands extends readonly AnyCommand[]>(
 ): Promise<{ -readonly [Index in keyof Commands]: CommandResult<OutcomeOf<Commands[Index]>> }> {
   const prepared = commands.map(prepare);
   type Results = { -readonly [Index in keyof Commands]: CommandResult<OutcomeOf<Commands[Index]>> };
+  const observer = observerOf(orm);
+  const startedAt = performance.now();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return (await orm.em.fork().transactional((database) => runUnit(database, prepared, options))) as Results;
+      const results = await orm.em.fork().transactional((database) => runUnit(database, prepared, options));
+      reportUnit(observer, prepared, results, attempt, startedAt);
+      return results as Results;
     } catch (error) {
-      if (!isTransientSqlError(error) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
+      const sqlState = transientSqlState(error);
+      if (!sqlState || attempt >= MAX_COMMAND_ATTEMPTS) {
+        reportUnit(observer, prepared, undefined, attempt, startedAt);
+        throw error;
+      }
+      try {
+        observer?.unitRetried(sqlState);
+      } catch {
+        // As in reportUnit: metrics never change what the envelope does.
+      }
       // Jittered exponential backoff so the two sides of a deadlock do not collide again.
       await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
+  }
+}
+
+/**
+ * Tells the ORM's observer (command-observer.ts) how the unit ended: once, after its commit or its
+ * final failure. An observer that throws is ignored: a committed unit is answered as committed.
+ */
+function reportUnit(observer: CommandObserver | undefined, prepared: readonly Prepared[], results: readonly CommandResult[] | undefined, attempts: number, startedAt: number): void {
+  if (!observer) return;
+  const commands = prepared.map(({ command }, index) => {
+    const outcome = results?.[index]?.outcome;
+    return { name: command.name, outcome: !outcome ? 'ERROR' : outcome.ok ? 'OK' : outcome.code, replayed: results?.[index]?.replayed ?? false };
+  });
+  try {
+    observer.unitFinished({ commands, committed: results !== undefined, attempts, durationMs: performance.now() - startedAt });
+  } catch {
+    // Metrics must never turn a commit into an error the client would retry.
   }
 }
 
