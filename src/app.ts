@@ -9,6 +9,7 @@ import { HoldExpiry } from './ledger/system/hold-expiry.js';
 import { DisputeCredits } from './ledger/system/dispute-credits.js';
 import { announceDisputeChange, auditSystemDisputeCredit } from './resolvers/disputes.js';
 import { VersionWatch } from './pubsub/version-watch.js';
+import { JournalSealer } from './journal/sealer.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
 import { assertPortFree } from './transport/listen.js';
@@ -44,6 +45,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const relay = new OutboxRelay(orm, bus, logger, redis);
     relay.start();
     started.push(() => relay.stop());
+    const sealer = config.journalSealer ? new JournalSealer(orm, logger) : undefined;
+    sealer?.start();
+    started.push(() => sealer?.stop());
     const holdExpiry = new HoldExpiry(orm, logger);
     holdExpiry.start();
     started.push(() => holdExpiry.stop());
@@ -71,6 +75,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         watch.stop();
         await disputeCredits.stop();
         await holdExpiry.stop();
+        await sealer?.stop();
         await relay.stop();
         await bus.close();
         redis?.disconnect();

@@ -60,6 +60,8 @@ export interface Config {
   readonly riskRules: boolean;
   /** REVIEW_TIMEOUT, seconds a risk review waits for a person before the system declines it (default 3 days). */
   readonly reviewTimeoutSeconds: number;
+  /** JOURNAL_SEALER=off stops this process's journal sealer (bench comparisons; another process may seal). On by default. */
+  readonly journalSealer: boolean;
 }
 
 export class ConfigError extends Error {
@@ -214,5 +216,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee), wireFeeByCurrency: readFeesByCurrency(environment) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
+    journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
   };
 }

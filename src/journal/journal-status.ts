@@ -1,0 +1,38 @@
+import { queryRows, runStatement, type Database } from '../db/sql.js';
+import { verifyChain, type ChainVerification } from './verify-chain.js';
+
+/** What an operator (journalStatus) and the CLI (journal verify) are told. */
+export interface JournalStatusView extends ChainVerification {
+  /** Committed records the sealer has not chained yet. */
+  readonly unsealed: number;
+  /** Age of the oldest of them, in seconds; 0 when none wait. */
+  readonly lagSeconds: number;
+  /** When a replay last found the whole chain intact (this one, if it did); null if none ever has. */
+  readonly lastVerified: Date | null;
+}
+
+/**
+ * The sealer's backlog: records no chain row names. An anti-join over the whole journal (like
+ * the replay itself, proportional to its size): operators ask for it, writers never do.
+ */
+async function backlog(database: Database): Promise<{ unsealed: number; lagSeconds: number }> {
+  const [row] = await queryRows<{ unsealed: number; lag: number | null }>(
+    database,
+    `select count(*)::int as unsealed, extract(epoch from now() - min(r.recorded_at))::float8 as lag
+       from journal_records r where not exists (select 1 from journal_chain c where c.record_id = r.id)`,
+  );
+  return { unsealed: row?.unsealed ?? 0, lagSeconds: Math.max(0, row?.lag ?? 0) };
+}
+
+/** Replays the chain, keeps what it found (append-only journal_verifications), and reports the backlog. */
+export async function checkJournal(database: Database): Promise<JournalStatusView> {
+  const verification = await verifyChain(database);
+  await runStatement(database, `insert into journal_verifications (sealed_position, head_hash, broken_at, problem) values (?, ?, ?, ?)`, [
+    verification.sealedPosition,
+    verification.headHash,
+    verification.brokenAt,
+    verification.problem,
+  ]);
+  const [last] = await queryRows<{ at: Date | string | null }>(database, `select max(verified_at) as at from journal_verifications where broken_at is null`);
+  return { ...verification, ...(await backlog(database)), lastVerified: last?.at ? new Date(last.at) : null };
+}
