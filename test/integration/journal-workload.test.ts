@@ -131,6 +131,8 @@ describe('a bank workload: one record per state change, in the change\'s transac
     // A wire over 5,000.00 goes to review: the review and its hold; the approval: the decision and the posting.
     const held = await step({ REVIEW_REQUESTED: 1, MOVEMENT: 1 }, () => withdraw(t.app.orm, as(alice, 'CUSTOMER', 'req-wire-0001'), { accountId: aliceAccount, amount: '6000.00', channel: 'WIRE', idempotencyKey: randomUUID() }, { risk: RISK }));
     const reviewId = (held.result.outcome as { reviewId: string }).reviewId;
+    const { rows: requested } = await t.database.pool.query(`select payload from journal_records where kind = 'REVIEW_REQUESTED' and subject = $1`, [reviewId]);
+    expect(JSON.parse(requested[0].payload as string)).toMatchObject({ id: reviewId, status: 'PENDING', amount_minor: '600000' });
     const approved = await step({ REVIEW_DECIDED: 1, MOVEMENT: 1 }, () => approveReview(t.app.orm, as(operator, 'OPERATOR', 'req-approve-01'), { reviewId, idempotencyKey: randomUUID(), note: 'called the customer' }));
     expect(approved.records.find((record) => record.kind === 'REVIEW_DECIDED')).toMatchObject({ subject: reviewId, actor_id: operator.id, request_id: 'req-approve-01' });
 
