@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate, openOrm } from './db/orm.js';
 import { addUser, checkChannels, setServiceChannels } from './auth/users.js';
 import { ROLES, type Role } from './ledger/types.js';
-import { checkJournal } from './journal/journal-status.js';
+import { checkJournalOnce } from './journal/journal-status.js';
 
 // One line, like every refusal of the CLI.
 const USAGE =
@@ -83,7 +83,7 @@ async function journalVerifyCommand(): Promise<boolean> {
   const orm = await openOrm(loadConfig());
   try {
     await migrate(orm);
-    const status = await orm.em.fork().transactional((database) => checkJournal(database));
+    const status = await checkJournalOnce(orm);
     const backlog = `${status.unsealed} record(s) not sealed yet, oldest ${status.lagSeconds.toFixed(1)} s`;
     if (status.brokenAt !== null) {
       process.stdout.write(`journal broken at position ${status.brokenAt}: ${status.problem ?? 'unknown'} (sealed head ${status.sealedPosition}; ${backlog})\n`);

@@ -1,3 +1,5 @@
+import { IsolationLevel } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { queryRows, runStatement, type Database } from '../db/sql.js';
 import { verifyChain, type ChainVerification } from './verify-chain.js';
 
@@ -35,4 +37,21 @@ export async function checkJournal(database: Database): Promise<JournalStatusVie
   ]);
   const [last] = await queryRows<{ at: Date | string | null }>(database, `select max(verified_at) as at from journal_verifications where broken_at is null`);
   return { ...verification, ...(await backlog(database)), lastVerified: last?.at ? new Date(last.at) : null };
+}
+
+/**
+ * Runs a check of the journal in ONE snapshot (REPEATABLE READ): the replay reads page after page
+ * and then the block headers while the sealer goes on committing; read in separate snapshots, a
+ * block sealed after the last page was read would look like a block beyond the chain's head.
+ * `alsoWithin` writes what must commit with the verification (the operator's audit line).
+ */
+export function checkJournalOnce(orm: MikroORM, alsoWithin?: (database: Database, status: JournalStatusView) => Promise<void>): Promise<JournalStatusView> {
+  return orm.em.fork().transactional(
+    async (database) => {
+      const status = await checkJournal(database);
+      await alsoWithin?.(database, status);
+      return status;
+    },
+    { isolationLevel: IsolationLevel.REPEATABLE_READ },
+  );
 }
