@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../../src/db/orm.js';
 import { loadConfig } from '../../src/config.js';
 import { JournalSealer } from '../../src/journal/sealer.js';
+import { checkJournalOnce } from '../../src/journal/journal-status.js';
 import { BLOCK_SIZE } from '../../src/journal/chain-hash.js';
 import { createLogger } from '../../src/logger.js';
 import { startTestApp, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, type TestApp } from '../helpers/test-app.js';
@@ -75,6 +76,25 @@ describe('sealing', () => {
   });
 });
 
+describe('the status: backlog, lag and the last intact replay', () => {
+  it('counts what waits and for how long, and lastVerified stays at the last intact replay once the chain breaks', async () => {
+    await sealer.drain();
+    const intact = await checkJournalOnce(t.app.orm);
+    expect(intact).toMatchObject({ brokenAt: null, unsealed: 0, lagSeconds: 0, lastVerified: expect.any(Date) });
+    await writeAuditRecords(t.database.pool, 3);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waiting = await checkJournalOnce(t.app.orm);
+    expect(waiting).toMatchObject({ unsealed: 3, sealedPosition: intact.sealedPosition, headHash: intact.headHash });
+    expect(waiting.lagSeconds).toBeGreaterThanOrEqual(0.25);
+    expect(await sealer.drain()).toBe(3);
+    const sealed = await checkJournalOnce(t.app.orm);
+    expect(sealed).toMatchObject({ unsealed: 0, lagSeconds: 0, sealedPosition: intact.sealedPosition + 3 });
+    expect(sealed.headHash).not.toBe(intact.headHash);
+    const { rows } = await t.database.pool.query('select count(*)::int as count from journal_verifications');
+    expect(rows[0].count).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('verification names what a tamperer did', () => {
   const positionOf = async (recordId: string) => (await t.database.pool.query('select position::int from journal_chain where record_id = $1', [recordId])).rows[0].position as number;
 
@@ -90,6 +110,9 @@ describe('verification names what a tamperer did', () => {
     const broken = await verify(t.app.orm);
     expect(broken.brokenAt).toBe(await positionOf(id));
     expect(broken.problem).toMatch(/does not match its hash/);
+    const lastIntact = (await t.database.pool.query('select max(verified_at) as at from journal_verifications where broken_at is null')).rows[0].at as Date;
+    const status = await checkJournalOnce(t.app.orm);
+    expect(status).toMatchObject({ brokenAt: broken.brokenAt, lastVerified: lastIntact });
     await tamper(t.database.pool, 'journal_records', 'update journal_records set payload = $2 where id = $1', [id, payload]);
     expect(await verify(t.app.orm)).toMatchObject({ brokenAt: null });
   });
