@@ -57,7 +57,14 @@ function readUnsealed(database: Database, horizon: string): Promise<SealerView[]
 /** Postgres array literal of plain tokens (digits, hex): knex would expand a JS array into a list. */
 const arrayLiteral = (values: readonly (string | number)[]): string => `{${values.join(',')}}`;
 
-async function writeSeals(database: Database, sealed: readonly { position: number; recordId: string; hash: string }[], blocks: readonly BlockHeader[]): Promise<void> {
+/** A record given its position and chain hash. */
+export interface Seal {
+  readonly position: number;
+  readonly recordId: string;
+  readonly hash: string;
+}
+
+async function writeSeals(database: Database, sealed: readonly Seal[], blocks: readonly BlockHeader[]): Promise<void> {
   await runStatement(
     database,
     `with chained as (
@@ -80,8 +87,8 @@ async function writeSeals(database: Database, sealed: readonly { position: numbe
 }
 
 /** Chains `records` after the head, in the order given, with a block header at every multiple of BLOCK_SIZE. */
-export function sealAfter(head: { position: number; hash: string; blockHash: string }, records: readonly JournalRecord[]) {
-  const sealed: { position: number; recordId: string; hash: string }[] = [];
+export function sealAfter(head: { position: number; hash: string; blockHash: string }, records: readonly JournalRecord[]): { sealed: Seal[]; blocks: BlockHeader[] } {
+  const sealed: Seal[] = [];
   const blocks: BlockHeader[] = [];
   let { position, hash, blockHash } = head;
   for (const record of records) {
@@ -110,7 +117,11 @@ export function sealAfter(head: { position: number; hash: string; blockHash: str
  */
 export class JournalSealer {
   private readonly loop: PollingLoop;
-  /** Records of transactions below this xid are all sealed (see readUnsealed); '0' until a round has drained. */
+  /**
+   * Records of transactions below this xid are all sealed (see readUnsealed). '0' until a round
+   * has drained: a process's first round looks at the whole journal once (an anti-join), then
+   * only at recent transactions.
+   */
   private horizon = '0';
 
   constructor(
