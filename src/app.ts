@@ -9,11 +9,14 @@ import { HoldExpiry } from './ledger/system/hold-expiry.js';
 import { DisputeCredits } from './ledger/system/dispute-credits.js';
 import { announceDisputeChange, auditSystemDisputeCredit } from './resolvers/disputes.js';
 import { VersionWatch } from './pubsub/version-watch.js';
+import { JournalSealer } from './journal/sealer.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
 import { assertPortFree } from './transport/listen.js';
 import { TallyMetrics } from './metrics/tally-metrics.js';
 import { watchDatabase } from './metrics/database-gauges.js';
+import { watchSealerLag } from './metrics/sealer-lag.js';
+import { journalBacklog } from './journal/journal-status.js';
 import { observeCommands } from './ledger/commands/command-observer.js';
 
 export interface App {
@@ -60,6 +63,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
     relay.start();
     started.push(() => relay.stop());
+    const sealer = config.journalSealer ? new JournalSealer(orm, logger) : undefined;
+    sealer?.start();
+    watchSealerLag(metrics, async () => (await journalBacklog(orm.em.fork())).lagSeconds);
+    started.push(() => sealer?.stop());
     const holdExpiry = new HoldExpiry(orm, logger);
     holdExpiry.start();
     started.push(() => holdExpiry.stop());
@@ -89,6 +96,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         watch.stop();
         await disputeCredits.stop();
         await holdExpiry.stop();
+        await sealer?.stop();
         await relay.drain();
         await bus.close();
         redis?.disconnect();

@@ -4,11 +4,13 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate, openOrm } from './db/orm.js';
 import { addUser, checkChannels, setServiceChannels } from './auth/users.js';
 import { ROLES, type Role } from './ledger/types.js';
+import { checkJournalOnce } from './journal/journal-status.js';
 
 // One line, like every refusal of the CLI.
 const USAGE =
   'usage: npm run tally -- user add <username> (--email <email> [--role customer|operator] | --role service --channels ATM,CASH [--email <email>]) ' +
-  '[--name "Bob Smith"] [--address <text>]  (password on standard input); npm run tally -- user channels <service> --channels ATM[,…] (or "" for none)';
+  '[--name "Bob Smith"] [--address <text>]  (password on standard input); npm run tally -- user channels <service> --channels ATM[,…] (or "" for none); ' +
+  'npm run tally -- journal verify';
 
 /** A service is a system, not a person: without --email it gets an address that can never be delivered (RFC 2606). */
 function serviceEmail(username: string): string {
@@ -73,12 +75,37 @@ async function channelsCommand(username: string, values: Options): Promise<void>
   }
 }
 
+/**
+ * `npm run tally -- journal verify`: replays the journal's chain from the database (README
+ * "Auditing the journal"). Exit 0 when it holds; 1 naming the first broken position.
+ */
+async function journalVerifyCommand(): Promise<boolean> {
+  const orm = await openOrm(loadConfig());
+  try {
+    await migrate(orm);
+    const status = await checkJournalOnce(orm);
+    const backlog = `${status.unsealed} record(s) not sealed yet, oldest ${status.lagSeconds.toFixed(1)} s`;
+    if (status.brokenAt !== null) {
+      process.stdout.write(`journal broken at position ${status.brokenAt}: ${status.problem ?? 'unknown'} (sealed head ${status.sealedPosition}; ${backlog})\n`);
+      return false;
+    }
+    process.stdout.write(`journal holds: ${status.sealedPosition} position(s), head ${status.headHash}; ${backlog}\n`);
+    return true;
+  } finally {
+    await orm.close(true);
+  }
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { email: { type: 'string' }, role: { type: 'string' }, address: { type: 'string' }, name: { type: 'string' }, channels: { type: 'string' } },
   });
   const [noun, verb, username] = positionals;
+  if (noun === 'journal' && verb === 'verify' && !username) {
+    if (!(await journalVerifyCommand())) process.exitCode = 1;
+    return;
+  }
   if (noun !== 'user' || !username) throw new Error(USAGE);
   if (verb === 'add') return addCommand(username, values);
   if (verb === 'channels') return channelsCommand(username, values);

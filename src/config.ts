@@ -66,6 +66,8 @@ export interface Config {
   readonly shutdownTimeoutSeconds: number;
   /** SHUTDOWN_DRAIN_DELAY: seconds /readyz says 503 while requests are still served, before the port closes (default 0). */
   readonly shutdownDrainDelaySeconds: number;
+  /** JOURNAL_SEALER=off stops this process's journal sealer (bench comparisons; another process may seal). On by default. */
+  readonly journalSealer: boolean;
 }
 
 export class ConfigError extends Error {
@@ -238,5 +240,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
     metricsToken: readMetricsToken(environment),
     ...readShutdown(environment),
+    journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
   };
 }

@@ -150,7 +150,9 @@ export async function createContext(
   const { problem } = authenticated;
   const database = services.orm.em.fork() as Database;
   // A service's channels come from its row on every request (auth/service-actor.ts), never from the token.
-  const viewer = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
+  const caller = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
+  // The journal records the request beside every change the caller's commands make.
+  const viewer = caller ? { ...caller, requestId } : undefined;
   return {
     ...services,
     requestId,

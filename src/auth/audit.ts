@@ -35,7 +35,8 @@ export type AuditAction =
   | 'service.void_hold'
   | 'operator.read_dispute'
   | 'dispute.open'
-  | 'dispute.step';
+  | 'dispute.step'
+  | 'operator.verify_journal';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -48,6 +48,8 @@ export interface Actor {
    * would outlive a revocation). Absent or empty for customers and operators.
    */
   readonly channels?: readonly Channel[];
+  /** The request the actor acts in (its x-request-id): the journal records it beside each change. */
+  readonly requestId?: string;
 }
 
 /** A customer account as read under its row lock: what a decision may look at. */

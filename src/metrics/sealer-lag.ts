@@ -2,10 +2,9 @@ import { Gauge } from 'prom-client';
 import type { TallyMetrics } from './tally-metrics.js';
 
 /**
- * The place for the journal sealer's lag (issue 12 §3). The sealer (issue 10's journal) is not on
- * this branch; when it lands, app.ts calls `watchSealerLag(metrics, () => sealer.lagSeconds())`
- * with a function that says how many seconds the oldest committed but unsealed journal record has
- * waited (0 when everything is sealed). Until then the metric is simply absent from /metrics.
+ * The journal sealer's lag (issue 12 §3): app.ts passes a function that says how many seconds the
+ * oldest committed but unsealed journal record has waited (0 when everything is sealed), read at
+ * each scrape (src/journal/journal-status.ts journalBacklog).
  */
 export function watchSealerLag(metrics: TallyMetrics, readLagSeconds: () => Promise<number>): void {
   new Gauge({

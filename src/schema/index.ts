@@ -22,6 +22,7 @@ import './dispute.js';
 import './dispute-mutations.js';
 import './dispute-updated.js';
 import './statement.js';
+import './journal.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

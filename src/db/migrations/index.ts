@@ -15,6 +15,7 @@ import { Migration20261201130000_service_role } from './Migration20261201130000_
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
 import { Migration20261202120000_cash_report_index } from './Migration20261202120000_cash_report_index.js';
+import { Migration20261202130000_journal } from './Migration20261202130000_journal.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -35,4 +36,5 @@ export const migrationsList = [
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
   { name: 'Migration20261202120000_cash_report_index', class: Migration20261202120000_cash_report_index },
+  { name: 'Migration20261202130000_journal', class: Migration20261202130000_journal },
 ];

@@ -154,10 +154,24 @@ async function readRiskInputs(database: Database, prefetches: readonly Prefetch[
   return { rules: await currentRules(database, rulesVersion), facts };
 }
 
+/**
+ * The unit's first statement: no statement timeout, and the journal's context (README "Auditing
+ * the journal"): the request id and actor of the unit's first command, local to the transaction.
+ */
+async function applyUnitSettings(database: Database, commands: readonly Prepared[]): Promise<void> {
+  const actor = commands[0]?.command.actor;
+  await database.execute(
+    `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`,
+    [actor?.requestId ?? '', actor?.userId ?? ''],
+    'run',
+  );
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
-  // once its locks are taken it must never be cut between its write and its commit.
-  await database.execute('set local statement_timeout = 0');
+  // once its locks are taken it must never be cut between its write and its commit. The same
+  // statement tells the journal's triggers who asked and in which request (no extra round trip).
+  await applyUnitSettings(database, commands);
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
   // Disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
   const disputes = await lockDisputes(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.disputeIds ?? []).filter(isId))]);
