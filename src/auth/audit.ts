@@ -34,7 +34,10 @@ export type AuditAction =
   | 'service.void_hold'
   | 'operator.read_dispute'
   | 'dispute.open'
-  | 'dispute.step';
+  | 'dispute.step'
+  | 'operator.import_statement'
+  | 'operator.reconcile'
+  | 'operator.resolve_break';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -21,6 +21,7 @@ import './review.js';
 import './dispute.js';
 import './dispute-mutations.js';
 import './dispute-updated.js';
+import './reconciliation.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

@@ -1,4 +1,4 @@
-import { addBusinessDays, isBusinessDay, nextBusinessDay, previousBusinessDay, type LocalDate } from '../calendar/business-days.js';
+import { addBusinessDays, previousBusinessDay, type LocalDate } from '../calendar/business-days.js';
 import type { MatchConfig, MatchStrategy, MatchStrategyKind } from './strategies.js';
 
 /**
@@ -81,11 +81,8 @@ function subtractBusinessDays(date: LocalDate, count: number): LocalDate {
 
 /** The dates within ± `drift` business days of `date`, as an inclusive ISO-date range. */
 export function driftWindow(date: LocalDate, drift: number): { readonly from: LocalDate; readonly to: LocalDate } {
-  if (drift === 0) return { from: date, to: date };
-  // From a weekend or holiday, the first step lands on the neighbouring business day.
-  const anchorBefore = isBusinessDay(date) ? date : nextBusinessDay(date);
-  const anchorAfter = isBusinessDay(date) ? date : previousBusinessDay(date);
-  return { from: subtractBusinessDays(anchorAfter, drift), to: addBusinessDays(anchorBefore, drift) };
+  // From a weekend or holiday, the first step in either direction lands on the neighbouring business day.
+  return { from: subtractBusinessDays(date, drift), to: addBusinessDays(date, drift) };
 }
 
 const within = (date: LocalDate, window: { from: LocalDate; to: LocalDate }) => date >= window.from && date <= window.to;
