@@ -118,6 +118,8 @@ create table reconciliation_breaks (
   constraint reconciliation_breaks_resolution_shape check ((status = 'OPEN') = (resolved_at is null))
 );`);
     this.addSql(`create index reconciliation_breaks_by_run on reconciliation_breaks (run_id, status, due_at, id);`);
+    // An adjustment resolves one break: the database's word, whatever two operators raced.
+    this.addSql(`create unique index reconciliation_breaks_adjusted_once on reconciliation_breaks (adjustment_transaction_id) where adjustment_transaction_id is not null;`);
     this.addSql(`
 create table reconciliation_matches (
   id uuid primary key,
