@@ -14,6 +14,8 @@ import { brokenLaws } from '../helpers/laws.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { DEFAULT_BANK_CALENDAR } from '../../src/ledger/calendar/business-days.js';
 import { localDateOf } from '../../src/ledger/reconciliation/break-deadline.js';
+import { DEFAULT_MATCH_CONFIG } from '../../src/ledger/reconciliation/strategies.js';
+import { reconcile } from '../../src/ledger/commands/reconcile.js';
 
 /** Reconciliation (issue 10 §1) on real PostgreSQL: import, match, report, resolve. */
 let t: TestApp;
@@ -213,5 +215,29 @@ describe('reconciling and resolving', () => {
     }
     const untouched = (await t.database.pool.query(`select status from reconciliation_breaks where id = $1`, [breakId])).rows[0];
     expect(untouched.status).toBe('OPEN');
+  });
+});
+
+describe('runs', () => {
+  it('two concurrent runs of one statement match each line once between them; breaks found long ago are overdue and listed first', async () => {
+    const accountId = await t.account(alice, { currency: 'CAD' });
+    for (const [amount, reference] of [['10.00', 'C-1'], ['20.00', 'C-2'], ['30.00', 'C-3']] as const) await achDeposit(accountId, amount, reference);
+    const statement = await imported(csv('CAD', [[today(), '10.00', 'CREDIT', 'C-1'], [today(), '20.00', 'CREDIT', 'C-2'], [today(), '30.00', 'CREDIT', 'C-3'], [today(), '99.00', 'CREDIT', 'C-9']]));
+    const runs = await Promise.all([1, 2].map(() => reconcileIt(statement.id)));
+    const completed = runs.map((run) => (run.__typename === 'ReconciliationRun' ? run : undefined));
+    expect(completed.every((run) => run?.status === 'COMPLETED')).toBe(true);
+    expect(completed.reduce((sum, run) => sum + (run?.matched.count ?? 0), 0)).toBe(3);
+    const matchedLines = (await t.database.pool.query(`select count(*)::int as count from reconciliation_matched_lines m join statement_lines l on l.id = m.line_id where l.statement_id = $1`, [statement.id])).rows[0];
+    expect(matchedLines.count).toBe(3);
+
+    // A run recorded a week ago (its clock is an argument): its open break is past RECONCILIATION_SLA.
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+    const policy = { match: DEFAULT_MATCH_CONFIG, slaBusinessDays: 2, calendar: DEFAULT_BANK_CALENDAR };
+    const old = await reconcile(t.app.orm, { userId: operator.id, role: 'OPERATOR' }, { statementId: statement.id, idempotencyKey: randomUUID() }, policy, () => Promise.resolve(), weekAgo);
+    if (!('run' in old)) throw new Error(JSON.stringify(old));
+    const report = dataOf(await t.gql(ReconciliationDocument, { id: old.run.id, first: 10 }, operator.token)).reconciliation!;
+    expect(report.breaks.edges.map((edge) => [edge.node.statementLine?.endsWith('ref C-9'), edge.node.overdue])).toEqual([[true, true]]);
+    const audits = (await t.database.pool.query(`select action, count(*)::int as count from audit_events where action like 'operator.%' and action in ('operator.import_statement', 'operator.reconcile', 'operator.resolve_break') group by action order by action`)).rows;
+    expect(audits.map((row) => row.action)).toEqual(['operator.import_statement', 'operator.reconcile', 'operator.resolve_break']);
   });
 });
