@@ -241,3 +241,24 @@ describe('runs', () => {
     expect(audits.map((row) => row.action)).toEqual(['operator.import_statement', 'operator.reconcile', 'operator.resolve_break']);
   });
 });
+
+describe('progress', () => {
+  it('a run over 10,000 lines reports its progress as it reads, committed page by page, then completes', { timeout: 120_000 }, async () => {
+    // Behind the app's back: every change of a run's progress is logged with the status it had.
+    await t.database.pool.query(`create table run_progress_log (lines_done integer, status text)`);
+    await t.database.pool.query(`create function log_run_progress() returns trigger language plpgsql as $$
+      begin insert into run_progress_log values (new.lines_done, new.status); return new; end $$`);
+    await t.database.pool.query(`create trigger run_progress after update on reconciliation_runs for each row execute function log_run_progress()`);
+    const rows = Array.from({ length: 12_000 }, (_unused, index) => [today(), `${index + 1}.00`, 'CREDIT', `N-${index}`] as const);
+    const statement = await imported(csv('NOK', rows));
+    const run = await completedRun(statement.id);
+    expect(run).toMatchObject({ linesTotal: 12_000, linesDone: 12_000, progress: 1, unmatchedStatement: { count: 12_000 } });
+    const log = (await t.database.pool.query(`select lines_done, status from run_progress_log`)).rows;
+    expect(log).toEqual([
+      { lines_done: 5_000, status: 'RUNNING' },
+      { lines_done: 10_000, status: 'RUNNING' },
+      { lines_done: 12_000, status: 'RUNNING' },
+      { lines_done: 12_000, status: 'COMPLETED' },
+    ]);
+  });
+});
