@@ -15,7 +15,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
 import { DEFAULT_BANK_CALENDAR } from '../../src/ledger/calendar/business-days.js';
 import { localDateOf } from '../../src/ledger/reconciliation/break-deadline.js';
 import { DEFAULT_MATCH_CONFIG } from '../../src/ledger/reconciliation/strategies.js';
-import { reconcile } from '../../src/ledger/commands/reconcile.js';
+import { reconcile, replayRun } from '../../src/ledger/commands/reconcile.js';
 
 /** Reconciliation (issue 10 §1) on real PostgreSQL: import, match, report, resolve. */
 let t: TestApp;
@@ -229,6 +229,22 @@ describe('runs', () => {
     expect(completed.reduce((sum, run) => sum + (run?.matched.count ?? 0), 0)).toBe(3);
     const matchedLines = (await t.database.pool.query(`select count(*)::int as count from reconciliation_matched_lines m join statement_lines l on l.id = m.line_id where l.statement_id = $1`, [statement.id])).rows[0];
     expect(matchedLines.count).toBe(3);
+
+    // Reproducible: each run's recorded inputs, matched again, give its stored matches and totals.
+    for (const run of completed) {
+      const replayed = (await replayRun(t.app.orm, run!.id, DEFAULT_BANK_CALENDAR))!;
+      const stored = (
+        await t.database.pool.query(
+          `select coalesce((select array_agg(line_id::text order by line_id) from reconciliation_matched_lines where match_id = m.id), '{}') as lines,
+                  coalesce((select array_agg(entry_id::text order by entry_id) from reconciliation_matched_entries where match_id = m.id), '{}') as entries
+             from reconciliation_matches m where m.run_id = $1`,
+          [run!.id],
+        )
+      ).rows.map((row) => `${row.lines.join(',')} -> ${row.entries.join(',')}`).sort();
+      expect(replayed.matches.map((match) => `${[...match.lineIds].sort().join(',')} -> ${[...match.entryIds].sort().join(',')}`).sort()).toEqual(stored);
+      expect(replayed.unmatchedStatement.count).toBe(run!.unmatchedStatement.count);
+      expect(replayed.unmatchedLedger.count).toBe(run!.unmatchedLedger.count);
+    }
 
     // A run recorded a week ago (its clock is an argument): its open break is past RECONCILIATION_SLA.
     const weekAgo = new Date(Date.now() - 7 * 86_400_000);

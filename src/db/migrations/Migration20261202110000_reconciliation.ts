@@ -81,6 +81,7 @@ create table reconciliation_runs (
   status text not null check (status in ('RUNNING', 'COMPLETED')),
   config jsonb not null,
   considered_entry_ids bigint[] not null default '{}',
+  considered_line_ids uuid[] not null default '{}',
   lines_total integer not null,
   lines_done integer not null default 0,
   matched_count integer not null default 0,

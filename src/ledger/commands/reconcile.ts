@@ -5,10 +5,10 @@ import { ForbiddenError, IdempotencyConflictError, NotFoundError, ValidationErro
 import { isId, canonicalId, type Database } from '../persistence/database.js';
 import { internalAccountCode } from '../decide/internal-accounts.js';
 import { internalAccountId } from '../persistence/internal-accounts.js';
-import { completeRun, countOpenLines, insertBreaks, insertMatches, insertRun, readOpenEntries, readOpenLines, readRun, recordProgress, type RunView } from '../persistence/reconciliation-runs.js';
+import { completeRun, countOpenLines, insertBreaks, insertMatches, insertRun, readOpenEntries, readOpenLines, readRun, readRunInputs, recordProgress, type RunView } from '../persistence/reconciliation-runs.js';
 import { readStatementImport, type StatementImportView } from '../persistence/statement-imports.js';
 import { breakDueAt, localDateOf } from '../reconciliation/break-deadline.js';
-import { driftWindow, matchStatement, type LedgerEntryFact, type StatementLineFact } from '../reconciliation/match-statement.js';
+import { driftWindow, matchStatement, type LedgerEntryFact, type MatchResult, type StatementLineFact } from '../reconciliation/match-statement.js';
 import { RUN_PAGE_LINES, type ReconciliationPolicy } from '../reconciliation/reconciliation-policy.js';
 import { widestDrift } from '../reconciliation/strategies.js';
 import type { Actor } from '../types.js';
@@ -67,7 +67,7 @@ async function runOnce(orm: MikroORM, run: RunView, statement: StatementImportVi
   await orm.em.fork().transactional(async (database) => {
     await insertMatches(database, run.id, result.matches, now);
     await insertBreaks(database, run.id, result.breaks, breakDueAt(now, policy.slaBusinessDays, policy.calendar), now);
-    await completeRun(database, run.id, result, entries.map((entry) => entry.id), lines.length, now);
+    await completeRun(database, run.id, result, { lineIds: lines.map((line) => line.id), entryIds: entries.map((entry) => entry.id) }, now);
     await audit(database, { runId: run.id, statementId: statement.id, idempotencyKey: run.idempotencyKey });
   });
 }
@@ -108,4 +108,16 @@ export async function reconcile(orm: MikroORM, actor: Actor, input: ReconcileInp
     }
   }
   return { run: (await readRun(orm.em.fork(), sql`r.id = ${id}::uuid`))!, replayed: false };
+}
+
+/**
+ * Runs a completed run's matching again from its recorded inputs (the lines and entries it
+ * considered, its strategies) with the same pure matcher: the result a run must reproduce.
+ */
+export async function replayRun(orm: MikroORM, runId: string, calendar: ReconciliationPolicy['calendar']): Promise<MatchResult | undefined> {
+  const database = orm.em.fork();
+  const run = await readRun(database, sql`r.id = ${runId}::uuid`);
+  if (!run || run.status !== 'COMPLETED') return undefined;
+  const { lines, entries } = await readRunInputs(database, runId);
+  return matchStatement(lines, entries.map((entry) => ({ ...entry, bookedOn: localDateOf(entry.createdAt, calendar) })), run.config);
 }

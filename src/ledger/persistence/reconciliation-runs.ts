@@ -190,12 +190,12 @@ export async function insertBreaks(database: Database, runId: string, breaks: Ma
   }
 }
 
-/** Completes a run with its totals and the entries it considered (its recorded input). */
-export async function completeRun(database: Database, runId: string, result: MatchResult, consideredEntryIds: readonly string[], linesDone: number, now: Date): Promise<void> {
+/** Completes a run with its totals and the lines and entries it considered (its recorded inputs). */
+export async function completeRun(database: Database, runId: string, result: MatchResult, considered: { lineIds: readonly string[]; entryIds: readonly string[] }, now: Date): Promise<void> {
   await queryStatement(
     database,
-    sql`update reconciliation_runs set status = 'COMPLETED', lines_done = ${linesDone}::integer, completed_at = ${now.toISOString()}::timestamptz,
-          considered_entry_ids = ${`{${consideredEntryIds.join(',')}}`}::bigint[],
+    sql`update reconciliation_runs set status = 'COMPLETED', lines_done = ${considered.lineIds.length}::integer, completed_at = ${now.toISOString()}::timestamptz,
+          considered_entry_ids = ${`{${considered.entryIds.join(',')}}`}::bigint[], considered_line_ids = ${`{${considered.lineIds.join(',')}}`}::uuid[],
           matched_count = ${result.matched.count}::integer, matched_minor = ${result.matched.totalMinor.toString()}::bigint,
           unmatched_ledger_count = ${result.unmatchedLedger.count}::integer, unmatched_ledger_minor = ${result.unmatchedLedger.totalMinor.toString()}::bigint,
           unmatched_statement_count = ${result.unmatchedStatement.count}::integer, unmatched_statement_minor = ${result.unmatchedStatement.totalMinor.toString()}::bigint,
@@ -203,4 +203,23 @@ export async function completeRun(database: Database, runId: string, result: Mat
           net_difference_minor = ${result.netDifferenceMinor.toString()}::bigint
         where id = ${runId}::uuid`,
   );
+}
+
+/** The inputs a completed run recorded: the lines and entries it considered (entries without their local date). */
+export async function readRunInputs(database: Database, runId: string): Promise<{ lines: StatementLineFact[]; entries: Omit<LedgerEntryFact, 'bookedOn'>[] }> {
+  const lines = await queryStatement<{ id: string; line_number: number; booked_on: string; amount_minor: string; reference: string | null }>(
+    database,
+    sql`select l.id, l.line_number, l.booked_on::text as booked_on, l.amount_minor::text as amount_minor, l.reference
+          from reconciliation_runs r join statement_lines l on l.id = any(r.considered_line_ids) where r.id = ${runId}::uuid order by l.line_number`,
+  );
+  const entries = await queryStatement<{ id: string; public_id: string; created_at: Date | string; signed_minor: string; external_ref: string | null }>(
+    database,
+    sql`select e.id::text as id, e.public_id, e.created_at, (case e.direction when 'DEBIT' then e.amount_minor else -e.amount_minor end)::text as signed_minor, t.external_ref
+          from reconciliation_runs r join entries e on e.id = any(r.considered_entry_ids) join ledger_transactions t on t.id = e.transaction_id
+         where r.id = ${runId}::uuid order by e.created_at, e.id`,
+  );
+  return {
+    lines: lines.map((row) => ({ id: row.id, lineNumber: row.line_number, bookedOn: row.booked_on, amountMinor: toBigInt(row.amount_minor), reference: row.reference })),
+    entries: entries.map((row) => ({ id: row.id, publicId: row.public_id, createdAt: new Date(row.created_at), amountMinor: toBigInt(row.signed_minor), externalRef: row.external_ref })),
+  };
 }
