@@ -37,7 +37,8 @@ export type AuditAction =
   | 'dispute.step'
   | 'operator.import_statement'
   | 'operator.reconcile'
-  | 'operator.resolve_break';
+  | 'operator.resolve_break'
+  | 'operator.save_statement_profile';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -12,6 +12,9 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../ledger/limits.js';
 import type { RunView } from '../ledger/persistence/reconciliation-runs.js';
 import { breakById, breaksPage, runById, runsPage, type BreakView, type Page } from '../ledger/queries/reconciliations.js';
 import type { StatementFormat } from '../ledger/reconciliation/parse-statement.js';
+import type { StatementProfile } from '../ledger/reconciliation/statement-profile.js';
+import { checkProfile } from '../ledger/reconciliation/check-profile.js';
+import { listProfiles, saveProfile } from '../ledger/persistence/statement-imports.js';
 import type { Actor, Channel } from '../ledger/types.js';
 import { viewerOf } from './viewer.js';
 
@@ -111,4 +114,25 @@ export async function readReconciliations(context: Context, channel: Channel | n
 export async function readBreaks(context: Context, run: RunView, first: number | null, after: string | null): Promise<Page<BreakView>> {
   requireOperator(context);
   return unwrap(await breaksPage(context.database, run.id, pageSize(first), after));
+}
+
+/** Profiles an operator can list at once: a bank has a handful of file layouts. */
+export const MAX_STATEMENT_PROFILES = 100;
+
+export async function readStatementProfiles(context: Context): Promise<StatementProfile[]> {
+  requireOperator(context);
+  return listProfiles(context.database, MAX_STATEMENT_PROFILES);
+}
+
+/** Operators save a profile (checked first, then saved with its audit line in one transaction). */
+export async function resolveSaveStatementProfile(context: Context, profile: StatementProfile): Promise<StatementProfile | ValidationError | ForbiddenError> {
+  const viewer = viewerOf(context);
+  if (!isOperator(viewer)) return new ForbiddenError('Only operators save statement profiles.');
+  const invalid = checkProfile(profile);
+  if (invalid) return invalid;
+  await context.orm.em.fork().transactional(async (database) => {
+    await saveProfile(database, profile);
+    await recordAudit(database, context, { action: 'operator.save_statement_profile', outcome: 'OK', actorUserId: viewer.userId, target: profile.name, details: { ...profile } });
+  });
+  return profile;
 }

@@ -5,13 +5,18 @@ import type { RunView } from '../ledger/persistence/reconciliation-runs.js';
 import type { BreakView, Page } from '../ledger/queries/reconciliations.js';
 import { MAX_CANDIDATES } from '../ledger/reconciliation/match-statement.js';
 import { MAX_MATCH_ENTRIES } from '../ledger/reconciliation/decide-resolve-break.js';
+import type { StatementProfile } from '../ledger/reconciliation/statement-profile.js';
+import { ForbiddenError, ValidationError } from '../ledger/errors.js';
 import {
   IMPORT_STATEMENT_ERROR_CLASSES,
   MAX_STATEMENT_CONTENT_BYTES,
   RECONCILE_ERROR_CLASSES,
   RESOLVE_BREAK_ERROR_CLASSES,
+  MAX_STATEMENT_PROFILES,
   readBreaks,
   readReconciliation,
+  readStatementProfiles,
+  resolveSaveStatementProfile,
   readReconciliations,
   resolveImportStatement,
   resolveReconcile,
@@ -262,6 +267,85 @@ builder.mutationField('resolveBreak', (t) =>
         entryIds: (input.entryIds ?? []).map(String),
         reason: input.reason ?? null,
         idempotencyKey: input.idempotencyKey,
+      }),
+  }),
+);
+
+const StatementProfileColumnsType = builder.objectRef<StatementProfile['columns']>('StatementProfileColumns').implement({
+  description: 'Which column (CSV header or JSON key) holds each field of a statement line.',
+  fields: (t) => ({
+    date: t.exposeString('date', { description: 'The booking date, YYYY-MM-DD.' }),
+    amount: t.exposeString('amount', { description: 'The amount: a decimal, signed when there is no direction column.' }),
+    direction: t.string({ nullable: true, description: 'Money in or out (creditWords / debitWords); null: the amount carries its sign.', resolve: (columns) => columns.direction ?? null }),
+    reference: t.string({ nullable: true, description: "The rail's reference, matched with transactions' externalRef.", resolve: (columns) => columns.reference ?? null }),
+    description: t.string({ nullable: true, description: 'Free text.', resolve: (columns) => columns.description ?? null }),
+    currency: t.string({ nullable: true, description: 'The ISO 4217 currency; null: the default currency.', resolve: (columns) => columns.currency ?? null }),
+  }),
+});
+
+const StatementProfileType = builder.objectRef<StatementProfile>('StatementProfile').implement({
+  description: "A stored mapping of a bank's statement file to statement lines, so its file imports without editing.",
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'creditWords' in value,
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'What `profile` names when importing.' }),
+    columns: t.field({ type: StatementProfileColumnsType, description: 'Which column holds each field.', resolve: (profile) => profile.columns }),
+    creditWords: t.exposeStringList('creditWords', { extensions: listBound(10), description: 'Direction words (any case) for money into the bank.' }),
+    debitWords: t.exposeStringList('debitWords', { extensions: listBound(10), description: 'Direction words (any case) for money out of it.' }),
+    defaultCurrency: t.exposeString('defaultCurrency', { description: 'The currency of a line without one.' }),
+  }),
+});
+
+const StatementProfileColumnsInput = builder.inputType('StatementProfileColumnsInput', {
+  description: 'Which column (CSV header or JSON key) holds each field; each name 1-100 characters.',
+  fields: (t) => ({
+    date: t.string({ required: true, description: 'The booking date column.' }),
+    amount: t.string({ required: true, description: 'The amount column.' }),
+    direction: t.string({ required: false, description: 'The direction column; absent: amounts carry their sign.' }),
+    reference: t.string({ required: false, description: 'The reference column.' }),
+    description: t.string({ required: false, description: 'The description column.' }),
+    currency: t.string({ required: false, description: 'The currency column; absent: defaultCurrency.' }),
+  }),
+});
+
+const SaveStatementProfileInput = builder.inputType('SaveStatementProfileInput', {
+  description: 'A statement profile to save under its name (replacing the one of that name).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: '1-64 lower-case letters, digits, "-" or "_".' }),
+    columns: t.field({ type: StatementProfileColumnsInput, required: true, description: 'Which column holds each field.' }),
+    creditWords: t.stringList({ required: false, description: 'Words for money in (1-10); default CREDIT, CR, C.' }),
+    debitWords: t.stringList({ required: false, description: 'Words for money out (1-10); default DEBIT, DR, D.' }),
+    defaultCurrency: t.string({ required: false, description: 'ISO 4217 code for lines without a currency; default USD.' }),
+  }),
+});
+
+builder.queryField('statementProfiles', (t) =>
+  t.field({
+    type: [StatementProfileType],
+    extensions: listBound(MAX_STATEMENT_PROFILES),
+    description: `Operators only (FORBIDDEN otherwise): the stored statement profiles, by name (at most ${MAX_STATEMENT_PROFILES}).`,
+    resolve: (_root, _args, context) => readStatementProfiles(context),
+  }),
+);
+
+builder.mutationField('saveStatementProfile', (t) =>
+  t.field({
+    type: builder.errorUnion('SaveStatementProfileResult', { description: 'The saved profile, or why it was refused.', types: [StatementProfileType, ValidationError, ForbiddenError] }),
+    description: "Operators only (FORBIDDEN otherwise), audited: stores how a bank's statement file maps to lines, for `importStatement(profile:)` and `?profile=`.",
+    args: { input: t.arg({ type: SaveStatementProfileInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      resolveSaveStatementProfile(context, {
+        name: input.name,
+        columns: {
+          date: input.columns.date,
+          amount: input.columns.amount,
+          ...(input.columns.direction ? { direction: input.columns.direction } : {}),
+          ...(input.columns.reference ? { reference: input.columns.reference } : {}),
+          ...(input.columns.description ? { description: input.columns.description } : {}),
+          ...(input.columns.currency ? { currency: input.columns.currency } : {}),
+        },
+        creditWords: input.creditWords ?? ['CREDIT', 'CR', 'C'],
+        debitWords: input.debitWords ?? ['DEBIT', 'DR', 'D'],
+        defaultCurrency: input.defaultCurrency ?? 'USD',
       }),
   }),
 );

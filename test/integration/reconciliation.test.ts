@@ -7,6 +7,8 @@ import {
   ReconciliationDocument,
   ReconciliationsDocument,
   ResolveBreakDocument,
+  SaveStatementProfileDocument,
+  StatementProfilesDocument,
   type BreakAction,
 } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
@@ -102,6 +104,24 @@ describe('importing statements', () => {
     expect(await again.json()).toMatchObject({ replayed: true });
     expect((await post(alice.token)).status).toBe(403);
     expect((await post(achService.token)).status).toBe(403);
+  });
+});
+
+describe('statement profiles', () => {
+  it('an operator saves a profile, and a file in that layout imports with it (signed amounts, no direction column); others are refused', async () => {
+    const input = { name: 'signed-export', columns: { date: 'Value Date', amount: 'Net', reference: 'Ref' }, defaultCurrency: 'AUD' };
+    const saved = dataOf(await t.gql(SaveStatementProfileDocument, { input }, operator.token)).saveStatementProfile;
+    expect(saved).toMatchObject({ __typename: 'StatementProfile', name: 'signed-export', columns: { date: 'Value Date', amount: 'Net', direction: null }, defaultCurrency: 'AUD' });
+    const listed = dataOf(await t.gql(StatementProfilesDocument, {}, operator.token)).statementProfiles.map((profile) => profile.name);
+    expect(listed).toEqual(['bank-export', 'default', 'signed-export']);
+    const result = dataOf(
+      await t.gql(ImportStatementDocument, { input: { channel: 'ACH', format: 'CSV', profile: 'signed-export', content: `Value Date,Net,Ref\n${today()},-3.50,S-1\n${today()},10.00,S-2\n`, idempotencyKey: randomUUID() } }, operator.token),
+    ).importStatement;
+    expect(result).toMatchObject({ __typename: 'StatementImport', lines: 2, currency: 'AUD', total: '6.50' });
+    const both = dataOf(await t.gql(SaveStatementProfileDocument, { input: { ...input, creditWords: ['IN'], debitWords: ['in'] } }, operator.token)).saveStatementProfile;
+    expect(both).toMatchObject({ __typename: 'ValidationError', field: 'debitWords' });
+    expect(dataOf(await t.gql(SaveStatementProfileDocument, { input }, alice.token)).saveStatementProfile).toMatchObject({ __typename: 'ForbiddenError' });
+    expect((await t.gql(StatementProfilesDocument, {}, achService.token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
 

@@ -30,9 +30,26 @@ interface ProfileRow {
   default_currency: string;
 }
 
+const profileOf = (row: ProfileRow): StatementProfile => ({ name: row.name, columns: row.columns, creditWords: row.credit_words, debitWords: row.debit_words, defaultCurrency: row.default_currency });
+
 export async function readProfile(database: Database, name: string): Promise<StatementProfile | undefined> {
   const [row] = await queryStatement<ProfileRow>(database, sql`select name, columns, credit_words, debit_words, default_currency from statement_profiles where name = ${name}`);
-  return row && { name: row.name, columns: row.columns, creditWords: row.credit_words, debitWords: row.debit_words, defaultCurrency: row.default_currency };
+  return row && profileOf(row);
+}
+
+/** Every stored profile, by name (a handful: one per bank file layout). */
+export async function listProfiles(database: Database, limit: number): Promise<StatementProfile[]> {
+  return (await queryStatement<ProfileRow>(database, sql`select name, columns, credit_words, debit_words, default_currency from statement_profiles order by name limit ${limit}::integer`)).map(profileOf);
+}
+
+/** Saves a profile under its name, replacing the one stored (files already imported keep their lines). */
+export async function saveProfile(database: Database, profile: StatementProfile): Promise<void> {
+  await queryStatement(
+    database,
+    sql`insert into statement_profiles (name, columns, credit_words, debit_words, default_currency)
+        values (${profile.name}, ${JSON.stringify(profile.columns)}::jsonb, array(select jsonb_array_elements_text(${JSON.stringify(profile.creditWords)}::jsonb)), array(select jsonb_array_elements_text(${JSON.stringify(profile.debitWords)}::jsonb)), ${profile.defaultCurrency})
+        on conflict (name) do update set columns = excluded.columns, credit_words = excluded.credit_words, debit_words = excluded.debit_words, default_currency = excluded.default_currency`,
+  );
 }
 
 /** Inserts one batch of parsed lines of a statement whose header is written last (the foreign key is deferred). */
