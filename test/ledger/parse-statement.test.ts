@@ -62,3 +62,16 @@ describe('readStatementLines', () => {
     expect(await refusal('{"date":"2026-11-30","amount":"1","direction":"CR"}\n[1]\n', 'JSONL')).toMatch(/^2: Line 2: it is not a JSON object/);
   });
 });
+
+describe('a failing source', () => {
+  it.each(['CSV', 'JSONL'] as const)('ends a %s read with the source\'s error (a body over its limit), never a hang', async (format) => {
+    async function* source(): AsyncGenerator<Buffer> {
+      yield Buffer.from(format === 'CSV' ? 'date,amount,direction\n2026-11-30,1.00,CR\n' : '{"date":"2026-11-30","amount":"1","direction":"CR"}\n');
+      throw new Error('body too large');
+    }
+    const lines: ParsedStatementLine[] = [];
+    await expect((async () => {
+      for await (const line of readStatementLines(source(), format, DEFAULT)) lines.push(line);
+    })()).rejects.toThrow('body too large');
+  });
+});

@@ -1,6 +1,6 @@
 import type { Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { ValidationError } from '../errors.js';
 import { MAX_DESCRIPTION_LENGTH, MAX_EXTERNAL_REF_LENGTH } from '../limits.js';
@@ -104,9 +104,9 @@ function requireColumns(header: readonly string[], profile: StatementProfile): v
 
 async function* csvLines(source: AsyncIterable<Buffer>, profile: StatementProfile): AsyncGenerator<ParsedStatementLine> {
   let header: string[] | undefined;
-  const parser = Readable.from(source).pipe(
-    parseCsv({ bom: true, skip_empty_lines: true, info: true, columns: (names: string[]) => ((header = names.map((name) => name.trim())), requireColumns(header, profile), header) }),
-  );
+  const parser = parseCsv({ bom: true, skip_empty_lines: true, info: true, columns: (names: string[]) => ((header = names.map((name) => name.trim())), requireColumns(header, profile), header) });
+  // pipeline, not pipe: a failing source (a body over its limit) must end the parser with its error, not leave it waiting.
+  pipeline(Readable.from(source), parser, () => undefined);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       yield lineOf(record, profile, info.lines);
