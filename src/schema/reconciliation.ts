@@ -239,7 +239,7 @@ builder.mutationField('importStatement', (t) =>
   t.field({
     type: builder.errorUnion('ImportStatementResult', { description: 'The imported statement, or why nothing was imported.', types: [StatementImportType, ...IMPORT_STATEMENT_ERROR_CLASSES] }),
     description: 'Operators only (FORBIDDEN otherwise), audited: imports a rail\'s statement. The same file again is a replay. A malformed line is VALIDATION naming its line, and nothing is imported.',
-    args: { input: t.arg({ type: ImportStatementInput, required: true }) },
+    args: { input: t.arg({ type: ImportStatementInput, required: true, description: 'The statement file and how to read it.' }) },
     resolve: (_root, { input }, context) =>
       resolveImportStatement(context, { channel: input.channel, format: input.format, profile: input.profile ?? null, content: input.content, idempotencyKey: input.idempotencyKey }),
   }),
@@ -250,7 +250,7 @@ builder.mutationField('reconcile', (t) =>
     type: builder.errorUnion('ReconcileResult', { description: 'The run, or why none was made.', types: [ReconciliationRunType, ...RECONCILE_ERROR_CLASSES] }),
     description:
       'Operators only (FORBIDDEN otherwise), audited: matches the statement\'s unmatched lines with the settlement account\'s unmatched entries by the configured strategies (RECONCILIATION_STRATEGIES) and records the run, its matches and its breaks.',
-    args: { input: t.arg({ type: ReconcileInput, required: true }) },
+    args: { input: t.arg({ type: ReconcileInput, required: true, description: 'Which statement to reconcile.' }) },
     resolve: (_root, { input }, context) => resolveReconcile(context, { statementId: String(input.statementId), idempotencyKey: input.idempotencyKey }),
   }),
 );
@@ -259,7 +259,7 @@ builder.mutationField('resolveBreak', (t) =>
   t.field({
     type: builder.errorUnion('ResolveBreakResult', { description: 'The break as resolved, or why it was not.', types: [ReconciliationBreakType, ...RESOLVE_BREAK_ERROR_CLASSES] }),
     description: 'Operators only (FORBIDDEN otherwise), audited: resolves an open break once (a break already resolved is VALIDATION and changes nothing).',
-    args: { input: t.arg({ type: ResolveBreakInput, required: true }) },
+    args: { input: t.arg({ type: ResolveBreakInput, required: true, description: 'Which break, and how to resolve it.' }) },
     resolve: (_root, { input }, context) =>
       resolveResolveBreak(context, {
         breakId: String(input.breakId),
@@ -331,7 +331,7 @@ builder.mutationField('saveStatementProfile', (t) =>
   t.field({
     type: builder.errorUnion('SaveStatementProfileResult', { description: 'The saved profile, or why it was refused.', types: [StatementProfileType, ValidationError, ForbiddenError] }),
     description: "Operators only (FORBIDDEN otherwise), audited: stores how a bank's statement file maps to lines, for `importStatement(profile:)` and `?profile=`.",
-    args: { input: t.arg({ type: SaveStatementProfileInput, required: true }) },
+    args: { input: t.arg({ type: SaveStatementProfileInput, required: true, description: 'The profile to save.' }) },
     resolve: (_root, { input }, context) =>
       resolveSaveStatementProfile(context, {
         name: input.name,
