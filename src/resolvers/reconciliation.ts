@@ -13,8 +13,8 @@ import type { RunView } from '../ledger/persistence/reconciliation-runs.js';
 import { breakById, breaksPage, runById, runsPage, type BreakView, type Page } from '../ledger/queries/reconciliations.js';
 import type { StatementFormat } from '../ledger/reconciliation/parse-statement.js';
 import type { StatementProfile } from '../ledger/reconciliation/statement-profile.js';
-import { checkProfile } from '../ledger/reconciliation/check-profile.js';
-import { listProfiles, saveProfile } from '../ledger/persistence/statement-imports.js';
+import { saveStatementProfile } from '../ledger/commands/save-statement-profile.js';
+import { listProfiles } from '../ledger/persistence/statement-imports.js';
 import type { Actor, Channel } from '../ledger/types.js';
 import { viewerOf } from './viewer.js';
 
@@ -124,15 +124,10 @@ export async function readStatementProfiles(context: Context): Promise<Statement
   return listProfiles(context.database, MAX_STATEMENT_PROFILES);
 }
 
-/** Operators save a profile (checked first, then saved with its audit line in one transaction). */
-export async function resolveSaveStatementProfile(context: Context, profile: StatementProfile): Promise<StatementProfile | ValidationError | ForbiddenError> {
+/** Operators save a profile; its audit line commits with it. */
+export function resolveSaveStatementProfile(context: Context, profile: StatementProfile): Promise<StatementProfile | ValidationError | ForbiddenError> {
   const viewer = viewerOf(context);
-  if (!isOperator(viewer)) return new ForbiddenError('Only operators save statement profiles.');
-  const invalid = checkProfile(profile);
-  if (invalid) return invalid;
-  await context.orm.em.fork().transactional(async (database) => {
-    await saveProfile(database, profile);
-    await recordAudit(database, context, { action: 'operator.save_statement_profile', outcome: 'OK', actorUserId: viewer.userId, target: profile.name, details: { ...profile } });
-  });
-  return profile;
+  return saveStatementProfile(context.orm, viewer, profile, (database, saved) =>
+    recordAudit(database, context, { action: 'operator.save_statement_profile', outcome: 'OK', actorUserId: viewer.userId, target: saved.name, details: { ...saved } }),
+  );
 }

@@ -156,12 +156,3 @@ export async function runsPage(database: Database, channel: Channel | null, firs
     hasPreviousPage: after !== null,
   };
 }
-
-/** How many of a run's breaks are open past their due time at `now`. */
-export async function overdueBreakCount(database: Database, runId: string, now: Date): Promise<number> {
-  const [row] = await queryStatement<{ count: number }>(
-    database,
-    sql`select count(*)::int as count from reconciliation_breaks where run_id = ${runId}::uuid and status = 'OPEN' and due_at < ${now.toISOString()}::timestamptz`,
-  );
-  return row?.count ?? 0;
-}
