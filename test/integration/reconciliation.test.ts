@@ -104,6 +104,14 @@ describe('importing statements', () => {
     expect(await again.json()).toMatchObject({ replayed: true });
     expect((await post(alice.token)).status).toBe(403);
     expect((await post(achService.token)).status).toBe(403);
+    expect((await fetch(`${t.url}/v1/reconciliation/statements?channel=ACH`, { method: 'POST', body })).status).toBe(401);
+    const malformed = await fetch(`${t.url}/v1/reconciliation/statements?channel=ACH&format=JSONL`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator.token}` },
+      body: `{"date":"${today()}","amount":"1.00","direction":"CR","currency":"CHF"}\n{"date":"someday","amount":"1.00","direction":"CR"}\n`,
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'VALIDATION', message: expect.stringContaining('Line 2') } });
   });
 });
 
