@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { readAvailabilityPolicy } from './availability-config.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { readDisputePolicy } from './dispute-config.js';
+import { readReconciliationPolicy } from './reconciliation-config.js';
+import type { ReconciliationPolicy } from './ledger/reconciliation/reconciliation-policy.js';
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
 import { isoExponent } from './ledger/money.js';
@@ -54,6 +56,8 @@ export interface Config {
   readonly availability: AvailabilityPolicy;
   /** Regulation E's dispute timelines (DISPUTE_*; README "Fraud review and disputes"). */
   readonly disputes: DisputePolicy;
+  /** Matching strategies and the break SLA (RECONCILIATION_STRATEGIES, RECONCILIATION_SLA; README "Reconciliation"). */
+  readonly reconciliation: ReconciliationPolicy;
   /** The bank's fees, in major units of each account's currency (WIRE_FEE). */
   readonly fees: FeeSchedule;
   /** RISK_RULES=off skips the risk step on every movement (load tests); on by default: the rules are the product. */
@@ -235,6 +239,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     payeeLookupsPerHour: readInteger(environment, 'RATE_LIMIT_PAYEE_LOOKUPS_PER_HOUR', 20, 0, 1_000_000),
     availability,
     disputes: readDisputePolicy(environment, availability.calendar.timeZone),
+    reconciliation: readReconciliationPolicy(environment, availability.calendar),
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee), wireFeeByCurrency: readFeesByCurrency(environment) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),

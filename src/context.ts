@@ -9,6 +9,7 @@ import type { FeeSchedule } from './ledger/decide/wire-fee.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import type { RiskCheck } from './ledger/risk/judge-movement.js';
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
+import type { ReconciliationPolicy } from './ledger/reconciliation/reconciliation-policy.js';
 import { accountIdsOwnedBy } from './ledger/queries/accounts.js';
 import { serviceActor } from './auth/service-actor.js';
 import { entriesOfTransactions, transactionsByIds, type EntryView, type TransactionView } from './ledger/queries/transactions.js';
@@ -33,6 +34,8 @@ export interface Context {
   readonly risk: RiskCheck | undefined;
   /** Regulation E's dispute timelines (DISPUTE_*). */
   readonly disputes: DisputePolicy;
+  /** Matching strategies and the break SLA (RECONCILIATION_*). */
+  readonly reconciliation: ReconciliationPolicy;
   /** The caller's address as Express sees it (configure a trusted proxy to see through one). */
   readonly clientIp: string;
   /** The authenticated caller, or undefined. */
@@ -73,6 +76,7 @@ export interface ContextServices {
   readonly availability: AvailabilityPolicy;
   readonly risk: RiskCheck | undefined;
   readonly disputes: DisputePolicy;
+  readonly reconciliation: ReconciliationPolicy;
 }
 
 /**

@@ -36,7 +36,11 @@ export type AuditAction =
   | 'operator.read_dispute'
   | 'dispute.open'
   | 'dispute.step'
-  | 'operator.verify_journal';
+  | 'operator.verify_journal'
+  | 'operator.import_statement'
+  | 'operator.reconcile'
+  | 'operator.resolve_break'
+  | 'operator.save_statement_profile';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -74,6 +74,10 @@ export async function ensureDemoData(orm: MikroORM, dataDirectory: string): Prom
   created(await transfer(orm, alice!, { fromAccountId: aliceChecking, toAccountId: aliceSavings, amount: '500.00', description: 'Monthly saving', idempotencyKey: key() }), 'transfer');
   created(await deposit(orm, atm!, { accountId: bobChecking, amount: '1000.00', channel: 'CASH', description: 'ATM cash deposit', idempotencyKey: key() }), 'deposit');
   created(await transfer(orm, bob!, { fromAccountId: bobChecking, toAccountId: aliceChecking, amount: '42.00', description: 'Concert ticket', idempotencyKey: key() }), 'transfer');
+  // What the rail's sample statement (examples/ach-statement.csv, README "Reconciliation") matches:
+  // one ACH credit by its reference, one by amount and date; the statement's fee line is the break.
+  created(await deposit(orm, teller!, { accountId: aliceChecking, amount: '1250.00', channel: 'ACH', externalRef: 'ACH-DEMO-1001', description: 'Acme Corp payroll', idempotencyKey: key() }), 'deposit');
+  created(await deposit(orm, teller!, { accountId: bobChecking, amount: '89.99', channel: 'ACH', description: 'Example Store refund', idempotencyKey: key() }), 'deposit');
 
   writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
   return credentials;

@@ -8,11 +8,12 @@ import { InvalidCredentialsError } from '../auth/errors.js';
 import { LimitExceededError } from '../errors/shared-errors.js';
 import { formatMinor } from '../ledger/money.js';
 import { addStatementDoors } from './statement-doors.js';
+import { addReconciliationDoors } from './reconciliation-doors.js';
 
 /**
  * The seed design's REST doors, thin over the same services as GraphQL: the same sign-in (and its
  * limits and audit), the same visibility rule for balances. The statement and report downloads
- * are in statement-doors.ts.
+ * are in statement-doors.ts, the reconciliation upload in reconciliation-doors.ts.
  */
 function fail(response: Response, status: number, code: string, message: string): void {
   response.status(status).json({ error: { code, message } });
@@ -62,5 +63,6 @@ export function restRouter(services: ContextServices, maxBodyBytes: number, capp
     });
   }));
   addStatementDoors(router, services, capped);
+  addReconciliationDoors(router, services, capped);
   return router;
 }

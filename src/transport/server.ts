@@ -163,7 +163,7 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     options.metrics.refusedBy,
   );
   const risk = config.riskRules ? { calendar: config.availability.calendar, reviewTimeoutMs: config.reviewTimeoutSeconds * 1000 } : undefined;
-  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, reconciliation: config.reconciliation, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
 }
 
 type QueryLimitRules = ReturnType<ApolloArmor['protect']>;

@@ -210,10 +210,18 @@ const LAWS: Record<string, string> = {
                           and e.direction = case when t.id = d.credit_transaction_id then 'CREDIT' else 'DEBIT' end)
         or not exists (select 1 from entries e join accounts a on a.id = e.account_id where e.transaction_id = t.id and a.internal_code = 'DISPUTES'
                           and e.layer = 'POSTED' and e.amount_minor = d.amount_minor and e.direction = case when t.id = d.credit_transaction_id then 'DEBIT' else 'CREDIT' end)`,
-  "every ADJUSTMENT is exactly one dispute's credit or its reversal": `
+  "every ADJUSTMENT is exactly one dispute's credit or its reversal, or one reconciliation break's adjustment": `
     select t.id from ledger_transactions t
      where t.kind = 'ADJUSTMENT'
-       and (select count(*) from disputes d where t.id in (d.credit_transaction_id, d.credit_reversal_transaction_id)) <> 1`,
+       and (select count(*) from disputes d where t.id in (d.credit_transaction_id, d.credit_reversal_transaction_id))
+         + (select count(*) from reconciliation_breaks b where b.adjustment_transaction_id = t.id) <> 1`,
+  // A reconciliation adjustment (issue 10 §1) corrects the bank's view of a rail: it never touches a customer.
+  "a reconciliation break's adjustment moves money between its channel's settlement account and SUSPENSE only": `
+    select b.id from reconciliation_breaks b
+      join reconciliation_runs r on r.id = b.run_id
+      join entries e on e.transaction_id = b.adjustment_transaction_id
+      join accounts a on a.id = e.account_id
+     where a.internal_code is distinct from 'SUSPENSE' and a.internal_code is distinct from case r.channel when 'CASH' then 'CASH_VAULT' else 'SETTLEMENT_' || r.channel end`,
   'a transaction has at most one dispute that is not withdrawn, and a dispute is of a debit of its account for its amount': `
     select d.transaction_id from disputes d
      where d.status <> 'WITHDRAWN'

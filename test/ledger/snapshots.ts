@@ -3,6 +3,7 @@ import type { AccountSnapshot, Channel, Role } from '../../src/ledger/types.js';
 import type { CheckDepositFacts, HoldSnapshot } from '../../src/ledger/commands/unit-state.js';
 import type { RiskInputs } from '../../src/ledger/risk/judge-movement.js';
 import type { DisputeSnapshot } from '../../src/ledger/disputes/dispute-snapshot.js';
+import type { BreakSnapshot } from '../../src/ledger/reconciliation/break-snapshot.js';
 
 export const TEST_NOW = new Date('2026-12-01T10:00:00.000Z');
 export const ACTOR_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -21,6 +22,7 @@ export function snapshotsOf<Outcome extends StoredOutcome>(
     risk?: RiskInputs;
     disputes?: readonly DisputeSnapshot[];
     disputed?: ReadonlyMap<string, boolean>;
+    breaks?: readonly BreakSnapshot[];
   } = {},
 ): CommandSnapshots<Outcome> {
   const byId = new Map(accounts.filter((account): account is AccountSnapshot => account !== undefined).map((account) => [account.id, account]));
@@ -36,5 +38,6 @@ export function snapshotsOf<Outcome extends StoredOutcome>(
     review: () => undefined,
     dispute: (disputeId) => options.disputes?.find((dispute) => dispute.id === disputeId),
     isDisputed: (transactionId) => options.disputed?.get(transactionId),
+    reconciliationBreak: (breakId) => options.breaks?.find((item) => item.id === breakId),
   };
 }

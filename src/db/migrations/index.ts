@@ -14,8 +14,10 @@ import { Migration20261201130000_availability } from './Migration20261201130000_
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
+import { Migration20261202110000_reconciliation } from './Migration20261202110000_reconciliation.js';
 import { Migration20261202120000_cash_report_index } from './Migration20261202120000_cash_report_index.js';
 import { Migration20261202130000_journal } from './Migration20261202130000_journal.js';
+import { Migration20261202131000_reconciliation_journal } from './Migration20261202131000_reconciliation_journal.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -35,6 +37,8 @@ export const migrationsList = [
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
+  { name: 'Migration20261202110000_reconciliation', class: Migration20261202110000_reconciliation },
   { name: 'Migration20261202120000_cash_report_index', class: Migration20261202120000_cash_report_index },
   { name: 'Migration20261202130000_journal', class: Migration20261202130000_journal },
+  { name: 'Migration20261202131000_reconciliation_journal', class: Migration20261202131000_reconciliation_journal },
 ];

@@ -7,6 +7,7 @@ import type { CheckDepositFacts, HoldSnapshot, ReviewSnapshot, UnitState } from 
 import type { RiskFactsRequest } from '../risk/risk-facts.js';
 import type { RiskInputs } from '../risk/judge-movement.js';
 import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
+import type { BreakSnapshot } from '../reconciliation/break-snapshot.js';
 
 /**
  * The shape of every write (DESIGN.md "Ledger core, second edition" 4, after TigerBeetle's
@@ -83,8 +84,11 @@ export type DisputeOutcome =
   | { readonly ok: true; readonly disputeId: string; readonly transactionId?: string; readonly balances: readonly StoredBalance[] }
   | Failure;
 
+/** The outcome of resolving a reconciliation break: which break, and the adjustment an ADJUST posted. */
+export type BreakResolutionOutcome = { readonly ok: true; readonly breakId: string; readonly transactionId?: string } | Failure;
+
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome;
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome | BreakResolutionOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;
@@ -130,6 +134,8 @@ export interface CommandSnapshots<Outcome extends StoredOutcome = StoredOutcome>
   dispute(disputeId: string): DisputeSnapshot | undefined;
   /** Whether a transaction named in `prefetch.disputesOf` has a dispute that is not WITHDRAWN (undefined: not read). */
   isDisputed(transactionId: string): boolean | undefined;
+  /** The reconciliation breaks the unit locked (FOR UPDATE), as they stand after the unit's earlier commands. */
+  reconciliationBreak(breakId: string): BreakSnapshot | undefined;
 }
 
 /** Ids to lock and facts to read before any command of the unit decides. */
@@ -167,6 +173,8 @@ export interface Prefetch {
    * the committed truth (the unique index disputes_one_per_transaction stays the last word).
    */
   readonly disputesOf?: readonly string[];
+  /** Reconciliation breaks to lock FOR UPDATE first: two resolutions of one break queue, and the second sees the first. */
+  readonly breakIds?: readonly string[];
 }
 
 /** What a command's write may use besides its plan. */

@@ -18,6 +18,7 @@ import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
 import { readRiskFacts } from '../persistence/risk-facts.js';
 import { lockReviews } from '../persistence/lock-reviews.js';
+import { lockBreaks } from '../persistence/lock-breaks.js';
 import { currentRules } from '../risk/current-rules.js';
 import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
@@ -173,7 +174,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // statement tells the journal's triggers who asked and in which request (no extra round trip).
   await applyUnitSettings(database, commands);
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
-  // Disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  // Reconciliation breaks (they name no customer account), disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
+  const breaks = await lockBreaks(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.breakIds ?? []).filter(isId))]);
   const disputes = await lockDisputes(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.disputeIds ?? []).filter(isId))]);
   const disputeAccounts = new Map(disputes.map((dispute) => [dispute.id, dispute.accountId]));
   const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
@@ -211,7 +213,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     await readReversedTransactions(database, reversalTargets),
     holds,
     checkDeposits,
-    { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets) },
+    { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets), breaks },
   );
 
   const uses = new Map<string, KeyUse>();

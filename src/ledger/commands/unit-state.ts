@@ -4,6 +4,7 @@ import type { CompiledRule } from '../risk/compile-rule.js';
 import type { RiskFacts } from '../risk/risk-facts.js';
 import { riskFactsKey } from '../persistence/risk-facts.js';
 import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
+import type { BreakSnapshot } from '../reconciliation/break-snapshot.js';
 
 /** A customer account as the unit locked it: a snapshot minus whose it is, plus every owner's id. */
 export type LockedAccount = Omit<AccountSnapshot, 'ownedByActor'> & { readonly ownerIds: readonly string[] };
@@ -71,6 +72,8 @@ export interface UnitExtras {
   readonly disputes?: Iterable<DisputeSnapshot>;
   /** Whether each transaction named in `prefetch.disputesOf` has a live dispute. */
   readonly disputedTransactions?: ReadonlyMap<string, boolean>;
+  /** Reconciliation breaks locked FOR UPDATE first. */
+  readonly breaks?: Iterable<BreakSnapshot>;
 }
 
 /**
@@ -88,6 +91,7 @@ export class UnitState {
   private readonly reviews: Map<string, ReviewSnapshot>;
   private readonly disputes: Map<string, DisputeSnapshot>;
   private readonly disputedTransactions: Map<string, boolean>;
+  private readonly breaks: Map<string, BreakSnapshot>;
 
   constructor(
     accounts: Iterable<LockedAccount>,
@@ -101,6 +105,7 @@ export class UnitState {
     this.reviews = new Map([...(extras.reviews ?? [])].map((review) => [review.id, review]));
     this.disputes = new Map([...(extras.disputes ?? [])].map((dispute) => [dispute.id, dispute]));
     this.disputedTransactions = new Map(extras.disputedTransactions ?? []);
+    this.breaks = new Map([...(extras.breaks ?? [])].map((item) => [item.id, item]));
     this.accounts = new Map([...accounts].map((account) => [account.id, account]));
     this.ownedAccountCounts = new Map(ownedAccountCounts);
     this.reversed = new Map(reversed);
@@ -128,6 +133,7 @@ export class UnitState {
         this.risk ? { rules: this.risk.rules, facts: this.risk.facts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
       dispute: (disputeId) => this.disputes.get(disputeId),
       isDisputed: (transactionId) => this.disputedTransactions.get(transactionId),
+      reconciliationBreak: (breakId) => this.breaks.get(breakId),
     };
   }
 
@@ -145,6 +151,11 @@ export class UnitState {
   /** A hold's new state after a capture, void or expiry: the next command of the unit sees it. */
   applyHold(hold: HoldSnapshot): void {
     this.holds.set(hold.id, hold);
+  }
+
+  /** A break's new state after its resolution: a second resolution of it in the same unit is refused. */
+  applyBreak(resolved: BreakSnapshot): void {
+    this.breaks.set(resolved.id, resolved);
   }
 
   /** A dispute's new state after a step: the next command of the unit sees it. */

@@ -43,3 +43,10 @@ export const RISK_REVIEWS = 'RISK_REVIEWS';
  * what the bank has credited on disputes it has not got back (from the merchant or the customer).
  */
 export const DISPUTES = 'DISPUTES';
+
+/**
+ * The other side of a reconciliation adjustment (issue 10 §1): a difference between a rail's
+ * statement and its settlement account is posted against SUSPENSE with a reason, a normal
+ * ADJUSTMENT transaction, never an edit. Its balance is what the bank has yet to explain.
+ */
+export const SUSPENSE = 'SUSPENSE';

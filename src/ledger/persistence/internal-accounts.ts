@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { internalAccountCode, DEPOSIT_CHANNELS, DISPUTES, FEE_INCOME, FUNDS_AVAILABILITY, RISK_REVIEWS, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
+import { internalAccountCode, DEPOSIT_CHANNELS, DISPUTES, FEE_INCOME, FUNDS_AVAILABILITY, RISK_REVIEWS, SUSPENSE, WITHDRAWAL_CHANNELS } from '../decide/internal-accounts.js';
 import type { CurrencyScale } from '../money.js';
 import { queryRows, runStatement, type Database } from './database.js';
 
@@ -9,7 +9,7 @@ import { queryRows, runStatement, type Database } from './database.js';
  */
 const idsByDriver = new WeakMap<object, Map<string, string>>();
 
-const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode)), FEE_INCOME, FUNDS_AVAILABILITY, DISPUTES, RISK_REVIEWS];
+const ALL_INTERNAL_CODES = [...new Set([...DEPOSIT_CHANNELS, ...WITHDRAWAL_CHANNELS].map(internalAccountCode)), FEE_INCOME, FUNDS_AVAILABILITY, DISPUTES, RISK_REVIEWS, SUSPENSE];
 
 /**
  * Creates the bank's internal accounts for a currency scale (vault, one settlement account per

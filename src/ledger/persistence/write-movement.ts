@@ -84,6 +84,8 @@ async function entryRows(database: Database, transactionId: string, plan: Moveme
  * minus the overdraft limit (the accounts_no_overdraft trigger).
  */
 function balanceUpdates(plan: MovementPlan): Sql {
+  // A movement between internal accounts only (a reconciliation adjustment) changes no stored balance.
+  if (plan.changes.length === 0) return sql`balances as (select null::uuid as id where false)`;
   const correction = isCorrection(plan);
   const rows = plan.changes.map(
     (change) =>
@@ -100,6 +102,7 @@ function balanceUpdates(plan: MovementPlan): Sql {
 /** Law 6: the balance events go to the outbox in the same transaction; the relay publishes them after commit. */
 function outboxEvents(transactionId: string, write: MovementWrite): Sql {
   const { plan, now } = write;
+  if (plan.changes.length === 0) return sql`events as (select 1 where false)`;
   const rows = plan.changes.map((change) => {
     const event: BalanceEvent = {
       accountId: change.accountId,
