@@ -49,6 +49,8 @@ import { SocketWorker } from './socket-workers.js';
  * reaches N / 10 sockets), and ten lets deposits to different accounts commit in parallel.
  */
 const FANOUT_ACCOUNTS = 10;
+/** The highest MAX_SUBSCRIPTIONS_PER_USER the server accepts (src/config.ts). */
+const MAX_SUBSCRIPTIONS_PER_USER = 100_000;
 /** Every deposit is the same 1.00 USD CASH deposit: the amount does not matter to fan-out. */
 const DEPOSIT_AMOUNT = '1.00';
 
@@ -540,6 +542,11 @@ async function setUpOwners(server: ServerProcess, databaseUrl: string, sessions:
   return owners;
 }
 
+/** The per-user subscription cap the server needs: the most sockets one owner holds in any phase. */
+function subscriptionsPerOwner(socketCounts: readonly number[]): number {
+  return Math.min(MAX_SUBSCRIPTIONS_PER_USER, Math.max(1, ...socketCounts.map((sockets) => Math.ceil(sockets / FANOUT_ACCOUNTS))));
+}
+
 /** The fan-out scenario, start to report; returns the exit code it asks for. */
 export async function runFanoutScenario(settings: BenchSettings, repositoryRoot: string): Promise<number> {
   const fanout = settings.fanout;
@@ -566,6 +573,9 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
         REDIS_URL: settings.redisUrl,
         ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS),
         RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
+        // Every socket of an owner is one of the owner's subscriptions: 10,000 sockets are 1,000
+        // per owner, over the default cap of 100 per user (which refused nine in ten of them).
+        MAX_SUBSCRIPTIONS_PER_USER: String(subscriptionsPerOwner(sizes.map((size) => size.sockets))),
       },
     });
   } catch (error) {

@@ -25,6 +25,7 @@ import { mountHealthProbes } from './health.js';
 import { httpErrorHandler } from './http-errors.js';
 import type { LiveServices } from '../pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
+import type { SharedExecutions } from './subscription-sharing.js';
 import { listen } from './listen.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import { retryHintPlugin } from './retry-hints.js';
@@ -38,6 +39,8 @@ const REQUEST_ID_SHAPE = /^[A-Za-z0-9._-]{8,128}$/;
 export interface RunningServer {
   readonly httpServer: Server;
   readonly url: string;
+  /** The WebSocket server's shared subscription executions (tests and diagnostics count them). */
+  readonly sharedExecutions: SharedExecutions;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   return {
     httpServer,
     url: `http://localhost:${port}`,
+    sharedExecutions: websocket.shared,
     async close() {
       await websocket.close();
       await apollo.stop();
