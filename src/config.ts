@@ -60,6 +60,11 @@ export interface Config {
   readonly riskRules: boolean;
   /** REVIEW_TIMEOUT, seconds a risk review waits for a person before the system declines it (default 3 days). */
   readonly reviewTimeoutSeconds: number;
+  /**
+   * WEB_CONCURRENCY: server processes sharing the port (Node cluster), 1 by default. Asked for;
+   * src/server-workers.ts serves from one process when the setup cannot share (embedded database, no Redis).
+   */
+  readonly workers: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +141,9 @@ function readSecret(environment: Environment, name: string, databaseUrl: string 
   if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
 }
+
+/** More server processes than this on one machine only add switching: each holds a pool and a Redis subscriber. */
+const MAX_WORKERS = 64;
 
 /** A local SPA's dev server (Vite's default port), under both names a browser may use. */
 const DEVELOPMENT_CORS_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
@@ -214,5 +222,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     fees: { wireFee: readFee(environment, 'WIRE_FEE', DEFAULT_FEE_SCHEDULE.wireFee), wireFeeByCurrency: readFeesByCurrency(environment) },
     riskRules: readOnOff(environment, 'RISK_RULES', true),
     reviewTimeoutSeconds: readInteger(environment, 'REVIEW_TIMEOUT', 3 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
+    workers: readInteger(environment, 'WEB_CONCURRENCY', 1, 1, MAX_WORKERS),
   };
 }
