@@ -39,7 +39,7 @@ function closeOf(event: unknown): SocketClose {
  * `httpUrl` is `http://host:port` (as ServerProcess.url); the socket goes to ws://host:port/graphql.
  * `webSocketImpl` lets a test keep hold of the underlying `ws` socket (a subclass that records itself).
  */
-export function openSocket(httpUrl: string, accessToken?: string, webSocketImpl: typeof WebSocket = WebSocket): LiveSocket {
+export function openSocket(httpUrl: string, accessToken?: string, webSocketImpl: unknown = WebSocket): LiveSocket {
   const url = `${httpUrl.replace(/^http/, 'ws')}/graphql`;
   let close: SocketClose | undefined;
   let resolveClosed!: (close: SocketClose) => void;
