@@ -38,6 +38,8 @@ export interface SelectionKey {
   readonly document: string;
   readonly variables: string;
   readonly visibility: string;
+  /** The three in one string, made once per subscription rather than once per push. */
+  readonly id: string;
 }
 
 export function visibilityKey(viewer: Actor | undefined): string {
@@ -75,11 +77,12 @@ export function selectionKeyOf(
   if (subscriptionType.getFields()[root.name.value]?.extensions?.[SHARED_EXECUTION_EXTENSION] !== true) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) return undefined;
-  return {
+  const key = {
     document: createHash('sha256').update(JSON.stringify([query, operationName])).digest('base64url'),
     variables: canonicalJson(coerced.coerced),
     visibility: visibilityKey(viewer),
   };
+  return { ...key, id: JSON.stringify([key.document, key.variables, key.visibility]) };
 }
 
 /**
@@ -88,24 +91,40 @@ export function selectionKeyOf(
  * same bytes for each. Concurrent subscribers wait for the one execution in flight.
  */
 export class SharedExecutions {
+  /** By the event's content: the same version read from history by two streams is two objects. */
   private readonly results = new LRUCache<string, Promise<ExecutionResult>>({ max: MAX_SHARED_RESULTS, ttl: SHARED_RESULT_TTL_MS });
-  /** Each event object's key, computed once however many subscribers it reaches. */
+  /**
+   * By the event object: one pub/sub message is one object handed to every stream of the
+   * process, so a live push to thousands of sockets is one map look-up each, with no key to build.
+   */
+  private readonly byEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  /** Each event object's content key, computed once however many subscribers it reaches. */
   private readonly eventKeys = new WeakMap<object, string>();
   /** Pushes executed, shared or not (tests count them: a shared push adds one, not one per socket). */
   executions = 0;
 
   /** The shared result for this event, executing `run` only when no subscriber has yet. */
   resultFor(event: unknown, selection: SelectionKey, run: () => Promise<ExecutionResult> | ExecutionResult): Promise<ExecutionResult> {
-    const key = `${this.eventKey(event)}\n${selection.document}\n${selection.variables}\n${selection.visibility}`;
-    const known = this.results.get(key);
-    if (known) return known;
-    this.executions += 1;
-    const result = Promise.resolve().then(run);
-    this.results.set(key, result);
-    // A failed execution is not kept: the next subscriber tries again rather than sharing a failure.
-    result.catch(() => {
-      if (this.results.get(key) === result) this.results.delete(key);
-    });
+    const sameObject = event && typeof event === 'object' ? this.byEvent.get(event)?.get(selection.id) : undefined;
+    if (sameObject) return sameObject;
+    const key = `${this.eventKey(event)}\n${selection.id}`;
+    let result = this.results.get(key);
+    if (!result) {
+      this.executions += 1;
+      const running = Promise.resolve().then(run);
+      this.results.set(key, running);
+      // A failed execution is not kept: the next subscriber tries again rather than sharing a failure.
+      running.catch(() => {
+        if (this.results.get(key) === running) this.results.delete(key);
+        if (event && typeof event === 'object') this.byEvent.get(event)?.delete(selection.id);
+      });
+      result = running;
+    }
+    if (event && typeof event === 'object') {
+      let ofEvent = this.byEvent.get(event);
+      if (!ofEvent) this.byEvent.set(event, (ofEvent = new Map()));
+      ofEvent.set(selection.id, result);
+    }
     return result;
   }
 
