@@ -656,6 +656,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
   for (const size of capped) lines.push(`NOTE: ${size.requested} sockets requested, capped to ${size.sockets}: ${capacity.note}`);
   lines.push(`server: ${fanout.serverWorkers} worker process(es) behind one port (BENCH_SERVER_WORKERS, WEB_CONCURRENCY); cpu and rss summed over them`);
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
+  if (serverLogLines > 0) lines.push(`server output (tail):\n${server.logTail()}`);
   lines.push(
     `machine: ${availableParallelism()} cores shared by the server, PostgreSQL, Redis and the socket workers; ` +
       `1-minute load average ${loadAverageAtStart.toFixed(2)} at start`,

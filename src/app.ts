@@ -12,6 +12,7 @@ import { VersionWatch } from './pubsub/version-watch.js';
 import type { LiveServices } from './pubsub/live-services.js';
 import { startServer, type RunningServer } from './transport/server.js';
 import { assertPortFree } from './transport/listen.js';
+import { isClusterWorker } from './server-workers.js';
 
 export interface App {
   readonly orm: Orm;
@@ -30,7 +31,9 @@ export interface AppOptions extends OrmOptions {
 
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // A taken port refuses in one line before the database is opened (PGlite boots for seconds).
-  await assertPortFree(config.port);
+  // Not in a cluster worker: its primary holds the port, and a probe there would join the
+  // primary's round-robin for a moment, so a connection handed to it would be dropped.
+  if (!isClusterWorker()) await assertPortFree(config.port);
   const orm = await openOrm(config, options);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.

@@ -15,10 +15,13 @@ const MAX_BACKOFF_MS = 5000;
 /** Published events are kept this long (for inspection), then pruned. */
 const RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_INTERVAL_MS = 60 * 1000;
+/** The advisory lock that takes relays in turn (an arbitrary constant, used for nothing else). */
+const RELAY_LOCK_KEY = 7_305_118_001;
 
 /**
- * Publishes committed outbox events (law 6). Runs in every server process; `FOR UPDATE SKIP
- * LOCKED` lets several relays share the table without publishing one event twice at once. An
+ * Publishes committed outbox events (law 6). Runs in every server process, one batch at a time
+ * across them (an advisory lock for the batch's transaction); `FOR UPDATE SKIP LOCKED` stays as
+ * the guard that no event is published twice at once. An
  * event is marked sent only after the bus accepted it, so a Redis outage delays events but never
  * loses them. Subscribers put them in order and fill gaps from the ledger itself.
  */
@@ -86,6 +89,12 @@ export class OutboxRelay {
   /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
   private publishBatch(): Promise<number> {
     return this.orm.em.fork().transactional(async (database) => {
+      // One relay publishes at a time, across every process on the database: two relays sending
+      // neighbouring batches at once deliver an account's versions out of order, and every
+      // subscriber of that account then reads the gap from the ledger (a thousand reads for a
+      // thousand sockets). A relay kicked while another publishes waits its turn (milliseconds)
+      // and then sends what is left, in id order; the lock ends with the transaction.
+      await runStatement(database, `select pg_advisory_xact_lock(${RELAY_LOCK_KEY})`);
       const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
         database,
         `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
