@@ -16,7 +16,9 @@ const MAX_BACKOFF_MS = 5000;
 const RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_INTERVAL_MS = 60 * 1000;
 /** The advisory lock that takes relays in turn (an arbitrary constant, used for nothing else). */
-const RELAY_LOCK_KEY = 7_305_118_001;
+export const RELAY_LOCK_KEY = 7_305_118_001;
+/** A relay that found another publishing looks again this soon: its own events may be after that batch. */
+const OTHER_RELAY_RETRY_MS = 10;
 
 /**
  * Publishes committed outbox events (law 6). Runs in every server process, one batch at a time
@@ -32,6 +34,8 @@ export class OutboxRelay {
   private stopped = false;
   private backoffMs = 0;
   private lastPruneMs = 0;
+  /** The last round found another process's relay publishing. */
+  private otherRelayBusy = false;
 
   constructor(
     private readonly orm: MikroORM,
@@ -66,8 +70,9 @@ export class OutboxRelay {
       this.timer = undefined;
       this.running = this.round().finally(() => {
         this.running = undefined;
-        const next = this.again ? 0 : this.backoffMs || POLL_INTERVAL_MS;
+        const next = this.again ? 0 : this.backoffMs || (this.otherRelayBusy ? OTHER_RELAY_RETRY_MS : POLL_INTERVAL_MS);
         this.again = false;
+        this.otherRelayBusy = false;
         this.schedule(next);
       });
     }, delayMs);
@@ -75,9 +80,12 @@ export class OutboxRelay {
 
   private async round(): Promise<void> {
     try {
-      let published: number;
+      let published: number | 'other relay busy';
       do published = await this.publishBatch();
       while (published === BATCH_SIZE && !this.stopped);
+      // Another process's relay is publishing: what this one was kicked for is looked at again
+      // shortly (the other may not have reached it), not at the next poll.
+      this.otherRelayBusy = published === 'other relay busy';
       this.backoffMs = 0;
       await this.pruneNow();
     } catch (error) {
@@ -87,14 +95,15 @@ export class OutboxRelay {
   }
 
   /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
-  private publishBatch(): Promise<number> {
+  private publishBatch(): Promise<number | 'other relay busy'> {
     return this.orm.em.fork().transactional(async (database) => {
       // One relay publishes at a time, across every process on the database: two relays sending
       // neighbouring batches at once deliver an account's versions out of order, and every
       // subscriber of that account then reads the gap from the ledger (a thousand reads for a
-      // thousand sockets). A relay kicked while another publishes waits its turn (milliseconds)
-      // and then sends what is left, in id order; the lock ends with the transaction.
-      await runStatement(database, `select pg_advisory_xact_lock(${RELAY_LOCK_KEY})`);
+      // thousand sockets). Tried, not waited for: a relay whose process is busy sending to its
+      // sockets may hold it for long, and the others must not hold a connection meanwhile.
+      const [turn] = await queryRows<{ taken: boolean }>(database, `select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as taken`);
+      if (!turn?.taken) return 'other relay busy';
       const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
         database,
         `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,

@@ -28,8 +28,8 @@ const MAX_SHARED_RESULTS = 5_000;
 const SHARED_RESULT_TTL_MS = 10_000;
 
 /**
- * What decides a push's result besides the event, in one string: the document and operation it
- * runs, the coerced variable values, and who is looking. `visibility` is the viewer's role, user
+ * What decides a push's result besides the event: the document and operation it runs, the
+ * coerced variable values, and who is looking. `visibility` is the viewer's role, user
  * id and (for a service) channels: who sees an entry's account (their own accounts, operators
  * all) and a transaction's idempotency key (its initiator) is decided per user, so two users
  * never share a result, even two owners of the same account.
