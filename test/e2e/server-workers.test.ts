@@ -143,6 +143,23 @@ function clientPortOf(socket: WebSocket): number {
   return (socket as unknown as { _socket?: { localPort?: number } })._socket?.localPort ?? -1;
 }
 
+async function startWorkers(on: TestDatabase, workers: number): Promise<ServerProcess> {
+  return startServerProcess({
+    env: {
+      DATABASE_URL: on.url,
+      JWT_SECRET,
+      ENCRYPTION_KEY,
+      REDIS_URL,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
+      WEB_CONCURRENCY: String(workers),
+    },
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+}
+
 describe('several server workers behind one port', () => {
   it('every socket, on whichever worker, gets every version exactly once and in order, after deposits made through each worker', { timeout: 180_000 }, async () => {
     database = await createTestDatabase();
@@ -155,20 +172,7 @@ describe('several server workers behind one port', () => {
     } finally {
       await orm.close(true);
     }
-    server = await startServerProcess({
-      env: {
-        DATABASE_URL: database.url,
-        JWT_SECRET,
-        ENCRYPTION_KEY,
-        REDIS_URL,
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'test',
-        RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
-        WEB_CONCURRENCY: String(WORKERS),
-      },
-      startTimeoutMs: START_TIMEOUT_MS,
-    });
+    server = await startWorkers(database, WORKERS);
     expect(server.stdout()).toContain(`Workers: ${WORKERS} processes on one port`);
     const pids = workerPids();
     expect(pids).toHaveLength(WORKERS);
@@ -227,5 +231,37 @@ describe('several server workers behind one port', () => {
     expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
     for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} stopped with the primary`).toThrow();
     expect(await brokenLaws(database.pool)).toEqual([]);
+  });
+
+  it('replaces a worker that dies: the port keeps serving, and the new worker serves too', { timeout: 120_000 }, async () => {
+    database = await createTestDatabase();
+    server = await startWorkers(database, 2);
+    const [victim, survivor] = workerPids();
+    expect(survivor).toBeDefined();
+    process.kill(victim!, 'SIGKILL');
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let pids = workerPids();
+    while ((pids.includes(victim!) || pids.length < 2) && Date.now() < deadline) {
+      await sleep(200);
+      pids = workerPids();
+    }
+    expect(pids).toHaveLength(2);
+    expect(pids).toContain(survivor);
+    const replacement = pids.find((pid) => pid !== survivor)!;
+    expect(replacement).not.toBe(victim);
+    // The replacement takes connections once it listens: find one it holds, and be answered over it.
+    let answered: { status: number; body: unknown } | undefined;
+    while (!answered && Date.now() < deadline) {
+      answered = await connectionTo(replacement)
+        .then((agent) => postOver(agent, '/readyz', undefined))
+        .catch(async () => {
+          await sleep(200);
+          return undefined;
+        });
+    }
+    expect(answered).toMatchObject({ status: 200, body: { status: 'ready', database: 'up', redis: 'up' } });
+    expect(server.stderr()).not.toMatch(/tally: /);
+    server.kill('SIGTERM');
+    expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
   });
 });
