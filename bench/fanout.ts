@@ -49,6 +49,10 @@ import { SocketWorker } from './socket-workers.js';
  * reaches N / 10 sockets), and ten lets deposits to different accounts commit in parallel.
  */
 const FANOUT_ACCOUNTS = 10;
+/** Connections per server worker at least: deposits, the relay, the version watch and logins at once. */
+const MIN_POOL_PER_WORKER = 8;
+/** The highest MAX_SUBSCRIPTIONS_PER_USER the server accepts (src/config.ts). */
+const MAX_SUBSCRIPTIONS_PER_USER = 100_000;
 /** Every deposit is the same 1.00 USD CASH deposit: the amount does not matter to fan-out. */
 const DEPOSIT_AMOUNT = '1.00';
 
@@ -64,7 +68,8 @@ const SOCKETS_PER_WORKER = 2_500;
 const MAX_WORKERS = 4;
 /**
  * Descriptors the server process needs besides its sockets: the database pool (64), Redis (3),
- * the files Node and tsx keep open, stdio. The server holds every socket in one process.
+ * the files Node and tsx keep open, stdio. One server process may hold every socket (with several
+ * workers each holds its share, so the cap is then on the safe side).
  */
 const FD_RESERVE = 512;
 /** Ephemeral ports left to the rest of the box while the bench sockets hold theirs. */
@@ -540,6 +545,11 @@ async function setUpOwners(server: ServerProcess, databaseUrl: string, sessions:
   return owners;
 }
 
+/** The per-user subscription cap the server needs: the most sockets one owner holds in any phase. */
+function subscriptionsPerOwner(socketCounts: readonly number[]): number {
+  return Math.min(MAX_SUBSCRIPTIONS_PER_USER, Math.max(1, ...socketCounts.map((sockets) => Math.ceil(sockets / FANOUT_ACCOUNTS))));
+}
+
 /** The fan-out scenario, start to report; returns the exit code it asks for. */
 export async function runFanoutScenario(settings: BenchSettings, repositoryRoot: string): Promise<number> {
   const fanout = settings.fanout;
@@ -560,19 +570,26 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
     server = await startServerProcess({
       repositoryRoot,
       databaseUrl,
-      poolSize: settings.serverPoolSize,
+      // Each worker holds a pool of its own: together they take no more connections than one server.
+      poolSize: Math.max(MIN_POOL_PER_WORKER, Math.ceil(settings.serverPoolSize / fanout.serverWorkers)),
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       environment: {
         REDIS_URL: settings.redisUrl,
         ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS),
         RATE_LIMIT_MOVEMENTS_PER_MINUTE: '0',
+        // Every socket of an owner is one of the owner's subscriptions: 10,000 sockets are 1,000
+        // per owner, over the default cap of 100 per user (which refused nine in ten of them).
+        MAX_SUBSCRIPTIONS_PER_USER: String(subscriptionsPerOwner(sizes.map((size) => size.sockets))),
+        WEB_CONCURRENCY: String(fanout.serverWorkers),
       },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
   }
-  progress(`fan-out: server ready at ${server.url.origin} (own process, Redis event bus at ${settings.redisUrl})`);
+  progress(
+    `fan-out: server ready at ${server.url.origin} (own process, ${fanout.serverWorkers} worker process(es) on its port, Redis event bus at ${settings.redisUrl})`,
+  );
 
   const liveWorkers = new Set<SocketWorker>();
   const phaseBudgetMs = OPEN_TIMEOUT_MS + READY_TIMEOUT_MS + fanout.seconds * 1000 + REQUEST_TIMEOUT_MS + DRAIN_TIMEOUT_MS + COLLECT_TIMEOUT_MS + CLOSE_BUDGET_MS;
@@ -637,7 +654,9 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
       `deposit sent to the last update received; latency: deposit request sent to update received, per socket and version`,
   );
   for (const size of capped) lines.push(`NOTE: ${size.requested} sockets requested, capped to ${size.sockets}: ${capacity.note}`);
+  lines.push(`server: ${fanout.serverWorkers} worker process(es) behind one port (BENCH_SERVER_WORKERS, WEB_CONCURRENCY); cpu and rss summed over them`);
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
+  if (serverLogLines > 0) lines.push(`server output (tail):\n${server.logTail()}`);
   lines.push(
     `machine: ${availableParallelism()} cores shared by the server, PostgreSQL, Redis and the socket workers; ` +
       `1-minute load average ${loadAverageAtStart.toFixed(2)} at start`,
@@ -654,6 +673,7 @@ export async function runFanoutScenario(settings: BenchSettings, repositoryRoot:
         accounts: FANOUT_ACCOUNTS,
         seconds: fanout.seconds,
         targetDepositsPerSecond: fanout.depositsPerSecond,
+        serverWorkers: fanout.serverWorkers,
         capacity,
         machine: { cores: availableParallelism(), loadAverageAtStart },
         phases,

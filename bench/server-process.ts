@@ -26,9 +26,9 @@ export interface ServerProcess {
   /** The number of log lines; the server logs only at warn and above here, so 0 is clean. */
   logLineCount(): number;
   stop(): Promise<void>;
-  /** CPU time the server process has used so far (Linux /proc), or null where unavailable. */
+  /** CPU time the server process and its workers have used so far (Linux /proc), or null where unavailable. */
   cpuSeconds(): number | null;
-  /** Resident memory of the server process (Linux /proc), or null where unavailable. */
+  /** Resident memory of the server process and its workers (Linux /proc), or null where unavailable. */
   residentBytes(): number | null;
   /** Synchronous last resort for process exit handlers. */
   killNow(): void;
@@ -49,6 +49,31 @@ export function processCpuSeconds(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The server and its cluster workers (WEB_CONCURRENCY): node processes below it, from /proc's
+ * children lists. tsx's esbuild helper is left out; it works only while the server loads.
+ */
+function serverProcesses(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const found = [pid];
+  for (let index = 0; index < found.length; index += 1) {
+    try {
+      const children = readFileSync(`/proc/${found[index]}/task/${found[index]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      for (const child of children) if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'node') found.push(child);
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  return found;
+}
+
+/** Summed over the server's processes; null when the server's own figure is unavailable. */
+function sumOverServer(pid: number | undefined, read: (pid: number) => number | null): number | null {
+  const [first, ...workers] = serverProcesses(pid);
+  const own = first === undefined ? null : read(first);
+  return own === null ? null : workers.reduce((total, worker) => total + (read(worker) ?? 0), own);
 }
 
 /** VmRSS of a process from /proc/<pid>/status, which reports it in kB. */
@@ -147,8 +172,8 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
         await exit;
       }
     },
-    cpuSeconds: () => (exited ? null : processCpuSeconds(child.pid)),
-    residentBytes: () => (exited ? null : processResidentBytes(child.pid)),
+    cpuSeconds: () => (exited ? null : sumOverServer(child.pid, processCpuSeconds)),
+    residentBytes: () => (exited ? null : sumOverServer(child.pid, processResidentBytes)),
     killNow() {
       if (!exited) child.kill('SIGKILL');
     },

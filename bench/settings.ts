@@ -85,6 +85,13 @@ const DEFAULT_FANOUT_SECONDS = 10;
 const DEFAULT_FANOUT_DEPOSITS_PER_SECOND = 20;
 /** Far above what the ledger commits on two cores; only a typo goes past it. */
 const MAX_FANOUT_DEPOSITS_PER_SECOND = 5_000;
+/**
+ * The fan-out server runs one worker per core of this two-core box (WEB_CONCURRENCY=2): sending
+ * to ten thousand sockets is the server's CPU, and one process uses one core.
+ */
+const DEFAULT_FANOUT_SERVER_WORKERS = 2;
+/** src/config.ts's limit for WEB_CONCURRENCY. */
+const MAX_SERVER_WORKERS = 64;
 /** The local Redis as this machine kind starts it; live balances need a real bus across processes. */
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -109,6 +116,8 @@ export interface FanoutSettings {
   readonly subscriberCounts: readonly number[];
   readonly seconds: number;
   readonly depositsPerSecond: number;
+  /** BENCH_SERVER_WORKERS: the fan-out server's WEB_CONCURRENCY (processes sharing its port). */
+  readonly serverWorkers: number;
   readonly resultsFile: string;
 }
 
@@ -153,6 +162,9 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       depositsPerSecond: environment.BENCH_FANOUT_DEPOSITS_PER_SECOND
         ? positiveInteger('BENCH_FANOUT_DEPOSITS_PER_SECOND', environment.BENCH_FANOUT_DEPOSITS_PER_SECOND, MAX_FANOUT_DEPOSITS_PER_SECOND)
         : DEFAULT_FANOUT_DEPOSITS_PER_SECOND,
+      serverWorkers: environment.BENCH_SERVER_WORKERS
+        ? positiveInteger('BENCH_SERVER_WORKERS', environment.BENCH_SERVER_WORKERS, MAX_SERVER_WORKERS)
+        : DEFAULT_FANOUT_SERVER_WORKERS,
       // Beside the movements results: latest.json gives latest.fanout.json.
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },

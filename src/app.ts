@@ -18,6 +18,7 @@ import { watchDatabase } from './metrics/database-gauges.js';
 import { watchSealerLag } from './metrics/sealer-lag.js';
 import { journalBacklog } from './journal/journal-status.js';
 import { observeCommands } from './ledger/commands/command-observer.js';
+import { isClusterWorker } from './server-workers.js';
 
 export interface App {
   readonly orm: Orm;
@@ -45,7 +46,9 @@ export interface AppOptions extends OrmOptions {
 
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // A taken port refuses in one line before the database is opened (PGlite boots for seconds).
-  await assertPortFree(config.port);
+  // Not in a cluster worker: its primary holds the port, and a probe there would join the
+  // primary's round-robin for a moment, so a connection handed to it would be dropped.
+  if (!isClusterWorker()) await assertPortFree(config.port);
   const orm = await openOrm(config, options);
   const metrics = new TallyMetrics();
   // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).

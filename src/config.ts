@@ -72,6 +72,11 @@ export interface Config {
   readonly shutdownDrainDelaySeconds: number;
   /** JOURNAL_SEALER=off stops this process's journal sealer (bench comparisons; another process may seal). On by default. */
   readonly journalSealer: boolean;
+  /**
+   * WEB_CONCURRENCY: server processes sharing the port (Node cluster), 1 by default. Asked for;
+   * src/server-workers.ts serves from one process when the setup cannot share (embedded database, no Redis).
+   */
+  readonly workers: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +153,9 @@ function readSecret(environment: Environment, name: string, databaseUrl: string 
   if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
 }
+
+/** More server processes than this on one machine only add switching: each holds a pool and a Redis subscriber. */
+const MAX_WORKERS = 64;
 
 /** A local SPA's dev server (Vite's default port), under both names a browser may use. */
 const DEVELOPMENT_CORS_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
@@ -246,5 +254,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     metricsToken: readMetricsToken(environment),
     ...readShutdown(environment),
     journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
+    workers: readInteger(environment, 'WEB_CONCURRENCY', 1, 1, MAX_WORKERS),
   };
 }

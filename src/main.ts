@@ -4,13 +4,20 @@ import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
 import { StartRefusal } from './start-refusal.js';
 import { shutDownGracefully } from './graceful-shutdown.js';
+import { isClusterWorker, reportListening, runPrimary, workerPlan, type WorkerPlan } from './server-workers.js';
 
-function banner(config: Config, url: string, demoUsers: readonly DemoCredential[]): string {
+function workersLine(plan: WorkerPlan): string[] {
+  if (plan.reason) return [`  Workers: 1 (${plan.reason})`];
+  return plan.workers > 1 ? [`  Workers: ${plan.workers} processes on one port (WEB_CONCURRENCY)`] : [];
+}
+
+function banner(config: Config, url: string, demoUsers: readonly DemoCredential[], plan: WorkerPlan): string {
   const lines = [
     '',
     `  Tally is serving the ledger API at ${url}/graphql`,
     config.graphiqlEnabled ? `  GraphiQL: open ${url}/graphql in a browser` : '  GraphiQL: off (set GRAPHIQL=true to turn it on)',
     `  Database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite under ${config.dataDirectory}`}`,
+    ...workersLine(plan),
   ];
   if (demoUsers.length > 0) {
     lines.push('  Demo users (embedded mode only):');
@@ -30,14 +37,22 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // A taken port is said at once, before seconds of loading the app and opening the database.
-  await assertPortFree(config.port);
-  const [{ startApp }, { ensureDemoData }] = await Promise.all([import('./app.js'), import('./demo/demo-data.js')]);
+  const plan = workerPlan(config);
   const logger = createLogger(config.logLevel);
+  // A taken port is said at once, before seconds of loading the app and opening the database
+  // (a worker's primary has checked it already, and holds it).
+  if (!isClusterWorker()) await assertPortFree(config.port);
+  if (plan.workers > 1 && !isClusterWorker()) {
+    await runPrimary(plan, logger, (url) => banner(config, url, [], plan));
+    return;
+  }
+  const [{ startApp }, { ensureDemoData }] = await Promise.all([import('./app.js'), import('./demo/demo-data.js')]);
   const app = await startApp(config, logger);
   // Never on a configured database: demo users there would be real users with printed passwords.
   const demoUsers = config.databaseUrl ? [] : await ensureDemoData(app.orm, config.dataDirectory);
-  process.stdout.write(banner(config, app.url, demoUsers));
+  // A worker's primary prints the banner once every worker listens.
+  if (isClusterWorker()) reportListening(app.url);
+  else process.stdout.write(banner(config, app.url, demoUsers, plan));
   logger.info({ url: app.url }, 'listening');
 
   let stopping = false;

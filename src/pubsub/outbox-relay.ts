@@ -15,10 +15,15 @@ const MAX_BACKOFF_MS = 5000;
 /** Published events are kept this long (for inspection), then pruned. */
 const RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_INTERVAL_MS = 60 * 1000;
+/** The advisory lock that takes relays in turn (an arbitrary constant, used for nothing else). */
+export const RELAY_LOCK_KEY = 7_305_118_001;
+/** A relay that found another publishing looks again this soon: its own events may be after that batch. */
+const OTHER_RELAY_RETRY_MS = 10;
 
 /**
- * Publishes committed outbox events (law 6). Runs in every server process; `FOR UPDATE SKIP
- * LOCKED` lets several relays share the table without publishing one event twice at once. An
+ * Publishes committed outbox events (law 6). Runs in every server process, one batch at a time
+ * across them (an advisory lock for the batch's transaction); `FOR UPDATE SKIP LOCKED` stays as
+ * the guard that no event is published twice at once. An
  * event is marked sent only after the bus accepted it, so a Redis outage delays events but never
  * loses them. Subscribers put them in order and fill gaps from the ledger itself.
  */
@@ -29,6 +34,8 @@ export class OutboxRelay {
   private stopped = false;
   private backoffMs = 0;
   private lastPruneMs = 0;
+  /** The last round found another process's relay publishing. */
+  private otherRelayBusy = false;
 
   constructor(
     private readonly orm: MikroORM,
@@ -57,7 +64,8 @@ export class OutboxRelay {
   /**
    * Stops, then publishes what is still waiting (a graceful shutdown: the last movements' events
    * go out now rather than when another instance's relay next polls). Gives up at the first
-   * failure, which loses nothing: the events stay unpublished for any relay to send.
+   * failure, which loses nothing: the events stay unpublished for any relay to send; and stops
+   * when another process's relay holds the turn, since that relay is publishing them.
    */
   async drain(): Promise<void> {
     await this.stop();
@@ -79,8 +87,9 @@ export class OutboxRelay {
       this.timer = undefined;
       this.running = this.round().finally(() => {
         this.running = undefined;
-        const next = this.again ? 0 : this.backoffMs || POLL_INTERVAL_MS;
+        const next = this.again ? 0 : this.backoffMs || (this.otherRelayBusy ? OTHER_RELAY_RETRY_MS : POLL_INTERVAL_MS);
         this.again = false;
+        this.otherRelayBusy = false;
         this.schedule(next);
       });
     }, delayMs);
@@ -88,9 +97,12 @@ export class OutboxRelay {
 
   private async round(): Promise<void> {
     try {
-      let published: number;
+      let published: number | 'other relay busy';
       do published = await this.publishBatch();
       while (published === BATCH_SIZE && !this.stopped);
+      // Another process's relay is publishing: what this one was kicked for is looked at again
+      // shortly (the other may not have reached it), not at the next poll.
+      this.otherRelayBusy = published === 'other relay busy';
       this.backoffMs = 0;
       await this.pruneNow();
     } catch (error) {
@@ -100,8 +112,15 @@ export class OutboxRelay {
   }
 
   /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
-  private async publishBatch(): Promise<number> {
-    const published = await this.orm.em.fork().transactional(async (database) => {
+  private async publishBatch(): Promise<number | 'other relay busy'> {
+    const published = await this.orm.em.fork().transactional(async (database): Promise<number | 'other relay busy'> => {
+      // One relay publishes at a time, across every process on the database: two relays sending
+      // neighbouring batches at once deliver an account's versions out of order, and every
+      // subscriber of that account then reads the gap from the ledger (a thousand reads for a
+      // thousand sockets). Tried, not waited for: a relay whose process is busy sending to its
+      // sockets may hold it for long, and the others must not hold a connection meanwhile.
+      const [turn] = await queryRows<{ taken: boolean }>(database, `select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as taken`);
+      if (!turn?.taken) return 'other relay busy';
       const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
         database,
         `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
@@ -124,7 +143,7 @@ export class OutboxRelay {
       return rows.length;
     });
     // Counted once committed: a batch rolled back is sent (and counted) again.
-    if (published > 0) this.onPublished(published);
+    if (typeof published === 'number' && published > 0) this.onPublished(published);
     return published;
   }
 

@@ -7,6 +7,7 @@ import { balanceFromEvent } from '../resolvers/views.js';
 import { BalanceType } from './balance.js';
 import { builder } from './builder.js';
 import { TransactionType } from './transaction.js';
+import { sharedExecution } from './shared-execution.js';
 
 const BalanceUpdateType = builder.objectRef<BalanceEvent>('BalanceUpdate').implement({
   description: 'One change of an account\'s balance. Versions arrive strictly increasing by one: a client that has seen N has missed nothing up to N.',
@@ -39,6 +40,8 @@ builder.subscriptionField('balanceUpdated', (t) =>
     description:
       'Every change of one of your accounts\' balances. With afterVersion, first replays every update after that version from the ledger, ' +
       'then continues live: no gaps, no duplicates, versions strictly increasing by 1. Only the account\'s owners may subscribe.',
+    // A push depends only on the event, the document, the variables and the viewer: executed once for all who share them.
+    extensions: sharedExecution(),
     args: {
       accountId: t.arg.id({ required: true, description: 'The account to watch.' }),
       afterVersion: t.arg.int({ description: 'The last version you have seen; updates after it are replayed first.' }),

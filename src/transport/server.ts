@@ -25,6 +25,7 @@ import { mountHealthProbes } from './health.js';
 import { httpErrorHandler } from './http-errors.js';
 import type { LiveServices } from '../pubsub/live-services.js';
 import { startWebSocketServer } from './websocket.js';
+import type { SharedExecutions } from './subscription-sharing.js';
 import { listen } from './listen.js';
 import { createFormatError, errorLoggingPlugin } from './graphql-errors.js';
 import { retryHintPlugin } from './retry-hints.js';
@@ -47,6 +48,8 @@ export interface RunningServer {
    * are still served until close().
    */
   beginDraining(): void;
+  /** The WebSocket server's shared subscription executions (tests and diagnostics count them). */
+  readonly sharedExecutions: SharedExecutions;
   /** Closes WebSockets with 1001, stops accepting, and waits for in-flight requests to be answered. */
   close(): Promise<void>;
 }
@@ -140,6 +143,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
     beginDraining() {
       draining = true;
     },
+    sharedExecutions: websocket.shared,
     async close() {
       draining = true;
       await websocket.close();

@@ -18,6 +18,7 @@ import { authenticate, createContext, type Context, type ContextServices } from 
 import { costRefusal, refusalsOf } from './query-cost.js';
 import { subscriptionRefusal } from './subscription-access.js';
 import { SubscriptionCaps, type SocketPlaces, type SubscriptionLimits } from './subscription-caps.js';
+import { SharedExecutions, selectionKeyOf, subscribeSharing, type SelectionKey } from './subscription-sharing.js';
 import { schema } from '../schema/index.js';
 import type { TallyMetrics } from '../metrics/tally-metrics.js';
 
@@ -63,6 +64,10 @@ interface SocketServerParts {
   readonly rules: readonly ValidationRule[];
   readonly states: WeakMap<object, SocketState>;
   readonly caps: SubscriptionCaps;
+  /** Pushes executed once per (event, document, variables, viewer), shared by the sockets that match. */
+  readonly shared: SharedExecutions;
+  /** Each prepared subscription's sharing key (absent: it executes its pushes on its own). */
+  readonly selections: WeakMap<ExecutionArgs, SelectionKey>;
 }
 
 /** The graphql-ws hooks Tally sets, over the `ws` adapter's sockets. */
@@ -72,7 +77,10 @@ type SocketHooks = Partial<ServerOptions<ConnectionInitMessage['payload'], Extra
  * GraphQL subscriptions over WebSocket on the same port and path as HTTP (graphql-transport-ws).
  * The token is checked in onConnect (a bad one is refused with 4403), and the socket is closed
  * with 4401 the moment that token expires: an expired token is never served. onSubscribe applies
- * the HTTP limits and checks that the caller owns the account before any stream starts.
+ * the HTTP limits and checks that the caller owns the account before any stream starts. Each
+ * subscription keeps its own event stream (its resume point and order), but a shareable field's
+ * pushes are executed once for every socket with the same event, document, variables and viewer
+ * (subscription-sharing.ts), so ten thousand sockets on one account cost one execution per change.
  */
 export function startWebSocketServer(httpServer: Server, services: ContextServices, limits: WebSocketLimits) {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_PAYLOAD_BYTES });
@@ -82,11 +90,14 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
     rules: [...specifiedRules, ...limits.validationRules],
     states: new WeakMap(),
     caps: new SubscriptionCaps(limits.subscriptions),
+    shared: new SharedExecutions(),
+    selections: new WeakMap(),
   };
   const cleanup = useServer(
     {
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+      subscribe: (args) => subscribeSharing(parts.shared, args, parts.selections.get(args)),
       ...connectionHooks(parts),
       ...subscriptionHooks(parts),
       ...maskingHooks(parts),
@@ -94,6 +105,7 @@ export function startWebSocketServer(httpServer: Server, services: ContextServic
     wsServer,
   );
   return {
+    shared: parts.shared,
     async close() {
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await cleanup.dispose();
@@ -193,7 +205,7 @@ function maskedError({ limits, services }: SocketServerParts, error: GraphQLErro
 
 /** Parsed and validated here, as HTTP does, rather than by graphql-ws's defaults (no limits). */
 async function prepareSubscription(
-  { services, limits, rules, states }: SocketServerParts,
+  { services, limits, rules, states, selections }: SocketServerParts,
   socket: object,
   payload: SubscribePayload,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
@@ -215,5 +227,9 @@ async function prepareSubscription(
   const contextValue = await createContext(services, randomUUID(), state?.clientIp ?? 'unknown', state?.authorization);
   const notOwned = await subscriptionRefusal(schema, document, payload.operationName, variableValues, contextValue);
   if (notOwned) return [notOwned];
-  return { schema, document, variableValues, operationName: payload.operationName ?? null, contextValue };
+  const operationName = payload.operationName ?? null;
+  const args: ExecutionArgs = { schema, document, variableValues, operationName, contextValue };
+  const selection = selectionKeyOf(schema, document, payload.query, operationName, variableValues, contextValue.viewer);
+  if (selection) selections.set(args, selection);
+  return args;
 }

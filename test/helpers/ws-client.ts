@@ -35,8 +35,11 @@ function closeOf(event: unknown): SocketClose {
   };
 }
 
-/** `httpUrl` is `http://host:port` (as ServerProcess.url); the socket goes to ws://host:port/graphql. */
-export function openSocket(httpUrl: string, accessToken?: string): LiveSocket {
+/**
+ * `httpUrl` is `http://host:port` (as ServerProcess.url); the socket goes to ws://host:port/graphql.
+ * `webSocketImpl` lets a test keep hold of the underlying `ws` socket (a subclass that records itself).
+ */
+export function openSocket(httpUrl: string, accessToken?: string, webSocketImpl: unknown = WebSocket): LiveSocket {
   const url = `${httpUrl.replace(/^http/, 'ws')}/graphql`;
   let close: SocketClose | undefined;
   let resolveClosed!: (close: SocketClose) => void;
@@ -51,7 +54,7 @@ export function openSocket(httpUrl: string, accessToken?: string): LiveSocket {
   connected.catch(() => undefined);
   const client = createClient({
     url,
-    webSocketImpl: WebSocket,
+    webSocketImpl,
     connectionParams: accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` },
     retryAttempts: 0,
     lazy: false,
