@@ -14,6 +14,7 @@ import { Migration20261201130000_availability } from './Migration20261201130000_
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
+import { Migration20261202100000_fresh_risk_facts } from './Migration20261202100000_fresh_risk_facts.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -33,4 +34,5 @@ export const migrationsList = [
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
+  { name: 'Migration20261202100000_fresh_risk_facts', class: Migration20261202100000_fresh_risk_facts },
 ];
