@@ -46,6 +46,7 @@ export function authorizeHoldCommand(actor: Actor, given: AuthorizeHoldInput): L
     },
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
     },
     async write(database, plan, context) {
       const transactionId = newTransactionId();

@@ -43,6 +43,7 @@ function holdChangeCommand(
     decide,
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
       unit.applyHold(plan.holdAfter);
     },
     async write(database, plan, context) {

@@ -70,7 +70,10 @@ function reviewCommand(name: string, step: ReviewStep, actor: Actor, idempotency
     prefetch: locks && operator ? { accountIds: locks.accountIds, holdIds: locks.holdId ? [locks.holdId] : [], reviewsOf: [request.reviewId] } : { accountIds: [] },
     decide: (snapshots, now) => decideReview(step, request, snapshots, now),
     apply(plan, unit) {
-      if (plan.movement) unit.applyChanges(plan.movement.changes);
+      if (plan.movement) {
+        unit.applyChanges(plan.movement.changes);
+        unit.applyRiskMovement(plan.movement);
+      }
       if (plan.holdAfter) unit.applyHold(plan.holdAfter);
       unit.applyReview(plan.reviewAfter);
     },

@@ -76,10 +76,14 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     apply(plan, unit) {
       // A movement in review changes only what its hold holds; nothing is posted.
       if (plan.review) {
-        if (plan.review.hold) unit.applyChanges(plan.review.hold.changes);
+        if (plan.review.hold) {
+          unit.applyChanges(plan.review.hold.changes);
+          unit.applyRiskMovement(plan.review.hold);
+        }
         return;
       }
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
       if (spec.reverses) unit.markReversed(spec.reverses);
     },
     async write(database, plan, context) {

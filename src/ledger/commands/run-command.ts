@@ -172,7 +172,7 @@ async function readRiskInputs(database: Database, prefetches: readonly Prefetch[
   if (asks.length === 0) return undefined;
   const inDay = folded.plan && folded.plan.day.startsAt.getTime() <= now.getTime() && now.getTime() < folded.plan.day.endsAt.getTime();
   const { facts, rulesVersion } = inDay && folded.facts ? folded.facts : await readRiskFacts(database, asks, now);
-  return { rules: await currentRules(database, rulesVersion), facts };
+  return { rules: await currentRules(database, rulesVersion), facts, now };
 }
 
 /** What the claim-and-lock statement was asked to read of the risk facts, and what it read. */

@@ -31,11 +31,12 @@ interface FactsJson {
 export type RiskFactsJson = FactsJson | string | null;
 
 /** One account's facts, and how many rule versions the database holds (the unit's rule cache key). */
-function factsOf(ask: Pick<RiskFactsRequest, 'accountId'>, answer: RiskFactsJson): { facts: RiskFacts; rulesVersion: number } | undefined {
+function factsOf(ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>, answer: RiskFactsJson): { facts: RiskFacts; rulesVersion: number } | undefined {
   if (!answer) return undefined;
   const json: FactsJson = typeof answer === 'string' ? (JSON.parse(answer) as FactsJson) : answer;
   const facts: RiskFacts = {
     accountId: ask.accountId,
+    ...(ask.payeeAccountId ? { payeeAccountId: ask.payeeAccountId } : {}),
     openedAt: new Date(json.created_at),
     lastActivityAt: json.last_activity_at === null ? null : new Date(json.last_activity_at),
     outgoing: (json.outgoing ?? []).map(outgoingOf),
@@ -131,7 +132,7 @@ export function unitRiskFactsOf(answers: readonly FoldedRiskFacts[]): UnitRiskFa
   const facts = new Map<string, RiskFacts>();
   let rulesVersion: number | undefined;
   for (const answer of answers) {
-    const read = factsOf({ accountId: answer.account_id }, answer.facts);
+    const read = factsOf({ accountId: answer.account_id, ...(answer.payee_id ? { payeeAccountId: answer.payee_id } : {}) }, answer.facts);
     if (!read) continue;
     facts.set(riskFactsKey(answer.account_id, answer.payee_id ?? undefined), read.facts);
     rulesVersion = read.rulesVersion;
