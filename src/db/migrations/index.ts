@@ -15,6 +15,7 @@ import { Migration20261201130000_service_role } from './Migration20261201130000_
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
 import { Migration20261202100000_fresh_risk_facts } from './Migration20261202100000_fresh_risk_facts.js';
+import { Migration20261202100000_origin_country } from './Migration20261202100000_origin_country.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -35,4 +36,5 @@ export const migrationsList = [
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
   { name: 'Migration20261202100000_fresh_risk_facts', class: Migration20261202100000_fresh_risk_facts },
+  { name: 'Migration20261202100000_origin_country', class: Migration20261202100000_origin_country },
 ];

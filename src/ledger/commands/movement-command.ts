@@ -104,7 +104,13 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
       }
       const transactionId = newTransactionId();
       const outcome = outcomeOf(plan, transactionId, context.now);
-      const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey, reversesTransactionId: spec.reverses ?? null };
+      const details = {
+        description: spec.text.description ?? null,
+        externalRef: spec.text.externalRef ?? null,
+        idempotencyKey: context.idempotencyKey,
+        reversesTransactionId: spec.reverses ?? null,
+        originCountry: spec.text.originCountry ?? null,
+      };
       const alsoWrite = judgementInsert(plan.judgement?.decision, context);
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
       return { outcome, transaction };

@@ -24,6 +24,8 @@ export interface HoldSnapshot {
   readonly releaseAt: Date | null;
   /** Captures so far (Hold.captures is bounded by MAX_CAPTURES_PER_HOLD). */
   readonly captureCount: number;
+  /** Where the hold was initiated (ISO 3166-1 alpha-2), carried to its captures; null when not said. */
+  readonly originCountry?: string | null;
 }
 
 /** A risk review as the unit locked it (FOR UPDATE): what approve, decline and the timeout decide against. */
