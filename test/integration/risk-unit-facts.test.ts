@@ -98,6 +98,17 @@ describe('risk facts count the earlier movements of the same unit', () => {
     expect(results.map((result) => answerOf(result.outcome))).toEqual(answers);
   });
 
+  it('the same when the facts are read in a statement of their own (the commands name different calendars)', async () => {
+    const p = await parties();
+    // An equal calendar that is another object: the claim statement does not read the facts then.
+    const otherCalendar: RiskCheck = { ...RISK, calendar: { ...RISK.calendar } };
+    const commands = Array.from({ length: 6 }, (_unused, index) =>
+      withdrawCommand(p.customer, { accountId: p.first, amount: '1.00', channel: 'ACH', idempotencyKey: randomUUID() }, undefined, index % 2 ? otherCalendar : RISK),
+    );
+    const results = await runCommands(t.app.orm, commands);
+    expect(results.map((result) => answerOf(result.outcome))).toEqual(['POSTED', 'POSTED', 'POSTED', 'POSTED', 'POSTED', 'REVIEW']);
+  });
+
   it('the sixth withdrawal stores the five before it in its features (the decision replays from them)', async () => {
     const p = await parties();
     const commands = Array.from({ length: 6 }, () => achOut(p, '2.00'));
