@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthorizeHoldDocument, BalanceDocument, CaptureHoldDocument, OpenDisputeDocument, WithdrawDocument, type WithdrawInput } from '../generated/graphql.js';
+import {
+  ApproveReviewDocument,
+  AuthorizeHoldDocument,
+  BalanceDocument,
+  CaptureHoldDocument,
+  OpenDisputeDocument,
+  RiskWithdrawDocument,
+  WithdrawDocument,
+  type WithdrawInput,
+} from '../generated/graphql.js';
 import { disputeDeadlines } from '../../src/ledger/disputes/dispute-deadlines.js';
 import { DEFAULT_DISPUTE_POLICY } from '../../src/ledger/disputes/dispute-policy.js';
 import { dataOf } from '../helpers/graphql-client.js';
@@ -15,10 +24,11 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
 let t: TestApp;
 let alice: TestUser;
 let rails: TestUser;
+let operator: TestUser;
 
 beforeAll(async () => {
   t = await startTestApp();
-  [alice, rails] = await Promise.all([t.user(), t.user('SERVICE', { channels: ['CARD', 'ATM', 'CASH'] })]);
+  [alice, rails, operator] = await Promise.all([t.user(), t.user('SERVICE', { channels: ['CARD', 'ATM', 'CASH'] }), t.user('OPERATOR')]);
 });
 afterAll(() => t.close());
 
@@ -31,8 +41,8 @@ async function withdrawn(input: Omit<WithdrawInput, 'idempotencyKey'>) {
 }
 
 /** The dispute's resolution deadline, and what 45 and 90 days from its opening would be. */
-async function disputed(transactionId: string) {
-  const result = dataOf(await t.gql(OpenDisputeDocument, { input: { transactionId, reason: 'UNAUTHORIZED', description: 'not me', idempotencyKey: randomUUID() } }, alice.token)).openDispute;
+async function disputed(transactionId: string, owner = alice) {
+  const result = dataOf(await t.gql(OpenDisputeDocument, { input: { transactionId, reason: 'UNAUTHORIZED', description: 'not me', idempotencyKey: randomUUID() } }, owner.token)).openDispute;
   if (result.__typename !== 'DisputeChange') throw new Error(JSON.stringify(result));
   const openedAt = new Date(String(result.dispute.createdAt));
   const accountOpenedAt = new Date(openedAt.getTime() - 365 * 24 * 60 * 60_000);
@@ -46,8 +56,8 @@ const transactionOf = (change: { transaction?: { id: string } | null }): string 
 };
 
 /** An account opened long enough ago that it is not new (a new one gets 90 days whatever the origin). */
-async function seasonedAccount(): Promise<string> {
-  const accountId = await t.account(alice, { opening: '500.00' });
+async function seasonedAccount(opening = '500.00', owner = alice): Promise<string> {
+  const accountId = await t.account(owner, { opening });
   await t.database.pool.query(`alter table accounts disable trigger user`);
   try {
     await t.database.pool.query(`update accounts set created_at = created_at - interval '400 days' where id = $1`, [accountId]);
@@ -85,6 +95,21 @@ describe('a debit says where it was initiated; a foreign one gets 90 days to res
     // A hold's origin is as immutable as the rest of it.
     await expect(t.database.pool.query(`update holds set origin_country = 'US' where id = $1`, [held.hold.id])).rejects.toThrow(/hold .* is CAPTURED|may change/);
     const deadlines = await disputed(transactionOf(captured));
+    expect(deadlines.resolutionBy).toBe(deadlines.ninety);
+  });
+
+  it('a foreign wire sent to review keeps its origin through the review: approved, it posts with it', async () => {
+    // Their own customer: alice's other openings today would put 9,000.00 of cash over the cash rule.
+    const bea = await t.user();
+    const accountId = await seasonedAccount('9000.00', bea);
+    const sent = dataOf(await t.gql(RiskWithdrawDocument, { input: { accountId, amount: '6000.00', channel: 'WIRE', originCountry: 'GB', idempotencyKey: randomUUID() } }, bea.token)).withdraw;
+    if (sent.__typename !== 'MovementInReview') throw new Error(JSON.stringify(sent));
+    const { rows } = await t.database.pool.query(`select origin_country from reviews where id = $1`, [sent.review.id]);
+    expect(rows).toEqual([{ origin_country: 'GB' }]);
+    const approved = dataOf(await t.gql(ApproveReviewDocument, { input: { reviewId: sent.review.id, note: 'called them', idempotencyKey: randomUUID() } }, operator.token)).approveReview;
+    if (approved.__typename !== 'ReviewDecision' || !approved.transaction) throw new Error(JSON.stringify(approved));
+    expect(await originOf('ledger_transactions', approved.transaction.id)).toBe('GB');
+    const deadlines = await disputed(approved.transaction.id, bea);
     expect(deadlines.resolutionBy).toBe(deadlines.ninety);
   });
 

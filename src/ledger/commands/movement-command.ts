@@ -96,7 +96,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
             visibleAccountIds: plan.visibleAccountIds,
             account: undefined,
             counterpartyAccountId: spec.counterpartyAccountId ?? null,
-            details: { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null },
+            details: { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, originCountry: spec.text.originCountry ?? null },
             timeoutMs: spec.risk?.check.reviewTimeoutMs ?? 0,
           },
           context,

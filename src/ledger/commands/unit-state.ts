@@ -47,6 +47,8 @@ export interface ReviewSnapshot {
   readonly idempotencyKey: string;
   readonly visibleAccountIds: readonly string[];
   readonly dueAt: Date;
+  /** Where the debit was initiated (ISO 3166-1 alpha-2), as its request said: approval posts it with it. */
+  readonly originCountry?: string | null;
 }
 
 /**
