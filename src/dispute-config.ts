@@ -1,5 +1,6 @@
 import { ConfigError, readInteger } from './config.js';
 import { DEFAULT_DISPUTE_POLICY, type DisputePolicy } from './ledger/disputes/dispute-policy.js';
+import { isCountryCode } from './ledger/countries.js';
 
 /**
  * Regulation E's dispute timelines from the environment (README "Fraud review and disputes"),
@@ -27,7 +28,9 @@ export function readDisputePolicy(environment: Environment, timeZone: string): D
     extendedResolutionDays: readInteger(environment, 'DISPUTE_EXTENDED_RESOLUTION_DAYS', fallback.extendedResolutionDays, 1, 365),
     reversalNoticeBusinessDays: readInteger(environment, 'DISPUTE_REVERSAL_NOTICE_BUSINESS_DAYS', fallback.reversalNoticeBusinessDays, 0, 30),
     timeZone,
+    bankCountry: environment.BANK_COUNTRY || fallback.bankCountry,
   };
+  if (!isCountryCode(policy.bankCountry)) throw new ConfigError('BANK_COUNTRY', `must be an ISO 3166-1 alpha-2 country code in upper case such as "US", got "${policy.bankCountry}"`);
   // A longer timeline for new accounts that is shorter than the ordinary one is a typo.
   if (policy.newAccountProvisionalCreditBusinessDays < provisionalCreditBusinessDays) {
     throw new ConfigError('DISPUTE_NEW_ACCOUNT_PROVISIONAL_CREDIT_BUSINESS_DAYS', `must be at least DISPUTE_PROVISIONAL_CREDIT_BUSINESS_DAYS (${provisionalCreditBusinessDays})`);

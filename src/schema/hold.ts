@@ -112,6 +112,11 @@ const AuthorizeHoldInput = builder.inputType('AuthorizeHoldInput', {
     channel: t.field({ type: ChannelEnum, required: true, description: 'The rail the money would leave on (CARD, ACH, THIRD_PARTY, …; not INTERNAL or DIRECT_DEPOSIT).' }),
     description: t.string({ required: false, description: `Free text shown in history, at most ${MAX_DESCRIPTION_LENGTH} characters.` }),
     externalRef: t.string({ required: false, description: `The rail's reference (an authorization code), at most ${MAX_EXTERNAL_REF_LENGTH} characters.` }),
+    originCountry: t.string({
+      required: false,
+      description:
+        'Where the card or pre-authorized debit was initiated: an ISO 3166-1 alpha-2 country code in upper case ("DE"). Its captures carry it; one from another country than the bank\'s (BANK_COUNTRY, default US) is foreign, and a dispute of it gets 90 days to be resolved.',
+    }),
     expiresInSeconds: t.int({
       required: false,
       description: `Seconds until the system releases it if not captured: 1 to ${MAX_HOLD_SECONDS} (30 days); default ${DEFAULT_HOLD_SECONDS} (7 days).`,
@@ -139,6 +144,8 @@ builder.mutationField('authorizeHold', (t) =>
         channel: input.channel,
         description: input.description ?? null,
         externalRef: input.externalRef ?? null,
+        // Only when given: the request hash of every hold that names no country stays as it was.
+        ...(input.originCountry !== null && input.originCountry !== undefined ? { originCountry: input.originCountry } : {}),
         expiresInSeconds: input.expiresInSeconds ?? null,
         idempotencyKey: input.idempotencyKey,
       }),

@@ -37,6 +37,8 @@ const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').
 });
 
 const idempotencyKeyDescription = 'Your unique key for this request (1-128 printable characters). Retry with the same key: money moves at most once.';
+const originCountryDescription =
+  'Where the debit was initiated: an ISO 3166-1 alpha-2 country code in upper case ("DE"). A debit from another country than the bank\'s (BANK_COUNTRY, default US) is foreign: a dispute of it gets 90 days to be resolved instead of 45. Omit it for a domestic debit.';
 const descriptionDescription = `Free text shown in history, at most ${MAX_DESCRIPTION_LENGTH} characters.`;
 
 const DepositInput = builder.inputType('DepositInput', {
@@ -59,6 +61,7 @@ const WithdrawInput = builder.inputType('WithdrawInput', {
     channel: t.field({ type: ChannelEnum, required: true, description: 'The rail it leaves on (not INTERNAL or DIRECT_DEPOSIT).' }),
     description: t.string({ required: false, description: descriptionDescription }),
     externalRef: t.string({ required: false, description: `The rail's reference, at most ${MAX_EXTERNAL_REF_LENGTH} characters.` }),
+    originCountry: t.string({ required: false, description: originCountryDescription }),
     idempotencyKey: t.string({ required: true, description: idempotencyKeyDescription }),
   }),
 });

@@ -31,6 +31,8 @@ export type AuthorizeHoldInput = {
   externalRef?: string | null | undefined;
   /** Your unique key for this request (1-128 printable characters). Retry with the same key: money is held at most once. */
   idempotencyKey: string;
+  /** Where the card or pre-authorized debit was initiated: an ISO 3166-1 alpha-2 country code in upper case ("DE"). Its captures carry it; one from another country than the bank's (BANK_COUNTRY, default US) is foreign, and a dispute of it gets 90 days to be resolved. */
+  originCountry?: string | null | undefined;
 };
 
 /** How an operator resolves a break. */
@@ -504,6 +506,8 @@ export type WithdrawInput = {
   externalRef?: string | null | undefined;
   /** Your unique key for this request (1-128 printable characters). Retry with the same key: money moves at most once. */
   idempotencyKey: string;
+  /** Where the debit was initiated: an ISO 3166-1 alpha-2 country code in upper case ("DE"). A debit from another country than the bank's (BANK_COUNTRY, default US) is foreign: a dispute of it gets 90 days to be resolved instead of 45. Omit it for a domestic debit. */
+  originCountry?: string | null | undefined;
 };
 
 export type ReturnDepositMutationVariables = Exact<{

@@ -103,7 +103,7 @@ describe('decideDisputeStep: checks in order', () => {
 describe('decideOpenDispute: checks in order', () => {
   const card: DisputedTransaction = {
     id: TRANSACTION_ID, kind: 'WITHDRAWAL', channel: 'CARD', status: 'POSTED', amountMinor: 4_250n, currency: 'USD', currencyExponent: 2,
-    postedAt: new Date('2026-11-20T15:00:00Z'), debitedAccountId: ACCOUNT_ID, accountOpenedAt: new Date('2025-01-01T15:00:00Z'),
+    postedAt: new Date('2026-11-20T15:00:00Z'), debitedAccountId: ACCOUNT_ID, accountOpenedAt: new Date('2025-01-01T15:00:00Z'), originCountry: null,
   };
   const decide = (original: DisputedTransaction | undefined, options: { role?: Role; owned?: boolean; reversed?: boolean; disputed?: boolean; status?: AccountSnapshot['status']; reason?: string; description?: string | null } = {}) =>
     decideOpenDispute(
@@ -125,6 +125,42 @@ describe('decideOpenDispute: checks in order', () => {
     expect(plan.resolutionBy.toISOString()).toBe('2027-03-02T05:00:00.000Z');
     expect((decide({ ...card, channel: 'ACH' }) as OpenDisputePlan).resolutionBy.toISOString()).toBe('2027-01-16T05:00:00.000Z');
   });
+  // Regulation E 1005.11(c): 45 days to resolve, 90 for a new account, a point-of-sale debit or a
+  // foreign-initiated one (origin country not the bank's); 10 business days to credit, 20 for a new account.
+  const FORTY_FIVE = '2027-01-16T05:00:00.000Z';
+  const NINETY = '2027-03-02T05:00:00.000Z';
+  const TEN_BUSINESS_DAYS = '2026-12-15T05:00:00.000Z';
+  const TWENTY_BUSINESS_DAYS = '2026-12-30T05:00:00.000Z';
+  const newAccount = new Date('2026-11-15T15:00:00Z');
+  it.each([
+    ['a domestic ACH debit that names no country', { channel: 'ACH', originCountry: null }, 'US', TEN_BUSINESS_DAYS, FORTY_FIVE],
+    ['an ACH debit initiated in the bank\'s own country', { channel: 'ACH', originCountry: 'US' }, 'US', TEN_BUSINESS_DAYS, FORTY_FIVE],
+    ['a foreign ATM withdrawal (DE, bank in US)', { channel: 'ATM', originCountry: 'DE' }, 'US', TEN_BUSINESS_DAYS, NINETY],
+    ['a foreign wire (MX, bank in US)', { channel: 'WIRE', originCountry: 'MX' }, 'US', TEN_BUSINESS_DAYS, NINETY],
+    ['the same DE withdrawal at a bank in DE is domestic', { channel: 'ATM', originCountry: 'DE' }, 'DE', TEN_BUSINESS_DAYS, FORTY_FIVE],
+    ['a US withdrawal at a bank in DE is foreign', { channel: 'ATM', originCountry: 'US' }, 'DE', TEN_BUSINESS_DAYS, NINETY],
+    ['a point-of-sale card capture, domestic', { channel: 'CARD', originCountry: null }, 'US', TEN_BUSINESS_DAYS, NINETY],
+    ['a point-of-sale card capture, foreign', { channel: 'CARD', originCountry: 'FR' }, 'US', TEN_BUSINESS_DAYS, NINETY],
+    ['a new account, domestic ACH', { channel: 'ACH', originCountry: null, accountOpenedAt: newAccount }, 'US', TWENTY_BUSINESS_DAYS, NINETY],
+    ['a new account, foreign ATM', { channel: 'ATM', originCountry: 'JP', accountOpenedAt: newAccount }, 'US', TWENTY_BUSINESS_DAYS, NINETY],
+  ] as const)('%s: credit by %s, resolution by %s', (_why, overrides, bankCountry, creditBy, resolutionBy) => {
+    const plan = decideOpenDisputeAt({ ...card, ...overrides }, { ...policy, bankCountry });
+    expect(plan.provisionalCreditBy.toISOString()).toBe(creditBy);
+    expect(plan.resolutionBy.toISOString()).toBe(resolutionBy);
+  });
+  const decideOpenDisputeAt = (original: DisputedTransaction, withPolicy: typeof policy) =>
+    decideOpenDispute(
+      { transactionId: TRANSACTION_ID, reason: 'UNAUTHORIZED', description: null },
+      original,
+      snapshotsOf<DisputeOutcome>([account({ ownedByActor: true, status: 'OPEN' })], {
+        role: 'CUSTOMER',
+        reversed: new Map([[TRANSACTION_ID, false]]),
+        disputed: new Map([[TRANSACTION_ID, false]]),
+      }),
+      TEST_NOW,
+      { policy: withPolicy, newId: DISPUTE_ID },
+    ) as OpenDisputePlan;
+
   it.each([
     ['2 the reason', card, { reason: 'BORED' }, ValidationError, 'reason'],
     ['2 the description', card, { description: 'a\u0007' }, ValidationError, 'description'],

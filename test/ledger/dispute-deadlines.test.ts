@@ -54,6 +54,10 @@ describe('provisional credit and resolution deadlines', () => {
     expect(deadlines.resolutionBy.toISOString()).toBe('2027-01-01T05:00:00.000Z');
     expect(() => readDisputePolicy({ DISPUTE_NEW_ACCOUNT_PROVISIONAL_CREDIT_BUSINESS_DAYS: '5' }, 'America/New_York')).toThrow(/at least/);
     expect(() => readDisputePolicy({ DISPUTE_EXTENDED_RESOLUTION_DAYS: '10' }, 'America/New_York')).toThrow(/at least/);
+    expect(readDisputePolicy({}, 'America/New_York').bankCountry).toBe('US');
+    expect(readDisputePolicy({ BANK_COUNTRY: 'DE' }, 'Europe/Berlin').bankCountry).toBe('DE');
+    expect(() => readDisputePolicy({ BANK_COUNTRY: 'USA' }, 'America/New_York')).toThrow(/BANK_COUNTRY/);
+    expect(() => readDisputePolicy({ BANK_COUNTRY: 'us' }, 'America/New_York')).toThrow(/BANK_COUNTRY/);
   });
 });
 

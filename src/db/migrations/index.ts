@@ -14,6 +14,8 @@ import { Migration20261201130000_availability } from './Migration20261201130000_
 import { Migration20261201130000_service_role } from './Migration20261201130000_service_role.js';
 import { Migration20261201140000_disputes } from './Migration20261201140000_disputes.js';
 import { Migration20261201140000_reviews } from './Migration20261201140000_reviews.js';
+import { Migration20261202100000_fresh_risk_facts } from './Migration20261202100000_fresh_risk_facts.js';
+import { Migration20261202100000_origin_country } from './Migration20261202100000_origin_country.js';
 import { Migration20261202110000_reconciliation } from './Migration20261202110000_reconciliation.js';
 import { Migration20261202120000_cash_report_index } from './Migration20261202120000_cash_report_index.js';
 import { Migration20261202130000_journal } from './Migration20261202130000_journal.js';
@@ -37,6 +39,8 @@ export const migrationsList = [
   { name: 'Migration20261201130000_service_role', class: Migration20261201130000_service_role },
   { name: 'Migration20261201140000_disputes', class: Migration20261201140000_disputes },
   { name: 'Migration20261201140000_reviews', class: Migration20261201140000_reviews },
+  { name: 'Migration20261202100000_fresh_risk_facts', class: Migration20261202100000_fresh_risk_facts },
+  { name: 'Migration20261202100000_origin_country', class: Migration20261202100000_origin_country },
   { name: 'Migration20261202110000_reconciliation', class: Migration20261202110000_reconciliation },
   { name: 'Migration20261202120000_cash_report_index', class: Migration20261202120000_cash_report_index },
   { name: 'Migration20261202130000_journal', class: Migration20261202130000_journal },

@@ -46,12 +46,18 @@ export function authorizeHoldCommand(actor: Actor, given: AuthorizeHoldInput): L
     },
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
     },
     async write(database, plan, context) {
       const transactionId = newTransactionId();
       const holdId = randomUUID();
       const outcome = outcomeOf(plan, holdId, transactionId, context.now);
-      const details = { description: request.description ?? null, externalRef: request.externalRef ?? null, idempotencyKey: context.idempotencyKey };
+      const details = {
+        description: request.description ?? null,
+        externalRef: request.externalRef ?? null,
+        idempotencyKey: context.idempotencyKey,
+        originCountry: request.originCountry ?? null,
+      };
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
       await insertHold(database, {
         id: holdId,
@@ -62,6 +68,7 @@ export function authorizeHoldCommand(actor: Actor, given: AuthorizeHoldInput): L
         currency: plan.movement.currency,
         description: details.description,
         externalRef: details.externalRef,
+        originCountry: details.originCountry,
         expiresAt: plan.expiresAt,
         releaseAt: null,
         authorizationTransactionId: transactionId,

@@ -43,12 +43,14 @@ function holdChangeCommand(
     decide,
     apply(plan, unit) {
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
       unit.applyHold(plan.holdAfter);
     },
     async write(database, plan, context) {
       const transactionId = newTransactionId();
       const outcome = outcomeOf(plan, transactionId, context.now);
-      const details = { description: null, externalRef: null, idempotencyKey: context.idempotencyKey };
+      // A capture is the card debit itself: it carries where its hold was initiated (a foreign dispute's clock).
+      const details = { description: null, externalRef: null, idempotencyKey: context.idempotencyKey, originCountry: plan.holdAfter.originCountry ?? null };
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
       await writeHoldTransition(database, {
         holdId: plan.holdAfter.id,

@@ -70,7 +70,10 @@ function reviewCommand(name: string, step: ReviewStep, actor: Actor, idempotency
     prefetch: locks && operator ? { accountIds: locks.accountIds, holdIds: locks.holdId ? [locks.holdId] : [], reviewsOf: [request.reviewId] } : { accountIds: [] },
     decide: (snapshots, now) => decideReview(step, request, snapshots, now),
     apply(plan, unit) {
-      if (plan.movement) unit.applyChanges(plan.movement.changes);
+      if (plan.movement) {
+        unit.applyChanges(plan.movement.changes);
+        unit.applyRiskMovement(plan.movement);
+      }
       if (plan.holdAfter) unit.applyHold(plan.holdAfter);
       unit.applyReview(plan.reviewAfter);
     },
@@ -81,7 +84,8 @@ function reviewCommand(name: string, step: ReviewStep, actor: Actor, idempotency
       const outcome: Success<ReviewDecisionOutcome> = { ok: true, reviewId: plan.reviewAfter.id, transactionId: plan.step === 'APPROVE' ? transactionId : null, balances };
       let transaction;
       if (plan.movement && transactionId) {
-        const details = { description: plan.note, externalRef: null, idempotencyKey: context.idempotencyKey };
+        // The approved debit keeps where it was initiated (a foreign one's dispute gets longer).
+        const details = { description: plan.note, externalRef: null, idempotencyKey: context.idempotencyKey, originCountry: plan.reviewAfter.originCountry ?? null };
         transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome });
       } else {
         await recordOutcome(database, context.actor.userId, context.idempotencyKey, outcome);

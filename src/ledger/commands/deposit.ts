@@ -94,6 +94,7 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
     apply(plan, unit) {
       if (plan.review) return;
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
       if (checkSchedule) unit.addCheckDeposit(input.accountId, plan.movement.amountMinor);
     },
     async write(database, plan, context) {

@@ -76,10 +76,14 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
     apply(plan, unit) {
       // A movement in review changes only what its hold holds; nothing is posted.
       if (plan.review) {
-        if (plan.review.hold) unit.applyChanges(plan.review.hold.changes);
+        if (plan.review.hold) {
+          unit.applyChanges(plan.review.hold.changes);
+          unit.applyRiskMovement(plan.review.hold);
+        }
         return;
       }
       unit.applyChanges(plan.movement.changes);
+      unit.applyRiskMovement(plan.movement);
       if (spec.reverses) unit.markReversed(spec.reverses);
     },
     async write(database, plan, context) {
@@ -92,7 +96,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
             visibleAccountIds: plan.visibleAccountIds,
             account: undefined,
             counterpartyAccountId: spec.counterpartyAccountId ?? null,
-            details: { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null },
+            details: { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, originCountry: spec.text.originCountry ?? null },
             timeoutMs: spec.risk?.check.reviewTimeoutMs ?? 0,
           },
           context,
@@ -100,7 +104,13 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
       }
       const transactionId = newTransactionId();
       const outcome = outcomeOf(plan, transactionId, context.now);
-      const details = { description: spec.text.description ?? null, externalRef: spec.text.externalRef ?? null, idempotencyKey: context.idempotencyKey, reversesTransactionId: spec.reverses ?? null };
+      const details = {
+        description: spec.text.description ?? null,
+        externalRef: spec.text.externalRef ?? null,
+        idempotencyKey: context.idempotencyKey,
+        reversesTransactionId: spec.reverses ?? null,
+        originCountry: spec.text.originCountry ?? null,
+      };
       const alsoWrite = judgementInsert(plan.judgement?.decision, context);
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
       return { outcome, transaction };

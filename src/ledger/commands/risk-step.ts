@@ -68,7 +68,7 @@ export interface InReviewWrite {
   /** The judged account as the unit saw it: a deposit's in-review answer shows its unchanged balances. */
   readonly account: AccountSnapshot | undefined;
   readonly counterpartyAccountId: string | null;
-  readonly details: Pick<MovementDetails, 'description' | 'externalRef'>;
+  readonly details: Pick<MovementDetails, 'description' | 'externalRef' | 'originCountry'>;
   readonly timeoutMs: number;
 }
 
@@ -87,7 +87,12 @@ export async function writeInReview(database: Parameters<typeof insertReview>[0]
   if (review.hold) {
     const transactionId = newTransactionId();
     holdId = randomUUID();
-    const details = { description: write.details.description, externalRef: write.details.externalRef, idempotencyKey: context.idempotencyKey };
+    const details = {
+      description: write.details.description,
+      externalRef: write.details.externalRef,
+      idempotencyKey: context.idempotencyKey,
+      originCountry: write.details.originCountry ?? null,
+    };
     transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: review.hold, details, now: context.now, outcome });
     await insertHold(database, {
       id: holdId,
@@ -98,6 +103,7 @@ export async function writeInReview(database: Parameters<typeof insertReview>[0]
       currency: review.hold.currency,
       description: write.details.description,
       externalRef: write.details.externalRef,
+      originCountry: write.details.originCountry ?? null,
       expiresAt: null,
       releaseAt: null,
       authorizationTransactionId: transactionId,
@@ -114,6 +120,7 @@ export async function writeInReview(database: Parameters<typeof insertReview>[0]
     counterpartyAccountId: write.counterpartyAccountId,
     description: write.details.description,
     externalRef: write.details.externalRef,
+    originCountry: write.details.originCountry ?? null,
     holdId,
     decisionId,
     requestedBy: context.actor.userId,

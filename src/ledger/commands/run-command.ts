@@ -16,7 +16,9 @@ import {
 } from '../persistence/idempotency-records.js';
 import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
-import { readRiskFacts } from '../persistence/risk-facts.js';
+import { readRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from '../persistence/risk-facts.js';
+import { bankingDayContaining } from '../calendar/banking-day-containing.js';
+import type { RiskFactsRequest } from '../risk/risk-facts.js';
 import { lockReviews } from '../persistence/lock-reviews.js';
 import { lockBreaks } from '../persistence/lock-breaks.js';
 import { currentRules } from '../risk/current-rules.js';
@@ -142,17 +144,43 @@ function readCheckDepositsOf(database: Database, prefetches: readonly Prefetch[]
   return readCheckDepositFacts(database, accountIds, first.calendar, now);
 }
 
+/** The risk asks of a unit's commands (Prefetch.riskOf), those that name an account id. */
+function riskAsksOf(prefetches: readonly Prefetch[]): RiskFactsRequest[] {
+  return prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
+}
+
+/**
+ * How the claim-and-lock statement should read the risk facts, when a command asks: with the
+ * banking day of the test's clock, or of the process's clock now (the database's clock after the
+ * locks is not known yet; readRiskInputs checks the guess). Undefined when no command asks, or
+ * when the asks use different calendars (readRiskInputs then reads them on their own).
+ */
+function riskFactsPlan(prepared: readonly Prepared[], clock: Date | undefined): RiskFactsAfterLocks | undefined {
+  const [first, ...others] = riskAsksOf(prepared.map(({ command }) => command.prefetch));
+  if (!first || others.some((ask) => ask.calendar !== first.calendar)) return undefined;
+  return { clock, day: bankingDayContaining(clock ?? new Date(), first.calendar) };
+}
+
 /**
  * The risk step's inputs, when a command of the unit asked (Prefetch.riskOf): each ask's facts,
- * and the current rules, compiled. Rules are kept per database while the number of saved rule
- * versions (read with the facts; the table is append-only, so every save raises it) is unchanged,
- * so a unit reloads them only after a save.
+ * and the current rules, compiled. The facts are those the claim-and-lock statement read when its
+ * banking day was the one of the unit's clock; otherwise (a unit that started just before a
+ * cut-off, or mixed calendars) they are read here. Rules are kept per database while the number of
+ * saved rule versions (read with the facts; the table is append-only, so every save raises it) is
+ * unchanged, so a unit reloads them only after a save.
  */
-async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date): Promise<UnitRiskInputs | undefined> {
-  const asks = prefetches.flatMap((prefetch) => (prefetch.riskOf && isId(prefetch.riskOf.accountId) ? [prefetch.riskOf] : []));
+async function readRiskInputs(database: Database, prefetches: readonly Prefetch[], now: Date, folded: FoldedFacts): Promise<UnitRiskInputs | undefined> {
+  const asks = riskAsksOf(prefetches);
   if (asks.length === 0) return undefined;
-  const { facts, rulesVersion } = await readRiskFacts(database, asks, now);
-  return { rules: await currentRules(database, rulesVersion), facts };
+  const inDay = folded.plan && folded.plan.day.startsAt.getTime() <= now.getTime() && now.getTime() < folded.plan.day.endsAt.getTime();
+  const { facts, rulesVersion } = inDay && folded.facts ? folded.facts : await readRiskFacts(database, asks, now);
+  return { rules: await currentRules(database, rulesVersion), facts, now };
+}
+
+/** What the claim-and-lock statement was asked to read of the risk facts, and what it read. */
+interface FoldedFacts {
+  readonly plan: RiskFactsAfterLocks | undefined;
+  readonly facts: UnitRiskFacts | undefined;
 }
 
 /**
@@ -180,6 +208,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const disputeAccounts = new Map(disputes.map((dispute) => [dispute.id, dispute.accountId]));
   const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
   const holdAccounts = new Map(holds.map((hold) => [hold.id, hold.accountId]));
+  const clock = options.clock?.();
+  const riskPlan = riskFactsPlan(claimable, clock);
   const locked = claimable.length
     ? await claimKeysAndLock(
         database,
@@ -194,17 +224,19 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
             ...(command.prefetch.holdIds ?? []).flatMap((holdId) => holdAccounts.get(holdId) ?? []),
             ...(command.prefetch.disputeIds ?? []).flatMap((disputeId) => disputeAccounts.get(disputeId) ?? []),
           ],
+          riskOf: command.prefetch.riskOf && isId(command.prefetch.riskOf.accountId) ? command.prefetch.riskOf : undefined,
         })),
+        riskPlan,
       )
     : { claimed: new Set<string>(), accounts: [], lockedAt: new Date() };
-  const now = options.clock?.() ?? locked.lockedAt;
+  const now = clock ?? locked.lockedAt;
   const unclaimed = claimable.filter((prepared) => !locked.claimed.has(prepared.claim));
   const prior = await readPriorRecords(database, unclaimed.map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
   const claimedCommands = claimable.filter((prepared) => locked.claimed.has(prepared.claim));
   const owners = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.accountOwnerIds ?? []))];
   const reversalTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reversalsOf ?? []))].filter(isId);
   const checkDeposits = await readCheckDepositsOf(database, claimedCommands.map(({ command }) => command.prefetch), now);
-  const risk = await readRiskInputs(database, claimedCommands.map(({ command }) => command.prefetch), now);
+  const risk = await readRiskInputs(database, claimedCommands.map(({ command }) => command.prefetch), now, { plan: riskPlan, facts: locked.riskFacts });
   const reviews = await lockReviews(database, [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.reviewsOf ?? []))].filter(isId));
   const disputeTargets = [...new Set(claimedCommands.flatMap(({ command }) => command.prefetch.disputesOf ?? []))].filter(isId);
   const unit = new UnitState(

@@ -1,8 +1,9 @@
-import type { AccountChange, AccountSnapshot, Actor, Channel, PlannedEntry } from '../types.js';
+import type { AccountChange, AccountSnapshot, Actor, Channel, MovementPlan, PlannedEntry } from '../types.js';
 import type { CommandSnapshots, KeyState, StoredOutcome } from './command.js';
 import type { CompiledRule } from '../risk/compile-rule.js';
 import type { RiskFacts } from '../risk/risk-facts.js';
 import { riskFactsKey } from '../persistence/risk-facts.js';
+import { factsAfterMovement } from '../risk/facts-after-movement.js';
 import type { DisputeSnapshot } from '../disputes/dispute-snapshot.js';
 import type { BreakSnapshot } from '../reconciliation/break-snapshot.js';
 
@@ -24,6 +25,8 @@ export interface HoldSnapshot {
   readonly releaseAt: Date | null;
   /** Captures so far (Hold.captures is bounded by MAX_CAPTURES_PER_HOLD). */
   readonly captureCount: number;
+  /** Where the hold was initiated (ISO 3166-1 alpha-2), carried to its captures; null when not said. */
+  readonly originCountry?: string | null;
 }
 
 /** A risk review as the unit locked it (FOR UPDATE): what approve, decline and the timeout decide against. */
@@ -45,6 +48,8 @@ export interface ReviewSnapshot {
   readonly idempotencyKey: string;
   readonly visibleAccountIds: readonly string[];
   readonly dueAt: Date;
+  /** Where the debit was initiated (ISO 3166-1 alpha-2), as its request said: approval posts it with it. */
+  readonly originCountry?: string | null;
 }
 
 /**
@@ -60,6 +65,8 @@ export interface CheckDepositFacts {
 export interface UnitRiskInputs {
   readonly rules: readonly CompiledRule[];
   readonly facts: ReadonlyMap<string, RiskFacts>;
+  /** The unit's clock: the facts' windows end at it, and the unit's own movements carry it. */
+  readonly now: Date;
 }
 
 /** What a unit read beyond accounts, holds and check deposits, when its commands asked for it. */
@@ -88,6 +95,8 @@ export class UnitState {
   private readonly holds: Map<string, HoldSnapshot>;
   private readonly checkDeposits: Map<string, CheckDepositFacts>;
   private readonly risk: UnitRiskInputs | undefined;
+  /** The risk facts as the unit's own movements so far changed them. */
+  private readonly riskFacts: Map<string, RiskFacts>;
   private readonly reviews: Map<string, ReviewSnapshot>;
   private readonly disputes: Map<string, DisputeSnapshot>;
   private readonly disputedTransactions: Map<string, boolean>;
@@ -102,6 +111,7 @@ export class UnitState {
     extras: UnitExtras = {},
   ) {
     this.risk = extras.risk;
+    this.riskFacts = new Map(extras.risk?.facts ?? []);
     this.reviews = new Map([...(extras.reviews ?? [])].map((review) => [review.id, review]));
     this.disputes = new Map([...(extras.disputes ?? [])].map((dispute) => [dispute.id, dispute]));
     this.disputedTransactions = new Map(extras.disputedTransactions ?? []);
@@ -130,7 +140,7 @@ export class UnitState {
       checkDepositFacts: (accountId) => this.checkDeposits.get(accountId),
       review: (reviewId) => this.reviews.get(reviewId),
       riskInputs: (accountId, payeeAccountId) =>
-        this.risk ? { rules: this.risk.rules, facts: this.risk.facts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
+        this.risk ? { rules: this.risk.rules, facts: this.riskFacts.get(riskFactsKey(accountId, payeeAccountId)) } : undefined,
       dispute: (disputeId) => this.disputes.get(disputeId),
       isDisputed: (transactionId) => this.disputedTransactions.get(transactionId),
       reconciliationBreak: (breakId) => this.breaks.get(breakId),
@@ -179,6 +189,21 @@ export class UnitState {
         pendingMinor: change.pendingAfterMinor,
         version: change.versionAfter,
       });
+    }
+  }
+
+  /**
+   * A movement written in this unit, counted in the risk facts of the commands after it (velocity,
+   * cash today, last activity, payee paid): facts-after-movement.ts. A facts' customer owns an
+   * account when one of its owners is an owner of the facts' account (every account a movement
+   * changes is locked, so its owners are known).
+   */
+  applyRiskMovement(movement: MovementPlan): void {
+    if (!this.risk) return;
+    for (const [key, facts] of this.riskFacts) {
+      const customer = new Set(this.accounts.get(facts.accountId)?.ownerIds ?? []);
+      const owned = (accountId: string) => (this.accounts.get(accountId)?.ownerIds ?? []).some((ownerId) => customer.has(ownerId));
+      this.riskFacts.set(key, factsAfterMovement(facts, facts.payeeAccountId, movement, owned, this.risk.now));
     }
   }
 

@@ -34,7 +34,8 @@ function checkExpiry(seconds: number | null | undefined): ValidationError | unde
 
 /**
  * An authorization (a hold), checks in order: 1 the key (malformed, replay, conflict); 2 the
- * channel (one money can leave through); 3 the amount's shape, description, externalRef; 4
+ * channel (one money can leave through); 3 the amount's shape, description, externalRef,
+ * originCountry; 4
  * expiresInSeconds within 1 s..30 days; 5 the account is within the actor's reach (its owner's,
  * or any customer account for a service), else NOT_FOUND, and the role and channels allow a hold
  * on the channel (mayAuthorizeOn), else FORBIDDEN; 6 it is open; 7 the amount in its currency, then the

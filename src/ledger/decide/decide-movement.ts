@@ -114,7 +114,7 @@ export function decideDeposit(request: DepositRequest, snapshots: CommandSnapsho
 
 /**
  * A withdrawal, checks in order: 1 the key; 2 the channel; 3 the amount's shape, description,
- * externalRef; 4 the account is within the actor's reach (its owner's, or any customer account for a
+ * externalRef, originCountry; 4 the account is within the actor's reach (its owner's, or any customer account for a
  * service) else NOT_FOUND, and the role and channels allow the withdrawal (mayWithdraw) else
  * FORBIDDEN; 5 it is open; 6 the amount in its currency, then the per-movement cap; 7 available
  * funds for the amount plus the channel's fee.

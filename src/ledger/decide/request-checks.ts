@@ -2,6 +2,7 @@ import { IdempotencyConflictError, ValidationError } from '../errors.js';
 import { MAX_DESCRIPTION_LENGTH, MAX_EXTERNAL_REF_LENGTH } from '../limits.js';
 import { checkAmountShape } from '../money.js';
 import { Replay, type KeyState, type StoredOutcome } from '../commands/command.js';
+import { isCountryCode } from '../countries.js';
 
 /**
  * Checks every decide function runs first, in this order, before it looks at any account: the
@@ -27,6 +28,12 @@ export function checkKey<Outcome extends StoredOutcome>(key: KeyState<Outcome>):
 export interface MovementText {
   readonly description?: string | null;
   readonly externalRef?: string | null;
+  /**
+   * Where the debit was initiated, ISO 3166-1 alpha-2 (withdrawals and card holds take it; a
+   * capture carries its hold's): a debit from another country than BANK_COUNTRY is foreign, and a
+   * dispute of it gets the longer investigation.
+   */
+  readonly originCountry?: string | null;
 }
 
 // Control characters in free text break statements, logs and terminals downstream.
@@ -39,11 +46,18 @@ function checkText(value: string | null | undefined, field: string, maxLength: n
   return undefined;
 }
 
-/** Check 2 of every movement, after its own channel or account-pair check: the amount's shape, then the text fields. */
+/** Check 2 of every movement, after its own channel or account-pair check: the amount's shape, then the text fields, then the origin country. */
 export function checkMovementFields(amount: string, text: MovementText): ValidationError | undefined {
   return (
     checkAmountShape(amount) ??
     checkText(text.description, 'description', MAX_DESCRIPTION_LENGTH) ??
-    checkText(text.externalRef, 'externalRef', MAX_EXTERNAL_REF_LENGTH)
+    checkText(text.externalRef, 'externalRef', MAX_EXTERNAL_REF_LENGTH) ??
+    checkOriginCountry(text.originCountry)
   );
+}
+
+/** An assigned ISO 3166-1 alpha-2 code in upper case ("DE"), or none. */
+function checkOriginCountry(code: string | null | undefined): ValidationError | undefined {
+  if (code === null || code === undefined || isCountryCode(code)) return undefined;
+  return new ValidationError('originCountry must be an ISO 3166-1 alpha-2 country code in upper case, e.g. "DE".', 'originCountry');
 }

@@ -23,6 +23,16 @@ export const DISPUTABLE_CHANNELS: ReadonlySet<Channel> = new Set(['CARD', 'ATM',
 const POINT_OF_SALE_CHANNELS: ReadonlySet<Channel> = new Set(['CARD']);
 
 /**
+ * Regulation E's longer investigation (1005.11(c)(3)(ii)), beside a new account's: a point-of-sale
+ * debit, or a foreign-initiated one (its origin country, when the request gave one, is not the
+ * bank's). A debit that named no country is domestic.
+ */
+export function hasExtendedInvestigation(original: Pick<DisputedTransaction, 'channel' | 'originCountry'>, policy: Pick<DisputePolicy, 'bankCountry'>): boolean {
+  const foreign = original.originCountry !== null && original.originCountry !== policy.bankCountry;
+  return POINT_OF_SALE_CHANNELS.has(original.channel) || foreign;
+}
+
+/**
  * Opening a dispute, checks in order: 1 the key (malformed, replay, conflict); 2 the reason is
  * one of DISPUTE_REASONS and the description is at most 500 characters without control
  * characters (VALIDATION); 3 the transaction exists and debited (POSTED) an account the actor
@@ -55,7 +65,7 @@ export function decideOpenDispute(
   if (snapshots.isDisputed(original.id) !== false) return new ValidationError('This transaction is disputed already.', 'transactionId');
   if (account.status === 'CLOSED') return new AccountNotOpenError('The account is closed.');
   const deadlines = disputeDeadlines(
-    { openedAt: now, accountOpenedAt: original.accountOpenedAt ?? now, extendedInvestigation: POINT_OF_SALE_CHANNELS.has(original.channel) },
+    { openedAt: now, accountOpenedAt: original.accountOpenedAt ?? now, extendedInvestigation: hasExtendedInvestigation(original, context.policy) },
     context.policy,
   );
   return {

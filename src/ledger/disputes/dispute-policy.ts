@@ -19,6 +19,8 @@ export interface DisputePolicy {
   readonly reversalNoticeBusinessDays: number;
   /** The bank's IANA time zone: which calendar day an instant belongs to. */
   readonly timeZone: string;
+  /** The bank's country, ISO 3166-1 alpha-2 (BANK_COUNTRY, default US): a debit initiated elsewhere is foreign. */
+  readonly bankCountry: string;
 }
 
 export const DEFAULT_DISPUTE_POLICY: DisputePolicy = {
@@ -30,4 +32,5 @@ export const DEFAULT_DISPUTE_POLICY: DisputePolicy = {
   extendedResolutionDays: 90,
   reversalNoticeBusinessDays: 5,
   timeZone: 'America/New_York',
+  bankCountry: 'US',
 };

@@ -1,5 +1,6 @@
 import sql from 'sql-template-tag';
-import { bankingDayOf, bankingDayWindow, type BankCalendar } from '../calendar/business-days.js';
+import type { BankCalendar } from '../calendar/business-days.js';
+import { bankingDayContaining } from '../calendar/banking-day-containing.js';
 import type { CheckDepositFacts } from '../commands/unit-state.js';
 import { queryStatement, toBigInt, type Database } from './database.js';
 
@@ -17,7 +18,7 @@ export async function readCheckDepositFacts(
   now: Date,
 ): Promise<Map<string, CheckDepositFacts>> {
   if (accountIds.length === 0) return new Map();
-  const window = bankingDayWindow(bankingDayOf(now, calendar), calendar);
+  const window = bankingDayContaining(now, calendar);
   const rows = await queryStatement<{ id: string; created_at: Date | string; same_day_minor: string }>(
     database,
     sql`select a.id, a.created_at,

@@ -2,6 +2,7 @@ import sql, { join } from 'sql-template-tag';
 import type { StoredOutcome } from '../commands/command.js';
 import type { LockedAccount } from '../commands/unit-state.js';
 import { queryRows, queryStatement, runStatement, toBigInt, type Database } from './database.js';
+import { riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
 import type { AccountStatus } from '../types.js';
 
 /**
@@ -18,6 +19,8 @@ export interface KeyClaim {
   readonly command: string;
   readonly requestHash: string;
   readonly accountIds: readonly string[];
+  /** The risk step's ask (Prefetch.riskOf), read after the locks when the key is ours and the statement reads facts. */
+  readonly riskOf?: { readonly accountId: string; readonly payeeAccountId?: string | undefined } | undefined;
 }
 
 export interface ClaimedUnit {
@@ -27,6 +30,8 @@ export interface ClaimedUnit {
   readonly accounts: readonly LockedAccount[];
   /** The database clock read after the row locks were granted. */
   readonly lockedAt: Date;
+  /** The claimed commands' risk facts, read after the locks; undefined when the statement was not asked to. */
+  readonly riskFacts?: UnitRiskFacts | undefined;
 }
 
 export function claimName(userId: string, key: string): string {
@@ -55,15 +60,27 @@ const asJson = <Value>(value: Value | string): Value => (typeof value === 'strin
  * locked in id order (ORDER BY runs below the lock step), so two units over the same accounts queue
  * instead of deadlocking; `FOR NO KEY UPDATE` still lets entries reference the rows concurrently.
  * Internal accounts are never locked: their balance is derived. The clock is read after the locks
- * (it depends on them), so a later version of an account never carries an earlier time.
+ * (it depends on them), so a later version of an account never carries an earlier time. With
+ * `riskFacts`, the same statement then reads the risk facts of the claimed commands' asks, after
+ * the locks and with fresh snapshots (risk-facts.ts riskFactsAfterLocks): no round trip of their own.
  */
-export async function claimKeysAndLock(database: Database, claims: readonly KeyClaim[]): Promise<ClaimedUnit> {
+export async function claimKeysAndLock(database: Database, claims: readonly KeyClaim[], riskFacts?: RiskFactsAfterLocks): Promise<ClaimedUnit> {
   const requested = join(
-    claims.map((claim) => sql`(${claim.userId}::uuid, ${claim.key}::text, ${claim.command}::text, ${claim.requestHash}::text, ${`{${claim.accountIds.join(',')}}`}::uuid[])`),
+    claims.map(
+      (claim) =>
+        sql`(${claim.userId}::uuid, ${claim.key}::text, ${claim.command}::text, ${claim.requestHash}::text, ${`{${claim.accountIds.join(',')}}`}::uuid[],
+             ${claim.riskOf?.accountId ?? null}::uuid, ${claim.riskOf?.payeeAccountId ?? null}::uuid)`,
+    ),
   );
-  const [row] = await queryStatement<{ claimed: Array<{ user_id: string; key: string }> | string; accounts: LockedAccountJson[] | string; locked_at: Date | string }>(
+  const riskColumn = riskFacts ? sql`, ${riskFactsAfterLocks(riskFacts)} as risk_facts` : sql``;
+  const [row] = await queryStatement<{
+    claimed: Array<{ user_id: string; key: string }> | string;
+    accounts: LockedAccountJson[] | string;
+    locked_at: Date | string;
+    risk_facts?: FoldedRiskFacts[] | string;
+  }>(
     database,
-    sql`with requested (user_id, key, command, request_hash, account_ids) as (values ${requested}),
+    sql`with requested (user_id, key, command, request_hash, account_ids, risk_account, risk_payee) as (values ${requested}),
      claim as (
        insert into idempotency_records (user_id, key, command, request_hash, outcome)
        select distinct on (user_id, key) user_id, key, command, request_hash, '{"inFlight":true}'::jsonb from requested
@@ -77,10 +94,11 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
         where a.holder = 'CUSTOMER' and a.id = any(array(
                 select unnest(r.account_ids) from requested r join claim c on c.user_id = r.user_id and c.key = r.key))
         order by a.id
-          for no key update of a)
+          for no key update of a),
+     waited as (select clock_timestamp() as locked_at from (select count(*) from locked) as all_locked)
      select (select coalesce(json_agg(json_build_object('user_id', c.user_id, 'key', c.key)), '[]'::json) from claim c) as claimed,
             (select coalesce(json_agg(l order by l.id), '[]'::json) from locked l) as accounts,
-            (select clock_timestamp() from (select count(*) from locked) as waited) as locked_at`,
+            (select locked_at from waited) as locked_at${riskColumn}`,
   );
   if (!row) throw new Error('the claim statement returned no row');
   return {
@@ -97,6 +115,7 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
       ownerIds: account.owner_ids ?? [],
     })),
     lockedAt: new Date(row.locked_at),
+    ...(row.risk_facts !== undefined ? { riskFacts: unitRiskFactsOf(asJson(row.risk_facts)) } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ interface LockedHoldRow {
   expires_at: Date | string | null;
   release_at: Date | string | null;
   capture_count: number;
+  origin_country: string | null;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function lockHolds(database: Database, holdIds: readonly string[]):
   if (holdIds.length === 0) return [];
   const rows = await queryStatement<LockedHoldRow>(
     database,
-    sql`select h.id, h.account_id, h.status, h.reason, h.channel, h.amount_minor::text as amount_minor, h.captured_minor::text as captured_minor, h.expires_at, h.release_at,
+    sql`select h.id, h.account_id, h.status, h.reason, h.channel, h.amount_minor::text as amount_minor, h.captured_minor::text as captured_minor, h.expires_at, h.release_at, h.origin_country,
                (select count(*)::int from hold_transactions ht where ht.hold_id = h.id and ht.step = 'CAPTURE') as capture_count
           from holds h where h.id = any(${`{${holdIds.join(',')}}`}::uuid[])
          order by h.id
@@ -43,5 +44,6 @@ export async function lockHolds(database: Database, holdIds: readonly string[]):
     expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
     releaseAt: row.release_at === null ? null : new Date(row.release_at),
     captureCount: row.capture_count,
+    originCountry: row.origin_country,
   }));
 }

@@ -8,6 +8,7 @@ interface LockedReviewRow extends ReviewRowBase {
   entries: Parameters<typeof entriesFromJson>[0];
   idempotency_key: string;
   visible_account_ids: string[];
+  origin_country: string | null;
 }
 
 /**
@@ -21,7 +22,7 @@ export async function lockReviews(database: Database, reviewIds: readonly string
   const rows = await queryStatement<LockedReviewRow>(
     database,
     sql`select id, status, kind, channel, amount_minor::text as amount_minor, currency, currency_exponent, account_id, counterparty_account_id, entries,
-               hold_id, requested_by, idempotency_key, visible_account_ids, due_at
+               hold_id, requested_by, idempotency_key, visible_account_ids, due_at, origin_country
           from reviews where id = any(${`{${reviewIds.join(',')}}`}::uuid[]) order by id for update`,
   );
   return rows.map((row) => ({
@@ -29,5 +30,6 @@ export async function lockReviews(database: Database, reviewIds: readonly string
     entries: entriesFromJson(row.entries),
     idempotencyKey: row.idempotency_key,
     visibleAccountIds: row.visible_account_ids,
+    originCountry: row.origin_country,
   }));
 }

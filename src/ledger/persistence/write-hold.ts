@@ -13,6 +13,8 @@ export interface NewHold {
   readonly currency: string;
   readonly description: string | null;
   readonly externalRef: string | null;
+  /** Where a card hold was initiated (ISO 3166-1 alpha-2): its captures carry it. */
+  readonly originCountry?: string | null;
   readonly expiresAt: Date | null;
   readonly releaseAt: Date | null;
   readonly authorizationTransactionId: string;
@@ -33,12 +35,12 @@ export async function insertHolds(database: Database, holds: readonly NewHold[])
       sql`(${hold.id}::uuid, ${hold.accountId}::uuid, ${hold.reason}, 'ACTIVE', ${hold.channel}, ${hold.amountMinor.toString()}::bigint, 0, ${hold.currency},
            ${hold.description}::text, ${hold.externalRef}::text, ${hold.now.toISOString()}::timestamptz, ${hold.now.toISOString()}::timestamptz,
            ${hold.expiresAt?.toISOString() ?? null}::timestamptz, ${hold.releaseAt?.toISOString() ?? null}::timestamptz,
-           ${hold.authorizationTransactionId}::uuid, ${hold.initiatedBy}::uuid)`,
+           ${hold.authorizationTransactionId}::uuid, ${hold.initiatedBy}::uuid, ${hold.originCountry ?? null}::text)`,
   );
   const inserted = await queryStatement<{ id: string }>(
     database,
     sql`insert into holds (id, account_id, reason, status, channel, amount_minor, captured_minor, currency, description, external_ref,
-                           created_at, updated_at, expires_at, release_at, authorization_transaction_id, initiated_by)
+                           created_at, updated_at, expires_at, release_at, authorization_transaction_id, initiated_by, origin_country)
         values ${join(rows)}
         returning id`,
   );

@@ -17,6 +17,8 @@ export interface MovementDetails {
   readonly reversesTransactionId?: string | null;
   /** A RETURN's reason (required on a RETURN by the database). */
   readonly returnReason?: string | null;
+  /** Where a withdrawal or card debit was initiated (ISO 3166-1 alpha-2); null when not said. */
+  readonly originCountry?: string | null;
 }
 
 /** Everything one movement writes, decided before the statement is built. */
@@ -45,11 +47,11 @@ function transactionRow(transactionId: string, write: MovementWrite): Sql {
   const { plan, details, actor } = write;
   return sql`movement as (
     insert into ledger_transactions
-      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason)
+      (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason, origin_country)
     select ${transactionId}::uuid, ${plan.kind}, ${plan.channel}, ${plan.status ?? 'POSTED'}, ${plan.amountMinor.toString()}::bigint, ${plan.currency}, ${plan.currencyExponent}::smallint,
            ${details.description}::text, ${details.externalRef}::text, ${details.idempotencyKey}::text, ${actor.userId}::uuid, stamp.at,
            case when ${plan.status ?? 'POSTED'} = 'POSTED' then stamp.at end, ${details.reversesTransactionId ?? null}::uuid,
-           ${details.returnReason ?? null}::text from stamp
+           ${details.returnReason ?? null}::text, ${details.originCountry ?? null}::text from stamp
     returning id)`;
 }
 

@@ -26,6 +26,8 @@ export interface NewReview {
   readonly counterpartyAccountId: string | null;
   readonly description: string | null;
   readonly externalRef: string | null;
+  /** Where the held debit was initiated (ISO 3166-1 alpha-2): approval posts it with it. */
+  readonly originCountry?: string | null;
   readonly holdId: string | null;
   readonly decisionId: string;
   readonly requestedBy: string;
@@ -41,11 +43,12 @@ export async function insertReview(database: Database, review: NewReview): Promi
   const rows = await queryStatement<{ id: string }>(
     database,
     sql`insert into reviews (id, kind, channel, amount_minor, currency, currency_exponent, account_id, counterparty_account_id, entries, description, external_ref,
-                             hold_id, decision_id, requested_by, idempotency_key, visible_account_ids, created_at, due_at)
+                             hold_id, decision_id, requested_by, idempotency_key, visible_account_ids, created_at, due_at, origin_country)
         values (${review.id}::uuid, ${movement.kind}, ${movement.channel}, ${movement.amountMinor.toString()}::bigint, ${movement.currency}, ${movement.currencyExponent}::smallint,
                 ${review.accountId}::uuid, ${review.counterpartyAccountId}::uuid, ${JSON.stringify(entriesToJson(movement.entries))}::jsonb, ${review.description}::text,
                 ${review.externalRef}::text, ${review.holdId}::uuid, ${review.decisionId}::uuid, ${review.requestedBy}::uuid, ${review.idempotencyKey},
-                ${JSON.stringify(review.visibleAccountIds)}::jsonb, ${review.now.toISOString()}::timestamptz, ${review.dueAt.toISOString()}::timestamptz)
+                ${JSON.stringify(review.visibleAccountIds)}::jsonb, ${review.now.toISOString()}::timestamptz, ${review.dueAt.toISOString()}::timestamptz,
+                ${review.originCountry ?? null}::text)
         returning id`,
   );
   assert.equal(rows.length, 1, 'the review row was not written');

@@ -19,6 +19,8 @@ export interface DisputedTransaction {
   readonly debitedAccountId: string | undefined;
   /** When that account was opened (a new account gets longer deadlines). */
   readonly accountOpenedAt: Date | undefined;
+  /** Where the debit was initiated (ISO 3166-1 alpha-2), when its request said: foreign ones get longer to resolve. */
+  readonly originCountry: string | null;
 }
 
 export async function readDisputedTransaction(database: Database, givenTransactionId: string): Promise<DisputedTransaction | undefined> {
@@ -34,9 +36,10 @@ export async function readDisputedTransaction(database: Database, givenTransacti
     posted_at: Date | string | null;
     account_id: string | null;
     account_created_at: Date | string | null;
+    origin_country: string | null;
   }>(
     database,
-    `select t.kind, t.channel, t.status, t.amount_minor::text as amount_minor, t.currency, t.currency_exponent, t.posted_at,
+    `select t.kind, t.channel, t.status, t.amount_minor::text as amount_minor, t.currency, t.currency_exponent, t.posted_at, t.origin_country,
             debited.account_id, debited.created_at as account_created_at
        from ledger_transactions t
        left join lateral (
@@ -58,5 +61,6 @@ export async function readDisputedTransaction(database: Database, givenTransacti
     postedAt: row.posted_at === null ? null : new Date(row.posted_at),
     debitedAccountId: row.account_id ?? undefined,
     accountOpenedAt: row.account_created_at === null ? undefined : new Date(row.account_created_at),
+    originCountry: row.origin_country,
   };
 }

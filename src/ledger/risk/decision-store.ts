@@ -1,7 +1,7 @@
 import sql, { type Sql } from 'sql-template-tag';
 import { queryRows, runStatement, type Database } from '../persistence/database.js';
 import type { EvaluationFailure, RiskDecision, RuleVerdict } from './decide-risk.js';
-import { featuresFromJson, featuresToJson } from './feature-json.js';
+import { featuresFromJson, featuresJsonText } from './feature-json.js';
 import type { RiskFeatures } from './features.js';
 import type { RiskAction, RuleVersionRef } from './rule.js';
 
@@ -33,7 +33,7 @@ export function riskDecisionInsert(decision: RiskDecision, record: { readonly id
   return sql`risk_decision as (
     insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
     values (${record.id}::uuid, ${record.command?.userId ?? null}::uuid, ${record.command?.idempotencyKey ?? null}::text, ${decision.action},
-            ${JSON.stringify(decision.ruleVersions)}::jsonb, ${JSON.stringify(decision.verdicts)}::jsonb, ${JSON.stringify(featuresToJson(decision.features))}::jsonb,
+            ${JSON.stringify(decision.ruleVersions)}::jsonb, ${JSON.stringify(decision.verdicts)}::jsonb, ${featuresJsonText(decision.features)}::jsonb,
             ${JSON.stringify(decision.evaluationErrors)}::jsonb, ${record.now.toISOString()}::timestamptz))`;
 }
 
@@ -54,7 +54,7 @@ export async function storeRiskDecision(
       decision.action,
       JSON.stringify(decision.ruleVersions),
       JSON.stringify(decision.verdicts),
-      JSON.stringify(featuresToJson(decision.features)),
+      featuresJsonText(decision.features),
       JSON.stringify(decision.evaluationErrors),
       record.now,
     ],

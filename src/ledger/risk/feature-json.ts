@@ -9,16 +9,9 @@ import { FEATURES, WINDOW_FIELDS, WINDOWS_BY_CHANNEL_TYPE, WINDOWS_TYPE, type Ri
  * was, so the replay fails on it the same way the decision did.
  */
 
-function encodeValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, encodeValue(inner)]));
-  }
-  return value;
-}
-
-export function featuresToJson(features: RiskFeatures): Record<string, unknown> {
-  return encodeValue(features) as Record<string, unknown>;
+/** The features as stored: every bigint as its decimal text, in one pass of JSON.stringify (every judged movement stores its features). */
+export function featuresJsonText(features: RiskFeatures): string {
+  return JSON.stringify(features, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 const INTEGER_TEXT = /^-?\d{1,20}$/;

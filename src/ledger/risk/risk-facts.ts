@@ -17,7 +17,9 @@ export interface RiskFacts {
   readonly outgoing: readonly OutgoingTally[];
   /** Cash the customer moved earlier this banking day, per direction and currency. */
   readonly cashToday: readonly CashTally[];
-  /** The payee asked about (Prefetch.riskOf.payeeAccountId) was paid by the customer before. */
+  /** The payee asked about (Prefetch.riskOf.payeeAccountId), when one was. */
+  readonly payeeAccountId?: string | undefined;
+  /** The payee asked about was paid by the customer before. */
   readonly payeeKnown: boolean;
 }
 
