@@ -53,6 +53,7 @@ interface Attempt {
 const TRANSFER_QUERY = print(TransferDocument);
 const formatMinor = (minor: bigint) => `${minor / 100n}.${(minor % 100n).toString().padStart(2, '0')}`;
 const pick = <T,>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
+const seconds = (at: number | undefined, from: number) => (at === undefined ? '?' : ((at - from) / 1000).toFixed(1));
 const isAnswer = (outcome: Outcome | undefined) => outcome !== undefined && outcome.kind !== 'unanswered';
 
 /** One transfer over HTTP, classified: no answer, or a top-level error, is "unanswered" (retry). */
@@ -103,6 +104,26 @@ function pollReadiness(url: string): { samples: Array<{ sentAt: number; answered
       await loop;
     },
   };
+}
+
+/** Polls Patroni's view every 250 ms: when another node first led, and when a synchronous standby was back. */
+function watchFailover(cluster: PatroniCluster, oldLeader: string): { promotedAt?: number; standbyAt?: number; stop: () => Promise<void> } {
+  let running = true;
+  const watch: { promotedAt?: number; standbyAt?: number; stop: () => Promise<void> } = { stop: async () => undefined };
+  const loop = (async () => {
+    while (running) {
+      const members = await cluster.members();
+      const now = Date.now();
+      if (watch.promotedAt === undefined && members.some((member) => member.role === 'leader' && member.state === 'running' && member.name !== oldLeader)) watch.promotedAt = now;
+      if (watch.promotedAt !== undefined && watch.standbyAt === undefined && members.some((member) => member.role === 'sync_standby' && member.name === oldLeader)) watch.standbyAt = now;
+      await sleep(250);
+    }
+  })();
+  watch.stop = async () => {
+    running = false;
+    await loop;
+  };
+  return watch;
 }
 
 /** The longest stretch without a newly acknowledged movement, from the times keys were answered. */
@@ -185,6 +206,7 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
     await sleep(STEADY_MS);
     const killedAt = Date.now();
     ha.killPostgres(oldLeader);
+    const roles = watchFailover(ha, oldLeader.name);
     // The workload goes on until a movement was acknowledged after the kill, then STEADY_MS more.
     const recovered = await waitFor(() => attempts.some((attempt) => (attempt.answeredAt ?? 0) > killedAt + 100 && attempt.outcomes.at(-1)?.kind === 'acknowledged'), 60_000);
     expect(recovered, 'a movement succeeds after the failover').toBe(true);
@@ -200,14 +222,20 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
     const gap = longestGap(acknowledgedTimes, killedAt);
     const before = acknowledgedTimes.filter((time) => time >= startedAt && time <= killedAt).length / ((killedAt - startedAt) / 1000);
     const after = acknowledgedTimes.filter((time) => time >= gap.end && time <= endedAt).length / ((endedAt - gap.end) / 1000);
+    await waitFor(() => roles.standbyAt !== undefined, 60_000);
+    await roles.stop();
+    await ha.waitUntilHealthy(60_000);
     const notReady = readiness.samples.filter((sample) => sample.status !== 200);
     const clientSaw = [...new Set(attempts.flatMap((attempt) => attempt.outcomes.flatMap((outcome) => (outcome.kind === 'unanswered' ? [outcome.reason.slice(0, 80)] : []))))];
     console.info(
-      `patroni failover: gap ${((gap.end - gap.start) / 1000).toFixed(1)} s without a successful movement (kill at +${killedAt - startedAt} ms); ` +
+      `patroni failover: gap ${((gap.end - gap.start) / 1000).toFixed(1)} s without a successful movement (kill at +${killedAt - startedAt} ms; ` +
+        `promoted ${seconds(roles.promotedAt, killedAt)} s and the old leader synchronous standby ${seconds(roles.standbyAt, killedAt)} s after the kill); ` +
         `throughput ${before.toFixed(0)}/s before, ${after.toFixed(0)}/s after; ${attempts.length} keys, ` +
         `${attempts.filter((attempt) => attempt.outcomes.length > 1).length} retried by clients; /readyz not ready in ${notReady.length} of ${readiness.samples.length} probes; ` +
         `envelope retries ${await envelopeRetries(url)}; clients saw ${JSON.stringify(clientSaw.slice(0, 4))}`,
     );
+    const serverErrors = [...new Set((server.stdout() + server.stderr()).split('\n').filter((line) => line.includes('"level":50')).map((line) => line.replace(/.*"err":\{"type":"([^"]*)","message":"((?:[^"\\]|\\.)*)".*/, '$1: $2').slice(-160)))];
+    expect(clientSaw.filter((reason) => /Internal server error/.test(reason)), `a lost connection is answered "busy, retry", never as an internal error; the server logged ${JSON.stringify(serverErrors)}`).toEqual([]);
     // /readyz: ready before and after, and not ready only while no movement could succeed.
     expect(readiness.samples.filter((sample) => sample.answeredAt < killedAt).every((sample) => sample.status === 200)).toBe(true);
     expect(readiness.samples.at(-1)?.status).toBe(200);
@@ -216,7 +244,6 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
     expect(notReady.length, '/readyz said so during the gap').toBeGreaterThan(0);
 
     // Case 2: the follower dies. Strict: a commit waits until a standby acknowledges it again.
-    await ha.waitUntilHealthy(60_000);
     const follower = ha.nodes.find((node) => node.name !== newLeader!.name)!;
     ha.killNode(follower);
     const blocked = newAttempt();

@@ -19,8 +19,13 @@ const CONNECTION_SQL_STATES: ReadonlySet<string> = new Set(['57P01', '57P02', '5
 /** Socket errors node-postgres passes on as they are, with no SQLSTATE. */
 const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
-/** node-postgres's own words when the socket closed under a query (it sets no code). */
-const LOST_CONNECTION_MESSAGE = /^Connection terminated( unexpectedly)?$|Client has encountered a connection error/;
+/**
+ * node-postgres's own words when the socket closed under a query (it sets no code), and knex's
+ * when a statement of the unit came after its transaction had already ended that way (a BEGIN on
+ * a connection that died in the pool): in both the unit rolled back, or never began. knex puts
+ * the failed statement's SQL and " - " before the driver's message.
+ */
+const LOST_CONNECTION_MESSAGE = /(^| - )(Connection terminated( unexpectedly)?|Client has encountered a connection error.*|Transaction query already complete.*)$/;
 
 /** What a connection lost without a SQLSTATE is counted as: 08006, connection_failure. */
 export const CONNECTION_FAILURE = '08006';
@@ -39,4 +44,13 @@ export function transientFailure(error: unknown): string | undefined {
   if (states.some((state) => SOCKET_ERROR_CODES.has(state))) return CONNECTION_FAILURE;
   if (typeof candidate?.message === 'string' && LOST_CONNECTION_MESSAGE.test(candidate.message)) return CONNECTION_FAILURE;
   return undefined;
+}
+
+/**
+ * Whether the failure is a lost or refused connection (not a lost race): the transport answers it
+ * as "busy, retry" (src/transport/overload.ts) when it outlasts the envelope's own retries.
+ */
+export function isLostConnection(error: unknown): boolean {
+  const state = transientFailure(error);
+  return state !== undefined && !CONFLICT_SQL_STATES.has(state);
 }
