@@ -219,21 +219,33 @@ export async function startPatroniCluster(): Promise<PatroniCluster> {
       if (!response.ok) throw new Error(`PATCH /config answered ${response.status}: ${await response.text()}`);
     },
     stop: async () => {
-      // Patroni's postmasters may sit in their own sessions: collect every descendant first.
-      const pids = [...children].flatMap((child) => (child.pid ? [child.pid, ...descendantsOf(child.pid)] : []));
-      for (const node of nodes) {
-        try {
-          pids.push(Number(readFileSync(join(node.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]));
-        } catch {
-          // No postmaster.pid: that PostgreSQL is not running.
-        }
-      }
-      for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) tryKill(-child.pid);
-      for (const pid of pids) tryKill(pid);
+      process.off('exit', killEverything);
+      const pids = killEverything();
       await eventually(() => stillRunning(pids).length === 0, 10_000);
       rmSync(root, { recursive: true, force: true });
     },
   };
+
+  /**
+   * SIGKILLs every process the cluster started and returns their pids. Synchronous, so it also
+   * runs from the test process's 'exit' event: a test that dies leaves no cluster behind.
+   * Patroni puts each postmaster in a session of its own, so its descendants and the
+   * postmaster.pid files are read before any group is killed.
+   */
+  function killEverything(): number[] {
+    const pids = [...children].flatMap((child) => (child.pid ? [child.pid, ...descendantsOf(child.pid)] : []));
+    for (const node of nodes) {
+      try {
+        pids.push(Number(readFileSync(join(node.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]));
+      } catch {
+        // No postmaster.pid: that PostgreSQL is not running.
+      }
+    }
+    for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) tryKill(-child.pid);
+    for (const pid of pids) tryKill(pid);
+    return pids;
+  }
+  process.on('exit', killEverything);
 
   try {
     launch('etcd', '/usr/bin/etcd', [
