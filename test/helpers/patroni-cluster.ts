@@ -10,7 +10,7 @@ import { freePort } from './redis-server.js';
  * PostgreSQL 15 nodes managed by Patroni in synchronous mode strict, and HAProxy in front that
  * sends connections to whichever node Patroni's REST API calls the primary. Every piece lives in
  * its own temp directory on free ports; the machine's default cluster is never touched.
- * PostgreSQL refuses to run as root, so Patroni runs as the `postgres` system user.
+ * PostgreSQL refuses to run as root, so as root Patroni runs as the `postgres` system user.
  */
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -76,7 +76,9 @@ export interface PatroniCluster {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whom Patroni runs as: the `postgres` system user when the tests run as root, else the tests' own user. */
 function postgresUser(): { uid: number; gid: number } {
+  if (process.getuid?.() !== 0) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const id = (flag: string) => Number(execFileSync('id', [flag, CLUSTER_SUPERUSER]).toString().trim());
   return { uid: id('-u'), gid: id('-g') };
 }
