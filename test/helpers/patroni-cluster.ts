@@ -74,8 +74,6 @@ export interface PatroniCluster {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Whom Patroni runs as: the `postgres` system user when the tests run as root, else the tests' own user. */
 function postgresUser(): { uid: number; gid: number } {
   if (process.getuid?.() !== 0) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -147,112 +145,62 @@ function haproxyConfig(port: number, nodes: readonly PatroniNode[]): string {
   ].join('\n');
 }
 
+/** Where the cluster's pieces listen; every port was free when it was picked. */
+interface Ports {
+  readonly etcdClient: number;
+  readonly etcdPeer: number;
+  readonly proxy: number;
+}
+
+/** Starts etcd, bootstraps node1, clones node2 from it, then puts HAProxy in front; stops all on failure. */
 export async function startPatroniCluster(): Promise<PatroniCluster> {
   ensureHaPackages();
   const root = mkdtempSync(join(tmpdir(), 'tally-patroni-'));
   const owner = postgresUser();
   chownSync(root, owner.uid, owner.gid);
-  const children = new Set<ChildProcess>();
-  const patronis = new Map<string, ChildProcess>();
-  const logs = new Map<string, string>();
-
-  const launch = (name: string, command: string, args: string[], asPostgres: boolean): ChildProcess => {
-    // detached: its own process group, so stop() can kill it with everything it forked.
-    const child = spawn(command, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(asPostgres ? owner : {}), env: { ...process.env, PATRONI_LOG_LEVEL: 'WARNING' } });
-    const append = (chunk: Buffer) => logs.set(name, ((logs.get(name) ?? '') + chunk.toString()).slice(-20_000));
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-    child.on('error', (error) => append(Buffer.from(String(error))));
-    children.add(child);
-    return child;
-  };
-
-  const [etcdClient, etcdPeer, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  const ports: Ports = { etcdClient: await freePort(), etcdPeer: await freePort(), proxy: await freePort() };
   const nodes: PatroniNode[] = [];
   for (const name of ['node1', 'node2']) {
     const nodeDirectory = join(root, name);
     mkdirSync(nodeDirectory, { mode: 0o700 });
     chownSync(nodeDirectory, owner.uid, owner.gid);
-    nodes.push({ name, pgPort: await freePort(), restPort: await freePort(), dataDirectory: join(nodeDirectory, 'data') });
+    const node = { name, pgPort: await freePort(), restPort: await freePort(), dataDirectory: join(nodeDirectory, 'data') };
+    const configFile = join(nodeDirectory, 'patroni.yml');
+    writeFileSync(configFile, patroniConfig(node, nodeDirectory, ports.etcdClient));
+    chownSync(configFile, owner.uid, owner.gid);
+    nodes.push(node);
   }
-
-  const cluster: PatroniCluster = {
-    nodes,
-    databaseUrl: (database) => `postgres://${CLUSTER_SUPERUSER}@127.0.0.1:${proxyPort}/${database}`,
-    members: async () => {
-      for (const node of nodes) {
-        try {
-          const response = await fetch(`http://127.0.0.1:${node.restPort}/cluster`, { signal: AbortSignal.timeout(1000) });
-          return ((await response.json()) as { members: ClusterMember[] }).members;
-        } catch {
-          // That node's REST API is down: ask the other.
-        }
-      }
-      return [];
-    },
-    leader: async () => {
-      const leader = (await cluster.members()).find((member) => member.role === 'leader' && member.state === 'running');
-      return nodes.find((node) => node.name === leader?.name);
-    },
-    waitUntilHealthy: async (timeoutMs) => {
-      const healthy = await eventually(async () => {
-        const members = await cluster.members();
-        return members.some((member) => member.role === 'leader' && member.state === 'running') && members.some((member) => member.role === 'sync_standby' && ['streaming', 'running'].includes(member.state));
-      }, timeoutMs);
-      if (!healthy) throw new Error(`the Patroni cluster did not become healthy: ${JSON.stringify(await cluster.members())}\n${[...logs].map(([name, text]) => `--- ${name}\n${text.slice(-3000)}`).join('\n')}`);
-    },
-    killPostgres: (node) => {
-      const pid = Number(readFileSync(join(node.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGKILL');
-      return pid;
-    },
-    killNode: (node) => {
-      const patroni = patronis.get(node.name);
-      if (patroni?.pid) process.kill(patroni.pid, 'SIGKILL');
-      cluster.killPostgres(node);
-    },
-    startNode: (node) => {
-      const configFile = join(root, node.name, 'patroni.yml');
-      patronis.set(node.name, launch(node.name, '/usr/bin/patroni', [configFile], true));
-    },
-    patchConfig: async (settings) => {
-      const leader = (await cluster.leader()) ?? nodes[0]!;
-      const response = await fetch(`http://127.0.0.1:${leader.restPort}/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
-      if (!response.ok) throw new Error(`PATCH /config answered ${response.status}: ${await response.text()}`);
-    },
-    stop: async () => {
-      process.off('exit', killEverything);
-      const pids = killEverything();
-      await eventually(() => stillRunning(pids).length === 0, 10_000);
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-
-  /**
-   * SIGKILLs every process the cluster started and returns their pids. Synchronous, so it also
-   * runs from the test process's 'exit' event: a test that dies leaves no cluster behind.
-   * Patroni puts each postmaster in a session of its own, so its descendants and the
-   * postmaster.pid files are read before any group is killed.
-   */
-  function killEverything(): number[] {
-    const pids = [...children].flatMap((child) => (child.pid ? [child.pid, ...descendantsOf(child.pid)] : []));
-    for (const node of nodes) {
-      try {
-        pids.push(Number(readFileSync(join(node.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]));
-      } catch {
-        // No postmaster.pid: that PostgreSQL is not running.
-      }
-    }
-    for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) tryKill(-child.pid);
-    for (const pid of pids) tryKill(pid);
-    return pids;
-  }
-  process.on('exit', killEverything);
-
+  const cluster = new LocalPatroniCluster(root, owner, ports, nodes);
   try {
-    launch('etcd', '/usr/bin/etcd', [
+    await cluster.start();
+    return cluster;
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+class LocalPatroniCluster implements PatroniCluster {
+  private readonly children = new Set<ChildProcess>();
+  private readonly patronis = new Map<string, ChildProcess>();
+  /** The tail of each process's output, for the message when something does not come up. */
+  private readonly logs = new Map<string, string>();
+  private readonly killOnExit = () => void this.killEverything();
+
+  constructor(
+    private readonly root: string,
+    private readonly owner: { uid: number; gid: number },
+    private readonly ports: Ports,
+    readonly nodes: readonly PatroniNode[],
+  ) {
+    process.on('exit', this.killOnExit);
+  }
+
+  async start(): Promise<void> {
+    const { etcdClient, etcdPeer } = this.ports;
+    this.launch('etcd', '/usr/bin/etcd', [
       '--name', 'etcd1',
-      '--data-dir', join(root, 'etcd'),
+      '--data-dir', join(this.root, 'etcd'),
       '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
       '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
       '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
@@ -260,25 +208,109 @@ export async function startPatroniCluster(): Promise<PatroniCluster> {
       '--initial-cluster', `etcd1=http://127.0.0.1:${etcdPeer}`,
       '--log-level', 'warn',
     ], false);
-    const etcdUp = await eventually(async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`).then((response) => response.ok, () => false)), 20_000);
-    if (!etcdUp) throw new Error(`etcd did not start: ${logs.get('etcd') ?? ''}`);
-    for (const node of nodes) {
-      const configFile = join(root, node.name, 'patroni.yml');
-      writeFileSync(configFile, patroniConfig(node, join(root, node.name), etcdClient));
-      chownSync(configFile, owner.uid, owner.gid);
-    }
+    const etcdUp = await eventually(() => fetch(`http://127.0.0.1:${etcdClient}/health`).then((response) => response.ok, () => false), 20_000);
+    if (!etcdUp) throw new Error(`etcd did not start: ${this.logs.get('etcd') ?? ''}`);
     // The first node bootstraps alone, so it is the one that runs initdb; the second clones it.
-    cluster.startNode(nodes[0]!);
-    if (!(await eventually(async () => (await cluster.leader()) !== undefined, 40_000))) throw new Error(`node1 did not bootstrap:\n${logs.get('node1') ?? ''}`);
-    cluster.startNode(nodes[1]!);
-    const haproxyFile = join(root, 'haproxy.cfg');
-    writeFileSync(haproxyFile, haproxyConfig(proxyPort, nodes));
-    launch('haproxy', '/usr/sbin/haproxy', ['-db', '-f', haproxyFile], false);
-    await cluster.waitUntilHealthy(60_000);
-    return cluster;
-  } catch (error) {
-    await cluster.stop();
-    throw error;
+    this.startNode(this.nodes[0]!);
+    if (!(await eventually(async () => (await this.leader()) !== undefined, 40_000))) throw new Error(`node1 did not bootstrap:\n${this.logs.get('node1') ?? ''}`);
+    this.startNode(this.nodes[1]!);
+    const haproxyFile = join(this.root, 'haproxy.cfg');
+    writeFileSync(haproxyFile, haproxyConfig(this.ports.proxy, this.nodes));
+    this.launch('haproxy', '/usr/sbin/haproxy', ['-db', '-f', haproxyFile], false);
+    await this.waitUntilHealthy(60_000);
+  }
+
+  databaseUrl(database: string): string {
+    return `postgres://${CLUSTER_SUPERUSER}@127.0.0.1:${this.ports.proxy}/${database}`;
+  }
+
+  async members(): Promise<ClusterMember[]> {
+    for (const node of this.nodes) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${node.restPort}/cluster`, { signal: AbortSignal.timeout(1000) });
+        return ((await response.json()) as { members: ClusterMember[] }).members;
+      } catch {
+        // That node's REST API is down: ask the other.
+      }
+    }
+    return [];
+  }
+
+  async leader(): Promise<PatroniNode | undefined> {
+    const leader = (await this.members()).find((member) => member.role === 'leader' && member.state === 'running');
+    return this.nodes.find((node) => node.name === leader?.name);
+  }
+
+  async waitUntilHealthy(timeoutMs: number): Promise<void> {
+    const healthy = await eventually(async () => {
+      const members = await this.members();
+      return members.some((member) => member.role === 'leader' && member.state === 'running') && members.some((member) => member.role === 'sync_standby' && ['streaming', 'running'].includes(member.state));
+    }, timeoutMs);
+    if (!healthy) throw new Error(`the Patroni cluster did not become healthy: ${JSON.stringify(await this.members())}\n${[...this.logs].map(([name, text]) => `--- ${name}\n${text.slice(-3000)}`).join('\n')}`);
+  }
+
+  killPostgres(node: PatroniNode): number {
+    const pid = postmasterPid(node);
+    if (pid === undefined) throw new Error(`${node.name}'s PostgreSQL is not running`);
+    process.kill(pid, 'SIGKILL');
+    return pid;
+  }
+
+  killNode(node: PatroniNode): void {
+    const patroni = this.patronis.get(node.name);
+    if (patroni?.pid) process.kill(patroni.pid, 'SIGKILL');
+    this.killPostgres(node);
+  }
+
+  startNode(node: PatroniNode): void {
+    this.patronis.set(node.name, this.launch(node.name, '/usr/bin/patroni', [join(this.root, node.name, 'patroni.yml')], true));
+  }
+
+  async patchConfig(settings: Record<string, unknown>): Promise<void> {
+    const leader = (await this.leader()) ?? this.nodes[0]!;
+    const response = await fetch(`http://127.0.0.1:${leader.restPort}/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+    if (!response.ok) throw new Error(`PATCH /config answered ${response.status}: ${await response.text()}`);
+  }
+
+  async stop(): Promise<void> {
+    process.off('exit', this.killOnExit);
+    const pids = this.killEverything();
+    await eventually(() => stillRunning(pids).length === 0, 10_000);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private launch(name: string, command: string, args: string[], asPostgres: boolean): ChildProcess {
+    // detached: its own process group, so stop() can kill it with everything it forked.
+    const child = spawn(command, args, { cwd: this.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(asPostgres ? this.owner : {}) });
+    const append = (chunk: Buffer) => this.logs.set(name, ((this.logs.get(name) ?? '') + chunk.toString()).slice(-20_000));
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    child.on('error', (error) => append(Buffer.from(String(error))));
+    this.children.add(child);
+    return child;
+  }
+
+  /**
+   * SIGKILLs every process the cluster started and returns their pids. Synchronous, so it also
+   * runs from the test process's 'exit' event: a test that dies leaves no cluster behind.
+   * Patroni puts each postmaster in a session of its own, so its descendants and the
+   * postmaster.pid files are read before any group is killed.
+   */
+  private killEverything(): number[] {
+    const pids = [...this.children].flatMap((child) => (child.pid ? [child.pid, ...descendantsOf(child.pid)] : []));
+    for (const node of this.nodes) pids.push(...[postmasterPid(node)].filter((pid): pid is number => pid !== undefined));
+    for (const child of this.children) if (child.pid && child.exitCode === null && child.signalCode === null) tryKill(-child.pid);
+    for (const pid of pids) tryKill(pid);
+    return pids;
+  }
+}
+
+/** The postmaster's pid from its data directory, or undefined when it is not running. */
+function postmasterPid(node: PatroniNode): number | undefined {
+  try {
+    return Number(readFileSync(join(node.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
   }
 }
 
