@@ -42,7 +42,7 @@ export class TallyMetrics {
 
   readonly unitRetries = new Counter({
     name: 'tally_command_retries_total',
-    help: 'Units the envelope rolled back and ran again after a transient failure, by SQLSTATE (40P01 deadlock, 40001 serialization).',
+    help: 'Units the envelope rolled back and ran again after a transient failure, by SQLSTATE (40P01 deadlock, 40001 serialization; 08006 and 57P0x a lost connection, as in a failover).',
     labelNames: ['sqlstate'] as const,
     registers: [this.registry],
   });

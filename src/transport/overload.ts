@@ -1,12 +1,16 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { isLostConnection } from '../ledger/commands/transient-failure.js';
 
 /**
  * The server is busy, not broken: no pooled connection came free within DATABASE_POOL_WAIT_MS, or
  * a read ran past READ_STATEMENT_TIMEOUT_MS. Either way nothing was changed (a money movement that
  * cannot get a connection never began; one cut by a timeout rolled back whole), so the client may
- * send the same request again, with the same idempotency key, after `retryAfterSeconds`.
+ * send the same request again, with the same idempotency key, after `retryAfterSeconds`. A lost
+ * connection (a database failover, README "High availability") is answered the same way: the
+ * movement may or may not have committed, and the retry under the same key is answered by what
+ * the key recorded, so money still moves at most once.
  */
 export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 export const RETRY_AFTER_SECONDS = 1;
@@ -26,7 +30,7 @@ function isStatementTimeout(error: Error): boolean {
 /** Whether an error, or one it wraps, means "busy, retry". */
 export function isOverload(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if (isPoolWaitTimeout(current) || isStatementTimeout(current)) return true;
+    if (isPoolWaitTimeout(current) || isStatementTimeout(current) || isLostConnection(current)) return true;
     const wrapped = current as { cause?: unknown; originalError?: unknown; previous?: unknown };
     current = wrapped.originalError ?? wrapped.cause ?? wrapped.previous;
   }

@@ -26,6 +26,7 @@ import { checkIdempotencyKey, hashRequest } from './idempotency.js';
 import { Replay, type AnyCommand, type CommandResult, type Failure, type KeyState, type OutcomeOf, type Prefetch, type StoredOutcome } from './command.js';
 import { UnitState, type UnitRiskInputs } from './unit-state.js';
 import { observerOf, type CommandObserver } from './command-observer.js';
+import { transientFailure } from './transient-failure.js';
 
 export type { CommandResult } from './command.js';
 
@@ -38,7 +39,8 @@ export type { CommandResult } from './command.js';
  * recorded and the next command proceeds (TigerBeetle's scopes: nothing of a refused command was
  * applied). A VALIDATION (or FORBIDDEN) failure stores nothing: its claim is deleted in the same unit, so at
  * commit it never existed (cheaper than a SAVEPOINT per command, and the claims stay one statement).
- * Deadlocks and serialization failures roll the whole unit back and run it again.
+ * Deadlocks, serialization failures and a lost connection roll the whole unit back and run it
+ * again (transient-failure.ts).
  */
 
 /** The time the unit's commands decide and stamp with; tests set it. Default: the database's clock after the locks. */
@@ -65,13 +67,6 @@ export function failureOf(outcome: StoredOutcome): LedgerError | undefined {
 
 /** Failures that store nothing under the key (see runTurn). */
 const KEY_FREEING_CODES: ReadonlySet<string> = new Set(['VALIDATION', 'FORBIDDEN', 'IDEMPOTENCY_CONFLICT']);
-
-const TRANSIENT_SQL_STATES = new Set(['40001', '40P01']);
-
-function transientSqlState(error: unknown): string | undefined {
-  const candidate = error as { sqlState?: string; code?: string } | undefined;
-  return [candidate?.sqlState, candidate?.code].find((state) => state !== undefined && TRANSIENT_SQL_STATES.has(state));
-}
 
 /** A command as the unit runs it: its hash and whether its key may be claimed at all. */
 interface Prepared {
@@ -283,7 +278,7 @@ export async function runCommands<const Commands extends readonly AnyCommand[]>(
       reportUnit(observer, prepared, results, attempt, startedAt);
       return results as Results;
     } catch (error) {
-      const sqlState = transientSqlState(error);
+      const sqlState = transientFailure(error);
       if (!sqlState || attempt >= MAX_COMMAND_ATTEMPTS) {
         reportUnit(observer, prepared, undefined, attempt, startedAt);
         throw error;
