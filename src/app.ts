@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { migrate, openOrm, type Orm, type OrmOptions } from './db/orm.js';
 import type { Logger } from './logger.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisEndpointOf } from './redis.js';
 import { inProcessEventBus, redisEventBus } from './pubsub/event-bus.js';
 import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
@@ -51,14 +51,15 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
   observeCommands(orm, metrics.commandObserver);
   watchDatabase(metrics, orm);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redisEndpoint = redisEndpointOf(config);
+  const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
   // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
   const started: (() => Promise<void> | void)[] = [];
   try {
     await migrate(orm);
-    const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
+    const bus = redisEndpoint ? redisEventBus(redisEndpoint) : inProcessEventBus();
     started.push(() => bus.close());
     const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
     relay.start();
