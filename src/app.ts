@@ -17,7 +17,10 @@ import { TallyMetrics } from './metrics/tally-metrics.js';
 import { watchDatabase } from './metrics/database-gauges.js';
 import { watchSealerLag } from './metrics/sealer-lag.js';
 import { journalBacklog } from './journal/journal-status.js';
-import { observeCommands } from './ledger/commands/command-observer.js';
+import { everyObserver, observeCommands } from './ledger/commands/command-observer.js';
+import { startTracing } from './tracing/tracing.js';
+import { commandSpans } from './tracing/command-spans.js';
+import { traceDatabase } from './tracing/database-spans.js';
 
 export interface App {
   readonly orm: Orm;
@@ -48,8 +51,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   await assertPortFree(config.port);
   const orm = await openOrm(config, options);
   const metrics = new TallyMetrics();
+  // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT (README "Traces"): requests, commands, statements.
+  const tracing = config.otlpEndpoint ? startTracing(config.otlpEndpoint) : undefined;
+  if (tracing) traceDatabase(orm, tracing.tracer);
   // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
-  observeCommands(orm, metrics.commandObserver);
+  observeCommands(orm, tracing ? everyObserver(metrics.commandObserver, commandSpans(tracing.tracer)) : metrics.commandObserver);
   watchDatabase(metrics, orm);
   const redisEndpoint = redisEndpointOf(config);
   const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
@@ -84,7 +90,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     });
     disputeCredits.start();
     started.push(() => disputeCredits.stop());
-    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics });
+    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics, tracer: tracing?.tracer });
     return {
       orm,
       server,
@@ -103,6 +109,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         redis?.disconnect();
         observeCommands(orm, undefined);
         await orm.close(true);
+        // Last: the spans of the requests answered above are sent before the process exits.
+        await tracing?.shutdown();
       },
     };
   } catch (error) {
@@ -115,6 +123,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     redis?.disconnect();
     observeCommands(orm, undefined);
     await orm.close(true);
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
 }

@@ -75,6 +75,8 @@ export interface Config {
   readonly shutdownDrainDelaySeconds: number;
   /** JOURNAL_SEALER=off stops this process's journal sealer (bench comparisons; another process may seal). On by default. */
   readonly journalSealer: boolean;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where OTLP/HTTP traces go (README "Traces"); unset, nothing is traced. */
+  readonly otlpEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -250,5 +252,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     metricsToken: readMetricsToken(environment),
     ...readShutdown(environment),
     journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
+    otlpEndpoint: readUrl(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
   };
 }
