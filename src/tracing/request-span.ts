@@ -15,6 +15,9 @@ export function requestSpans(tracer: Tracer, logger: Logger): RequestHandler {
       const end = () => {
         if (ended) return;
         ended = true;
+        // A matched route names the span by its pattern (`/v1/accounts/:id/statement`), not by one account's path.
+        const route = (request.route as { path?: unknown } | undefined)?.path;
+        if (typeof route === 'string') span.updateName(`${request.method} ${request.baseUrl}${route}`);
         span.setAttribute('http.response.status_code', response.statusCode);
         if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         logger.debug({ method: request.method, path: request.path, status: response.statusCode, durationMs: Math.round(performance.now() - startedAt) }, 'request finished');
