@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { migrate, openOrm, type Orm, type OrmOptions } from './db/orm.js';
 import type { Logger } from './logger.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisEndpointOf } from './redis.js';
 import { inProcessEventBus, redisEventBus } from './pubsub/event-bus.js';
 import { ledgerHistory } from './pubsub/ledger-history.js';
 import { OutboxRelay } from './pubsub/outbox-relay.js';
@@ -17,8 +17,11 @@ import { TallyMetrics } from './metrics/tally-metrics.js';
 import { watchDatabase } from './metrics/database-gauges.js';
 import { watchSealerLag } from './metrics/sealer-lag.js';
 import { journalBacklog } from './journal/journal-status.js';
-import { observeCommands } from './ledger/commands/command-observer.js';
 import { isClusterWorker } from './server-workers.js';
+import { everyObserver, observeCommands } from './ledger/commands/command-observer.js';
+import { startTracing } from './tracing/tracing.js';
+import { commandSpans } from './tracing/command-spans.js';
+import { traceDatabase } from './tracing/database-spans.js';
 
 export interface App {
   readonly orm: Orm;
@@ -51,17 +54,21 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   if (!isClusterWorker()) await assertPortFree(config.port);
   const orm = await openOrm(config, options);
   const metrics = new TallyMetrics();
+  // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT (README "Traces"): requests, commands, statements.
+  const tracing = config.otlpEndpoint ? startTracing(config.otlpEndpoint) : undefined;
+  if (tracing) traceDatabase(orm, tracing.tracer);
   // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
-  observeCommands(orm, metrics.commandObserver);
+  observeCommands(orm, tracing ? everyObserver(metrics.commandObserver, commandSpans(tracing.tracer)) : metrics.commandObserver);
   watchDatabase(metrics, orm);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redisEndpoint = redisEndpointOf(config);
+  const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
   // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
   const started: (() => Promise<void> | void)[] = [];
   try {
     await migrate(orm);
-    const bus = config.redisUrl ? redisEventBus(config.redisUrl) : inProcessEventBus();
+    const bus = redisEndpoint ? redisEventBus(redisEndpoint) : inProcessEventBus();
     started.push(() => bus.close());
     const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
     relay.start();
@@ -86,7 +93,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     });
     disputeCredits.start();
     started.push(() => disputeCredits.stop());
-    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics });
+    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics, tracer: tracing?.tracer });
     return {
       orm,
       server,
@@ -105,6 +112,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         redis?.disconnect();
         observeCommands(orm, undefined);
         await orm.close(true);
+        // Last: the spans of the requests answered above are sent before the process exits.
+        await tracing?.shutdown();
       },
     };
   } catch (error) {
@@ -117,6 +126,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     redis?.disconnect();
     observeCommands(orm, undefined);
     await orm.close(true);
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
 }

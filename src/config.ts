@@ -5,6 +5,7 @@ import { readAvailabilityPolicy } from './availability-config.js';
 import type { AvailabilityPolicy } from './ledger/decide/availability-policy.js';
 import { readDisputePolicy } from './dispute-config.js';
 import { readReconciliationPolicy } from './reconciliation-config.js';
+import { readRedisSentinel, type RedisSentinelSetting } from './redis-sentinel-config.js';
 import type { ReconciliationPolicy } from './ledger/reconciliation/reconciliation-policy.js';
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
@@ -19,8 +20,10 @@ export interface Config {
   readonly port: number;
   /** Unset: embedded PGlite under `dataDirectory`. */
   readonly databaseUrl: string | undefined;
-  /** Unset: in-process pub/sub. */
+  /** Unset (and no REDIS_SENTINELS): in-process pub/sub. */
   readonly redisUrl: string | undefined;
+  /** REDIS_SENTINELS and REDIS_SENTINEL_NAME: Redis through Sentinel (README "Redis high availability"); excludes REDIS_URL. */
+  readonly redisSentinel: RedisSentinelSetting | undefined;
   readonly jwtSecret: string;
   /** Seals TOTP secrets at rest (AES-256-GCM); separate from JWT_SECRET so that one can rotate freely. */
   readonly encryptionKey: string;
@@ -77,6 +80,8 @@ export interface Config {
    * src/server-workers.ts serves from one process when the setup cannot share (embedded database, no Redis).
    */
   readonly workers: number;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where OTLP/HTTP traces go (README "Traces"); unset, nothing is traced. */
+  readonly otlpEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -226,6 +231,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     port: readInteger(environment, 'PORT', 4000, 0, 65535),
     databaseUrl,
     redisUrl: readUrl(environment, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisSentinel: readRedisSentinel(environment),
     jwtSecret: readSecret(environment, 'JWT_SECRET', databaseUrl, dataDirectory),
     encryptionKey: readSecret(environment, 'ENCRYPTION_KEY', databaseUrl, dataDirectory),
     accessTokenTtlSeconds: readInteger(environment, 'ACCESS_TOKEN_TTL_SECONDS', 300, 5, 3600),
@@ -255,5 +261,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     ...readShutdown(environment),
     journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
     workers: readInteger(environment, 'WEB_CONCURRENCY', 1, 1, MAX_WORKERS),
+    otlpEndpoint: readUrl(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
   };
 }

@@ -1,11 +1,11 @@
 import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
+import { openRedisClient, type RedisEndpoint } from '../redis.js';
 import type { Channel, Channels } from './channels.js';
 
 /**
  * Where committed events travel from the outbox relay to subscribers: Redis pub/sub when
- * REDIS_URL is set (so every instance hears every instance), an in-process PubSub otherwise.
+ * REDIS_URL or REDIS_SENTINELS is set (so every instance hears every instance), an in-process PubSub otherwise.
  */
 export interface EventBus {
   publish<Kind extends keyof Channels>(channel: Channel<Kind>, payload: Channels[Kind]): Promise<void>;
@@ -29,11 +29,11 @@ export function inProcessEventBus(): EventBus {
   };
 }
 
-export function redisEventBus(url: string): EventBus {
+export function redisEventBus(endpoint: RedisEndpoint): EventBus {
   // The publisher fails fast while Redis is down (the relay keeps the event and retries); the
   // subscriber queues its SUBSCRIBE until Redis is back and resubscribes after every reconnect.
-  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  const subscriber = new Redis(url, { autoResubscribe: true, maxRetriesPerRequest: null, connectTimeout: 2000 });
+  const publisher = openRedisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const subscriber = openRedisClient(endpoint, { autoResubscribe: true, maxRetriesPerRequest: null, connectTimeout: 2000 });
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
   const pubsub = new RedisPubSub({ publisher, subscriber });

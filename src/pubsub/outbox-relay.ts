@@ -5,6 +5,7 @@ import { queryRows, runStatement } from '../db/sql.js';
 import { balanceChannel, type BalanceEvent } from './channels.js';
 import type { EventBus } from './event-bus.js';
 import { cacheBalance } from './balance-cache.js';
+import { outsideRequest } from '../tracing/outside-request.js';
 
 /** Events taken per round: bounds one transaction's work and lock time. */
 const BATCH_SIZE = 200;
@@ -83,16 +84,19 @@ export class OutboxRelay {
       return;
     }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.round().finally(() => {
-        this.running = undefined;
-        const next = this.again ? 0 : this.backoffMs || (this.otherRelayBusy ? OTHER_RELAY_RETRY_MS : POLL_INTERVAL_MS);
-        this.again = false;
-        this.otherRelayBusy = false;
-        this.schedule(next);
-      });
-    }, delayMs);
+    // A kick comes from a request; the round is not part of it (src/tracing/outside-request.ts).
+    this.timer = outsideRequest(() =>
+      setTimeout(() => {
+        this.timer = undefined;
+        this.running = this.round().finally(() => {
+          this.running = undefined;
+          const next = this.again ? 0 : this.backoffMs || (this.otherRelayBusy ? OTHER_RELAY_RETRY_MS : POLL_INTERVAL_MS);
+          this.again = false;
+          this.otherRelayBusy = false;
+          this.schedule(next);
+        });
+      }, delayMs),
+    );
   }
 
   private async round(): Promise<void> {

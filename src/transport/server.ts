@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
+import { requestSpans } from '../tracing/request-span.js';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -84,13 +86,16 @@ export interface ServerOptions {
   /** Prefix of rate-limit keys in Redis; tests give each app its own. */
   readonly rateLimitKeyPrefix?: string;
   readonly metrics: TallyMetrics;
+  /** With traces on (OTEL_EXPORTER_OTLP_ENDPOINT), every request gets a span of this tracer. */
+  readonly tracer?: Tracer;
 }
 
 /**
  * Wires HTTP, Apollo and GraphiQL on one http.Server. Nothing here knows money. The steps run in
  * this order because Express matches in mount order: the request id first (every answer and log
- * line carries it), the probes before CORS and the user shares (a probe is never refused), the
- * GraphiQL page before Apollo (a browser's GET must not reach it), the error handler last.
+ * line carries it), then the request's trace span when traces are on, the probes before CORS and
+ * the user shares (a probe is never refused), the GraphiQL page before Apollo (a browser's GET must
+ * not reach it), the error handler last.
  */
 export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): Promise<RunningServer> {
   const app = express();
@@ -108,6 +113,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   await apollo.start();
 
   app.use(assignRequestId);
+  if (options.tracer) app.use(requestSpans(options.tracer, logger));
   app.use((_request, response, next) => {
     if (draining) response.setHeader('connection', 'close');
     next();

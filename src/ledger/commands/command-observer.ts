@@ -43,3 +43,11 @@ export function observeCommands(orm: object, observer: CommandObserver | undefin
 export function observerOf(orm: object): CommandObserver | undefined {
   return observers.get(orm);
 }
+
+/** One observer that tells each of `observers` in turn (metrics and traces watch the same units). */
+export function everyObserver(...observers: readonly CommandObserver[]): CommandObserver {
+  return {
+    unitFinished: (unit) => observers.forEach((observer) => observer.unitFinished(unit)),
+    unitRetried: (sqlState) => observers.forEach((observer) => observer.unitRetried(sqlState)),
+  };
+}
