@@ -1,0 +1,45 @@
+import type { Page } from 'playwright-core';
+
+/** The Tally web app in a page, driven the way a customer uses it (labels and roles, not CSS). */
+export class WebAppInBrowser {
+  /** graphql-ws messages the page sent, by type (subscribe, complete, …). */
+  private readonly sent: string[] = [];
+
+  constructor(readonly page: Page) {
+    page.on('websocket', (socket) => {
+      socket.on('framesent', (frame) => {
+        const text = typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('utf8');
+        const type = (JSON.parse(text) as { type?: string }).type;
+        if (type) this.sent.push(type);
+      });
+    });
+  }
+
+  countSent(type: string): number {
+    return this.sent.filter((sent) => sent === type).length;
+  }
+
+  async open(baseUrl: string): Promise<void> {
+    await this.page.goto(`${baseUrl}/app/`);
+  }
+
+  async signIn(username: string, password: string): Promise<void> {
+    await this.page.getByLabel('Username').fill(username);
+    await this.page.getByLabel('Password').fill(password);
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
+    await this.page.getByRole('heading', { name: 'Your accounts' }).waitFor();
+  }
+
+  /** The account's card (a toggle button naming the account and its balances). */
+  card(accountId: string) {
+    return this.page.locator(`[data-account-id="${accountId}"]`);
+  }
+
+  async available(accountId: string): Promise<string> {
+    return this.card(accountId).getByTestId('available').innerText();
+  }
+
+  async posted(accountId: string): Promise<string> {
+    return this.card(accountId).getByTestId('posted').innerText();
+  }
+}
