@@ -2,21 +2,25 @@ import type { Page } from 'playwright-core';
 
 /** The Tally web app in a page, driven the way a customer uses it (labels and roles, not CSS). */
 export class WebAppInBrowser {
-  /** graphql-ws messages the page sent, by type (subscribe, complete, …). */
-  private readonly sent: string[] = [];
+  /** graphql-ws messages the page sent (connection_init, subscribe, complete, …). */
+  private readonly sent: { type?: string; payload?: { variables?: Record<string, unknown> } }[] = [];
 
   constructor(readonly page: Page) {
     page.on('websocket', (socket) => {
       socket.on('framesent', (frame) => {
         const text = typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('utf8');
-        const type = (JSON.parse(text) as { type?: string }).type;
-        if (type) this.sent.push(type);
+        this.sent.push(JSON.parse(text) as (typeof this.sent)[number]);
       });
     });
   }
 
   countSent(type: string): number {
-    return this.sent.filter((sent) => sent === type).length;
+    return this.sent.filter((sent) => sent.type === type).length;
+  }
+
+  /** The afterVersion of every subscribe the page sent, in order. */
+  subscribedAfterVersions(): unknown[] {
+    return this.sent.filter((sent) => sent.type === 'subscribe').map((sent) => sent.payload?.variables?.afterVersion);
   }
 
   async open(baseUrl: string): Promise<void> {

@@ -2,8 +2,10 @@ import { createClient as createSocket, type Client as Socket } from 'graphql-ws'
 import { cacheExchange, Client, fetchExchange, subscriptionExchange } from 'urql';
 import type { Session } from './session';
 
-/** The server's close codes (API.md Transport): refused at connect, token expired. */
+/** The server's close code for a refused connect (API.md Transport); retrying cannot help. */
 const FORBIDDEN = 4403;
+/** Our own close code for "reconnect now with the renewed token" (graphql-ws retries a 4xxx it does not know). */
+const RESTART = 4205;
 
 export interface ApiClient {
   readonly client: Client;
@@ -21,11 +23,15 @@ function socketUrl(graphqlUrl: string): string {
 /**
  * One urql client per signed-in session: HTTP with the current access token, and one graphql-ws
  * socket for every live balance. The socket reads the token at each connect (renewing it first when
- * close to expiry), so after the server's 4401 at expiry it reconnects with a fresh one.
+ * close to expiry), and is restarted when the session renews its token, before the server would
+ * close it with 4401 at expiry (graphql-ws treats 4401 as fatal and would not reconnect; the
+ * balance feeds then subscribe again themselves, see BalanceFeed).
  */
 export function createApiClient(graphqlUrl: string, session: Session): ApiClient {
   const reconnectListeners = new Set<() => void>();
   let connections = 0;
+  let open: WebSocket | undefined;
+  let restarting = false;
   const socket: Socket = createSocket({
     url: socketUrl(graphqlUrl),
     lazy: true,
@@ -36,13 +42,28 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
     },
     // 4401 (expired) is worth a retry with a renewed token; a refusal (4403) or a session that has ended is not.
     shouldRetry: (event) => session.signedIn && !(event instanceof CloseEvent && event.code === FORBIDDEN),
-    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 300 * 2 ** retries))),
+    retryWait: async (retries) => {
+      if (restarting) {
+        restarting = false;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 300 * 2 ** retries)));
+    },
     on: {
-      connected: () => {
+      closed: () => {
+        open = undefined;
+      },
+      connected: (socket) => {
+        open = socket as WebSocket;
         connections += 1;
         if (connections > 1) for (const listener of reconnectListeners) listener();
       },
     },
+  });
+  const stopRestarts = session.onRenew(() => {
+    if (open?.readyState !== WebSocket.OPEN) return;
+    restarting = true;
+    open.close(RESTART, 'Access token renewed');
   });
   const client = new Client({
     url: graphqlUrl,
@@ -65,6 +86,9 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
-    dispose: () => void socket.dispose(),
+    dispose: () => {
+      stopRestarts();
+      void socket.dispose();
+    },
   };
 }

@@ -34,9 +34,12 @@ export class Session {
   /** Auth calls go through their own client: they carry no token and must not wait for one. */
   private readonly auth: Client;
   private tokens: Tokens | undefined;
+  /** When the access token in use is due for renewal (RENEW_AT of its life). */
+  private renewAt = 0;
   private renewing: Promise<boolean> | undefined;
   private timers: ReturnType<typeof setTimeout>[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly renewListeners = new Set<() => void>();
 
   constructor(private readonly graphqlUrl: string) {
     this.auth = new Client({ url: graphqlUrl, exchanges: [fetchExchange], requestPolicy: 'network-only', preferGetMethod: false });
@@ -54,6 +57,12 @@ export class Session {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called after each renewal: a new access token is in use (the live socket reconnects with it). */
+  onRenew(listener: () => void): () => void {
+    this.renewListeners.add(listener);
+    return () => this.renewListeners.delete(listener);
   }
 
   async signIn(username: string, password: string, otp?: string): Promise<SignInOutcome> {
@@ -75,11 +84,14 @@ export class Session {
     return this.renew(stored.refreshToken);
   }
 
-  /** An access token valid for a while yet, renewing first when it is close to expiry; false when the session is over. */
+  /**
+   * An access token valid for a while yet, renewing first when it is due; false when the session
+   * is over. The same due time as the renewal timer: a token just renewed is never renewed again
+   * (a renewal restarts the socket, whose connect calls this).
+   */
   async fresh(): Promise<boolean> {
     if (!this.tokens) return false;
-    const left = Date.parse(this.tokens.accessTokenExpiresAt) - Date.now();
-    return left > 15_000 || this.renew(this.tokens.refreshToken);
+    return Date.now() < this.renewAt || this.renew(this.tokens.refreshToken);
   }
 
   async signOut(): Promise<void> {
@@ -118,11 +130,14 @@ export class Session {
     this.clearTimers();
     const now = Date.now();
     const accessLife = Date.parse(tokens.accessTokenExpiresAt) - now;
-    this.timers.push(setTimeout(() => void this.renew(tokens.refreshToken), Math.max(1_000, accessLife * RENEW_AT)));
+    const renewIn = Math.max(1_000, accessLife * RENEW_AT);
+    this.renewAt = now + renewIn;
+    this.timers.push(setTimeout(() => void this.renew(tokens.refreshToken), renewIn));
     // setTimeout holds at most ~24.8 days; a longer session is ended by a refused renewal instead.
     const sessionLife = Date.parse(tokens.refreshTokenExpiresAt) - now;
     if (sessionLife < 2 ** 31 - 1) this.timers.push(setTimeout(() => this.end(), Math.max(0, sessionLife)));
     if (!wasSignedIn) this.notify();
+    else for (const listener of this.renewListeners) listener();
   }
 
   private end(): void {
