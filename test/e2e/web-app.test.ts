@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DepositDocument } from '../generated/graphql.js';
+import { generate } from 'otplib';
+import { ConfirmTwoFactorDocument, DepositDocument, EnrollTwoFactorDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { brokenLaws } from '../helpers/laws.js';
@@ -132,6 +133,36 @@ describe('the web app', () => {
     await expect.poll(() => page.getByRole('status').innerText(), SLOW).toContain('There is not enough available money');
     expect(await brokenLaws(t.database.pool)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/web-transfer.png`, fullPage: true });
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  it('with two-factor sign-in on, the password is followed by the code step; a wrong code is refused in words, the current one signs in', async () => {
+    const bob = await t.user();
+    const bobsAccount = await t.account(bob, { opening: '7.00' });
+    const enrolled = dataOf(await t.gql(EnrollTwoFactorDocument, { password: bob.password }, bob.token)).enrollTwoFactor;
+    if (enrolled.__typename !== 'TwoFactorEnrollment') throw new Error(`enrolment failed: ${JSON.stringify(enrolled)}`);
+    const now = Math.floor(Date.now() / 1000);
+    // Confirmed with the previous step's code, so the current one is still unused for the sign-in.
+    const confirmed = dataOf(await t.gql(ConfirmTwoFactorDocument, { password: bob.password, otp: await generate({ secret: enrolled.secret, epoch: now - 30 }) }, bob.token)).confirmTwoFactor;
+    expect(confirmed).toMatchObject({ enabled: true });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const app = new WebAppInBrowser(page);
+    await app.open(t.url);
+    await page.getByLabel('Username').fill(bob.username);
+    await page.getByLabel('Password').fill(bob.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel('Code from your authenticator app');
+    await code.waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const current = await generate({ secret: enrolled.secret, epoch: Math.floor(Date.now() / 1000) });
+    await code.fill(current === '123456' ? '654321' : '123456');
+    await page.getByRole('button', { name: 'Confirm code' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText(), SLOW).toContain('That code did not work');
+    await code.fill(current);
+    await page.getByRole('button', { name: 'Confirm code' }).click();
+    await page.getByRole('heading', { name: 'Your accounts' }).waitFor();
+    await expect.poll(() => app.available(bobsAccount), SLOW).toBe('7.00 USD');
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 
