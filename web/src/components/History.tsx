@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
 import { AccountHistoryDocument, type AccountHistoryQuery } from '../generated/graphql';
 import { NO_ANSWER } from '../failures';
@@ -29,11 +29,15 @@ export function History({ account }: { account: Account }) {
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string>();
+  // Only the latest read may fill the list: an answer for the account shown before is dropped.
+  const latestRead = useRef(0);
 
   const load = useCallback(
     async (after: string | null) => {
+      const read = ++latestRead.current;
       setLoading(true);
       const result = await client.query(AccountHistoryDocument, { accountId: account.id, first: PAGE, after }, { requestPolicy: 'network-only' }).toPromise();
+      if (read !== latestRead.current) return;
       setLoading(false);
       const page = result.data?.account?.transactions;
       if (!page) {

@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { TransferBetweenOwnAccountsDocument } from '../generated/graphql';
 import { describeFailure, NO_ANSWER } from '../failures';
@@ -30,6 +30,12 @@ export function TransferForm({ accounts, from }: { accounts: readonly Account[];
   const digits = fractionDigitsOf(from.balance.posted);
   const toAccountId = targets.some((account) => account.id === draft.toAccountId) ? draft.toAccountId : (targets[0]?.id ?? '');
   const typedProblem = draft.amount === '' ? undefined : amountProblem(draft.amount, digits);
+
+  // Paying from another account is another intent.
+  useEffect(() => {
+    intentKey.current = crypto.randomUUID();
+    setOutcome(undefined);
+  }, [from.id]);
 
   function change(next: Partial<Draft>) {
     setDraft((current) => ({ ...current, ...next }));
