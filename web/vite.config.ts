@@ -8,7 +8,8 @@ const TALLY_URL = process.env.TALLY_URL ?? 'http://localhost:4000';
 /**
  * The Tally web app. Built into web/dist, which Tally serves at /app (src/transport/web-app.ts);
  * in development Vite serves it and forwards /graphql (HTTP and WebSocket) to a running Tally, so
- * the app always talks to its own origin, as it does in production.
+ * the app always talks to its own origin, as it does in production. `npm run build:web` sets
+ * NODE_ENV=production itself: a NODE_ENV of test (vitest's) would bundle React's development build.
  */
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
