@@ -2,7 +2,10 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import type { DemoCredential } from './demo/demo-data.js';
 import { assertPortFree } from './transport/listen.js';
 import { createLogger } from './logger.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { StartRefusal } from './start-refusal.js';
+import { WEB_APP_DIR } from './transport/web-app.js';
 import { shutDownGracefully } from './graceful-shutdown.js';
 import { isClusterWorker, reportListening, runPrimary, workerPlan, type WorkerPlan } from './server-workers.js';
 
@@ -16,6 +19,7 @@ function banner(config: Config, url: string, demoUsers: readonly DemoCredential[
     '',
     `  Tally is serving the ledger API at ${url}/graphql`,
     config.graphiqlEnabled ? `  GraphiQL: open ${url}/graphql in a browser` : '  GraphiQL: off (set GRAPHIQL=true to turn it on)',
+    existsSync(join(WEB_APP_DIR, 'index.html')) ? `  Web app: open ${url}/app in a browser` : '  Web app: not built (run npm run build:web; npm start does it when missing)',
     `  Database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite under ${config.dataDirectory}`}`,
     ...workersLine(plan),
   ];

@@ -36,6 +36,7 @@ import { schema } from '../schema/index.js';
 import type { TallyMetrics } from '../metrics/tally-metrics.js';
 import { requestMetricsPlugin } from '../metrics/request-metrics-plugin.js';
 import { mountMetricsEndpoint } from './metrics-endpoint.js';
+import { mountWebApp } from './web-app.js';
 
 /** JSON request bodies above this are refused with 413: no real operation of ours comes near it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -95,7 +96,7 @@ export interface ServerOptions {
  * this order because Express matches in mount order: the request id first (every answer and log
  * line carries it), then the request's trace span when traces are on, the probes before CORS and
  * the user shares (a probe is never refused), the GraphiQL page before Apollo (a browser's GET must
- * not reach it), the error handler last.
+ * not reach it), the web app's static files at /app (src/transport/web-app.ts), the error handler last.
  */
 export async function startServer(config: Config, orm: MikroORM, logger: Logger, options: ServerOptions): Promise<RunningServer> {
   const app = express();
@@ -123,6 +124,7 @@ export async function startServer(config: Config, orm: MikroORM, logger: Logger,
   const corsPolicy = corsFor(config.corsOrigins);
   if (corsPolicy) app.use(['/graphql', '/v1'], corsPolicy);
   if (config.graphiqlEnabled) mountGraphiql(app);
+  mountWebApp(app);
   const refusedByShare = () => metrics.refusedBy('user-share');
   mountGraphql(app, apollo, services, shares, refusedByShare);
   app.use(restRouter(services, MAX_BODY_BYTES, (handler) => withinUserShare(shares, services.signer, 'rest', handler, refusedByShare)));
