@@ -10,9 +10,10 @@ import './errors.js';
 import { TransactionType } from './transaction.js';
 import { MovementInReviewType } from './review.js';
 
-const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
+export const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
   description: 'Money moved: the transaction, and your balances right after it. Final when you receive it.',
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'transactionId' in value,
+  // A HoldChange has a transactionId too: in a batch's union the two must not be taken for each other.
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'transactionId' in value && !('holdId' in value),
   fields: (t) => ({
     transaction: t.field({
       type: TransactionType,
@@ -39,7 +40,7 @@ const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').
 const idempotencyKeyDescription = 'Your unique key for this request (1-128 printable characters). Retry with the same key: money moves at most once.';
 const descriptionDescription = `Free text shown in history, at most ${MAX_DESCRIPTION_LENGTH} characters.`;
 
-const DepositInput = builder.inputType('DepositInput', {
+export const DepositInput = builder.inputType('DepositInput', {
   description: 'Money arriving into one of your accounts from outside the bank.',
   fields: (t) => ({
     accountId: t.id({ required: true, description: 'The account to credit.' }),
@@ -51,7 +52,7 @@ const DepositInput = builder.inputType('DepositInput', {
   }),
 });
 
-const WithdrawInput = builder.inputType('WithdrawInput', {
+export const WithdrawInput = builder.inputType('WithdrawInput', {
   description: 'Money leaving one of your accounts to outside the bank.',
   fields: (t) => ({
     accountId: t.id({ required: true, description: 'The account to debit.' }),
@@ -63,7 +64,7 @@ const WithdrawInput = builder.inputType('WithdrawInput', {
   }),
 });
 
-const TransferInput = builder.inputType('TransferInput', {
+export const TransferInput = builder.inputType('TransferInput', {
   description: 'Money from one of your accounts to any open account of the same currency.',
   fields: (t) => ({
     fromAccountId: t.id({ required: true, description: 'Your account to debit.' }),
