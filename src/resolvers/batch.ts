@@ -1,8 +1,8 @@
-import type { Context } from '../context.js';
+import type { Context, ContextServices } from '../context.js';
 import type { AuditEntry, AuditOrigin } from '../auth/audit.js';
 import { recordAudits } from '../auth/audit.js';
 import type { ServiceAuditAction } from '../auth/movement-audit.js';
-import { postMovements, type BatchPolicies, type ItemResult, type MovementItem, type MovementItemKind } from '../ledger/commands/post-movements.js';
+import { postMovements, type BatchAnswer, type BatchPolicies, type ItemResult, type MovementItem, type MovementItemKind } from '../ledger/commands/post-movements.js';
 import type { HoldOutcome, MovementOutcome } from '../ledger/commands/command.js';
 import { BATCH_ERROR_CLASSES, BatchAbortedError, expectErrorOf, LedgerError, LimitExceededError, type BatchError, type HoldError, type MovementError } from '../ledger/errors.js';
 import { canonicalId } from '../ledger/persistence/database.js';
@@ -70,24 +70,43 @@ function itemView(item: MovementItem, result: ItemResult, abortedBy: number | un
   return isHold ? toHoldChange(result as ItemResult & { outcome: HoldOutcome }) : toMovement(result as ItemResult & { outcome: MovementOutcome });
 }
 
+/** What a batch needs of the server, the same for the GraphQL mutation and POST /v1/batches. */
+export type BatchServices = Pick<ContextServices, 'orm' | 'auth' | 'live' | 'fees' | 'availability' | 'risk'>;
+
+/** A batch as it ran: its items (parsed) and the ledger's answer. */
+export interface RanBatch {
+  readonly items: readonly MovementItem[];
+  readonly answer: BatchAnswer;
+}
+
 /**
- * postMovements: the items parsed (one malformed item refuses the batch, nothing stored), the
- * caller's movement rate taken once for the batch, then the ledger's batch (post-movements.ts).
+ * The batch, for either door: the items parsed (one malformed item refuses the batch, nothing
+ * stored), the caller's movement rate taken once for the whole batch, then the ledger's batch
+ * (post-movements.ts) with the items' audit lines in its unit.
  */
-export async function resolvePostMovements(context: Context, args: PostMovementsArgs): Promise<BatchResultView | BatchError> {
-  const viewer = viewerOf(context);
+export async function runBatch(services: BatchServices, viewer: Actor, origin: AuditOrigin, args: PostMovementsArgs): Promise<RanBatch | BatchError> {
   const items = movementItemsOf(args.items);
   if (items instanceof LedgerError) return items;
-  const refusal = await context.auth.limits.allowMovement(viewer.userId);
+  const refusal = await services.auth.limits.allowMovement(viewer.userId);
   if (refusal) {
     const message = `Too many money movements this minute; retry with the same idempotency key in ${refusal.retryAfterSeconds} seconds.`;
-    return noteRetryHint(context, new LimitExceededError(message, refusal.retryAfterSeconds));
+    return new LimitExceededError(message, refusal.retryAfterSeconds);
   }
-  const audit = batchAudit(context, viewer, args.idempotencyKey);
-  const policies: BatchPolicies = { availability: context.availability, fees: context.fees, risk: context.risk, ...(audit ? { withinUnit: audit } : {}) };
-  const answer = await postMovements(context.orm, viewer, { items, atomic: args.atomic, idempotencyKey: args.idempotencyKey }, policies);
+  const audit = batchAudit(origin, viewer, args.idempotencyKey);
+  const policies: BatchPolicies = { availability: services.availability, fees: services.fees, risk: services.risk, ...(audit ? { withinUnit: audit } : {}) };
+  const answer = await postMovements(services.orm, viewer, { items, atomic: args.atomic, idempotencyKey: args.idempotencyKey }, policies);
   if (answer instanceof LedgerError) return expectErrorOf(BATCH_ERROR_CLASSES, answer);
-  if (answer.items.some((result) => !result.replayed && result.outcome.ok)) context.live.relay.kick();
+  // The items committed their balance events; publish them now rather than at the next poll.
+  if (answer.items.some((result) => !result.replayed && result.outcome.ok)) services.live.relay.kick();
+  return { items, answer };
+}
+
+/** The postMovements mutation: runBatch, then each item as its single mutation would answer it. */
+export async function resolvePostMovements(context: Context, args: PostMovementsArgs): Promise<BatchResultView | BatchError> {
+  const ran = await runBatch(context, viewerOf(context), context, args);
+  if (ran instanceof LimitExceededError) return noteRetryHint(context, ran);
+  if (ran instanceof LedgerError) return ran;
+  const { items, answer } = ran;
   for (const result of answer.items) if (result.written) context.loaders.transactions.prime(result.written.id, result.written);
   const committed = answer.items.filter((result) => result.outcome.ok).length;
   return {
