@@ -123,6 +123,11 @@ function abortedAnswer(count: number, failed: number, failure: ItemResult): Batc
  * rules. Non-atomic: an item's failure is its own, the others commit. Atomic: the first failing
  * item refuses the unit, nothing commits, and every other item answers BATCH_ABORTED naming it.
  * Either way a failure of the batch key (a conflict) refuses the unit: nothing of it ran.
+ *
+ * One unit, not chunks, for both modes: the batch key then commits with every item or with none,
+ * so `replayed` means the whole batch had committed. Measured, 1,000 deposits hold their accounts
+ * 1.7 s (README "Batches"); chunking would shorten that per chunk at the same throughput, at the
+ * price of a batch key that names a partly committed batch.
  */
 export async function postMovements(orm: MikroORM, actor: Actor, request: BatchRequest, policies: BatchPolicies = {}): Promise<BatchAnswer | LedgerError> {
   const refused = checkBatch(request);
