@@ -56,8 +56,9 @@ const BatchResultType = builder.objectRef<BatchResultView>('BatchResult').implem
   fields: (t) => ({
     items: t.field({
       type: [MovementItemResultType],
-      extensions: listBound(MAX_BATCH_ITEMS),
-      description: 'One per input item, in input order. Select little per item (e.g. `index result { __typename ... on Error { code } }`): a full selection of 1,000 items is over the query cost limit.',
+      // The query cost counts what is selected here once per item sent, up to the 1,000 allowed.
+      extensions: listBound({ sizedBy: 'input.items', max: MAX_BATCH_ITEMS }),
+      description: 'One per input item, in input order. The query cost counts each item\'s selection once per item sent: select little per item in a batch of many (`index result { __typename ... on Error { code } }` fits 1,000).',
       resolve: (batch) => batch.items,
     }),
     committed: t.exposeInt('committed', { description: 'How many items succeeded (posted, in review, or replayed as a success).' }),
