@@ -52,21 +52,20 @@ export interface UnitOptions {
   /**
    * Asked after each command's turn: true refuses the whole unit (TigerBeetle's linked events).
    * Nothing of the unit is committed, not even that command's refusal, and runCommands throws
-   * UnitRefused (not retried: the same commands would be refused again). A batch's `atomic: true` says so of every failure.
+   * UnitRefused (not retried: the same commands would be refused again). A batch's
+   * `atomic: true` says so of every failure.
    */
   readonly refusesUnit?: (index: number, result: CommandResult) => boolean;
 }
 
 /**
  * What runCommands throws when `refusesUnit` said so: the index of the refusing command and its
- * result (a failure, or the outcome that refused the unit), and the results of the commands
- * before it, all rolled back. Commands after it never ran.
+ * result. Everything before it was rolled back; the commands after it never ran.
  */
 export class UnitRefused {
   constructor(
     readonly index: number,
     readonly result: CommandResult,
-    readonly before: readonly CommandResult[],
   ) {}
 }
 
@@ -240,8 +239,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   for (const prepared of commands) {
     const state = keyStateOf(prepared, uses, locked.claimed, prior);
     const result = await runTurn(database, prepared, state, unit, now);
-    // Thrown so that the transaction rolls back; runCommands turns it into its answer.
-    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result, results);
+    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
+    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
     results.push(result);
     if (state.kind === 'fresh') {
       const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
