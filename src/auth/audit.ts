@@ -64,3 +64,19 @@ export async function recordAudit(em: EntityManager, origin: AuditOrigin, entry:
   });
   await em.flush();
 }
+
+/** Appends several security events in one statement (a batch's items, each its own line). */
+export async function recordAudits(em: EntityManager, origin: AuditOrigin, entries: readonly AuditEntry[]): Promise<void> {
+  for (const entry of entries) {
+    em.create(AuditEventSchema, {
+      action: entry.action,
+      outcome: entry.outcome,
+      actorUserId: entry.actorUserId ?? null,
+      target: entry.target?.replaceAll('\u0000', '\ufffd') ?? null,
+      requestId: origin.requestId ?? null,
+      clientIp: origin.clientIp ?? null,
+      details: entry.details ?? {},
+    });
+  }
+  await em.flush();
+}

@@ -35,7 +35,7 @@ function created(result: CommandResult, what: string): string {
   const { outcome } = result;
   if (!outcome.ok) throw new Error(`demo data: ${what} failed: ${outcome.message}`);
   if ('reviewId' in outcome) throw new Error(`demo data: ${what} went to risk review`);
-  const id = 'accountId' in outcome ? outcome.accountId : outcome.transactionId;
+  const id = 'accountId' in outcome ? outcome.accountId : 'transactionId' in outcome ? outcome.transactionId : undefined;
   if (id === undefined) throw new Error(`demo data: ${what} wrote no transaction`);
   return id;
 }

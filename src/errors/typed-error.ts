@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'HOLD_NOT_ACTIVE',
   'INVALID_CREDENTIALS',
   'FORBIDDEN',
+  'BATCH_ABORTED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -38,6 +39,8 @@ const TRANSIENCE: Readonly<Record<ErrorCode, 'transient' | 'final' | 'transient 
   HOLD_NOT_ACTIVE: 'final',
   INVALID_CREDENTIALS: 'final',
   FORBIDDEN: 'final',
+  // The batch committed nothing because of another item: retrying it unchanged fails the same way.
+  BATCH_ABORTED: 'final',
 };
 
 export function isTransient(code: ErrorCode, retryAfterSeconds?: number): boolean {

@@ -92,6 +92,22 @@ export class ForbiddenError extends LedgerError {
   }
 }
 
+/**
+ * An item of an atomic batch (postMovements with `atomic: true`) that was not committed because
+ * another item, `failedIndex`, failed: the whole batch was rolled back, this item included. Never
+ * stored under the item's key (nothing of the batch was), so the same key may be sent again.
+ */
+export class BatchAbortedError extends LedgerError {
+  readonly code = 'BATCH_ABORTED';
+  constructor(
+    readonly failedIndex: number,
+    message = `Not committed: item ${failedIndex} of the atomic batch failed, so none of its items were.`,
+  ) {
+    super(message);
+    this.name = 'BatchAbortedError';
+  }
+}
+
 /** Rebuilds a stored business error (idempotent replay) as the same class with the same message. */
 export function ledgerErrorFromCode(code: string, message: string, field?: string): LedgerError {
   switch (code) {
@@ -137,6 +153,10 @@ export type MovementError = InstanceType<(typeof MOVEMENT_ERROR_CLASSES)[number]
 /** The failures authorizing, capturing or voiding a hold can have. */
 export const HOLD_ERROR_CLASSES = [...MOVEMENT_ERROR_CLASSES, HoldNotActiveError] as const;
 export type HoldError = InstanceType<(typeof HOLD_ERROR_CLASSES)[number]>;
+
+/** The failures that refuse a whole batch (postMovements) before any item runs. */
+export const BATCH_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError] as const;
+export type BatchError = InstanceType<(typeof BATCH_ERROR_CLASSES)[number]>;
 
 /** The failures opening an account can have. */
 export const OPEN_ACCOUNT_ERROR_CLASSES = [ValidationError, LimitExceededError, IdempotencyConflictError, ForbiddenError] as const;

@@ -64,3 +64,6 @@ export const MAX_CUSTOMER_ACCOUNTS_PER_TRANSACTION = 2;
 export const MAX_STATEMENT_LINES_GRAPHQL = 1_000;
 /** Lines a downloaded statement holds (CSV or PDF, about 350 pages): bounds one download's memory and time. */
 export const MAX_STATEMENT_LINES_DOWNLOAD = 15_000;
+
+/** The most items one postMovements batch (or one POST /v1/batches file) may carry (issue 11 §2). */
+export const MAX_BATCH_ITEMS = 1_000;

@@ -24,7 +24,7 @@ export interface HoldChangeView {
   readonly replayed: boolean;
 }
 
-function toHoldChange({ outcome, replayed }: CommandResult<HoldOutcome>): HoldChangeView | HoldError {
+export function toHoldChange({ outcome, replayed }: CommandResult<HoldOutcome>): HoldChangeView | HoldError {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(HOLD_ERROR_CLASSES, failure);
   assert.ok(outcome.ok);

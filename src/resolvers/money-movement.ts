@@ -17,7 +17,7 @@ import { balanceFromStored, type MoneyMovementView, type MovementInReviewView } 
 export type MovementResultView = MoneyMovementView | MovementInReviewView | MovementError;
 import { viewerOf } from './viewer.js';
 
-function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MovementResultView {
+export function toMovement({ outcome, replayed }: CommandResult<MovementOutcome>): MovementResultView {
   const failure = failureOf(outcome);
   if (failure) return expectErrorOf(MOVEMENT_ERROR_CLASSES, failure);
   assert.ok(outcome.ok);

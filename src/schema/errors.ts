@@ -1,5 +1,6 @@
 import {
   AccountNotOpenError,
+  BatchAbortedError,
   CurrencyMismatchError,
   ForbiddenError,
   IdempotencyConflictError,
@@ -26,6 +27,7 @@ const ERROR_CODE_DESCRIPTIONS: Record<(typeof ERROR_CODES)[number], string> = {
   INVALID_CREDENTIALS: 'Unknown username or wrong password.',
   FORBIDDEN:
     'You are signed in but your role may not do this (a customer posting cash, a service outside its channels, an operator withdrawing); the message says who may. Nothing changed and nothing is stored under the idempotency key.',
+  BATCH_ABORTED: 'An item of an atomic batch was rolled back because another item (`failedIndex`) failed: nothing of the batch was committed, and nothing is stored under this item\'s key.',
 };
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -95,4 +97,13 @@ errorType(
   'ForbiddenError',
   'Your role may not make this movement (see README "Who may do what"); `message` says which role or channel may. Nothing changed, and the idempotency key stays free.',
 );
+builder.objectType(BatchAbortedError, {
+  name: 'BatchAbortedError',
+  description: 'Not committed: another item of the atomic batch failed, so the whole batch was rolled back. Send the batch again, fixed, with the same keys.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof BatchAbortedError,
+  fields: (t) => ({
+    failedIndex: t.exposeInt('failedIndex', { description: 'The index (from 0, in input order) of the item whose failure rolled the batch back; its own result says why.' }),
+  }),
+});
 errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Unknown username or wrong password.');

@@ -81,7 +81,7 @@ export const HoldType = builder.objectRef<HoldView>('Hold').implement({
   }),
 });
 
-const HoldChangeType = builder.objectRef<HoldChangeView>('HoldChange').implement({
+export const HoldChangeType = builder.objectRef<HoldChangeView>('HoldChange').implement({
   description: 'A hold placed, captured or released: the hold as it stands now, the transaction that changed it, and your balances right after.',
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'holdId' in value,
   fields: (t) => ({
@@ -104,7 +104,7 @@ const HoldChangeType = builder.objectRef<HoldChangeView>('HoldChange').implement
   }),
 });
 
-const AuthorizeHoldInput = builder.inputType('AuthorizeHoldInput', {
+export const AuthorizeHoldInput = builder.inputType('AuthorizeHoldInput', {
   description: 'Sets money aside on one of your accounts for a later capture: a card authorization or a pre-authorized withdrawal.',
   fields: (t) => ({
     accountId: t.id({ required: true, description: 'The account whose money to hold.' }),
@@ -154,7 +154,7 @@ builder.mutationField('authorizeHold', (t) =>
 
 const holdKeyDescription = 'Your unique key for this request (1-128 printable characters). Retry with the same key: it happens at most once.';
 
-const CaptureHoldInput = builder.inputType('CaptureHoldInput', {
+export const CaptureHoldInput = builder.inputType('CaptureHoldInput', {
   description: 'Posts some or all of an active hold: the money leaves the account for good.',
   fields: (t) => ({
     holdId: t.id({ required: true, description: 'The hold to capture.' }),
@@ -168,7 +168,7 @@ const CaptureHoldInput = builder.inputType('CaptureHoldInput', {
   }),
 });
 
-const VoidHoldInput = builder.inputType('VoidHoldInput', {
+export const VoidHoldInput = builder.inputType('VoidHoldInput', {
   description: 'Cancels an active hold: everything still held is released, nothing is posted.',
   fields: (t) => ({
     holdId: t.id({ required: true, description: 'The hold to void.' }),

@@ -24,6 +24,7 @@ import './dispute-updated.js';
 import './statement.js';
 import './journal.js';
 import './reconciliation.js';
+import './batch.js';
 
 // Refuses to build while a list field lacks a bound: the query cost model multiplies by them.
 export const schema = assertEveryListBounded(builder.toSchema({ sortSchema: false }));

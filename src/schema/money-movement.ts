@@ -10,9 +10,10 @@ import './errors.js';
 import { TransactionType } from './transaction.js';
 import { MovementInReviewType } from './review.js';
 
-const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
+export const MoneyMovementType = builder.objectRef<MoneyMovementView>('MoneyMovement').implement({
   description: 'Money moved: the transaction, and your balances right after it. Final when you receive it.',
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'transactionId' in value,
+  // A HoldChange has a transactionId too: in a batch's union the two must not be taken for each other.
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'transactionId' in value && !('holdId' in value),
   fields: (t) => ({
     transaction: t.field({
       type: TransactionType,
@@ -41,7 +42,7 @@ const originCountryDescription =
   'Where the debit was initiated: an ISO 3166-1 alpha-2 country code in upper case ("DE"). A debit from another country than the bank\'s (BANK_COUNTRY, default US) is foreign: a dispute of it gets 90 days to be resolved instead of 45. Omit it for a domestic debit.';
 const descriptionDescription = `Free text shown in history, at most ${MAX_DESCRIPTION_LENGTH} characters.`;
 
-const DepositInput = builder.inputType('DepositInput', {
+export const DepositInput = builder.inputType('DepositInput', {
   description: 'Money arriving into one of your accounts from outside the bank.',
   fields: (t) => ({
     accountId: t.id({ required: true, description: 'The account to credit.' }),
@@ -53,7 +54,7 @@ const DepositInput = builder.inputType('DepositInput', {
   }),
 });
 
-const WithdrawInput = builder.inputType('WithdrawInput', {
+export const WithdrawInput = builder.inputType('WithdrawInput', {
   description: 'Money leaving one of your accounts to outside the bank.',
   fields: (t) => ({
     accountId: t.id({ required: true, description: 'The account to debit.' }),
@@ -66,7 +67,7 @@ const WithdrawInput = builder.inputType('WithdrawInput', {
   }),
 });
 
-const TransferInput = builder.inputType('TransferInput', {
+export const TransferInput = builder.inputType('TransferInput', {
   description: 'Money from one of your accounts to any open account of the same currency.',
   fields: (t) => ({
     fromAccountId: t.id({ required: true, description: 'Your account to debit.' }),

@@ -10,6 +10,7 @@ import {
   getOperationAST,
   validate,
   visit,
+  valueFromASTUntyped,
   visitWithTypeInfo,
   type ArgumentNode,
   type DocumentNode,
@@ -123,10 +124,18 @@ class CostCounter {
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   /** Fragment costs by name and enclosing page size: a spread used many times is walked once. */
   private readonly fragmentCosts = new Map<string, number>();
+  /**
+   * The argument values of the enclosing fields that pass a list (postMovements' `input.items`),
+   * innermost last, for bounds sized by one (SizedByArgument); `frame` names the innermost, so a
+   * fragment's cost is reused only under the same one.
+   */
+  private readonly listArguments: { readonly id: number; readonly values: Record<string, unknown> }[] = [];
+  private frames = 0;
 
   constructor(
     private readonly schema: GraphQLSchema,
     document: DocumentNode,
+    private readonly variables: Readonly<Record<string, unknown>> = {},
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
@@ -148,7 +157,7 @@ class CostCounter {
   }
 
   private fragmentCost(name: string, pageSize: number): number {
-    const key = `${name}\u0000${pageSize}`;
+    const key = `${name}\u0000${pageSize}\u0000${this.listArguments.at(-1)?.id ?? 0}`;
     let cost = this.fragmentCosts.get(key);
     if (cost === undefined) {
       const fragment = this.fragments.get(name);
@@ -174,12 +183,39 @@ class CostCounter {
     if (!definition) return 1;
     const pageSize = pageSizeOfField(field) ?? enclosingPageSize;
     const type = getNamedType(definition.type);
+    const pushed = this.pushListArguments(field);
     const below = field.selectionSet && isCompositeType(type) ? this.selectionSetCost(type, field.selectionSet, pageSize) : 0;
+    if (pushed) this.listArguments.pop();
     const each = 1 + below;
     if (!returnsList(definition)) return each;
     const bound = listBoundOf(definition);
     // Every list field has a bound (the schema refuses to build otherwise); the page is the fallback.
+    if (typeof bound === 'object') return each * Math.min(bound.max, this.sentLength(bound.sizedBy) ?? bound.max);
     return each * (bound === undefined || bound === 'page' ? pageSize : bound);
+  }
+
+  /** Remembers a field's arguments while its selection is counted, when one of them passes an object or list. */
+  private pushListArguments(field: FieldNode): boolean {
+    const values: Record<string, unknown> = {};
+    for (const argument of field.arguments ?? []) {
+      if (argument.value.kind === Kind.OBJECT || argument.value.kind === Kind.LIST || argument.value.kind === Kind.VARIABLE) {
+        values[argument.name.value] = valueFromASTUntyped(argument.value, this.variables);
+      }
+    }
+    if (!Object.values(values).some((value) => typeof value === 'object' && value !== null)) return false;
+    this.frames += 1;
+    this.listArguments.push({ id: this.frames, values });
+    return true;
+  }
+
+  /** The length of the list at `path` (`input.items`) in the innermost enclosing arguments that have it. */
+  private sentLength(path: string): number | undefined {
+    for (let index = this.listArguments.length - 1; index >= 0; index -= 1) {
+      let value: unknown = this.listArguments[index]!.values;
+      for (const part of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+      if (Array.isArray(value)) return value.length;
+    }
+    return undefined;
   }
 }
 
@@ -209,7 +245,7 @@ export function operationCost(
   const operation = running && getOperationAST(running, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!running || !operation || !root) return undefined;
-  return new CostCounter(schema, running).selectionSetCost(root, operation.selectionSet, DEFAULT_PAGE_SIZE);
+  return new CostCounter(schema, running, variables).selectionSetCost(root, operation.selectionSet, DEFAULT_PAGE_SIZE);
 }
 
 /**

@@ -9,6 +9,7 @@ import { LimitExceededError } from '../errors/shared-errors.js';
 import { formatMinor } from '../ledger/money.js';
 import { addStatementDoors } from './statement-doors.js';
 import { addReconciliationDoors } from './reconciliation-doors.js';
+import { addBatchDoors } from './batch-doors.js';
 
 /**
  * The seed design's REST doors, thin over the same services as GraphQL: the same sign-in (and its
@@ -64,5 +65,6 @@ export function restRouter(services: ContextServices, maxBodyBytes: number, capp
   }));
   addStatementDoors(router, services, capped);
   addReconciliationDoors(router, services, capped);
+  addBatchDoors(router, services, capped);
   return router;
 }

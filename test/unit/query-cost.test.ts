@@ -137,3 +137,23 @@ describe('every list field declares its bound', () => {
     expect(() => assertEveryListBounded(unbounded)).toThrow(/Query\.accounts, Account\.tags/);
   });
 });
+
+describe('a batch result is counted per item sent', () => {
+  const BATCH = `mutation B($input: PostMovementsInput!) { postMovements(input: $input) {
+    ... on BatchResult { committed items { index result { __typename ... on MoneyMovement { transaction { id } replayed } ... on Error { code message } } } } } }`;
+  const inputOf = (count: number) => ({ input: { idempotencyKey: 'k', items: Array.from({ length: count }, () => ({ voidHold: { holdId: 'h', idempotencyKey: 'k' } })) } });
+  const costOf = (variables: Record<string, unknown>) => operationCost(schema, parse(BATCH), undefined, variables)!;
+
+  it('grows with the items sent: a full selection of 2 items is cheap, of 1,000 refused, of 1,000 lean allowed', () => {
+    expect(costOf(inputOf(2))).toBeLessThan(30);
+    expect(costOf(inputOf(1000)) - costOf(inputOf(999))).toBe(costOf(inputOf(2)) - costOf(inputOf(1)));
+    expect(costOf(inputOf(1000))).toBeGreaterThan(QUERY_LIMITS.maxCost);
+    const lean = `mutation B($input: PostMovementsInput!) { postMovements(input: $input) { ... on BatchResult { items { index result { __typename ... on Error { code } } } } } }`;
+    expect(operationCost(schema, parse(lean), undefined, inputOf(1000))).toBeLessThanOrEqual(QUERY_LIMITS.maxCost);
+  });
+
+  it('counts the most allowed when the items are not known, and never more than the bound', () => {
+    expect(costOf({})).toBe(costOf(inputOf(1000)));
+    expect(costOf(inputOf(5000))).toBe(costOf(inputOf(1000)));
+  });
+});

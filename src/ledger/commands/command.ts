@@ -88,7 +88,10 @@ export type DisputeOutcome =
 export type BreakResolutionOutcome = { readonly ok: true; readonly breakId: string; readonly transactionId?: string } | Failure;
 
 /** Every outcome an idempotency record can hold. */
-export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome | BreakResolutionOutcome;
+/** A batch key's record (post-movements.ts): how many items its batch had; their outcomes are under their own keys. */
+export type BatchKeyOutcome = { readonly ok: true; readonly batchItems: number } | Failure;
+
+export type StoredOutcome = MovementOutcome | OpenAccountOutcome | HoldOutcome | ReviewDecisionOutcome | DisputeOutcome | BreakResolutionOutcome | BatchKeyOutcome;
 
 /** A successful outcome of a command whose outcomes are `Outcome`. */
 export type Success<Outcome extends StoredOutcome> = Extract<Outcome, { readonly ok: true }>;

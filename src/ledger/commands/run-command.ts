@@ -53,6 +53,24 @@ export interface UnitOptions {
    * journal record written in the same transaction as what it records (DESIGN.md 6).
    */
   readonly withinUnit?: (database: Database, results: readonly CommandResult[]) => Promise<void>;
+  /**
+   * Asked after each command's turn: true refuses the whole unit (TigerBeetle's linked events).
+   * Nothing of the unit is committed, not even that command's refusal, and runCommands throws
+   * UnitRefused (not retried: the same commands would be refused again). A batch's
+   * `atomic: true` says so of every failure.
+   */
+  readonly refusesUnit?: (index: number, result: CommandResult) => boolean;
+}
+
+/**
+ * What runCommands throws when `refusesUnit` said so: the index of the refusing command and its
+ * result. Everything before it was rolled back; the commands after it never ran.
+ */
+export class UnitRefused {
+  constructor(
+    readonly index: number,
+    readonly result: CommandResult,
+  ) {}
 }
 
 export function errorOutcome(error: LedgerError): Failure {
@@ -248,6 +266,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   for (const prepared of commands) {
     const state = keyStateOf(prepared, uses, locked.claimed, prior);
     const result = await runTurn(database, prepared, state, unit, now);
+    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
+    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
     results.push(result);
     if (state.kind === 'fresh') {
       const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
