@@ -44,6 +44,8 @@ export type Channel =
 export type ErrorCode =
   /** The account is frozen or closed. */
   | 'ACCOUNT_NOT_OPEN'
+  /** An item of an atomic batch was rolled back because another item (`failedIndex`) failed: nothing of the batch was committed, and nothing is stored under this item's key. */
+  | 'BATCH_ABORTED'
   /** The two accounts of a transfer hold different currencies. */
   | 'CURRENCY_MISMATCH'
   /** You are signed in but your role may not do this (a customer posting cash, a service outside its channels, an operator withdrawing); the message says who may. Nothing changed and nothing is stored under the idempotency key. */
