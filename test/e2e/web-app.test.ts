@@ -15,7 +15,8 @@ import { WebAppInBrowser } from '../helpers/web-app-browser.js';
 /**
  * The customer web app (web/, served at /app) in headless Chromium against the real server on
  * real PostgreSQL: sign-in, live balances, a transfer sent once however often it is clicked or
- * retried, a phone-width layout, and an accessibility scan. Screenshots go to test-artifacts/.
+ * retried, paying someone by account number (seen live in the payee's open app), a line's details,
+ * a check deposit's hold, statement downloads, a phone-width layout, and an accessibility scan. Screenshots go to test-artifacts/.
  */
 const ARTIFACTS = 'test-artifacts';
 /** The machine is shared and Chromium is heavy: generous bounds for page steps, polled. */
@@ -193,6 +194,10 @@ describe('the web app', () => {
     await pay.getByRole('button', { name: 'Find account' }).click();
     await expect.poll(() => formStatus(page, 'Pay someone').innerText(), SLOW).toContain('11-digit account number');
     const number = await accountNumberOf(bobsAccount);
+    // A well-formed number that is no open account's: said in words, nothing to confirm.
+    await pay.getByLabel('Their account number').fill(number === '99999999999' ? '99999999998' : '99999999999');
+    await pay.getByRole('button', { name: 'Find account' }).click();
+    await expect.poll(() => formStatus(page, 'Pay someone').innerText(), SLOW).toContain('No open account has this number');
     // Typed the way people write it, with spaces.
     await pay.getByLabel('Their account number').fill(`${number.slice(0, 4)} ${number.slice(4)}`);
     await pay.getByRole('button', { name: 'Find account' }).click();
@@ -295,6 +300,13 @@ describe('the web app', () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     expect(await serious()).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/web-accounts-375.png`, fullPage: true });
+    // A line opened to its details (a table of entries, a schedule) still fits, and still scans clean.
+    await page.locator('.history li').first().getByRole('button').click();
+    await page.getByTestId('line-details').getByRole('table').waitFor();
+    const opened = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+    expect(opened.scroll).toBeLessThanOrEqual(opened.client);
+    expect(await serious()).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-line-details-375.png`, fullPage: true });
     await context.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 });
