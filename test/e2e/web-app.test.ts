@@ -4,7 +4,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
-import { ConfirmTwoFactorDocument, DepositDocument, EnrollTwoFactorDocument } from '../generated/graphql.js';
+import { AuthorizeHoldDocument, ConfirmTwoFactorDocument, DepositDocument, EnrollTwoFactorDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { brokenLaws } from '../helpers/laws.js';
@@ -237,7 +237,8 @@ describe('the web app', () => {
     const deposit = page.getByRole('region', { name: 'Deposit a check' });
     await deposit.getByLabel('Amount of the check (USD)').fill('500.00');
     await deposit.getByLabel('Check number (optional)').fill('1042');
-    await deposit.getByRole('button', { name: 'Deposit check' }).click();
+    // Double-clicked: one key for the intent, so the check is deposited once (the SQL below).
+    await deposit.getByRole('button', { name: 'Deposit check' }).dblclick();
     const outcome = deposit.getByTestId('check-outcome');
     await expect.poll(() => outcome.innerText(), SLOW).toContain('Deposited 500.00 USD');
     // An account younger than 30 days: the first 275.00 on the next business day, the rest on the ninth.
@@ -259,6 +260,26 @@ describe('the web app', () => {
     await expect.poll(() => details.innerText(), SLOW).toContain('225.00 USD held until');
     expect(await brokenLaws(t.database.pool)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/web-line-details.png`, fullPage: true });
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  it('a card hold placed elsewhere arrives live as a Pending line, and its details show pending entries', async () => {
+    const { page, app } = await signedIn();
+    await expect.poll(() => app.countSent('subscribe'), SLOW).toBe(2);
+    const availableBefore = await app.available(checking);
+    // The card network's service places it, as a merchant's authorization would.
+    const cardNetwork = await t.user('SERVICE', { channels: ['CARD'] });
+    const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId: checking, amount: '20.00', channel: 'CARD', description: 'Corner Cafe', idempotencyKey: randomUUID() } }, cardNetwork.token)).authorizeHold;
+    expect(held.__typename).toBe('HoldChange');
+    const line = page.locator('.history li').filter({ hasText: 'Corner Cafe' });
+    await expect.poll(() => line.innerText(), SLOW).toContain('Pending');
+    expect(await app.available(checking)).not.toBe(availableBefore);
+    await line.getByRole('button').click();
+    const details = page.getByTestId('line-details');
+    await expect.poll(() => details.innerText(), SLOW).toContain('Pending · card');
+    expect(await details.getByRole('row').filter({ hasText: '(pending)' }).count()).toBe(2);
+    expect(await brokenLaws(t.database.pool)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-card-hold.png`, fullPage: true });
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 

@@ -33,10 +33,12 @@ export function PayeeForm({ from }: { from: Account }) {
   const digits = fractionDigitsOf(from.balance.posted);
   const typedProblem = amount === '' ? undefined : amountProblem(amount, digits);
 
+  // Paying from another account is another intent; a payee of another currency cannot be paid from it.
   useEffect(() => {
     intentKey.current = crypto.randomUUID();
     setOutcome(undefined);
-  }, [from.id]);
+    setPayee((shown) => (shown && shown.currency !== from.currency ? undefined : shown));
+  }, [from.id, from.currency]);
 
   function newIntent() {
     intentKey.current = crypto.randomUUID();
@@ -52,7 +54,8 @@ export function PayeeForm({ from }: { from: Account }) {
     setLookingUp(false);
     if (!result.data) return setOutcome({ kind: 'problem', text: NO_ANSWER });
     const found = result.data.payee;
-    if (!found || found.accountId === from.id) return setOutcome({ kind: 'problem', text: 'No open account has this number. Check it with the person you are paying.' });
+    if (!found) return setOutcome({ kind: 'problem', text: 'No open account has this number. Check it with the person you are paying.' });
+    if (found.accountId === from.id) return setOutcome({ kind: 'problem', text: 'That is the account you are paying from. Enter the number of the account you are paying.' });
     if (found.currency !== from.currency) return setOutcome({ kind: 'problem', text: `This account holds ${found.currency}; you can pay it only from a ${found.currency} account.` });
     newIntent();
     setPayee(found);
