@@ -42,7 +42,13 @@ export function StatementDownload({ account, session }: { account: Account; sess
       await session.fresh();
       const response = await fetch(`/v1/statements/${encodeURIComponent(account.id)}/${month}.${format}`, { headers: { authorization: `Bearer ${session.accessToken ?? ''}` } });
       if (!response.ok) {
-        setProblem(response.status === 404 ? 'There is no statement for this account and month.' : 'The bank could not make this statement. Please try again later.');
+        setProblem(
+          response.status === 404
+            ? 'There is no statement for this account and month.'
+            : response.status === 401
+              ? 'Your session has ended. Please sign in again to download statements.'
+              : 'The bank could not make this statement. Please try again later.',
+        );
         return;
       }
       const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `statement-${month}.${format}`;
