@@ -4,7 +4,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
-import { ConfirmTwoFactorDocument, DepositDocument, EnrollTwoFactorDocument } from '../generated/graphql.js';
+import { AuthorizeHoldDocument, ConfirmTwoFactorDocument, DepositDocument, EnrollTwoFactorDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { brokenLaws } from '../helpers/laws.js';
@@ -15,7 +15,8 @@ import { WebAppInBrowser } from '../helpers/web-app-browser.js';
 /**
  * The customer web app (web/, served at /app) in headless Chromium against the real server on
  * real PostgreSQL: sign-in, live balances, a transfer sent once however often it is clicked or
- * retried, a phone-width layout, and an accessibility scan. Screenshots go to test-artifacts/.
+ * retried, paying someone by account number (seen live in the payee's open app), a line's details,
+ * a check deposit's hold, statement downloads, a phone-width layout, and an accessibility scan. Screenshots go to test-artifacts/.
  */
 const ARTIFACTS = 'test-artifacts';
 /** The machine is shared and Chromium is heavy: generous bounds for page steps, polled. */
@@ -46,17 +47,29 @@ describe('the web app', () => {
   });
   afterAll(() => t?.close());
 
-  async function signedIn(viewport = { width: 1280, height: 900 }): Promise<{ page: Page; app: WebAppInBrowser }> {
-    const page = await browser.newPage({ viewport });
+  async function signedIn(viewport = { width: 1280, height: 900 }, user: TestUser = alice): Promise<{ page: Page; app: WebAppInBrowser }> {
+    // Each page in a context of its own: two customers' apps open at once share no session.
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    page.on('close', () => void context.close());
     const app = new WebAppInBrowser(page);
     await app.open(t.url);
-    await app.signIn(alice.username, alice.password);
+    await app.signIn(user.username, user.password);
     return { page, app };
+  }
+
+  /** The answer line of one form (each form is a region named by its heading, with its own status). */
+  const formStatus = (page: Page, form: string) => page.getByRole('region', { name: form }).getByRole('status');
+  const moveMoneyStatus = (page: Page) => formStatus(page, 'Move money');
+
+  async function accountNumberOf(accountId: string): Promise<string> {
+    const { rows } = await t.database.pool.query<{ number: string }>(`select number from accounts where id = $1`, [accountId]);
+    return rows[0]!.number;
   }
 
   async function postedInSql(accountId: string): Promise<string> {
     const { rows } = await t.database.pool.query<{ posted: string }>(
-      `select coalesce(sum(case when direction = 'CREDIT' then amount_minor else -amount_minor end), 0)::text as posted from entries where account_id = $1`,
+      `select coalesce(sum(case when direction = 'CREDIT' then amount_minor else -amount_minor end), 0)::text as posted from entries where account_id = $1 and layer = 'POSTED'`,
       [accountId],
     );
     return rows[0]!.posted;
@@ -97,7 +110,7 @@ describe('the web app', () => {
     const before = { checking: await postedInSql(checking), savings: await postedInSql(savings) };
     await page.getByLabel('Amount (USD)').fill('30.00');
     await page.getByRole('button', { name: 'Send' }).dblclick();
-    await expect.poll(() => page.getByRole('status').innerText(), SLOW).toContain('Sent 30.00 USD');
+    await expect.poll(() => moveMoneyStatus(page).innerText(), SLOW).toContain('Sent 30.00 USD');
     await expect.poll(() => app.available(savings), SLOW).toBe('30.00 USD');
     expect(await postedInSql(savings)).toBe(String(Number(before.savings) + 3000));
     expect(await postedInSql(checking)).toBe(String(Number(before.checking) - 3000));
@@ -115,9 +128,9 @@ describe('the web app', () => {
     });
     await page.getByLabel('Amount (USD)').fill('12.25');
     await page.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => page.getByRole('status').innerText(), SLOW).toContain('will not be made twice');
+    await expect.poll(() => moveMoneyStatus(page).innerText(), SLOW).toContain('will not be made twice');
     await page.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => page.getByRole('status').innerText(), SLOW).toContain('Sent 12.25 USD');
+    await expect.poll(() => moveMoneyStatus(page).innerText(), SLOW).toContain('Sent 12.25 USD');
     expect(lost).toBe(1);
     await expect.poll(() => app.available(savings), SLOW).toBe('42.25 USD');
     expect(await postedInSql(savings)).toBe(String(Number(before.savings) + 4225));
@@ -130,7 +143,7 @@ describe('the web app', () => {
     // A refusal is told in words: more than is available.
     await page.getByLabel('Amount (USD)').fill('999999.00');
     await page.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => page.getByRole('status').innerText(), SLOW).toContain('There is not enough available money');
+    await expect.poll(() => moveMoneyStatus(page).innerText(), SLOW).toContain('There is not enough available money');
     expect(await brokenLaws(t.database.pool)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/web-transfer.png`, fullPage: true });
     await page.close();
@@ -166,6 +179,130 @@ describe('the web app', () => {
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 
+  it("pays someone by account number: the masked name is confirmed before sending, a double-click pays once, and the payee's open app shows the money live", async () => {
+    const bob = await t.user();
+    const bobsAccount = await t.account(bob);
+    const bobsApp = await signedIn({ width: 1280, height: 900 }, bob);
+    await expect.poll(() => bobsApp.app.available(bobsAccount), SLOW).toBe('0.00 USD');
+    await expect.poll(() => bobsApp.app.countSent('subscribe'), SLOW).toBe(1);
+
+    const { page } = await signedIn();
+    const before = await postedInSql(checking);
+    const pay = page.getByRole('region', { name: 'Pay someone' });
+    // A number of the wrong shape is refused in words before any look-up.
+    await pay.getByLabel('Their account number').fill('123');
+    await pay.getByRole('button', { name: 'Find account' }).click();
+    await expect.poll(() => formStatus(page, 'Pay someone').innerText(), SLOW).toContain('11-digit account number');
+    const number = await accountNumberOf(bobsAccount);
+    // A well-formed number that is no open account's: said in words, nothing to confirm.
+    await pay.getByLabel('Their account number').fill(number === '99999999999' ? '99999999998' : '99999999999');
+    await pay.getByRole('button', { name: 'Find account' }).click();
+    await expect.poll(() => formStatus(page, 'Pay someone').innerText(), SLOW).toContain('No open account has this number');
+    // Typed the way people write it, with spaces.
+    await pay.getByLabel('Their account number').fill(`${number.slice(0, 4)} ${number.slice(4)}`);
+    await pay.getByRole('button', { name: 'Find account' }).click();
+    const shown = pay.getByTestId('payee-name');
+    await shown.waitFor();
+    // The masked name (the API's shape: an initial then stars), never the username itself.
+    const masked = (await shown.innerText()).replace(/^Paying\s+/, '').replace(/\s+····\d{4}$/, '');
+    expect(masked).toMatch(/^\S\*\*\*/);
+    expect(masked).not.toContain(bob.username);
+    expect(await shown.innerText()).toContain(`····${number.slice(-4)}`);
+    await page.screenshot({ path: `${ARTIFACTS}/web-pay-confirm.png`, fullPage: true });
+
+    await pay.getByLabel('Amount to pay (USD)').fill('15.00');
+    await pay.getByRole('button', { name: `Pay ${masked}` }).dblclick();
+    await expect.poll(() => formStatus(page, 'Pay someone').innerText(), SLOW).toContain(`Paid 15.00 USD to ${masked}`);
+    // Bob's app, open all along, shows the money without a reload.
+    await expect.poll(() => bobsApp.app.available(bobsAccount), SLOW).toBe('15.00 USD');
+    expect(await postedInSql(bobsAccount)).toBe('1500');
+    expect(await postedInSql(checking)).toBe(String(Number(before) - 1500));
+    expect(await brokenLaws(t.database.pool)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-pay-done.png`, fullPage: true });
+    await bobsApp.page.screenshot({ path: `${ARTIFACTS}/web-payee-live.png`, fullPage: true });
+
+    // A line's details: the payment's entries, one debit here and one credit to another customer.
+    await page.locator('.history li').first().getByRole('button').click();
+    const details = page.getByTestId('line-details');
+    await expect.poll(() => details.innerText(), SLOW).toContain("Another customer's account");
+    expect(await details.getByRole('row').count()).toBe(3);
+    await bobsApp.page.close();
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  it('a mobile check deposit shows its hold: posted at once, available unchanged, the schedule of its release; its line opens to the same schedule', async () => {
+    const { page, app } = await signedIn();
+    await expect.poll(() => app.countSent('subscribe'), SLOW).toBe(2);
+    const [availableBefore, postedBefore] = [await app.available(checking), await postedInSql(checking)];
+    const deposit = page.getByRole('region', { name: 'Deposit a check' });
+    await deposit.getByLabel('Amount of the check (USD)').fill('500.00');
+    await deposit.getByLabel('Check number (optional)').fill('1042');
+    // Double-clicked: one key for the intent, so the check is deposited once (the SQL below).
+    await deposit.getByRole('button', { name: 'Deposit check' }).dblclick();
+    const outcome = deposit.getByTestId('check-outcome');
+    await expect.poll(() => outcome.innerText(), SLOW).toContain('Deposited 500.00 USD');
+    // An account younger than 30 days: the first 275.00 on the next business day, the rest on the ninth.
+    expect(await outcome.getByRole('listitem').allInnerTexts()).toEqual([expect.stringMatching(/^275\.00 USD held until /), expect.stringMatching(/^225\.00 USD held until /)]);
+    expect(await postedInSql(checking)).toBe(String(Number(postedBefore) + 50000));
+    // The live balance: posted up by the check, available where it was (the hold), pending the check.
+    await expect.poll(() => app.posted(checking), SLOW).not.toBe(availableBefore);
+    expect(await app.available(checking)).toBe(availableBefore);
+    expect(await app.card(checking).getByTestId('pending').innerText()).toBe('500.00 USD');
+    await page.screenshot({ path: `${ARTIFACTS}/web-check-deposit.png`, fullPage: true });
+
+    await expect.poll(() => page.locator('.history li').first().innerText(), SLOW).toContain('Check 1042');
+    const lines = page.locator('.history li');
+    const texts = await lines.allInnerTexts();
+    // The deposit is posted, with money on hold: its line says so.
+    expect(texts.filter((text) => text.includes('Check 1042'))).toEqual([expect.stringContaining('Part on hold')]);
+    await lines.filter({ hasText: 'Check 1042' }).first().getByRole('button').click();
+    const details = page.getByTestId('line-details');
+    await expect.poll(() => details.innerText(), SLOW).toContain('225.00 USD held until');
+    expect(await brokenLaws(t.database.pool)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-line-details.png`, fullPage: true });
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  it('a card hold placed elsewhere arrives live as a Pending line, and its details show pending entries', async () => {
+    const { page, app } = await signedIn();
+    await expect.poll(() => app.countSent('subscribe'), SLOW).toBe(2);
+    const availableBefore = await app.available(checking);
+    // The card network's service places it, as a merchant's authorization would.
+    const cardNetwork = await t.user('SERVICE', { channels: ['CARD'] });
+    const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId: checking, amount: '20.00', channel: 'CARD', description: 'Corner Cafe', idempotencyKey: randomUUID() } }, cardNetwork.token)).authorizeHold;
+    expect(held.__typename).toBe('HoldChange');
+    const line = page.locator('.history li').filter({ hasText: 'Corner Cafe' });
+    await expect.poll(() => line.innerText(), SLOW).toContain('Pending');
+    expect(await app.available(checking)).not.toBe(availableBefore);
+    await line.getByRole('button').click();
+    const details = page.getByTestId('line-details');
+    await expect.poll(() => details.innerText(), SLOW).toContain('Pending · card');
+    expect(await details.getByRole('row').filter({ hasText: '(pending)' }).count()).toBe(2);
+    expect(await brokenLaws(t.database.pool)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-card-hold.png`, fullPage: true });
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  it("downloads this month's statement as CSV and PDF with the token in a header, never in a URL", async () => {
+    const { page } = await signedIn();
+    const urls: string[] = [];
+    page.on('request', (request) => urls.push(request.url()));
+    const statements = page.getByRole('region', { name: 'Statements' });
+    const [csv] = await Promise.all([page.waitForEvent('download'), statements.getByRole('button', { name: 'Download CSV' }).click()]);
+    const number = await accountNumberOf(checking);
+    const month = new Date().toISOString().slice(0, 7);
+    expect(csv.suggestedFilename()).toBe(`statement-${number.slice(-4)}-${month}.csv`);
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile((await csv.path())!, 'utf8');
+    expect(text).toContain('1250.00');
+    const [pdf] = await Promise.all([page.waitForEvent('download'), statements.getByRole('button', { name: 'Download PDF' }).click()]);
+    expect((await readFile((await pdf.path())!)).subarray(0, 5).toString()).toBe('%PDF-');
+    const statementRequests = urls.filter((url) => url.includes('/v1/statements/'));
+    expect(statementRequests).toHaveLength(2);
+    expect(statementRequests.every((url) => !/token|bearer|eyJ/i.test(url))).toBe(true);
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
   it('at 375 px wide nothing scrolls sideways, and an accessibility scan finds no serious or critical violations', async () => {
     // axe needs a page of an explicit context (it opens a blank page beside it for its frames).
     const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
@@ -184,6 +321,13 @@ describe('the web app', () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     expect(await serious()).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/web-accounts-375.png`, fullPage: true });
+    // A line opened to its details (a table of entries, a schedule) still fits, and still scans clean.
+    await page.locator('.history li').first().getByRole('button').click();
+    await page.getByTestId('line-details').getByRole('table').waitFor();
+    const opened = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+    expect(opened.scroll).toBeLessThanOrEqual(opened.client);
+    expect(await serious()).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/web-line-details-375.png`, fullPage: true });
     await context.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 });

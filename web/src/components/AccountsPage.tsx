@@ -7,11 +7,15 @@ import { formatMoney } from '../money';
 import { BalanceFeed } from './BalanceFeed';
 import { History } from './History';
 import { TransferForm } from './TransferForm';
+import { PayeeForm } from './PayeeForm';
+import { CheckDepositForm } from './CheckDepositForm';
+import { StatementDownload } from './StatementDownload';
+import type { Session } from '../session';
 
 export type Account = MyAccountsQuery['accounts'][number];
 
-/** The customer's accounts with live balances, the chosen account's history, and the transfer form. */
-export function AccountsPage({ onReconnect }: { onReconnect: (listener: () => void) => () => void }) {
+/** The customer's accounts with live balances, the chosen account's history, and its forms: pay someone, move money, deposit a check, statements. */
+export function AccountsPage({ onReconnect, session }: { onReconnect: (listener: () => void) => () => void; session: Session }) {
   const [{ data, error, fetching }] = useQuery({ query: MyAccountsDocument, requestPolicy: 'network-only' });
   // The newest balance seen per account (from the first read or the live feed), by version.
   const [live, setLive] = useState<Record<string, AccountBalanceFragment>>({});
@@ -62,7 +66,12 @@ export function AccountsPage({ onReconnect }: { onReconnect: (listener: () => vo
       {current && (
         <div className="columns">
           <History account={current} />
-          <TransferForm accounts={accounts} from={current} />
+          <div className="stack">
+            <PayeeForm from={current} />
+            <TransferForm accounts={accounts} from={current} />
+            <CheckDepositForm account={current} />
+            <StatementDownload account={current} session={session} />
+          </div>
         </div>
       )}
     </>

@@ -34,7 +34,7 @@ export function App() {
           <p role="status">Loading…</p>
         ) : api ? (
           <Provider value={api.client}>
-            <AccountsPage onReconnect={api.onReconnect} />
+            <AccountsPage onReconnect={api.onReconnect} session={session} />
           </Provider>
         ) : (
           <SignIn session={session} />

@@ -4,6 +4,7 @@ import { AccountHistoryDocument, type AccountHistoryQuery } from '../generated/g
 import { NO_ANSWER } from '../failures';
 import { formatMoney, formatSignedMoney } from '../money';
 import type { Account } from './AccountsPage';
+import { LineDetails } from './LineDetails';
 
 type Line = NonNullable<AccountHistoryQuery['account']>['transactions']['edges'][number]['node'];
 
@@ -21,7 +22,8 @@ const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 
 /**
  * An account's history, newest first: the first page, then "Show more". The first page is read
- * again whenever the balance's version moves, so a new line appears with its balance.
+ * again whenever the balance's version moves, so a new line appears with its balance. A line opens
+ * to its details (entries, availability schedule); a hold or an availability delay reads Pending.
  */
 export function History({ account }: { account: Account }) {
   const client = useClient();
@@ -29,6 +31,8 @@ export function History({ account }: { account: Account }) {
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string>();
+  // The line whose details are open (transaction id and version: a hold and its release are two lines).
+  const [open, setOpen] = useState<string>();
   // Only the latest read may fill the list: an answer for the account shown before is dropped.
   const latestRead = useRef(0);
 
@@ -61,17 +65,24 @@ export function History({ account }: { account: Account }) {
       {problem && <p role="alert" className="problem">{problem}</p>}
       {lines.length === 0 && !loading && !problem && <p>No transactions yet.</p>}
       <ol className="history">
-        {lines.map((line) => (
-          <li key={`${line.transaction.id}-${line.version}`}>
-            <span className="line-what">
-              {line.transaction.description ?? KIND_NAMES[line.transaction.kind] ?? line.transaction.kind}
-              {line.layer === 'PENDING' && <span className="badge">Pending</span>}
-              <span className="muted small">{DATE.format(new Date(line.transaction.createdAt))}</span>
-            </span>
-            <span className={`amount${line.amount.startsWith('-') ? '' : ' credit'}`}>{formatSignedMoney(line.amount, account.currency)}</span>
-            <span className="muted small line-after">Balance {formatMoney(line.balanceAfter, account.currency)}</span>
-          </li>
-        ))}
+        {lines.map((line) => {
+          const key = `${line.transaction.id}-${line.version}`;
+          return (
+            <li key={key}>
+              <button type="button" className="line" aria-expanded={open === key} onClick={() => setOpen(open === key ? undefined : key)}>
+                <span className="line-what">
+                  {line.transaction.description ?? KIND_NAMES[line.transaction.kind] ?? line.transaction.kind}
+                  {line.layer === 'PENDING' && <span className="badge">Pending</span>}
+                  {line.layer === 'POSTED' && line.transaction.availability.some((part) => !part.released) && <span className="badge">Part on hold</span>}
+                  <span className="muted small">{DATE.format(new Date(line.transaction.createdAt))}</span>
+                </span>
+                <span className={`amount${line.amount.startsWith('-') ? '' : ' credit'}`}>{formatSignedMoney(line.amount, account.currency)}</span>
+                <span className="muted small line-after">Balance {formatMoney(line.balanceAfter, account.currency)}</span>
+              </button>
+              {open === key && <LineDetails transactionId={line.transaction.id} accountId={account.id} currency={account.currency} />}
+            </li>
+          );
+        })}
       </ol>
       {next && (
         <button type="button" className="secondary" disabled={loading} onClick={() => void load(next)}>
