@@ -51,18 +51,8 @@ export interface AuditEntry {
 }
 
 /** Appends one security event; pass the transaction's entity manager to commit it with the change. */
-export async function recordAudit(em: EntityManager, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
-  em.create(AuditEventSchema, {
-    action: entry.action,
-    outcome: entry.outcome,
-    actorUserId: entry.actorUserId ?? null,
-    // Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL.
-    target: entry.target?.replaceAll('\u0000', '\ufffd') ?? null,
-    requestId: origin.requestId ?? null,
-    clientIp: origin.clientIp ?? null,
-    details: entry.details ?? {},
-  });
-  await em.flush();
+export function recordAudit(em: EntityManager, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
+  return recordAudits(em, origin, [entry]);
 }
 
 /** Appends several security events in one statement (a batch's items, each its own line). */
@@ -72,6 +62,7 @@ export async function recordAudits(em: EntityManager, origin: AuditOrigin, entri
       action: entry.action,
       outcome: entry.outcome,
       actorUserId: entry.actorUserId ?? null,
+      // Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL.
       target: entry.target?.replaceAll('\u0000', '\ufffd') ?? null,
       requestId: origin.requestId ?? null,
       clientIp: origin.clientIp ?? null,

@@ -15,18 +15,13 @@ const POLL_INTERVAL_MS = 200;
  */
 export const SEALER_LOCK_KEY = 0x7461_6c6c_794a;
 
-interface SealerView {
+/** One row of readUnsealed: the chain's head beside an unsealed record's columns. */
+interface SealerView extends Omit<JournalRecord, 'id'> {
   readonly horizon: string;
   readonly headPosition: string | null;
   readonly headHash: string | null;
   readonly blockHash: string | null;
   readonly id: string | null;
-  readonly recordedAt: string;
-  readonly kind: string;
-  readonly subject: string;
-  readonly actorId: string | null;
-  readonly requestId: string | null;
-  readonly payload: string;
 }
 
 /**

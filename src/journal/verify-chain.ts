@@ -1,5 +1,5 @@
 import { queryRows, type Database } from '../db/sql.js';
-import { BLOCK_SIZE, GENESIS_HASH, blockHeader, chainHash, RECORDED_AT_TEXT } from './chain-hash.js';
+import { BLOCK_SIZE, GENESIS_HASH, blockHeader, chainHash, RECORDED_AT_TEXT, type JournalRecord } from './chain-hash.js';
 
 /** Chain rows read per query while replaying: bounds memory, whatever the journal's size. */
 const REPLAY_PAGE = 5_000;
@@ -15,17 +15,12 @@ export interface ChainVerification {
   readonly problem: string | null;
 }
 
-interface ChainRow {
+/** A chain position and the record it names (`id` null when the record is gone). */
+interface ChainRow extends Omit<JournalRecord, 'id'> {
   readonly position: string;
   readonly hash: string;
   readonly recordId: string;
   readonly id: string | null;
-  readonly recordedAt: string;
-  readonly kind: string;
-  readonly subject: string;
-  readonly actorId: string | null;
-  readonly requestId: string | null;
-  readonly payload: string;
 }
 
 function chainPage(database: Database, after: number): Promise<ChainRow[]> {
