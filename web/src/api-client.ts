@@ -32,12 +32,19 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
   let connections = 0;
   let open: WebSocket | undefined;
   let restarting = false;
+  /** The access token the socket's latest connect presented. */
+  let connectedWith: string | undefined;
+  const restart = (socketToClose: WebSocket) => {
+    restarting = true;
+    socketToClose.close(RESTART, 'Access token renewed');
+  };
   const socket: Socket = createSocket({
     url: socketUrl(graphqlUrl),
     lazy: true,
     retryAttempts: Number.POSITIVE_INFINITY,
     connectionParams: async () => {
       await session.fresh();
+      connectedWith = session.accessToken;
       return session.accessToken ? { authorization: `Bearer ${session.accessToken}` } : {};
     },
     // 4401 (expired) is worth a retry with a renewed token; a refusal (4403) or a session that has ended is not.
@@ -56,14 +63,16 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
       connected: (socket) => {
         open = socket as WebSocket;
         connections += 1;
+        // A renewal that landed while this connect was under way: the server would close the
+        // socket with 4401 when the older token expires, and graphql-ws never retries a 4401.
+        if (connectedWith !== session.accessToken) return restart(open);
         if (connections > 1) for (const listener of reconnectListeners) listener();
       },
     },
   });
   const stopRestarts = session.onRenew(() => {
-    if (open?.readyState !== WebSocket.OPEN) return;
-    restarting = true;
-    open.close(RESTART, 'Access token renewed');
+    // A socket still connecting is restarted by `connected` once it sees the token changed.
+    if (open?.readyState === WebSocket.OPEN) restart(open);
   });
   const client = new Client({
     url: graphqlUrl,
