@@ -332,6 +332,50 @@ describe('the web app', () => {
   }, BROWSER_TEST_TIMEOUT_MS);
 });
 
+describe('the web app renews its session and the live balance resumes where it was', () => {
+  let t: TestApp;
+  let alice: TestUser;
+  let checking: string;
+
+  beforeAll(async () => {
+    // 10 s access tokens: the app renews at 8 s and reconnects its socket with the new token.
+    t = await startTestApp({ environment: { ACCESS_TOKEN_TTL_SECONDS: '10' } });
+    alice = await t.user();
+    checking = await t.account(alice, { opening: '10.00' });
+  });
+  afterAll(() => t?.close());
+
+  const cash = async (amount: string) => {
+    const deposit = dataOf(await t.gql(DepositDocument, { input: { accountId: checking, amount, channel: 'CASH', idempotencyKey: randomUUID() } }, (await t.cashier()).token)).deposit;
+    expect(deposit.__typename).toBe('MoneyMovement');
+  };
+
+  it('after the token is renewed the socket reconnects and subscribes again with afterVersion = the newest version seen; later deposits still arrive live', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const app = new WebAppInBrowser(page);
+    await app.open(t.url);
+    await app.signIn(alice.username, alice.password);
+    await expect.poll(() => app.subscribedAfterVersions(), SLOW).toEqual([1]);
+    await cash('5.00');
+    await expect.poll(() => app.available(checking), SLOW).toBe('15.00 USD');
+
+    // Renewed at 8 s: a second connection, and the feed resumes after version 2 (the deposit above).
+    await expect.poll(() => app.countSent('connection_init'), { timeout: 40_000, interval: 250 }).toBeGreaterThan(1);
+    await expect.poll(() => app.subscribedAfterVersions().at(-1), SLOW).toBe(2);
+    await cash('2.50');
+    await app.showingFramesOnFailure(() => expect.poll(() => app.available(checking), SLOW).toBe('17.50 USD'));
+    // One renewal, one reconnect (two at most, when the renewal raced a connect): resuming a feed
+    // once counted its own socket's idle close and reopen as another reconnect, and looped.
+    expect(app.countSent('connection_init')).toBeLessThanOrEqual(3);
+    // Past the first token's expiry (10 s), still signed in and still live.
+    await cash('1.00');
+    await expect.poll(() => app.available(checking), SLOW).toBe('18.50 USD');
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+    expect(await brokenLaws(t.database.pool)).toEqual([]);
+    await page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+});
+
 describe('Tally serves the web app at /app', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -6,6 +6,12 @@ import type { Session } from './session';
 const FORBIDDEN = 4403;
 /** Our own close code for "reconnect now with the renewed token" (graphql-ws retries a 4xxx it does not know). */
 const RESTART = 4205;
+/**
+ * How long an idle socket stays open. A feed resuming replaces its subscription (complete, then
+ * subscribe): with graphql-ws's default of 0 the complete released the last operation and closed
+ * the socket, and the next connect counted as a reconnect, which resumed the feeds again, and so on.
+ */
+const IDLE_CLOSE_MS = 3_000;
 
 export interface ApiClient {
   readonly client: Client;
@@ -29,7 +35,6 @@ function socketUrl(graphqlUrl: string): string {
  */
 export function createApiClient(graphqlUrl: string, session: Session): ApiClient {
   const reconnectListeners = new Set<() => void>();
-  let connections = 0;
   let open: WebSocket | undefined;
   let restarting = false;
   /** The access token the socket's latest connect presented. */
@@ -41,6 +46,7 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
   const socket: Socket = createSocket({
     url: socketUrl(graphqlUrl),
     lazy: true,
+    lazyCloseTimeout: IDLE_CLOSE_MS,
     retryAttempts: Number.POSITIVE_INFINITY,
     connectionParams: async () => {
       await session.fresh();
@@ -60,13 +66,15 @@ export function createApiClient(graphqlUrl: string, session: Session): ApiClient
       closed: () => {
         open = undefined;
       },
-      connected: (socket) => {
+      connected: (socket, _payload, wasRetry) => {
         open = socket as WebSocket;
-        connections += 1;
         // A renewal that landed while this connect was under way: the server would close the
         // socket with 4401 when the older token expires, and graphql-ws never retries a 4401.
         if (connectedWith !== session.accessToken) return restart(open);
-        if (connections > 1) for (const listener of reconnectListeners) listener();
+        // Only a connect after a drop (a restart is one) can have missed updates. A socket opened
+        // again after an idle close carries only subscriptions just made, with their own
+        // afterVersion: resuming them would replace them, and could close the socket once more.
+        if (wasRetry) for (const listener of reconnectListeners) listener();
       },
     },
   });
