@@ -15,7 +15,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
  * The sockets speak graphql-transport-ws by hand, so every message the server sends is seen.
  */
 
-const SUBSCRIPTION = 'subscription($id: ID!) { balanceUpdated(accountId: $id) { version balance { posted } } }';
+const SUBSCRIPTION = 'subscription($id: ID!, $after: Int) { balanceUpdated(accountId: $id, afterVersion: $after) { version balance { posted } } }';
 
 interface Message {
   readonly id?: string;
@@ -25,7 +25,8 @@ interface Message {
 
 interface RawSocket {
   readonly messages: Message[];
-  subscribe(id: string, accountId: string): void;
+  /** `afterVersion` makes the stream replay what came after it, so a change made while the subscribe is still being set up is not missed. */
+  subscribe(id: string, accountId: string, afterVersion?: number): void;
   complete(id: string): void;
   /** Resolves once `predicate` holds over the messages received; rejects after `timeoutMs`. */
   waitFor(predicate: (messages: Message[]) => boolean, timeoutMs: number, label: string): Promise<void>;
@@ -45,7 +46,7 @@ async function openRaw(app: TestApp, token: string): Promise<RawSocket> {
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
   const raw: RawSocket = {
     messages,
-    subscribe: (id, accountId) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { id: accountId } } })),
+    subscribe: (id, accountId, afterVersion) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { id: accountId, after: afterVersion ?? null } } })),
     complete: (id) => socket.send(JSON.stringify({ id, type: 'complete' })),
     waitFor: (predicate, timeoutMs, label) =>
       new Promise<void>((resolve, reject) => {
@@ -197,8 +198,11 @@ describe('a flood of refused subscribes', () => {
 
   it(`answers ${REFUSED} subscribes past the cap with one error each, keeps the socket and its 20 streams, and gives the memory back`, async () => {
     const socket = await openRaw(app, alice.token);
-    for (let n = 0; n < 20; n += 1) socket.subscribe(`live-${n}`, account);
-    // The 20 are live before the flood: a deposit reaches each.
+    // The 20 are live before the flood: a deposit reaches each. Subscribed after the version the
+    // account has now, so a stream whose subscribe is still being set up when the deposit's event
+    // goes out replays it instead of missing it (a stream without afterVersion starts from now).
+    const { version } = (await (await fetch(`${app.url}/v1/balance?accountId=${account}`, { headers: { authorization: `Bearer ${alice.token}` } })).json()) as { version: number };
+    for (let n = 0; n < 20; n += 1) socket.subscribe(`live-${n}`, account, version);
     await deposit(app, alice, account);
     await socket.waitFor((all) => all.filter((message) => message.type === 'next').length >= 20, 20_000, 'twenty live streams');
     const before = heapAfterGc();
