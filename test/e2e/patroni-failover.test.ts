@@ -20,8 +20,8 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
  * by itself (the pool drops dead connections, the envelope re-runs a unit that lost its
  * connection, clients retry unanswered keys). Afterwards every acknowledged transfer exists once,
  * no refused one exists, the ledger laws hold on the new leader, and /readyz was 503 only in the
- * gap. The second case kills the follower: with strict on a commit waits for it to come back,
- * with strict off the leader goes on alone.
+ * outage (from the kill to the end of the longest gap). The second case kills the follower: with
+ * strict on a commit waits for it to come back, with strict off the leader goes on alone.
  */
 
 const JWT_SECRET = 'patroni-failover-secret-that-is-long-enough-0123456789';
@@ -222,9 +222,14 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
     // /readyz: ready before and after, and not ready only while no movement could succeed.
     expect(readiness.samples.filter((sample) => sample.answeredAt < killedAt).every((sample) => sample.status === 200)).toBe(true);
     expect(readiness.samples.at(-1)?.status).toBe(200);
-    const relative = (times: Record<string, number>) => JSON.stringify(Object.fromEntries(Object.entries(times).map(([name, time]) => [name, time - killedAt])));
-    const outsideGap = notReady.filter((sample) => sample.answeredAt < gap.start || sample.sentAt > gap.end + READYZ_SLACK_MS);
-    expect(outsideGap.map((sample) => relative({ ...sample })), `/readyz was 503 only during the gap ${relative(gap)} (ms after the kill)`).toEqual([]);
+    // The outage runs from the kill to the end of the longest gap; inside it Patroni may restart the
+    // old leader's PostgreSQL and let a few movements through before it fails over, so a probe
+    // answered 503 anywhere in that stretch is the truth (CI saw one 38 ms after the kill with the
+    // longest gap from +4.2 s to +8.9 s).
+    const relative = (sample: { sentAt: number; answeredAt: number; status?: number }) =>
+      JSON.stringify({ sentAt: sample.sentAt - killedAt, answeredAt: sample.answeredAt - killedAt, status: sample.status });
+    const outsideOutage = notReady.filter((sample) => sample.answeredAt < killedAt || sample.sentAt > gap.end + READYZ_SLACK_MS);
+    expect(outsideOutage.map(relative), `/readyz was 503 only between the kill and the end of the gap ${relative({ sentAt: gap.start, answeredAt: gap.end })} (ms after the kill)`).toEqual([]);
     expect(notReady.length, '/readyz said so during the gap').toBeGreaterThan(0);
     await expectExactlyOnce(pool!, attempts, bank.accounts);
     expect(await brokenLaws(pool!)).toEqual([]);
