@@ -282,7 +282,7 @@ async function driveDeposits(driver: DepositDriver, owners: readonly Owner[], de
           sentAt.get(owner.accountId)?.set(version, sentAtMs);
         } else {
           errors += 1;
-          errorSamples.add(outcome.kind === 'typed' ? outcome.code : outcome.kind === 'unexpected' ? outcome.reason : 'no version');
+          errorSamples.add(outcome.kind === 'typed' ? outcome.code : outcome.kind === 'unexpected' ? outcome.reason : outcome.kind === 'batch' ? 'a batch' : 'no version');
         }
       })
       .finally(() => inFlight.delete(request));

@@ -81,7 +81,10 @@ export async function runClosedLoop(
       latencies.push(performance.now() - sent);
       if (outcome.kind === 'ok') ok += 1;
       else if (outcome.kind === 'typed') typedErrors[outcome.code] = (typedErrors[outcome.code] ?? 0) + 1;
-      else {
+      else if (outcome.kind === 'batch') {
+        ok += outcome.committed;
+        for (const [code, count] of Object.entries(outcome.typed)) typedErrors[code] = (typedErrors[code] ?? 0) + count;
+      } else {
         unexpected += 1;
         if (samples.size < MAX_FAILURE_SAMPLES) samples.add(outcome.reason);
       }

@@ -13,7 +13,8 @@ export interface BenchUser {
 /**
  * What a closed-loop scenario over the funded 10,000 accounts sends (bench/run.ts runs it): its
  * name in the report, the next request of its mix, and the suffix of its results file.
- * Each request commits at most one transaction, so "one stored per acknowledged success" holds.
+ * Each acknowledged success is one stored transaction (a batch counts its committed items), so
+ * "one stored per acknowledged success" holds.
  */
 export interface Mix {
   readonly scenario: string;

@@ -23,10 +23,14 @@ const OPEN_ACCOUNT = `mutation BenchOpenAccount($input: OpenAccountInput!) {
   openAccount(input: $input) { __typename ... on OpenAccountSuccess { account { id } } ... on Error { code message } }
 }`;
 
-/** How one money movement ended, in the three buckets the report counts. */
+/**
+ * How one request ended, in the three buckets the report counts: one movement (ok, typed), or a
+ * batch's many (bench/batch-scenario.ts): its committed items count as ok, each failed item as typed.
+ */
 export type MovementOutcome =
   | { readonly kind: 'ok' }
   | { readonly kind: 'typed'; readonly code: string }
+  | { readonly kind: 'batch'; readonly committed: number; readonly typed: Readonly<Record<string, number>> }
   | { readonly kind: 'unexpected'; readonly reason: string };
 
 function field(reply: GraphQLReply, name: string): Readonly<Record<string, unknown>> | undefined {

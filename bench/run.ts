@@ -10,6 +10,8 @@
  * - holds (only when named): the movements scenario's setup, phases and ceiling with a card mix,
  *   transfers and withdrawals with 10% card authorizations each followed by a partial capture
  *   (bench/holds-scenario.ts).
+ * - batches (only when named): the same setup and ceiling, each request a postMovements of 1,000
+ *   cash deposits (bench/batch-scenario.ts); tx/s counts committed items.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, 
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
+import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
@@ -343,6 +346,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
 function runScenario(scenario: ScenarioName, settings: BenchSettings, repositoryRoot: string): Promise<number> {
   if (scenario === 'movements') return runMovementsScenario(settings, repositoryRoot);
   if (scenario === 'holds') return runMovementsScenario(settings, repositoryRoot, holdsMix());
+  if (scenario === 'batches') return runMovementsScenario(settings, repositoryRoot, batchMix());
   return runFanoutScenario(settings, repositoryRoot);
 }
 
