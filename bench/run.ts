@@ -12,6 +12,8 @@
  *   (bench/holds-scenario.ts).
  * - batches (only when named): the same setup and ceiling, each request a postMovements of 1,000
  *   cash deposits (bench/batch-scenario.ts); tx/s counts committed items.
+ * - hot (only when named): the movements mix with every movement landing on one account
+ *   (bench/hot-account-scenario.ts); compare with movements in the same run.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
 import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
+import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
 import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
@@ -347,6 +350,7 @@ function runScenario(scenario: ScenarioName, settings: BenchSettings, repository
   if (scenario === 'movements') return runMovementsScenario(settings, repositoryRoot);
   if (scenario === 'holds') return runMovementsScenario(settings, repositoryRoot, holdsMix());
   if (scenario === 'batches') return runMovementsScenario(settings, repositoryRoot, batchMix());
+  if (scenario === 'hot') return runMovementsScenario(settings, repositoryRoot, hotAccountMix());
   return runFanoutScenario(settings, repositoryRoot);
 }
 
