@@ -1,4 +1,5 @@
 import type { MovementOutcome } from './operations.js';
+import type { ResidentMemory } from './resident-memory.js';
 
 /** Distinct failure texts kept for the report; the counts cover all of them. */
 const MAX_FAILURE_SAMPLES = 5;
@@ -25,9 +26,10 @@ export interface PhaseResult {
   readonly latencyMs: LatencySummary;
 }
 
-/** A phase with what it cost the server: CPU milliseconds per committed transaction. */
+/** A phase with what it cost the server: CPU milliseconds per committed transaction, and its memory over the phase. */
 export interface MeasuredPhase extends PhaseResult {
   readonly serverCpuMsPerTransaction: number | null;
+  readonly serverMemory: ResidentMemory | null;
 }
 
 /** Nearest-rank percentile of an ascending array. */

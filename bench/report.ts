@@ -1,5 +1,6 @@
 import type { CeilingResult } from './ceiling.js';
 import type { MeasuredPhase, PhaseResult } from './load.js';
+import type { ResidentMemory } from './resident-memory.js';
 
 /** One line of progress on stdout, prefixed so it stands apart from the server's and pgbench's output. */
 export function progress(message: string): void {
@@ -15,8 +16,18 @@ function typedErrorCount(phase: PhaseResult): number {
 }
 
 /** A fixed-width table, one row per phase, readable in a terminal and in a pasted log. */
+function formatGrowth(percent: number): string {
+  return `${percent >= 0 ? '+' : ''}${formatNumber(percent, 1)}%`;
+}
+
+/** The server's memory over a phase in words, for the progress lines. */
+export function describeMemory(memory: ResidentMemory | null): string {
+  if (memory === null) return 'rss not sampled';
+  return `rss ${formatNumber(memory.startMb, 0)}→${formatNumber(memory.endMb, 0)} MB (${formatGrowth(memory.growthPercent)}, peak ${formatNumber(memory.peakMb, 0)})`;
+}
+
 export function phaseTable(phases: readonly MeasuredPhase[]): string {
-  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx'];
+  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx', 'rss MB start→end'];
   const rows = phases.map((phase) => [
     phase.scenario,
     String(phase.clients),
@@ -27,6 +38,7 @@ export function phaseTable(phases: readonly MeasuredPhase[]): string {
     String(typedErrorCount(phase)),
     String(phase.unexpectedErrors),
     phase.serverCpuMsPerTransaction === null ? '-' : formatNumber(phase.serverCpuMsPerTransaction, 2),
+    phase.serverMemory === null ? '-' : `${formatNumber(phase.serverMemory.startMb, 0)}→${formatNumber(phase.serverMemory.endMb, 0)} (${formatGrowth(phase.serverMemory.growthPercent)})`,
   ]);
   return renderTable(header, rows);
 }

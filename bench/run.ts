@@ -29,6 +29,8 @@ import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
 import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
+import { describeMemory } from './report.js';
+import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
@@ -147,12 +149,14 @@ async function runPhase(
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {
     const cpuBefore = server.cpuSeconds();
+    const memory = sampleResidentMemory(() => server.residentBytes());
     const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds));
+    const serverMemory = memory.stop();
     const cpuAfter = server.cpuSeconds();
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
       cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
-    return { ...phase, serverCpuMsPerTransaction };
+    return { ...phase, serverCpuMsPerTransaction, serverMemory };
   } finally {
     client.close();
   }
@@ -162,7 +166,7 @@ function describePhase(label: string, phase: MeasuredPhase): string {
   return (
     `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
     `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
-    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx`
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${describeMemory(phase.serverMemory)}`
   );
 }
 
