@@ -8,23 +8,15 @@ import type { Database } from '../ledger/persistence/database.js';
 import { serviceActor } from '../auth/service-actor.js';
 import { runBatch } from '../resolvers/batch.js';
 import { readBatchFile, type BatchFileFormat } from './batch-file.js';
+import { askedFormat, limitedBody } from './streamed-body.js';
 
 /** A batch file of 1,000 items is well under this; more is refused as it arrives. */
 export const MAX_BATCH_FILE_BYTES = 2 * 1024 * 1024;
 
-async function* limited(body: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  for await (const chunk of body) {
-    bytes += chunk.length;
-    if (bytes > limit) throw new ValidationError(`A batch file may be at most ${limit} bytes.`, 'content');
-    yield chunk;
-  }
-}
-
 /** JSON lines unless the body says it is CSV (Content-Type text/csv) or ?format=CSV. */
 function batchFormatOf(request: Request): BatchFileFormat {
-  const asked = typeof request.query.format === 'string' ? request.query.format.toUpperCase() : undefined;
-  if (asked === 'JSONL' || asked === 'CSV') return asked;
+  const asked = askedFormat(request);
+  if (asked) return asked;
   return /csv/i.test(request.header('content-type') ?? '') ? 'CSV' : 'JSONL';
 }
 
@@ -60,7 +52,7 @@ export function addBatchDoors(router: Router, services: ContextServices, capped:
     if (atomic !== undefined && atomic !== 'true' && atomic !== 'false') return fail(response, 400, 'VALIDATION', 'atomic is true or false.', 'atomic');
     let items: unknown[] | ValidationError;
     try {
-      items = await readBatchFile(limited(request, MAX_BATCH_FILE_BYTES), batchFormatOf(request));
+      items = await readBatchFile(limitedBody(request, MAX_BATCH_FILE_BYTES, 'A batch file'), batchFormatOf(request));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       items = error;

@@ -2,28 +2,18 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { authenticate, type ContextServices } from '../context.js';
 import { importStatement } from '../ledger/commands/import-statement.js';
-import { ValidationError } from '../errors/shared-errors.js';
 import type { StatementFormat } from '../ledger/reconciliation/parse-statement.js';
 import { auditImport } from '../resolvers/reconciliation.js';
 import { formatMinor } from '../ledger/money.js';
+import { askedFormat, limitedBody } from './streamed-body.js';
 
 /** A statement streamed to the REST door may weigh this much (issue 10 §1: up to 50 MB). */
 export const MAX_STREAMED_STATEMENT_BYTES = 50 * 1024 * 1024;
 
-/** Passes a request body on chunk by chunk, refusing it once it passes `limit` bytes. */
-async function* limited(body: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  for await (const chunk of body) {
-    bytes += chunk.length;
-    if (bytes > limit) throw new ValidationError(`A statement may be at most ${limit} bytes.`, 'content');
-    yield chunk;
-  }
-}
-
 /** CSV unless the body says it is JSON lines (Content-Type application/x-ndjson, application/jsonl) or ?format=JSONL. */
 function statementFormatOf(request: Request): StatementFormat {
-  const asked = typeof request.query.format === 'string' ? request.query.format.toUpperCase() : undefined;
-  if (asked === 'JSONL' || asked === 'CSV') return asked;
+  const asked = askedFormat(request);
+  if (asked) return asked;
   return /ndjson|jsonl|json-lines|jsonlines/i.test(request.header('content-type') ?? '') ? 'JSONL' : 'CSV';
 }
 
@@ -53,7 +43,7 @@ export function addReconciliationDoors(router: Router, services: ContextServices
     const result = await importStatement(
       services.orm,
       viewer,
-      { channel, format: statementFormatOf(request), profile: profile ?? null, idempotencyKey, content: limited(request, MAX_STREAMED_STATEMENT_BYTES) },
+      { channel, format: statementFormatOf(request), profile: profile ?? null, idempotencyKey, content: limitedBody(request, MAX_STREAMED_STATEMENT_BYTES, 'A statement') },
       auditImport(origin, viewer),
     );
     if ('statement' in result) {
