@@ -61,6 +61,10 @@ export const HoldType = builder.objectRef<HoldView>('Hold').implement({
       resolve: (hold) => amountOf(hold, hold.remainingMinor),
     }),
     description: t.exposeString('description', { nullable: true, description: 'Free text given at authorization.' }),
+    originCountry: t.exposeString('originCountry', {
+      nullable: true,
+      description: 'Where the card authorization was initiated (ISO 3166-1 alpha-2), as the rail reported it; null when it did not say (domestic). Its captures carry it.',
+    }),
     createdAt: t.field({ type: 'DateTime', description: 'When the hold was placed.', resolve: (hold) => hold.createdAt }),
     expiresAt: t.field({
       type: 'DateTime',

@@ -42,6 +42,11 @@ export const TransactionType = builder.objectRef<TransactionView>('Transaction')
     currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text given by the initiator.' }),
     externalRef: t.exposeString('externalRef', { nullable: true, description: 'The reference on the external rail (check number, wire id…).' }),
+    originCountry: t.exposeString('originCountry', {
+      nullable: true,
+      description:
+        'Where a withdrawal or a card capture was initiated (ISO 3166-1 alpha-2), as the rail reported it; null when it did not say (domestic). A foreign-initiated debit gets the longer dispute investigation (Regulation E).',
+    }),
     idempotencyKey: t.field({
       type: 'String',
       nullable: true,

@@ -78,6 +78,7 @@ describe('a debit says where it was initiated; a foreign one gets 90 days to res
     const result = await withdrawn({ accountId, amount: '12.00', channel, ...(originCountry ? { originCountry } : {}) });
     if (result.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(result));
     expect(await originOf('ledger_transactions', result.transaction.id)).toBe(originCountry ?? null);
+    expect(result.transaction.originCountry, 'the API shows where it was initiated').toBe(originCountry ?? null);
     const deadlines = await disputed(result.transaction.id);
     expect(deadlines.resolutionBy).toBe(deadlines[expected]);
     expect(deadlines.fortyFive).not.toBe(deadlines.ninety);
@@ -88,10 +89,12 @@ describe('a debit says where it was initiated; a foreign one gets 90 days to res
     const held = dataOf(await t.gql(AuthorizeHoldDocument, { input: { accountId, amount: '30.00', channel: 'CARD', originCountry: 'FR', idempotencyKey: randomUUID() } }, rails.token)).authorizeHold;
     if (held.__typename !== 'HoldChange') throw new Error(JSON.stringify(held));
     expect(await originOf('holds', held.hold.id)).toBe('FR');
+    expect([held.hold.originCountry, held.transaction?.originCountry], 'the API shows the hold\'s origin').toEqual(['FR', 'FR']);
     expect(await originOf('ledger_transactions', transactionOf(held))).toBe('FR');
     const captured = dataOf(await t.gql(CaptureHoldDocument, { input: { holdId: held.hold.id, amount: '25.00', idempotencyKey: randomUUID() } }, rails.token)).captureHold;
     if (captured.__typename !== 'HoldChange') throw new Error(JSON.stringify(captured));
     expect(await originOf('ledger_transactions', transactionOf(captured))).toBe('FR');
+    expect(captured.transaction?.originCountry).toBe('FR');
     // A hold's origin is as immutable as the rest of it.
     await expect(t.database.pool.query(`update holds set origin_country = 'US' where id = $1`, [held.hold.id])).rejects.toThrow(/hold .* is CAPTURED|may change/);
     const deadlines = await disputed(transactionOf(captured));

@@ -154,6 +154,7 @@ export async function writeMovement(database: Database, transactionId: string, w
     currencyExponent: plan.currencyExponent,
     description: details.description,
     externalRef: details.externalRef,
+    originCountry: details.originCountry ?? null,
     idempotencyKey: details.idempotencyKey,
     initiatedBy: actor.userId,
     createdAt: now,

@@ -21,6 +21,8 @@ export interface HoldView {
   readonly currencyExponent: number;
   readonly description: string | null;
   readonly externalRef: string | null;
+  /** Where a card hold was initiated (ISO 3166-1 alpha-2), when the rail said; null is domestic. */
+  readonly originCountry: string | null;
   readonly createdAt: Date;
   readonly expiresAt: Date | null;
   readonly releaseAt: Date | null;
@@ -39,6 +41,7 @@ export interface HoldRow {
   currency_exponent: number;
   description: string | null;
   external_ref: string | null;
+  origin_country: string | null;
   created_at: Date | string;
   expires_at: Date | string | null;
   release_at: Date | string | null;
@@ -46,7 +49,7 @@ export interface HoldRow {
 }
 
 export const HOLD_COLUMNS = `h.id, h.account_id, h.reason, h.status, h.channel, h.amount_minor::text, h.captured_minor::text, h.currency,
-  a.currency_exponent, h.description, h.external_ref, h.created_at, h.expires_at, h.release_at, h.authorization_transaction_id`;
+  a.currency_exponent, h.description, h.external_ref, h.origin_country, h.created_at, h.expires_at, h.release_at, h.authorization_transaction_id`;
 
 const date = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
@@ -66,6 +69,7 @@ export function holdFromRow(row: HoldRow): HoldView {
     currencyExponent: row.currency_exponent,
     description: row.description,
     externalRef: row.external_ref,
+    originCountry: row.origin_country,
     createdAt: new Date(row.created_at),
     expiresAt: date(row.expires_at),
     releaseAt: date(row.release_at),

@@ -12,6 +12,8 @@ export interface TransactionView {
   readonly currencyExponent: number;
   readonly description: string | null;
   readonly externalRef: string | null;
+  /** Where a withdrawal or a card capture was initiated (ISO 3166-1 alpha-2), when the rail said; null is domestic. */
+  readonly originCountry: string | null;
   /** Private to the initiator (auth/access.ts decides who sees it): it often names a purpose. */
   readonly idempotencyKey: string;
   /** The user whose request made it, who owns the idempotency key. */
@@ -55,6 +57,7 @@ export interface TransactionRow {
   transaction_currency_exponent: number;
   description: string | null;
   external_ref: string | null;
+  origin_country: string | null;
   idempotency_key: string;
   initiated_by: string;
   transaction_created_at: Date | string;
@@ -78,7 +81,7 @@ export const TRANSACTION_COLUMNS = `t.id as transaction_id, t.kind, t.channel,
   coalesce(t.return_reason, reversal.return_reason) as return_reason,
   t.amount_minor::text as transaction_amount_minor, t.currency as transaction_currency,
   t.currency_exponent as transaction_currency_exponent, t.description,
-  t.external_ref, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
+  t.external_ref, t.origin_country, t.idempotency_key, t.initiated_by, t.created_at as transaction_created_at, t.posted_at`;
 
 /** Joined after `ledger_transactions t` wherever TRANSACTION_COLUMNS is selected: at most one row (unique link). */
 export const REVERSAL_JOIN = 'left join ledger_transactions reversal on reversal.reverses_transaction_id = t.id';
@@ -94,6 +97,7 @@ export function transactionFromRow(row: TransactionRow): TransactionView {
     currencyExponent: row.transaction_currency_exponent,
     description: row.description,
     externalRef: row.external_ref,
+    originCountry: row.origin_country,
     idempotencyKey: row.idempotency_key,
     initiatedBy: row.initiated_by,
     createdAt: new Date(row.transaction_created_at),
