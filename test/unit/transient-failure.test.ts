@@ -15,6 +15,8 @@ describe('transientFailure', () => {
     expect(transientFailure(withState('terminating connection due to administrator command', { code: '57P01' }))).toBe('57P01');
     expect(transientFailure(withState('cannot execute INSERT in a read-only transaction', { code: '25006' }))).toBe('25006');
     expect(transientFailure(withState('connection failure', { code: '08006' }))).toBe('08006');
+    expect(transientFailure(withState('sorry, too many clients already', { code: '53300' }))).toBe('53300');
+    expect(isLostConnection(withState('sorry, too many clients already', { code: '53300' })), 'answered "busy, retry"').toBe(true);
     expect(transientFailure(withState('read ECONNRESET', { code: 'ECONNRESET' }))).toBe('08006');
     expect(transientFailure(new Error('insert into "entries" ("id") values ($1) - Connection terminated unexpectedly'))).toBe('08006');
     expect(transientFailure(new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'))).toBe('08006');

@@ -9,12 +9,14 @@ const CONFLICT_SQL_STATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 
 /**
  * The server went away under the unit or refused it as a standby: connection exceptions (class
- * 08), an administrator or crash shutdown (57P01-57P03), and a read-only transaction (25006, a
- * connection that reached a node that is no longer the primary). A failover (README "High
- * availability") raises these; the pool has already dropped the dead connection, so the next
- * attempt runs on a fresh one, on the new leader once HAProxy routes there.
+ * 08), an administrator or crash shutdown (57P01-57P03), a read-only transaction (25006, a
+ * connection that reached a node that is no longer the primary), and a new connection refused
+ * because the server has no slot left (53300, too_many_connections: the unit never began; a
+ * bench run beside other work on the box met it as "internal server error"). A failover (README
+ * "High availability") raises these; the pool has already dropped the dead connection, so the
+ * next attempt runs on a fresh one, on the new leader once HAProxy routes there.
  */
-const CONNECTION_SQL_STATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '25006']);
+const CONNECTION_SQL_STATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '25006', '53300']);
 
 /** Socket errors node-postgres passes on as they are, with no SQLSTATE. */
 const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
