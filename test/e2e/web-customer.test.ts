@@ -45,7 +45,8 @@ afterAll(async () => {
 async function signedIn(user: TestUser, viewport = DESKTOP): Promise<{ page: Page; app: WebAppInBrowser }> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  page.on('close', () => void context.close());
+  // Closing the page closes its context; when that races the browser's own close at the end, there is nothing left to close.
+  page.on('close', () => void context.close().catch(() => undefined));
   const app = new WebAppInBrowser(page);
   await app.open(t.url);
   await app.signIn(user.username, user.password);
@@ -158,8 +159,8 @@ describe('the history', () => {
     const apply = () => history.getByRole('button', { name: 'Show lines' }).click();
 
     // 10.00 to 12.00: the deposits of 10, 11 and 12, and the ATM withdrawal of 11 (unsigned amounts).
-    await history.getByLabel('Smallest amount (USD)').fill('10');
-    await history.getByLabel('Largest amount (USD)').fill('12.00');
+    await history.getByLabel('At least (USD)').fill('10');
+    await history.getByLabel('At most (USD)').fill('12.00');
     await apply();
     await expect.poll(() => historyLines(page).locator('.amount').allInnerTexts(), SLOW).toEqual(['−11.00 USD', '+12.00 USD', '+11.00 USD', '+10.00 USD']);
     await expect.poll(() => page.locator('.list-end').innerText(), SLOW).toBe('That is every matching line.');
@@ -167,6 +168,7 @@ describe('the history', () => {
     await history.getByLabel('Kind').selectOption({ label: 'Withdrawals' });
     await apply();
     await expect.poll(() => historyLines(page).allInnerTexts(), SLOW).toEqual([expect.stringContaining('ATM Main St')]);
+    expect(await history.getByText('Filter lines (filters on)').count()).toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}/web-history-filtered.png`, fullPage: true });
 
     // Days on the customer's calendar: today holds every line, tomorrow none.
@@ -182,17 +184,17 @@ describe('the history', () => {
     await apply();
     await expect.poll(() => history.innerText(), SLOW).toContain('No lines match these filters.');
 
-    // Three decimals for a USD amount, and a smallest above the largest: refused before any read.
+    // Three decimals for a USD amount, and "at least" above "at most": refused before any read.
     let reads = 0;
     page.on('request', (request) => void ((request.postData() ?? '').includes('AccountHistory') && (reads += 1)));
     await history.getByLabel('From day').fill('');
-    await history.getByLabel('Smallest amount (USD)').fill('1.555');
+    await history.getByLabel('At least (USD)').fill('1.555');
     await apply();
-    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('For the smallest amount: enter an amount like 25 or 25.00, with at most 2 decimals.');
-    await history.getByLabel('Smallest amount (USD)').fill('30');
-    await history.getByLabel('Largest amount (USD)').fill('20');
+    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('For "at least": enter an amount like 25 or 25.00, with at most 2 decimals.');
+    await history.getByLabel('At least (USD)').fill('30');
+    await history.getByLabel('At most (USD)').fill('20');
     await apply();
-    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('The smallest amount must not be above the largest.');
+    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('"At least" must not be above "at most".');
     expect(reads).toBe(0);
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
@@ -239,6 +241,7 @@ describe('disputes', () => {
     await expect.poll(() => state.getByRole('status').innerText(), SLOW).toContain('We have credited the amount to you');
     await expect.poll(() => app.available(checking), SLOW).toBe('200.00 USD');
     await expect.poll(() => historyLines(page).first().innerText(), SLOW).toContain('+42.50 USD');
+    await expect.poll(() => historyLines(page).first().innerText(), SLOW).toContain('Credit for your dispute: Gadget Store');
     await expect.poll(() => line.locator('.badge').allInnerTexts(), SLOW).toEqual(['Credited for now']);
     expect(await state.getByRole('list', { name: 'What has happened' }).getByRole('listitem').count()).toBe(3);
     expect(await brokenLaws(t.database.pool)).toEqual([]);
@@ -260,9 +263,13 @@ describe('amounts in the account currency', () => {
     page.on('request', (request) => void ((request.postData() ?? '').includes('TransferBetweenOwnAccounts') && (transfers += 1)));
     const move = page.getByRole('region', { name: 'Move money' });
     await move.getByLabel('Amount (JPY)').fill('1.5');
-    expect(await move.getByText('Enter a whole amount, without decimals or signs.').count()).toBe(1);
+    const refusal = move.getByText('Enter a whole amount, without decimals or signs.');
+    expect(await refusal.count()).toBe(1);
+    // Send takes the customer back to the field, whose description is the refusal; nothing is sent.
     await move.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => move.getByRole('status').innerText(), SLOW).toBe('Enter a whole amount, without decimals or signs.');
+    await expect.poll(() => move.getByLabel('Amount (JPY)').evaluate((input) => input === (input.ownerDocument as unknown as { activeElement: unknown }).activeElement), SLOW).toBe(true);
+    expect(await move.getByLabel('Amount (JPY)').getAttribute('aria-describedby')).toBe(await refusal.getAttribute('id'));
+    expect(await refusal.count()).toBe(1);
     expect(transfers).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/web-jpy-refused.png`, fullPage: true });
 
@@ -279,9 +286,9 @@ describe('amounts in the account currency', () => {
     // The filters take whole yen too.
     const history = page.getByRole('region', { name: 'History' });
     await history.getByText('Filter lines').click();
-    await history.getByLabel('Smallest amount (JPY)').fill('1.5');
+    await history.getByLabel('At least (JPY)').fill('1.5');
     await history.getByRole('button', { name: 'Show lines' }).click();
-    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('For the smallest amount: enter a whole amount');
+    await expect.poll(() => history.getByRole('status').first().innerText(), SLOW).toContain('For "at least": enter a whole amount');
     await page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 });

@@ -47,15 +47,15 @@ export function filterFrom(form: FilterForm, digits: number): { filter: Transact
   if ((form.from && !from) || (form.to && !to)) return { problem: 'Enter dates as day, month and year.' };
   if (from && to && from >= to) return { problem: 'The first day must not be after the last day.' };
   for (const [typed, which] of [
-    [form.minAmount, 'smallest'],
-    [form.maxAmount, 'largest'],
+    [form.minAmount, 'at least'],
+    [form.maxAmount, 'at most'],
   ] as const) {
     const problem = typed.trim() === '' ? undefined : amountProblem(typed, digits);
-    if (problem) return { problem: `For the ${which} amount: ${problem.charAt(0).toLowerCase()}${problem.slice(1)}` };
+    if (problem) return { problem: `For "${which}": ${problem.charAt(0).toLowerCase()}${problem.slice(1)}` };
   }
   const minAmount = form.minAmount.trim();
   const maxAmount = form.maxAmount.trim();
-  if (minAmount && maxAmount && compareDecimals(minAmount, maxAmount) > 0) return { problem: 'The smallest amount must not be above the largest.' };
+  if (minAmount && maxAmount && compareDecimals(minAmount, maxAmount) > 0) return { problem: '"At least" must not be above "at most".' };
   return {
     filter: {
       ...(form.kind ? { kinds: [form.kind] } : {}),

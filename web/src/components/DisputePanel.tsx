@@ -17,7 +17,12 @@ const DISPUTE_SENTENCES = {
 };
 
 /** A dispute as it stands, kept current by `disputeUpdated`; each change is handed up so the line's badge follows. */
-function DisputeState({ dispute, onChanged }: { dispute: DisputeStateFragment; onChanged: (dispute: DisputeStateFragment) => void }) {
+function DisputeState({ dispute, onChanged, justOpened }: { dispute: DisputeStateFragment; onChanged: (dispute: DisputeStateFragment) => void; justOpened: boolean }) {
+  // The form the customer was in is gone: their focus goes to what replaced it.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (justOpened) heading.current?.focus();
+  }, [justOpened]);
   const [{ data }] = useSubscription({ query: DisputeUpdatedDocument, variables: { disputeId: dispute.id } });
   const live = data?.disputeUpdated;
   useEffect(() => {
@@ -27,7 +32,9 @@ function DisputeState({ dispute, onChanged }: { dispute: DisputeStateFragment; o
   const words = DISPUTE_STATUS[shown.status];
   return (
     <div className="dispute" data-testid="dispute-state">
-      <h3>Your dispute of {formatMoney(shown.amount, shown.currency)}</h3>
+      <h3 ref={heading} tabIndex={-1}>
+        Your dispute of {formatMoney(shown.amount, shown.currency)}
+      </h3>
       <p role="status" aria-live="polite">
         <strong>{words.badge}.</strong> {words.sentence}
       </p>
@@ -115,7 +122,7 @@ interface Props {
 /** In a line's details: its dispute as it stands, or the way to open one. */
 export function DisputePanel({ transactionId, dispute, disputable, onChanged }: Props) {
   const [asking, setAsking] = useState(false);
-  if (dispute) return <DisputeState dispute={dispute} onChanged={onChanged} />;
+  if (dispute) return <DisputeState dispute={dispute} onChanged={onChanged} justOpened={asking} />;
   if (!disputable) return null;
   if (!asking) {
     return (

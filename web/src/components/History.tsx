@@ -68,7 +68,7 @@ export function History({ account }: { account: Account }) {
             <li key={key}>
               <button type="button" className="line" aria-expanded={open === key} onClick={() => setOpen(open === key ? undefined : key)}>
                 <span className="line-what">
-                  {line.transaction.description ?? KIND_NAMES[line.transaction.kind] ?? line.transaction.kind}
+                  {disputes.moneyOf(line.transaction.id) ?? line.transaction.description ?? KIND_NAMES[line.transaction.kind] ?? line.transaction.kind}
                   {line.layer === 'PENDING' && <span className="badge">Pending</span>}
                   {line.layer === 'POSTED' && line.transaction.availability.some((part) => !part.released) && <span className="badge">Part on hold</span>}
                   {dispute && line.amount.startsWith('-') && <span className="badge">{DISPUTE_STATUS[dispute.status].badge}</span>}

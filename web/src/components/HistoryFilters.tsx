@@ -17,6 +17,8 @@ interface Props {
 export function HistoryFilters({ currency, digits, onApply }: Props) {
   const [form, setForm] = useState<FilterForm>(NO_FILTER);
   const [problem, setProblem] = useState<string>();
+  // Whether the lines shown are filtered: said on the folded summary too, so a short list is not taken for the whole history.
+  const [applied, setApplied] = useState(false);
   const change = (next: Partial<FilterForm>) => setForm((current) => ({ ...current, ...next }));
 
   function apply(event: FormEvent) {
@@ -27,19 +29,21 @@ export function HistoryFilters({ currency, digits, onApply }: Props) {
       return;
     }
     setProblem(undefined);
+    setApplied(isFiltered(form));
     onApply(isFiltered(form) ? outcome.filter : undefined);
   }
 
   function clear() {
     setForm(NO_FILTER);
     setProblem(undefined);
+    setApplied(false);
     onApply(undefined);
   }
 
   const amountMode = digits === 0 ? 'numeric' : 'decimal';
   return (
     <details className="filters">
-      <summary>Filter lines</summary>
+      <summary>Filter lines{applied ? ' (filters on)' : ''}</summary>
       <form onSubmit={apply} noValidate aria-label="Filter the history">
         <div className="filter-grid">
           <div>
@@ -61,15 +65,18 @@ export function HistoryFilters({ currency, digits, onApply }: Props) {
             <label htmlFor="filter-to">To day (included)</label>
             <input id="filter-to" type="date" value={form.to} onChange={(event) => change({ to: event.target.value })} />
           </div>
+        </div>
+        <fieldset className="filter-grid">
+          <legend>Amount, in or out</legend>
           <div>
-            <label htmlFor="filter-min">Smallest amount ({currency})</label>
+            <label htmlFor="filter-min">At least ({currency})</label>
             <input id="filter-min" inputMode={amountMode} autoComplete="off" value={form.minAmount} onChange={(event) => change({ minAmount: event.target.value })} />
           </div>
           <div>
-            <label htmlFor="filter-max">Largest amount ({currency})</label>
+            <label htmlFor="filter-max">At most ({currency})</label>
             <input id="filter-max" inputMode={amountMode} autoComplete="off" value={form.maxAmount} onChange={(event) => change({ maxAmount: event.target.value })} />
           </div>
-        </div>
+        </fieldset>
         <div role="status" aria-live="polite">
           {problem && <p className="problem">{problem}</p>}
         </div>

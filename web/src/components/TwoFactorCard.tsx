@@ -60,7 +60,7 @@ function ConfirmStep({ enrolment, password, onDone }: { enrolment: Enrolment; pa
         </code>
       </p>
       <label htmlFor="two-factor-code">The six-digit code your app shows</label>
-      <input id="two-factor-code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={otp} onChange={(event) => setOtp(event.target.value)} />
+      <input id="two-factor-code" autoFocus inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={otp} onChange={(event) => setOtp(event.target.value)} />
       <div role="status" aria-live="polite">
         {problem && <p className="problem">{problem}</p>}
       </div>

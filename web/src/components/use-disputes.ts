@@ -10,6 +10,8 @@ export interface Disputes {
   readonly of: (transactionId: string) => DisputeStateFragment | undefined;
   /** A dispute as it stands now (just opened, or a live update): newer than what was read. */
   readonly changed: (dispute: DisputeStateFragment) => void;
+  /** What a line of a dispute's own money says: the credit, or its reversal, names the payment disputed. */
+  readonly moneyOf: (transactionId: string) => string | undefined;
 }
 
 /**
@@ -40,7 +42,18 @@ export function useDisputes(version: number): Disputes {
     setByTransaction((known) => new Map(known).set(dispute.transaction.id, newer(known.get(dispute.transaction.id), dispute)));
   }, []);
   const of = useCallback((transactionId: string) => byTransaction.get(transactionId), [byTransaction]);
-  return { of, changed };
+  const moneyOf = useCallback(
+    (transactionId: string) => {
+      for (const dispute of byTransaction.values()) {
+        const disputed = dispute.transaction.description ?? 'a payment';
+        if (dispute.creditReversal?.id === transactionId) return `Dispute credit taken back: ${disputed}`;
+        if (dispute.provisionalCredit?.id === transactionId || dispute.credit?.id === transactionId) return `Credit for your dispute: ${disputed}`;
+      }
+      return undefined;
+    },
+    [byTransaction],
+  );
+  return { of, changed, moneyOf };
 }
 
 /** Of two states of one dispute, the one with more steps (steps are only ever added). */
