@@ -311,12 +311,12 @@ describe('statements', () => {
 });
 
 describe('at 375 px', () => {
-  it('the filters, a dispute and two-factor enrolment fit without sideways scrolling and scan clean', async () => {
+  it('the filters, a dispute (opened, then withdrawn after a confirmation) and two-factor enrolment fit without sideways scrolling and scan clean', async () => {
     const hal = await t.user();
     const checking = await t.account(hal, { opening: '90.00' });
     const card = await t.user('SERVICE', { channels: ['CARD'] });
     const debit = dataOf(await t.gql(WithdrawDocument, { input: { accountId: checking, amount: '9.99', channel: 'CARD', description: 'A very long merchant name that goes on and on, Springfield', idempotencyKey: randomUUID() } }, card.token)).withdraw;
-    expect(debit.__typename).toBe('MoneyMovement');
+    if (debit.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(debit));
     const { page } = await signedIn(hal, PHONE);
     const history = page.getByRole('region', { name: 'History' });
     await history.getByText('Filter lines').click();
@@ -329,7 +329,18 @@ describe('at 375 px', () => {
     await page.screenshot({ path: `${ARTIFACTS}/web-dispute-form-375.png`, fullPage: true });
 
     await line.getByRole('button', { name: 'Send dispute' }).click();
-    await line.getByTestId('dispute-state').waitFor();
+    const state = line.getByTestId('dispute-state');
+    await expect.poll(() => state.getByRole('status').innerText(), SLOW).toContain('We have your dispute');
+    // Withdrawn, after a confirmation the customer can decline: nothing was credited, nothing moves.
+    await state.getByRole('button', { name: 'Withdraw this dispute' }).click();
+    await state.getByRole('button', { name: 'Keep the dispute' }).click();
+    await state.getByRole('button', { name: 'Withdraw this dispute' }).click();
+    await state.getByRole('button', { name: 'Yes, withdraw it' }).click();
+    await expect.poll(() => state.getByRole('status').innerText(), SLOW).toContain('You withdrew this dispute.');
+    await expect.poll(() => line.locator('.badge').allInnerTexts(), SLOW).toEqual(['Dispute withdrawn']);
+    expect(await state.getByRole('button', { name: 'Withdraw this dispute' }).count()).toBe(0);
+    const { rows } = await t.database.pool.query<{ status: string }>(`select status from disputes where transaction_id = $1`, [debit.transaction.id]);
+    expect(rows).toEqual([{ status: 'WITHDRAWN' }]);
     const twoFactor = page.getByRole('region', { name: 'Two-factor sign-in' });
     await twoFactor.getByLabel('Your password, to turn it on').fill(hal.password);
     await twoFactor.getByRole('button', { name: 'Set up two-factor sign-in' }).click();

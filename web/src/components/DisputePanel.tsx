@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useSubscription } from 'urql';
-import { DisputeUpdatedDocument, OpenDisputeDocument, type DisputeReason, type DisputeStateFragment } from '../generated/graphql';
+import { DisputeUpdatedDocument, OpenDisputeDocument, WithdrawMyDisputeDocument, type DisputeReason, type DisputeStateFragment } from '../generated/graphql';
 import { describeFailure, NO_ANSWER } from '../failures';
 import { DISPUTE_REASONS, DISPUTE_STATUS, DISPUTE_STEP } from '../dispute-words';
 import { formatMoney } from '../money';
@@ -15,6 +15,44 @@ const DISPUTE_SENTENCES = {
   ACCOUNT_NOT_OPEN: 'This account is frozen or closed, so a dispute cannot be opened here. Please call us.',
   IDEMPOTENCY_CONFLICT: 'This dispute changed while it was being sent. Please check it and send it again.',
 };
+
+/** Withdrawing a dispute the bank has not credited yet, after a confirmation; one key per intent. */
+function WithdrawDispute({ disputeId, onChanged }: { disputeId: string; onChanged: (dispute: DisputeStateFragment) => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [problem, setProblem] = useState<string>();
+  const intentKey = useRef(crypto.randomUUID());
+  const [{ fetching }, withdraw] = useMutation(WithdrawMyDisputeDocument);
+
+  async function confirm() {
+    if (fetching) return;
+    const answer = (await withdraw({ input: { disputeId, idempotencyKey: intentKey.current } })).data?.withdrawDispute;
+    if (!answer) return setProblem(`${NO_ANSWER} Trying again is safe.`);
+    intentKey.current = crypto.randomUUID();
+    if (answer.__typename === 'DisputeChange') return onChanged(answer.dispute);
+    setProblem(describeFailure(answer, { ...DISPUTE_SENTENCES, VALIDATION: 'This dispute can no longer be withdrawn: the bank has credited or decided it.' }));
+  }
+
+  return (
+    <div>
+      {problem && <p className="problem">{problem}</p>}
+      {!confirming ? (
+        <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+          Withdraw this dispute
+        </button>
+      ) : (
+        <div className="actions" role="group" aria-label="Withdraw this dispute?">
+          <p className="confirm-question">Withdraw it? The payment then stands and the bank stops looking into it.</p>
+          <button type="button" disabled={fetching} onClick={() => void confirm()}>
+            {fetching ? 'Withdrawing…' : 'Yes, withdraw it'}
+          </button>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            Keep the dispute
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
 
 /** A dispute as it stands, kept current by `disputeUpdated`; each change is handed up so the line's badge follows. */
 function DisputeState({ dispute, onChanged, justOpened }: { dispute: DisputeStateFragment; onChanged: (dispute: DisputeStateFragment) => void; justOpened: boolean }) {
@@ -44,6 +82,7 @@ function DisputeState({ dispute, onChanged, justOpened }: { dispute: DisputeStat
           We decide by {DAY.format(new Date(shown.deadlines.resolutionBy))} at the latest.
         </p>
       )}
+      {(shown.status === 'OPEN' || shown.status === 'INVESTIGATING') && <WithdrawDispute disputeId={shown.id} onChanged={onChanged} />}
       <ol className="timeline" aria-label="What has happened">
         {shown.events.map((event) => (
           <li key={`${event.step}-${event.at}`}>

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TransactionFilter } from '../generated/graphql';
 import { NO_ANSWER } from '../failures';
 import { DISPUTE_STATUS, mayDispute } from '../dispute-words';
@@ -46,18 +46,20 @@ function useEndOfList(onNear: () => void, active: boolean) {
  * an availability delay reads Pending, a disputed debit its dispute's status.
  */
 export function History({ account }: { account: Account }) {
-  const [filter, setFilter] = useState<TransactionFilter>();
+  // A filter belongs to the account it was set on: another account opens unfiltered, on its first render.
+  const [filtered, setFiltered] = useState<{ readonly accountId: string; readonly filter: TransactionFilter | undefined }>();
+  const filter = filtered?.accountId === account.id ? filtered.filter : undefined;
+  const applyFilter = useCallback((next: TransactionFilter | undefined) => setFiltered({ accountId: account.id, filter: next }), [account.id]);
   const history = useHistoryPages(account.id, account.balance.version, filter);
   const disputes = useDisputes(account.balance.version);
   // The line whose details are open (transaction id and version: a hold and its release are two lines).
   const [open, setOpen] = useState<string>();
   const end = useEndOfList(history.loadMore, history.hasMore && !history.loadingMore && !history.loading);
-  useEffect(() => setFilter(undefined), [account.id]);
 
   return (
     <section className="card" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      <HistoryFilters key={account.id} currency={account.currency} digits={fractionDigitsOf(account.balance.posted)} onApply={setFilter} />
+      <HistoryFilters key={account.id} currency={account.currency} digits={fractionDigitsOf(account.balance.posted)} onApply={applyFilter} />
       {history.failed && <p role="alert" className="problem">{NO_ANSWER}</p>}
       {history.lines.length === 0 && !history.loading && !history.failed && <p>{filter ? 'No lines match these filters.' : 'No transactions yet.'}</p>}
       <ol className="history" aria-label={filter ? 'Lines matching the filters' : 'Lines, newest first'}>
