@@ -2,6 +2,7 @@ import { formatMinor } from '../ledger/money.js';
 import type { AccountStatement, StatementLineFact } from '../ledger/statements/build-statement.js';
 import { MAX_STATEMENT_LINES_GRAPHQL } from '../ledger/limits.js';
 import { resolveComplianceReport, resolveStatement } from '../resolvers/statements.js';
+import { recentStatementMonths } from '../ledger/statements/statement-period.js';
 import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 
@@ -70,6 +71,19 @@ const ComplianceReportKindEnum = builder.enumType('ComplianceReportKind', {
     },
   },
 });
+
+/** As many months as an app offers to download: the month running and the eleven before it. */
+const RECENT_STATEMENT_MONTHS = 12;
+
+builder.queryField('statementMonths', (t) =>
+  t.stringList({
+    extensions: listBound(RECENT_STATEMENT_MONTHS),
+    description:
+      `The months a statement can be asked for now, newest first: the month running in the bank's time zone (BANK_TIME_ZONE), then the ${RECENT_STATEMENT_MONTHS - 1} before it, as "YYYY-MM". ` +
+      "List these rather than working months out in UTC or the device's zone, which name the wrong month for hours around midnight on the 1st.",
+    resolve: (_root, _args, context) => recentStatementMonths(context.availability.calendar, new Date(), RECENT_STATEMENT_MONTHS),
+  }),
+);
 
 builder.queryField('complianceReport', (t) =>
   t.string({

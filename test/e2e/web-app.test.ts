@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
+import { DateTime } from 'luxon';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
@@ -290,7 +291,8 @@ describe('the web app', () => {
     const statements = page.getByRole('region', { name: 'Statements' });
     const [csv] = await Promise.all([page.waitForEvent('download'), statements.getByRole('button', { name: 'Download CSV' }).click()]);
     const number = await accountNumberOf(checking);
-    const month = new Date().toISOString().slice(0, 7);
+    // The month running in the bank's zone (statementMonths), which is not UTC's for hours around the 1st.
+    const month = DateTime.now().setZone('America/New_York').toFormat('yyyy-MM');
     expect(csv.suggestedFilename()).toBe(`statement-${number.slice(-4)}-${month}.csv`);
     const { readFile } = await import('node:fs/promises');
     const text = await readFile((await csv.path())!, 'utf8');

@@ -28,8 +28,10 @@ function waitSentence(seconds: number | null | undefined): string {
   return `Too many attempts. Please try again in ${seconds < 90 ? `${seconds} seconds` : `${minutes} minutes`}.`;
 }
 
-/** The sentence for a typed error result of a mutation. */
-export function describeFailure(failure: ApiFailure): string {
+/** The sentence for a typed error result of a mutation; `sentences` words a code for this form (a dispute's VALIDATION is not a payment's). */
+export function describeFailure(failure: ApiFailure, sentences: Partial<Record<string, string>> = {}): string {
+  const own = failure.code && sentences[failure.code];
+  if (own) return own;
   if (failure.code === 'LIMIT_EXCEEDED') return waitSentence(failure.retryAfterSeconds);
   // A risk rule's message is its public wording, written for customers.
   if (failure.code === 'RISK_DECLINED') return `The bank declined this payment: ${failure.message ?? 'it did not pass our checks'}.`.replace(/\.\.$/, '.');

@@ -36,3 +36,16 @@ export function statementPeriod(month: string, calendar: BankCalendar, now: Date
   if (startsAt.getTime() > now.getTime()) return new ValidationError(`${month} has not begun yet in the bank's time zone (${calendar.timeZone}).`, 'month');
   return { month, startsAt, endsAt, closesAt: endsAt.getTime() < now.getTime() ? endsAt : now };
 }
+
+/**
+ * The `count` statement months up to `now`, newest first: the month now running in the bank's zone,
+ * then the ones before it ("2026-12", "2026-11", …). An app lists these instead of working months
+ * out in UTC or the customer's own zone, which name the wrong month for hours around midnight on
+ * the 1st (at 02:00 UTC on 1 December it is still November in New York).
+ */
+export function recentStatementMonths(calendar: BankCalendar, now: Date, count: number): string[] {
+  const running = DateTime.fromJSDate(now, { zone: calendar.timeZone }).startOf('month');
+  return Array.from({ length: count }, (_, back) => running.minus({ months: back }))
+    .filter((month) => month.year >= EARLIEST_STATEMENT_YEAR)
+    .map((month) => month.toFormat('yyyy-MM'));
+}

@@ -10,6 +10,7 @@ import { TransferForm } from './TransferForm';
 import { PayeeForm } from './PayeeForm';
 import { CheckDepositForm } from './CheckDepositForm';
 import { StatementDownload } from './StatementDownload';
+import { TwoFactorCard } from './TwoFactorCard';
 import type { Session } from '../session';
 
 export type Account = MyAccountsQuery['accounts'][number];
@@ -71,6 +72,7 @@ export function AccountsPage({ onReconnect, session }: { onReconnect: (listener:
             <TransferForm accounts={accounts} from={current} />
             <CheckDepositForm account={current} />
             <StatementDownload account={current} session={session} />
+            <TwoFactorCard />
           </div>
         </div>
       )}

@@ -39,6 +39,8 @@ export function CheckDepositForm({ account }: { account: Account }) {
     event.preventDefault();
     if (sending.current) return;
     const problem = amountProblem(amount, digits);
+    // Said already beside the field: take the customer there rather than say it twice.
+    if (problem && typedProblem) return document.getElementById('check-amount')?.focus();
     if (problem) return setOutcome({ kind: 'problem', text: problem });
     sending.current = true;
     const reference = checkNumber.trim();

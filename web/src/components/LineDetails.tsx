@@ -3,6 +3,19 @@ import { TransactionDetailsDocument } from '../generated/graphql';
 import { NO_ANSWER } from '../failures';
 import { formatMoney } from '../money';
 import { AvailabilitySchedule } from './AvailabilitySchedule';
+import { DisputePanel } from './DisputePanel';
+import type { DisputeStateFragment } from '../generated/graphql';
+
+interface Props {
+  readonly transactionId: string;
+  readonly accountId: string;
+  readonly currency: string;
+  /** The customer's dispute of this transaction, if any. */
+  readonly dispute?: DisputeStateFragment | undefined;
+  /** The line is a debit the customer may dispute. */
+  readonly disputable?: boolean;
+  readonly onDisputeChanged?: (dispute: DisputeStateFragment) => void;
+}
 
 const STATUS_NAMES: Record<string, string> = { POSTED: 'Completed', PENDING: 'Pending', REVERSED: 'Reversed', RETURNED: 'Returned' };
 const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -10,9 +23,10 @@ const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 /**
  * A history line's details, read when the customer opens it: the transaction's entries (every
  * posting, so debits can be seen to equal credits; another customer's account shows as
- * "another account"), whether it is still pending, and a deposit's availability schedule.
+ * "another account"), whether it is still pending, a deposit's availability schedule, and the
+ * line's dispute (or the way to open one).
  */
-export function LineDetails({ transactionId, accountId, currency }: { transactionId: string; accountId: string; currency: string }) {
+export function LineDetails({ transactionId, accountId, currency, dispute, disputable = false, onDisputeChanged = () => undefined }: Props) {
   const [{ data, error, fetching }] = useQuery({ query: TransactionDetailsDocument, variables: { id: transactionId }, requestPolicy: 'network-only' });
   if (fetching && !data) return <p role="status">Loading details…</p>;
   const transaction = data?.transaction;
@@ -47,6 +61,7 @@ export function LineDetails({ transactionId, accountId, currency }: { transactio
         </tbody>
       </table>
       <AvailabilitySchedule parts={transaction.availability} currency={currency} />
+      <DisputePanel transactionId={transaction.id} dispute={dispute} disputable={disputable} onChanged={onDisputeChanged} />
     </div>
   );
 }

@@ -72,6 +72,8 @@ export function PayeeForm({ from }: { from: Account }) {
     event.preventDefault();
     if (sending.current || !payee) return;
     const problem = amountProblem(amount, digits);
+    // Said already beside the field: take the customer there rather than say it twice.
+    if (problem && typedProblem) return document.getElementById('pay-amount')?.focus();
     if (problem) return setOutcome({ kind: 'problem', text: problem });
     sending.current = true;
     const input = { fromAccountId: from.id, toAccountId: payee.accountId, amount: amount.trim(), idempotencyKey: intentKey.current, ...(note.trim() ? { description: note.trim() } : {}) };

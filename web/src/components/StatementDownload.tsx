@@ -1,15 +1,11 @@
 import { useState } from 'react';
+import { useQuery } from 'urql';
+import { StatementMonthsDocument } from '../generated/graphql';
 import type { Session } from '../session';
 import { NO_ANSWER } from '../failures';
 import type { Account } from './AccountsPage';
 
-/** The current month and the eleven before it, newest first, as "YYYY-MM" (the statement door's month). */
-function recentMonths(now = new Date()): string[] {
-  return Array.from({ length: 12 }, (_, back) => {
-    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1));
-    return month.toISOString().slice(0, 7);
-  });
-}
+/** "2026-11" → "November 2026": only the label; which months exist is the server's (statementMonths). */
 const MONTH_NAME = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 /** Save a downloaded body under its file name, through a short-lived blob: URL. */
@@ -27,15 +23,21 @@ function save(blob: Blob, name: string): void {
 /**
  * Download a monthly statement as PDF or CSV from GET /v1/statements/:accountId/:month.pdf|.csv.
  * The door needs the Authorization header, so the file is fetched with the access token and saved
- * as a blob: the token is never put in a URL (where it would reach logs and history).
+ * as a blob: the token is never put in a URL (where it would reach logs and history). The months
+ * offered are the server's `statementMonths`: calendar months in the bank's time zone, which is
+ * what a statement covers (counted in UTC or the device's zone, the month would be wrong for hours
+ * around the 1st, and the door refuses a month that has not begun there).
  */
 export function StatementDownload({ account, session }: { account: Account; session: Session }) {
-  const months = recentMonths();
-  const [month, setMonth] = useState(months[0]!);
+  const [{ data, error }] = useQuery({ query: StatementMonthsDocument });
+  const months = data?.statementMonths ?? [];
+  const [chosen, setChosen] = useState<string>();
+  const month = chosen && months.includes(chosen) ? chosen : months[0];
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string>();
 
   async function download(format: 'pdf' | 'csv') {
+    if (!month) return;
     setBusy(true);
     setProblem(undefined);
     try {
@@ -64,23 +66,24 @@ export function StatementDownload({ account, session }: { account: Account; sess
     <section className="card" aria-labelledby="statement-title">
       <h2 id="statement-title">Statements</h2>
       <label htmlFor="statement-month">Month</label>
-      <select id="statement-month" value={month} onChange={(event) => setMonth(event.target.value)}>
+      <select id="statement-month" value={month ?? ''} onChange={(event) => setChosen(event.target.value)} disabled={!month}>
         {months.map((value) => (
           <option key={value} value={value}>
             {MONTH_NAME.format(new Date(`${value}-01T00:00:00Z`))}
           </option>
         ))}
       </select>
+      {error && !data && <p className="problem">{NO_ANSWER}</p>}
       {problem && (
         <p role="alert" className="problem">
           {problem}
         </p>
       )}
       <div className="actions">
-        <button type="button" disabled={busy} onClick={() => void download('pdf')}>
+        <button type="button" disabled={busy || !month} onClick={() => void download('pdf')}>
           Download PDF
         </button>
-        <button type="button" className="secondary" disabled={busy} onClick={() => void download('csv')}>
+        <button type="button" className="secondary" disabled={busy || !month} onClick={() => void download('csv')}>
           Download CSV
         </button>
       </div>

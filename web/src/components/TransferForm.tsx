@@ -47,6 +47,8 @@ export function TransferForm({ accounts, from }: { accounts: readonly Account[];
     event.preventDefault();
     if (sending.current) return;
     const problem = amountProblem(draft.amount, digits);
+    // Said already beside the field: take the customer there rather than say it twice.
+    if (problem && typedProblem) return document.getElementById('transfer-amount')?.focus();
     if (problem || !toAccountId) {
       setOutcome({ kind: 'problem', text: problem ?? 'Choose the account to pay into.' });
       return;
