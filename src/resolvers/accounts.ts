@@ -23,8 +23,9 @@ export function resolveAccounts(context: Context): Promise<AccountView[]> {
   return accountsOwnedBy(context.database, viewerOf(context).userId);
 }
 
-export async function resolveAccount(context: Context, accountId: string): Promise<AccountView | null> {
-  return (await visibleAccount(context, viewerOf(context), accountId)) ?? null;
+/** `lagging`: a read that a replica may answer (a CACHED balance); the primary otherwise (STRONG). */
+export async function resolveAccount(context: Context, accountId: string, lagging = false): Promise<AccountView | null> {
+  return (await visibleAccount(context, viewerOf(context), accountId, lagging ? context.followerDatabase() : context.database)) ?? null;
 }
 
 export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | OpenAccountError> {

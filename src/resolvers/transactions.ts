@@ -19,7 +19,8 @@ export async function resolveHistory(context: Context, account: AccountView, req
 
 /** Query.transactions: an account the caller may not see is NOT_FOUND, exactly like an unknown id. */
 export async function resolveHistoryOfAccount(context: Context, accountId: string, request: HistoryPageRequest): Promise<HistoryPageView> {
-  const account = await visibleAccount(context, viewerOf(context), accountId);
+  // History may lag (a replica): the account is read where its page will be.
+  const account = await visibleAccount(context, viewerOf(context), accountId, context.followerDatabase());
   if (!account) throw new NotFoundError('No such account.');
   return resolveHistory(context, account, request);
 }
