@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { routeRead, type ReplicaState } from '../../src/db/replicas/route-read.js';
 import { parseLsn, PrimarySamples } from '../../src/db/replicas/wal-horizon.js';
 import { RecentWrites } from '../../src/db/replicas/recent-writes.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 const NOW = 1_000_000;
 const MAX_LAG = 10_000;
@@ -61,5 +62,29 @@ describe('RecentWrites', () => {
     expect(writes.size).toBe(1);
     writes.note('b', 1_300);
     expect(writes.lastWriteOf('b', 2_000)).toBe(1_300);
+  });
+});
+
+describe('DATABASE_REPLICA_URLS', () => {
+  const base = { DATABASE_URL: 'postgres://primary/tally', JWT_SECRET: 's'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32) };
+
+  it('is empty by default and a trimmed list of postgres URLs when set', () => {
+    expect(loadConfig(base).databaseReplicaUrls).toEqual([]);
+    expect(loadConfig({ ...base, DATABASE_REPLICA_URLS: ' postgres://r1/tally, postgresql://r2:5433/tally ' }).databaseReplicaUrls).toEqual(['postgres://r1/tally', 'postgresql://r2:5433/tally']);
+    expect(loadConfig(base).databaseReplicaMaxLagSeconds).toBe(10);
+  });
+
+  it.each([
+    { name: 'not a postgres URL', environment: { ...base, DATABASE_REPLICA_URLS: 'redis://r1' } },
+    { name: 'a replica twice', environment: { ...base, DATABASE_REPLICA_URLS: 'postgres://r1/tally,postgres://r1/tally' } },
+    { name: 'the primary itself', environment: { ...base, DATABASE_REPLICA_URLS: 'postgres://primary/tally' } },
+    { name: 'without DATABASE_URL (embedded mode)', environment: { JWT_SECRET: 's'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32), TALLY_DATA_DIR: '/nonexistent-never-created', DATABASE_REPLICA_URLS: 'postgres://r1/tally' } },
+  ])('refuses $name, naming the variable', ({ environment }) => {
+    expect(() => loadConfig(environment)).toThrow(ConfigError);
+    expect(() => loadConfig(environment)).toThrow(/^DATABASE_REPLICA_URLS /);
+  });
+
+  it('refuses a maximum lag outside 1-3600 seconds', () => {
+    expect(() => loadConfig({ ...base, DATABASE_REPLICA_MAX_LAG_SECONDS: '0' })).toThrow(/^DATABASE_REPLICA_MAX_LAG_SECONDS /);
   });
 });
