@@ -24,6 +24,8 @@ import { commandSpans } from './tracing/command-spans.js';
 import { traceDatabase } from './tracing/database-spans.js';
 import { ReplicaSet } from './db/replicas/replica-set.js';
 import { ReplicaMetrics } from './metrics/replica-metrics.js';
+import { redisLastWrites } from './db/replicas/redis-last-writes.js';
+import type { Redis } from 'ioredis';
 
 export interface App {
   readonly orm: Orm;
@@ -61,7 +63,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT (README "Traces"): requests, commands, statements.
   const tracing = config.otlpEndpoint ? startTracing(config.otlpEndpoint) : undefined;
   if (tracing) traceDatabase(orm, tracing.tracer);
-  const replicas = await openReplicas(config, orm, logger, metrics).catch(async (error: unknown) => {
+  const redisEndpoint = redisEndpointOf(config);
+  const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
+  // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
+  redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
+  const replicas = await openReplicas(config, orm, logger, metrics, redis).catch(async (error: unknown) => {
+    redis?.disconnect();
     await orm.close(true);
     await tracing?.shutdown().catch(() => undefined);
     throw error;
@@ -70,10 +77,6 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const observers = [metrics.commandObserver, ...(tracing ? [commandSpans(tracing.tracer)] : []), ...(replicas ? [replicas.commandObserver] : [])];
   observeCommands(orm, observers.length === 1 ? metrics.commandObserver : everyObserver(...observers));
   watchDatabase(metrics, orm);
-  const redisEndpoint = redisEndpointOf(config);
-  const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
-  // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
-  redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
   // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
   const started: (() => Promise<void> | void)[] = [];
   try {
@@ -147,19 +150,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 }
 
 /** DATABASE_REPLICA_URLS' replicas with their metrics, or undefined when none are configured (README "Read replicas"). */
-async function openReplicas(config: Config, orm: Orm, logger: Logger, metrics: TallyMetrics): Promise<ReplicaSet | undefined> {
+async function openReplicas(config: Config, orm: Orm, logger: Logger, metrics: TallyMetrics, redis: Redis | undefined): Promise<ReplicaSet | undefined> {
   if (config.databaseReplicaUrls.length === 0) return undefined;
   const replicaMetrics = new ReplicaMetrics(metrics);
+  const maxLagMs = config.databaseReplicaMaxLagSeconds * 1000;
+  // With Redis every process knows every caller's last movement; without it only its own.
+  const sharedWrites = redis ? redisLastWrites(redis, maxLagMs, (error) => logger.debug({ err: error }, 'last movement not shared')) : undefined;
   const replicas = await ReplicaSet.open(orm, {
     urls: config.databaseReplicaUrls,
     maxLagSeconds: config.databaseReplicaMaxLagSeconds,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.readStatementTimeoutMs,
     logger,
+    sharedWrites,
     onRead: (target, reason) => replicaMetrics.reads.inc({ target, reason }),
   });
   replicaMetrics.watch(metrics, replicas);
-  // Read-your-writes remembers callers' movements per process (README "Read replicas").
-  if (config.workers > 1) logger.warn({ workers: config.workers }, 'read replicas with WEB_CONCURRENCY above 1: a caller\'s read may reach a process that did not answer their movement and trail it by the replica lag');
+  // Without Redis, read-your-writes remembers callers' movements per process (README "Read replicas").
+  if (config.workers > 1 && !redis) logger.warn({ workers: config.workers }, 'read replicas with WEB_CONCURRENCY above 1: a caller\'s read may reach a process that did not answer their movement and trail it by the replica lag');
   return replicas;
 }

@@ -51,7 +51,7 @@ export interface Context {
    * (README "Read replicas"). Chosen once per request, at the first call. Never for a money
    * decision, a command or a STRONG read.
    */
-  followerDatabase(): Database;
+  followerDatabase(): Promise<Database>;
   readonly loaders: Loaders;
 }
 
@@ -109,7 +109,7 @@ export async function authenticate(
 }
 
 /** `history` is where history pages are read (a replica may serve them); the other loaders read `database`. */
-export function createLoaders(database: Database, viewer: Actor | undefined, history: () => Database = () => database): Loaders {
+export function createLoaders(database: Database, viewer: Actor | undefined, history: () => Promise<Database> = async () => database): Loaders {
   let owned: Promise<Set<string>> | undefined;
   const pagesByRequest = new Map<string, DataLoader<HistoryAccount, HistoryPage, string>>();
   return {
@@ -143,7 +143,7 @@ export function createLoaders(database: Database, viewer: Actor | undefined, his
       if (!pages) {
         pages = new DataLoader(
           async (accounts) => {
-            const found = await historyPages(history(), accounts, request);
+            const found = await historyPages(await history(), accounts, request);
             return accounts.map((one) => found.get(one.id) ?? new Error(`history of ${one.id} was not read`));
           },
           { cacheKeyFn: (one) => one.id },
@@ -168,8 +168,8 @@ export async function createContext(
   const caller = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
   // The journal records the request beside every change the caller's commands make.
   const viewer = caller ? { ...caller, requestId } : undefined;
-  let follower: Database | undefined;
-  const followerDatabase = (): Database => (follower ??= services.replicas ? services.replicas.readDatabase(viewer?.userId, () => database) : database);
+  let follower: Promise<Database> | undefined;
+  const followerDatabase = (): Promise<Database> => (follower ??= services.replicas ? services.replicas.readDatabase(viewer?.userId, () => database) : Promise.resolve(database));
   return {
     ...services,
     requestId,

@@ -12,7 +12,7 @@ export class ReplicaMetrics {
   constructor(metrics: TallyMetrics) {
     this.reads = new Counter({
       name: 'tally_replica_reads_total',
-      help: 'Requests whose lag-tolerant reads (history, statements, reports, CACHED balances) went to target replica or primary, by reason: replica, recent-write (the caller moved money the replicas have not replayed yet), lagging (every replica beyond DATABASE_REPLICA_MAX_LAG_SECONDS), down (none answering), failed (a replica failed mid-request; the primary answered).',
+      help: 'Requests whose lag-tolerant reads (history, statements, reports, CACHED balances) went to target replica or primary, by reason: replica, recent-write (the caller moved money the replicas have not replayed yet), writes-unknown (Redis did not say when the caller last moved money), lagging (every replica beyond DATABASE_REPLICA_MAX_LAG_SECONDS), down (none answering), failed (a replica failed mid-request; the primary answered).',
       labelNames: ['target', 'reason'] as const,
       registers: [metrics.registry],
     });

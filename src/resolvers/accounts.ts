@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import { visibleAccount } from '../auth/access.js';
 import { viewerOf } from './viewer.js';
+import { accountForLaggingRead } from './lagging-reads.js';
 import { cachedBalance } from '../pubsub/balance-cache.js';
 import { balanceFromEvent, balanceOfAccount, type BalanceView } from './views.js';
 import { UserSchema, type User } from '../entities/user.entity.js';
@@ -25,7 +26,8 @@ export function resolveAccounts(context: Context): Promise<AccountView[]> {
 
 /** `lagging`: a read that a replica may answer (a CACHED balance); the primary otherwise (STRONG). */
 export async function resolveAccount(context: Context, accountId: string, lagging = false): Promise<AccountView | null> {
-  return (await visibleAccount(context, viewerOf(context), accountId, lagging ? context.followerDatabase() : context.database)) ?? null;
+  if (lagging) return (await accountForLaggingRead(context, accountId))?.account ?? null;
+  return (await visibleAccount(context, viewerOf(context), accountId)) ?? null;
 }
 
 export async function resolveOpenAccount(context: Context, input: OpenAccountInput): Promise<{ account: AccountView } | OpenAccountError> {

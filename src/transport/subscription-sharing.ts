@@ -148,7 +148,7 @@ export class SharedExecutions {
 function executionContext(subscriber: Context): Context {
   const database = subscriber.orm.em.fork() as Context['database'];
   // A push reports a change that just committed: everything it reads comes from the primary.
-  return { ...subscriber, requestId: randomUUID(), database, followerDatabase: () => database, loaders: createLoaders(database, subscriber.viewer) };
+  return { ...subscriber, requestId: randomUUID(), database, followerDatabase: async () => database, loaders: createLoaders(database, subscriber.viewer) };
 }
 
 /**

@@ -29,6 +29,9 @@ const APPLY_DELAY_SECONDS = 3;
 
 let cluster: StreamingReplica;
 let tally: TestApp;
+/** Two more processes on the same primary and replica that share callers' last movements through Redis. */
+let one: TestApp;
+let two: TestApp;
 let primary: pg.Client;
 let replica: pg.Client;
 
@@ -43,17 +46,26 @@ beforeAll(async () => {
     // No Redis: a CACHED balance then always falls back to the ledger, the read a replica may serve.
     environment: { DATABASE_REPLICA_URLS: cluster.replicaUrl(DATABASE), DATABASE_REPLICA_MAX_LAG_SECONDS: '30', REDIS_URL: '', RISK_RULES: 'off' },
   });
+  const withRedis = async () => {
+    const pool = new pg.Pool({ connectionString: cluster.primaryUrl(DATABASE), max: 2 });
+    pool.on('error', () => undefined);
+    return startTestApp({
+      database: { name: DATABASE, url: cluster.primaryUrl(DATABASE), pool, drop: () => pool.end() },
+      environment: { DATABASE_REPLICA_URLS: cluster.replicaUrl(DATABASE), DATABASE_REPLICA_MAX_LAG_SECONDS: '30', RISK_RULES: 'off', DATABASE_POOL_SIZE: '5' },
+    });
+  };
+  one = await withRedis();
+  two = await withRedis();
 }, 180_000);
 
 afterAll(async () => {
-  // Stopped whatever failed above; the app first (its close checks the ledger laws on the primary).
-  await tally?.close().catch((error: unknown) => {
-    throw error;
-  }).finally(async () => {
-    await primary?.end().catch(() => undefined);
-    await replica?.end().catch(() => undefined);
-    await cluster?.stop();
-  });
+  // Stops whatever started, even after a failure; the apps first (each close checks the ledger laws on the primary).
+  const closed = await Promise.allSettled([two, one, tally].filter((app) => app !== undefined).map((app) => app.close()));
+  await primary?.end().catch(() => undefined);
+  await replica?.end().catch(() => undefined);
+  await cluster?.stop();
+  const failure = closed.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
 }, 60_000);
 
 /** Statements (normalised text and calls) the server ran since its last reset, without the router's polls and these checks. */
@@ -71,24 +83,24 @@ async function resetStatements(): Promise<void> {
 }
 
 /** How often the app routed lag-tolerant reads to `target` for `reason`. */
-async function reads(target: string, reason: string): Promise<number> {
-  const metric = await tally.app.metrics.registry.getSingleMetric('tally_replica_reads_total')?.get();
+async function reads(target: string, reason: string, app: TestApp = tally): Promise<number> {
+  const metric = await app.app.metrics.registry.getSingleMetric('tally_replica_reads_total')?.get();
   return metric?.values.find((value) => value.labels.target === target && value.labels.reason === reason)?.value ?? 0;
 }
 
 /** Waits until the router would send `user`'s lag-tolerant reads to the replica (their own writes replayed there). */
-async function untilReplicaServes(user: TestUser): Promise<void> {
-  const ready = await eventually(() => tally.app.replicas?.route(user.id).target === 'replica', 30_000);
+async function untilReplicaServes(user: TestUser, app: TestApp = tally): Promise<void> {
+  const ready = await eventually(async () => (await app.app.replicas?.route(user.id))?.target === 'replica', 30_000);
   expect(ready, 'the replica caught up with the caller').toBe(true);
 }
 
-async function historyKinds(user: TestUser, accountId: string): Promise<Array<{ version: number; id: string }>> {
-  const page = dataOf(await tally.gql(HistoryDocument, { accountId, first: 20 }, user.token)).transactions;
+async function historyKinds(user: TestUser, accountId: string, app: TestApp = tally): Promise<Array<{ version: number; id: string }>> {
+  const page = dataOf(await app.gql(HistoryDocument, { accountId, first: 20 }, user.token)).transactions;
   return page.edges.map(({ node }) => ({ version: node.version, id: node.transaction.id }));
 }
 
-async function transfer(user: TestUser, fromAccountId: string, toAccountId: string, amount: string): Promise<string> {
-  const moved = dataOf(await tally.gql(TransferDocument, { input: { fromAccountId, toAccountId, amount, idempotencyKey: randomUUID() } }, user.token)).transfer;
+async function transfer(user: TestUser, fromAccountId: string, toAccountId: string, amount: string, app: TestApp = tally): Promise<string> {
+  const moved = dataOf(await app.gql(TransferDocument, { input: { fromAccountId, toAccountId, amount, idempotencyKey: randomUUID() } }, user.token)).transfer;
   if (moved.__typename !== 'MoneyMovement') throw new Error(`transfer refused: ${JSON.stringify(moved)}`);
   return moved.transaction.id;
 }
@@ -98,6 +110,38 @@ async function onReplica(transactionId: string): Promise<boolean> {
   const { rows } = await replica.query('select 1 from ledger_transactions where id = $1', [transactionId]);
   return rows.length > 0;
 }
+
+describe('read-your-writes across processes (REDIS_URL)', () => {
+  it('shows a caller the movement one process answered at once when another process answers the read', async () => {
+    const carol = await one.user();
+    const dave = await one.user();
+    const carolAccount = await one.account(carol, { opening: '50.00' });
+    const daveAccount = await one.account(dave);
+    // Process two has never seen carol: only Redis can tell it she moved money.
+    await untilReplicaServes(carol, two);
+    const recentBefore = await reads('primary', 'recent-write', two);
+    const transferId = await transfer(carol, carolAccount, daveAccount, '7.00', one);
+    const history = await historyKinds(carol, carolAccount, two);
+    expect(await onReplica(transferId)).toBe(false);
+    expect(history[0]).toEqual({ version: 2, id: transferId });
+    expect(await reads('primary', 'recent-write', two)).toBe(recentBefore + 1);
+  }, 60_000);
+
+  it('reads an account the replica does not have yet from the primary: never NOT_FOUND', async () => {
+    // Opened and funded through process one; the first app shares nothing with it (no Redis), so
+    // it sends eve to the replica, which has not replayed her account yet.
+    const eve = await one.user();
+    const eveAccount = await one.account(eve, { opening: '12.00' });
+    expect((await tally.app.replicas?.route(eve.id))?.target).toBe('replica');
+    const history = await historyKinds(eve, eveAccount, tally);
+    const { rows } = await replica.query('select 1 from accounts where id = $1', [eveAccount]);
+    expect(rows, 'the replica does not have the account yet').toEqual([]);
+    expect(history).toHaveLength(1);
+    const month = new Date().toISOString().slice(0, 7);
+    expect(dataOf(await tally.gql(StatementDocument, { accountId: eveAccount, month }, eve.token)).statement?.closing).toBe('12.00');
+    expect(dataOf(await tally.gql(BalanceDocument, { accountId: eveAccount, consistency: 'CACHED' }, eve.token)).balance?.posted).toBe('12.00');
+  }, 60_000);
+});
 
 describe('read replicas', () => {
   let alice: TestUser;
@@ -160,7 +204,7 @@ describe('read replicas', () => {
     const cash = await tally.cashier();
     await resetStatements();
     // A caller the router would send to the replica for history: so a leak would land there.
-    expect(tally.app.replicas?.route(alice.id).target).toBe('replica');
+    expect((await tally.app.replicas?.route(alice.id))?.target).toBe('replica');
     expect(dataOf(await tally.gql(BalanceDocument, { accountId: aliceAccount, consistency: 'STRONG' }, alice.token)).balance?.posted).toBe('90.00');
     expect(dataOf(await tally.gql(AccountsDocument, {}, alice.token)).accounts).toHaveLength(1);
     expect(dataOf(await tally.gql(AccountDocument, { id: aliceAccount }, alice.token)).account?.id).toBe(aliceAccount);

@@ -7,6 +7,7 @@ import { parseLsn, PrimarySamples } from './wal-horizon.js';
 import { RecentWrites } from './recent-writes.js';
 import { routeRead, type ReadRoute, type ReplicaState } from './route-read.js';
 import { withPrimaryFallback } from './primary-fallback.js';
+import type { SharedLastWrites } from './redis-last-writes.js';
 
 /** How often each process samples the primary's WAL position and each replica's replay position. */
 export const REPLICA_POLL_INTERVAL_MS = 250;
@@ -14,6 +15,8 @@ export const REPLICA_POLL_INTERVAL_MS = 250;
 const POLL_TIMEOUT_MS = 1_000;
 /** Longest a read waits for a replica's connection before the primary answers it instead. */
 const REPLICA_CONNECT_WAIT_MS = 1_000;
+/** Longest a read waits for Redis to say when the caller last moved money; then the primary answers. */
+const SHARED_WRITES_WAIT_MS = 250;
 
 export interface ReplicaSetOptions {
   readonly urls: readonly string[];
@@ -21,6 +24,8 @@ export interface ReplicaSetOptions {
   readonly poolSize: number;
   readonly statementTimeoutMs: number;
   readonly logger: Logger;
+  /** Callers' last movements as every process sees them (Redis); without it, this process's own only. */
+  readonly sharedWrites?: SharedLastWrites;
   /** Each request's route (once per request) and each read that fell back to the primary mid-request. */
   readonly onRead?: (target: 'replica' | 'primary', reason: string) => void;
 }
@@ -110,7 +115,10 @@ export class ReplicaSet {
   readonly commandObserver: CommandObserver = {
     unitFinished: (unit) => {
       const now = Date.now();
-      for (const command of unit.commands) this.recentWrites.note(command.actorUserId, now);
+      for (const userId of new Set(unit.commands.map((command) => command.actorUserId))) {
+        this.recentWrites.note(userId, now);
+        this.options.sharedWrites?.note(userId, now);
+      }
     },
     unitRetried: () => undefined,
   };
@@ -119,8 +127,8 @@ export class ReplicaSet {
    * The unit of work for one request's lag-tolerant reads: a replica that has the caller's last
    * movement (with the primary behind it for any read the replica fails), or the primary itself.
    */
-  readDatabase(userId: string | undefined, primaryDatabase: () => Database): Database {
-    const route = this.route(userId);
+  async readDatabase(userId: string | undefined, primaryDatabase: () => Database): Promise<Database> {
+    const route = await this.route(userId);
     this.options.onRead?.(route.target, route.target === 'replica' ? 'replica' : route.reason);
     if (route.target === 'primary') return primaryDatabase();
     const replica = this.replicas[route.replica]!;
@@ -130,10 +138,21 @@ export class ReplicaSet {
     });
   }
 
-  route(userId: string | undefined, nowMs = Date.now()): ReadRoute {
+  /** Where `userId`'s lag-tolerant reads would go now. */
+  async route(userId: string | undefined): Promise<ReadRoute> {
+    let callerWroteAtMs = userId === undefined ? undefined : this.recentWrites.lastWriteOf(userId, Date.now());
+    const shared = this.options.sharedWrites;
+    if (userId !== undefined && shared) {
+      try {
+        const elsewhere = await withTimeout(shared.lastWriteOf(userId), SHARED_WRITES_WAIT_MS);
+        if (elsewhere !== undefined && (callerWroteAtMs === undefined || elsewhere > callerWroteAtMs)) callerWroteAtMs = elsewhere;
+      } catch {
+        // Another process may have answered a movement this one cannot see: only the primary is sure.
+        return { target: 'primary', reason: 'writes-unknown' };
+      }
+    }
     const states: ReplicaState[] = this.replicas.map(({ up, horizonMs }) => ({ up, horizonMs }));
-    const callerWroteAtMs = userId === undefined ? undefined : this.recentWrites.lastWriteOf(userId, nowMs);
-    return routeRead({ replicas: states, callerWroteAtMs, nowMs, maxLagMs: this.maxLagMs });
+    return routeRead({ replicas: states, callerWroteAtMs, nowMs: Date.now(), maxLagMs: this.maxLagMs });
   }
 
   status(nowMs = Date.now()): ReplicaStatus[] {
@@ -155,7 +174,7 @@ export class ReplicaSet {
   private async poll(): Promise<void> {
     const sentAtMs = Date.now();
     try {
-      const [row] = await withTimeout(queryRows<{ lsn: string }>(this.primary.em.fork(), 'select pg_current_wal_insert_lsn()::text as lsn'));
+      const [row] = await withTimeout(queryRows<{ lsn: string }>(this.primary.em.fork(), 'select pg_current_wal_insert_lsn()::text as lsn'), POLL_TIMEOUT_MS);
       this.samples.record({ sentAtMs, lsn: parseLsn(row!.lsn) });
     } catch (error) {
       // No sample: horizons stop advancing, so replicas age out of use if the primary stays away.
@@ -169,6 +188,7 @@ export class ReplicaSet {
     try {
       const [row] = await withTimeout(
         queryRows<{ standby: boolean; lsn: string | null }>(replica.orm.em.fork(), 'select pg_is_in_recovery() as standby, pg_last_wal_replay_lsn()::text as lsn'),
+        POLL_TIMEOUT_MS,
       );
       if (!row?.standby || row.lsn === null) return this.notStandby(replica);
       replica.horizonMs = this.samples.horizonOf(parseLsn(row.lsn));
@@ -197,10 +217,10 @@ function replicaName(url: string): string {
   return `${parsed.host}${parsed.pathname}`;
 }
 
-function withTimeout<T>(work: Promise<T>): Promise<T> {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${POLL_TIMEOUT_MS} ms`)), POLL_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

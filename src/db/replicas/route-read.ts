@@ -12,7 +12,7 @@ export interface ReplicaState {
 }
 
 /** Why a read went where it went: the `reason` label of tally_replica_reads_total. */
-export type ReadRouteReason = 'replica' | 'recent-write' | 'lagging' | 'down';
+export type ReadRouteReason = 'replica' | 'recent-write' | 'writes-unknown' | 'lagging' | 'down';
 
 export type ReadRoute = { readonly target: 'replica'; readonly replica: number } | { readonly target: 'primary'; readonly reason: Exclude<ReadRouteReason, 'replica'> };
 
