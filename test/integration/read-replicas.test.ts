@@ -131,6 +131,9 @@ describe('read-your-writes across processes (REDIS_URL)', () => {
     // Opened and funded through process one; the first app shares nothing with it (no Redis), so
     // it sends eve to the replica, which has not replayed her account yet.
     const eve = await one.user();
+    // Signed in beforehand, so that only the opening and its deposit come between the account's
+    // commit and the reads below (well within the replica's apply delay).
+    await one.cashier();
     const eveAccount = await one.account(eve, { opening: '12.00' });
     expect((await tally.app.replicas?.route(eve.id))?.target).toBe('replica');
     const history = await historyKinds(eve, eveAccount, tally);
@@ -178,6 +181,13 @@ describe('read replicas', () => {
     const onThePrimary = await statementsOn(primary);
     expect(onThePrimary.filter(({ query }) => lagTolerant(query)), JSON.stringify(onThePrimary)).toEqual([]);
     expect(await reads('replica', 'replica')).toBe(servedBefore + 3);
+    // The scrape shows the replica up, with its lag (here at most the apply delay and a poll).
+    const scraped = await tally.app.metrics.registry.metrics();
+    const name = new URL(cluster.replicaUrl(DATABASE)).host + '/' + DATABASE;
+    expect(scraped).toContain(`tally_replica_up{replica="${name}"} 1`);
+    const lag = Number(new RegExp(`tally_replica_lag_seconds\\{replica="${name.replaceAll('.', '\\.')}"\\} ([0-9.e-]+)`).exec(scraped)?.[1]);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(APPLY_DELAY_SECONDS + 2);
   });
 
   it('shows the caller their own movement at once though the replica has not replayed it', async () => {
@@ -237,5 +247,8 @@ describe('read replicas', () => {
     expect(cached.errors).toBeUndefined();
     expect(dataOf(cached).balance?.posted).toBe('18.00');
     expect(await reads('primary', 'down')).toBe(downBefore + 2);
+    const scraped = await tally.app.metrics.registry.metrics();
+    expect(scraped).toMatch(/tally_replica_up\{replica="[^"]+"\} 0/);
+    expect(scraped).not.toMatch(/tally_replica_lag_seconds\{/);
   });
 });
