@@ -91,11 +91,18 @@ export class ReplicaSet {
             connectionTimeoutMillis: REPLICA_CONNECT_WAIT_MS,
             ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
           },
+          // knex prints a dead connection's warnings to the console; the set reports a replica's
+          // state itself (markDown), so these go to the log at debug.
+          log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet },
         },
       });
       replicas.push({ name: replicaName(url), orm, up: false, horizonMs: undefined });
     }
     return new ReplicaSet(primary, replicas, options);
+
+    function quiet(message: unknown): void {
+      options.logger.debug({ replicaDriver: String(message) }, 'read replica driver');
+    }
   }
 
   /** Polls at once (so the first requests may already use a replica), then every interval. */
