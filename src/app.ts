@@ -22,6 +22,10 @@ import { everyObserver, observeCommands } from './ledger/commands/command-observ
 import { startTracing } from './tracing/tracing.js';
 import { commandSpans } from './tracing/command-spans.js';
 import { traceDatabase } from './tracing/database-spans.js';
+import { ReplicaSet } from './db/replicas/replica-set.js';
+import { ReplicaMetrics } from './metrics/replica-metrics.js';
+import { redisLastWrites } from './db/replicas/redis-last-writes.js';
+import type { Redis } from 'ioredis';
 
 export interface App {
   readonly orm: Orm;
@@ -31,6 +35,8 @@ export interface App {
   readonly live: LiveServices;
   /** This app's metrics (served at /metrics with METRICS_TOKEN). */
   readonly metrics: TallyMetrics;
+  /** DATABASE_REPLICA_URLS' replicas and where reads go (undefined without replicas). */
+  readonly replicas: ReplicaSet | undefined;
   /** SIGTERM's first step: /readyz turns 503 and connections close after their answer; requests are still served. */
   beginDraining(): void;
   /**
@@ -57,17 +63,26 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT (README "Traces"): requests, commands, statements.
   const tracing = config.otlpEndpoint ? startTracing(config.otlpEndpoint) : undefined;
   if (tracing) traceDatabase(orm, tracing.tracer);
-  // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
-  observeCommands(orm, tracing ? everyObserver(metrics.commandObserver, commandSpans(tracing.tracer)) : metrics.commandObserver);
-  watchDatabase(metrics, orm);
   const redisEndpoint = redisEndpointOf(config);
   const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
   redis?.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis unavailable'));
+  const replicas = await openReplicas(config, orm, logger, metrics, redis).catch(async (error: unknown) => {
+    redis?.disconnect();
+    await orm.close(true);
+    await tracing?.shutdown().catch(() => undefined);
+    throw error;
+  });
+  // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
+  const observers = [metrics.commandObserver, ...(tracing ? [commandSpans(tracing.tracer)] : []), ...(replicas ? [replicas.commandObserver] : [])];
+  observeCommands(orm, observers.length === 1 ? metrics.commandObserver : everyObserver(...observers));
+  watchDatabase(metrics, orm);
   // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
   const started: (() => Promise<void> | void)[] = [];
   try {
     await migrate(orm);
+    replicas?.start();
+    started.push(() => replicas?.close());
     const bus = redisEndpoint ? redisEventBus(redisEndpoint) : inProcessEventBus();
     started.push(() => bus.close());
     const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
@@ -93,13 +108,14 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     });
     disputeCredits.start();
     started.push(() => disputeCredits.stop());
-    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics, tracer: tracing?.tracer });
+    const server = await startServer(config, orm, logger, { redis, live, rateLimitKeyPrefix: options.rateLimitKeyPrefix, metrics, tracer: tracing?.tracer, replicas });
     return {
       orm,
       server,
       url: server.url,
       live,
       metrics,
+      replicas,
       beginDraining: () => server.beginDraining(),
       async close() {
         await server.close();
@@ -110,6 +126,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         await relay.drain();
         await bus.close();
         redis?.disconnect();
+        await replicas?.close();
         observeCommands(orm, undefined);
         await orm.close(true);
         // Last: the spans of the requests answered above are sent before the process exits.
@@ -124,9 +141,32 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         .catch((stopError: unknown) => logger.warn({ err: stopError }, 'stopping after a failed start'));
     }
     redis?.disconnect();
+    await replicas?.close().catch(() => undefined);
     observeCommands(orm, undefined);
     await orm.close(true);
     await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
+}
+
+/** DATABASE_REPLICA_URLS' replicas with their metrics, or undefined when none are configured (README "Read replicas"). */
+async function openReplicas(config: Config, orm: Orm, logger: Logger, metrics: TallyMetrics, redis: Redis | undefined): Promise<ReplicaSet | undefined> {
+  if (config.databaseReplicaUrls.length === 0) return undefined;
+  const replicaMetrics = new ReplicaMetrics(metrics);
+  const maxLagMs = config.databaseReplicaMaxLagSeconds * 1000;
+  // With Redis every process knows every caller's last movement; without it only its own.
+  const sharedWrites = redis ? redisLastWrites(redis, maxLagMs, (error) => logger.debug({ err: error }, 'last movement not shared')) : undefined;
+  const replicas = await ReplicaSet.open(orm, {
+    urls: config.databaseReplicaUrls,
+    maxLagSeconds: config.databaseReplicaMaxLagSeconds,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.readStatementTimeoutMs,
+    logger,
+    sharedWrites,
+    onRead: (target, reason) => replicaMetrics.reads.inc({ target, reason }),
+  });
+  replicaMetrics.watch(metrics, replicas);
+  // Without Redis, read-your-writes remembers callers' movements per process (README "Read replicas").
+  if (config.workers > 1 && !redis) logger.warn({ workers: config.workers }, 'read replicas with WEB_CONCURRENCY above 1: a caller\'s read may reach a process that did not answer their movement and trail it by the replica lag');
+  return replicas;
 }

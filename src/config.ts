@@ -82,6 +82,13 @@ export interface Config {
   readonly workers: number;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: where OTLP/HTTP traces go (README "Traces"); unset, nothing is traced. */
   readonly otlpEndpoint: string | undefined;
+  /**
+   * DATABASE_REPLICA_URLS: streaming replicas (hot standbys) of DATABASE_URL that history,
+   * statements, reports and CACHED balances may read from (README "Read replicas"); empty: none.
+   */
+  readonly databaseReplicaUrls: readonly string[];
+  /** DATABASE_REPLICA_MAX_LAG_SECONDS: a replica further behind than this serves no read (default 10). */
+  readonly databaseReplicaMaxLagSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -192,6 +199,18 @@ function readMetricsToken(environment: Environment): string | undefined {
   return text;
 }
 
+/** Comma-separated postgres URLs of hot standbys; they need DATABASE_URL (embedded PGlite has no replicas). */
+function readReplicaUrls(environment: Environment, databaseUrl: string | undefined): readonly string[] {
+  const text = environment.DATABASE_REPLICA_URLS;
+  if (text === undefined || text.trim() === '') return [];
+  if (databaseUrl === undefined) throw new ConfigError('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (the embedded database has no replicas)');
+  const urls = text.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  for (const url of urls) readUrl({ DATABASE_REPLICA_URLS: url }, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']);
+  if (new Set(urls).size !== urls.length) throw new ConfigError('DATABASE_REPLICA_URLS', 'names a replica twice');
+  if (urls.includes(databaseUrl)) throw new ConfigError('DATABASE_REPLICA_URLS', 'names DATABASE_URL itself');
+  return urls;
+}
+
 /** The drain delay is part of the shutdown's time, and must leave some of it for the drain itself. */
 function readShutdown(environment: Environment): { shutdownTimeoutSeconds: number; shutdownDrainDelaySeconds: number } {
   const shutdownTimeoutSeconds = readInteger(environment, 'SHUTDOWN_TIMEOUT', 20, 1, 600);
@@ -262,5 +281,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
     workers: readInteger(environment, 'WEB_CONCURRENCY', 1, 1, MAX_WORKERS),
     otlpEndpoint: readUrl(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    databaseReplicaUrls: readReplicaUrls(environment, databaseUrl),
+    databaseReplicaMaxLagSeconds: readInteger(environment, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 10, 1, 3600),
   };
 }

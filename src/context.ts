@@ -17,6 +17,7 @@ import { availabilityHoldsOf } from './ledger/queries/deposit-holds.js';
 import type { Database } from './db/sql.js';
 import { captureIdsOfHolds } from './ledger/queries/holds.js';
 import { historyPages, type HistoryAccount, type HistoryPage, type HistoryPageRequest } from './ledger/queries/history.js';
+import type { ReplicaSet } from './db/replicas/replica-set.js';
 
 /** What every resolver gets, built once per HTTP request (and later per WebSocket operation). */
 export interface Context {
@@ -42,8 +43,15 @@ export interface Context {
   readonly viewer: Actor | undefined;
   /** Set when a token was sent but refused: such a request is never treated as anonymous. */
   readonly authenticationProblem: string | undefined;
-  /** A read-only unit of work for this request's queries. */
+  /** A read-only unit of work for this request's queries, on the primary. */
   readonly database: Database;
+  /**
+   * The unit of work for reads that may lag a little (history, statements, reports, CACHED
+   * balances): a streaming replica that has the caller's own last movement, else `database`
+   * (README "Read replicas"). Chosen once per request, at the first call. Never for a money
+   * decision, a command or a STRONG read.
+   */
+  followerDatabase(): Promise<Database>;
   readonly loaders: Loaders;
 }
 
@@ -77,6 +85,8 @@ export interface ContextServices {
   readonly risk: RiskCheck | undefined;
   readonly disputes: DisputePolicy;
   readonly reconciliation: ReconciliationPolicy;
+  /** DATABASE_REPLICA_URLS' replicas; undefined when none are configured. */
+  readonly replicas?: ReplicaSet;
 }
 
 /**
@@ -98,7 +108,8 @@ export async function authenticate(
   return { viewer: { userId: claims.userId, role: claims.role }, expiresAt: claims.expiresAt };
 }
 
-export function createLoaders(database: Database, viewer: Actor | undefined): Loaders {
+/** `history` is where history pages are read (a replica may serve them); the other loaders read `database`. */
+export function createLoaders(database: Database, viewer: Actor | undefined, history: () => Promise<Database> = async () => database): Loaders {
   let owned: Promise<Set<string>> | undefined;
   const pagesByRequest = new Map<string, DataLoader<HistoryAccount, HistoryPage, string>>();
   return {
@@ -132,7 +143,7 @@ export function createLoaders(database: Database, viewer: Actor | undefined): Lo
       if (!pages) {
         pages = new DataLoader(
           async (accounts) => {
-            const found = await historyPages(database, accounts, request);
+            const found = await historyPages(await history(), accounts, request);
             return accounts.map((one) => found.get(one.id) ?? new Error(`history of ${one.id} was not read`));
           },
           { cacheKeyFn: (one) => one.id },
@@ -157,6 +168,8 @@ export async function createContext(
   const caller = authenticated.viewer?.role === 'SERVICE' ? await serviceActor(database, authenticated.viewer) : authenticated.viewer;
   // The journal records the request beside every change the caller's commands make.
   const viewer = caller ? { ...caller, requestId } : undefined;
+  let follower: Promise<Database> | undefined;
+  const followerDatabase = (): Promise<Database> => (follower ??= services.replicas ? services.replicas.readDatabase(viewer?.userId, () => database) : Promise.resolve(database));
   return {
     ...services,
     requestId,
@@ -164,6 +177,7 @@ export async function createContext(
     viewer,
     authenticationProblem: problem,
     database,
-    loaders: createLoaders(database, viewer),
+    followerDatabase,
+    loaders: createLoaders(database, viewer, followerDatabase),
   };
 }

@@ -30,9 +30,14 @@ export function isOperator(viewer: Actor): boolean {
   return viewer.role === 'OPERATOR';
 }
 
-export async function visibleAccount(request: AccessRequest, viewer: Actor, accountId: string): Promise<AccountView | undefined> {
-  if (!isOperator(viewer)) return ownedAccount(request.database, viewer.userId, accountId);
-  const account = await customerAccount(request.database, accountId);
+/**
+ * `database` is where the account is read: the request's own (the primary), or for a read that may
+ * lag its follower database (a replica: ownership never changes, so a replica decides it as well;
+ * an account it does not have yet is not found, as for a read a moment earlier).
+ */
+export async function visibleAccount(request: AccessRequest, viewer: Actor, accountId: string, database: Database = request.database): Promise<AccountView | undefined> {
+  if (!isOperator(viewer)) return ownedAccount(database, viewer.userId, accountId);
+  const account = await customerAccount(database, accountId);
   if (account) await auditOperatorRead(request, viewer, 'operator.read_account', account.id);
   return account;
 }

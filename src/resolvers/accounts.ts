@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import { visibleAccount } from '../auth/access.js';
 import { viewerOf } from './viewer.js';
+import { accountForLaggingRead } from './lagging-reads.js';
 import { cachedBalance } from '../pubsub/balance-cache.js';
 import { balanceFromEvent, balanceOfAccount, type BalanceView } from './views.js';
 import { UserSchema, type User } from '../entities/user.entity.js';
@@ -23,7 +24,9 @@ export function resolveAccounts(context: Context): Promise<AccountView[]> {
   return accountsOwnedBy(context.database, viewerOf(context).userId);
 }
 
-export async function resolveAccount(context: Context, accountId: string): Promise<AccountView | null> {
+/** `lagging`: a read that a replica may answer (a CACHED balance); the primary otherwise (STRONG). */
+export async function resolveAccount(context: Context, accountId: string, lagging = false): Promise<AccountView | null> {
+  if (lagging) return (await accountForLaggingRead(context, accountId))?.account ?? null;
   return (await visibleAccount(context, viewerOf(context), accountId)) ?? null;
 }
 

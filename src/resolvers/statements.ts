@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { visibleAccount } from '../auth/access.js';
+import { accountForLaggingRead } from './lagging-reads.js';
 import { recordAudit } from '../auth/audit.js';
 import type { BankCalendar } from '../ledger/calendar/business-days.js';
 import type { CashMovement } from '../ledger/compliance/cash-movement.js';
@@ -16,7 +16,6 @@ import { statementPeriod } from '../ledger/statements/statement-period.js';
 import { currencyTransactionsCsv, structuringCsv } from '../reports/compliance-csv.js';
 import { operatorOf } from './reviews.js';
 import type { BalanceView } from './views.js';
-import { viewerOf } from './viewer.js';
 
 /**
  * Statements, balances at an instant and compliance reports (issue 10 §2), for GraphQL and the
@@ -33,9 +32,11 @@ import { viewerOf } from './viewer.js';
 export async function resolveBalanceAt(context: Context, accountId: string, at: Date, now = new Date()): Promise<BalanceView | null> {
   if (Number.isNaN(at.getTime())) throw new ValidationError('at must be an instant.', 'at');
   if (at.getTime() > now.getTime()) throw new ValidationError('at is in the future: a balance is known only up to now.', 'at');
-  const account = await visibleAccount(context, viewerOf(context), accountId);
-  if (!account) return null;
-  const balance = await balanceAtInstant(context.database, account.id, at);
+  // A past balance is history: a replica may answer it (README "Read replicas").
+  const found = await accountForLaggingRead(context, accountId);
+  if (!found) return null;
+  const { account, database } = found;
+  const balance = await balanceAtInstant(database, account.id, at);
   return {
     accountId: account.id,
     currency: account.currency,
@@ -57,9 +58,10 @@ export async function resolveStatement(
 ): Promise<{ account: AccountView; statement: AccountStatement } | null> {
   const period = statementPeriod(month, context.availability.calendar, now);
   if (period instanceof ValidationError) throw period;
-  const account = await visibleAccount(context, viewerOf(context), accountId);
-  if (!account) return null;
-  const read = await readStatementLines(context.database, account.id, period.startsAt, period.closesAt, maxLines);
+  const found = await accountForLaggingRead(context, accountId);
+  if (!found) return null;
+  const { account, database } = found;
+  const read = await readStatementLines(database, account.id, period.startsAt, period.closesAt, maxLines);
   if (read instanceof Error) throw read;
   const statement = buildStatement({
     accountId: account.id,
@@ -80,7 +82,7 @@ export async function resolveComplianceReport(context: Context, kind: Compliance
   const viewer = operatorOf(context);
   const range = checkReportRange(from, to);
   if (range instanceof ValidationError) throw range;
-  const movements = await cashMovementsIn(context.database, range);
+  const movements = await cashMovementsIn(await context.followerDatabase(), range);
   if (movements instanceof Error) throw movements;
   const report = reportOf(kind, movements, context.availability.calendar);
   await recordAudit(context.orm.em.fork(), context, {

@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
-import { visibleAccount, visibleTransactionOf } from '../auth/access.js';
+import { visibleTransactionOf } from '../auth/access.js';
+import { accountForLaggingRead } from './lagging-reads.js';
 import { NotFoundError } from '../ledger/errors.js';
-import type { HistoryPageRequest } from '../ledger/queries/history.js';
+import { historyPages, type HistoryPageRequest } from '../ledger/queries/history.js';
 import type { AccountView } from '../ledger/queries/accounts.js';
 import type { TransactionView } from '../ledger/queries/transactions.js';
 import type { HistoryPageView } from './views.js';
@@ -19,7 +20,11 @@ export async function resolveHistory(context: Context, account: AccountView, req
 
 /** Query.transactions: an account the caller may not see is NOT_FOUND, exactly like an unknown id. */
 export async function resolveHistoryOfAccount(context: Context, accountId: string, request: HistoryPageRequest): Promise<HistoryPageView> {
-  const account = await visibleAccount(context, viewerOf(context), accountId);
-  if (!account) throw new NotFoundError('No such account.');
-  return resolveHistory(context, account, request);
+  // History may lag (a replica): the account is read where its page will be.
+  const found = await accountForLaggingRead(context, accountId);
+  if (!found) throw new NotFoundError('No such account.');
+  if (found.database === (await context.followerDatabase())) return resolveHistory(context, found.account, request);
+  // Only the primary has the account yet: its page too (the loaders read the follower).
+  const page = (await historyPages(found.database, [found.account], request)).get(found.account.id)!;
+  return { ...page, accountCurrencyExponent: found.account.currencyExponent };
 }

@@ -39,7 +39,8 @@ export const ConsistencyEnum = builder.enumType('Consistency', {
     CACHED: {
       description:
         'From the Redis balance cache when it holds the account (a fast first screen); its version and asOf say how fresh it is. ' +
-        'Falls back to STRONG when the cache is empty or not configured. Money-moving decisions never read it.',
+        'Falls back to the ledger when the cache is empty or not configured; with read replicas (DATABASE_REPLICA_URLS) that read may come from a replica ' +
+        'that has your own last movement, so others\' latest movements may show a few seconds late (up to DATABASE_REPLICA_MAX_LAG_SECONDS). Money-moving decisions never read it.',
     },
   },
 });
@@ -63,7 +64,8 @@ builder.queryField('balance', (t) =>
     },
     resolve: async (_root, args, context) => {
       if (args.at) return resolveBalanceAt(context, String(args.accountId), args.at);
-      const account = await resolveAccount(context, String(args.accountId));
+      // CACHED may come from a replica when the cache misses; STRONG always reads the primary.
+      const account = await resolveAccount(context, String(args.accountId), args.consistency === 'CACHED');
       if (!account) return null;
       return args.consistency === 'CACHED' ? resolveCachedBalance(context, account) : balanceOfAccount(account);
     },

@@ -88,7 +88,9 @@ export const historyArguments = builder.args((t) => ({
 builder.queryField('transactions', (t) =>
   t.field({
     type: AccountTransactionConnectionType,
-    description: 'The history of one of your accounts, newest first. NOT_FOUND when the account is not yours.',
+    description:
+      'The history of one of your accounts, newest first. NOT_FOUND when the account is not yours. ' +
+      'With read replicas it may come from one: your own movements show at once, others\' (a payment to you) may show a few seconds late.',
     args: { accountId: t.arg.id({ required: true, description: 'The account\'s id.' }), ...historyArguments },
     resolve: (_root, { accountId, ...request }, context) => resolveHistoryOfAccount(context, String(accountId), request),
   }),

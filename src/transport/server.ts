@@ -26,6 +26,7 @@ import { overloadStatusPlugin } from './overload.js';
 import { mountHealthProbes } from './health.js';
 import { httpErrorHandler } from './http-errors.js';
 import type { LiveServices } from '../pubsub/live-services.js';
+import type { ReplicaSet } from '../db/replicas/replica-set.js';
 import { startWebSocketServer } from './websocket.js';
 import type { SharedExecutions } from './subscription-sharing.js';
 import { listen } from './listen.js';
@@ -89,6 +90,8 @@ export interface ServerOptions {
   readonly metrics: TallyMetrics;
   /** With traces on (OTEL_EXPORTER_OTLP_ENDPOINT), every request gets a span of this tracer. */
   readonly tracer?: Tracer;
+  /** DATABASE_REPLICA_URLS' replicas, for the reads that may lag (context.followerDatabase). */
+  readonly replicas?: ReplicaSet;
 }
 
 /**
@@ -175,7 +178,7 @@ function createServices(config: Config, orm: MikroORM, logger: Logger, options: 
     options.metrics.refusedBy,
   );
   const risk = config.riskRules ? { calendar: config.availability.calendar, reviewTimeoutMs: config.reviewTimeoutSeconds * 1000 } : undefined;
-  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, reconciliation: config.reconciliation, risk, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
+  return { orm, signer, logger, live: options.live, fees: config.fees, availability: config.availability, disputes: config.disputes, reconciliation: config.reconciliation, risk, replicas: options.replicas, auth: { orm, signer, limits, secretBox: new SecretBox(config.encryptionKey) } };
 }
 
 type QueryLimitRules = ReturnType<ApolloArmor['protect']>;

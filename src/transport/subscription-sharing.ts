@@ -147,7 +147,8 @@ export class SharedExecutions {
  */
 function executionContext(subscriber: Context): Context {
   const database = subscriber.orm.em.fork() as Context['database'];
-  return { ...subscriber, requestId: randomUUID(), database, loaders: createLoaders(database, subscriber.viewer) };
+  // A push reports a change that just committed: everything it reads comes from the primary.
+  return { ...subscriber, requestId: randomUUID(), database, followerDatabase: async () => database, loaders: createLoaders(database, subscriber.viewer) };
 }
 
 /**

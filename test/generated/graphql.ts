@@ -90,7 +90,7 @@ export type ComplianceReportKind =
 
 /** Where a balance is read from. */
 export type Consistency =
-  /** From the Redis balance cache when it holds the account (a fast first screen); its version and asOf say how fresh it is. Falls back to STRONG when the cache is empty or not configured. Money-moving decisions never read it. */
+  /** From the Redis balance cache when it holds the account (a fast first screen); its version and asOf say how fresh it is. Falls back to the ledger when the cache is empty or not configured; with read replicas (DATABASE_REPLICA_URLS) that read may come from a replica that has your own last movement, so others' latest movements may show a few seconds late (up to DATABASE_REPLICA_MAX_LAG_SECONDS). Money-moving decisions never read it. */
   | 'CACHED'
   /** From the ledger in the database: always the latest committed balance. */
   | 'STRONG';

@@ -50,8 +50,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(options: { countQueries?: boolean; environment?: Record<string, string> } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+/** `database`: a migrated or empty database elsewhere (a private cluster's) instead of a clone of the template. */
+export async function startTestApp(options: { countQueries?: boolean; environment?: Record<string, string>; database?: TestDatabase } = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     DATABASE_URL: database.url,
     JWT_SECRET: TEST_JWT_SECRET,

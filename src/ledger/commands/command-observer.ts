@@ -13,6 +13,8 @@ export interface ObservedCommand {
   readonly outcome: string;
   /** The answer came from the key's stored outcome: nothing moved this time. */
   readonly replayed: boolean;
+  /** Who sent it: read-your-writes on replicas (src/db/replicas/) routes this caller's next reads by it. */
+  readonly actorUserId: string;
 }
 
 /** A unit that committed, or that gave up (a non-transient error, or its last attempt). */

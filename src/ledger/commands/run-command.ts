@@ -322,7 +322,7 @@ function reportUnit(observer: CommandObserver | undefined, prepared: readonly Pr
   if (!observer) return;
   const commands = prepared.map(({ command }, index) => {
     const outcome = results?.[index]?.outcome;
-    return { name: command.name, outcome: !outcome ? 'ERROR' : outcome.ok ? 'OK' : outcome.code, replayed: results?.[index]?.replayed ?? false };
+    return { name: command.name, outcome: !outcome ? 'ERROR' : outcome.ok ? 'OK' : outcome.code, replayed: results?.[index]?.replayed ?? false, actorUserId: command.actor.userId };
   });
   try {
     observer.unitFinished({ commands, committed: results !== undefined, attempts, durationMs: performance.now() - startedAt });
