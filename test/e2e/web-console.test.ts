@@ -215,13 +215,15 @@ describe('the operations console', () => {
     await toApprove.waitFor();
     expect(await toApprove.getByRole('heading').first().innerText()).toBe('Withdrawal of 6,000.00 USD by Wire');
     expect(await toApprove.innerText()).toContain('wire-over-5000');
+    // The rule's condition with the values it read (amounts in minor units, as the rules see them).
+    expect(await toApprove.innerText()).toContain('it saw amount 600000, channel WIRE.');
     await toApprove.getByText(/What the rules saw/).click();
     await expect.poll(() => toApprove.locator('.features').innerText(), SLOW).toContain('channel');
     await toApprove.getByText(/What the rules saw/).click();
     await desk.page.evaluate('window.scrollTo(0, 0)');
     await desk.page.screenshot({ path: `${ARTIFACTS}/console-review-queue.png`, fullPage: true });
     // The window's first screen: README's picture of the review queue (docs/web-app-review-queue.png is a copy of it).
-    await desk.page.screenshot({ path: `${ARTIFACTS}/console-review-queue-window.png` });
+    await desk.page.screenshot({ path: `${ARTIFACTS}/console-review-queue-window.png`, clip: { x: 0, y: 0, width: 1100, height: 740 } });
 
     await desk.act(toApprove, 'Approve', 'Yes, approve', 'Called the customer');
     await expect.poll(() => desk.result().innerText(), SLOW).toContain('Approved: the withdrawal of 6,000.00 USD by wire is posted.');
@@ -233,7 +235,7 @@ describe('the operations console', () => {
     expect(await pendingMinor(checking)).toBe('552500');
 
     await desk.act(toDecline, 'Decline', 'Yes, decline', 'The customer did not recognise it');
-    await expect.poll(() => desk.result().innerText(), SLOW).toContain('Declined: the hold of 5,500.00 USD is released and no money moved.');
+    await expect.poll(() => desk.result().innerText(), SLOW).toContain('Declined: the hold of 5,525.00 USD is released and no money moved.');
     expect(await desk.result().getByTestId('ledger-transaction').count()).toBe(0);
     await expect.poll(() => desk.page.getByText('No movement is waiting for a review.').count(), SLOW).toBe(1);
     expect(await postedMinor(checking)).toBe(String(1500000 - 602500));

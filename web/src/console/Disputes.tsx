@@ -6,7 +6,7 @@ import { ActionResult, type Done } from './ActionResult';
 import { describeRequestError } from './console-failures';
 import { DisputeDetail } from './DisputeDetail';
 import { disputeStatusWords, formatTime, words } from './format';
-import { SectionHeading } from './SectionHeading';
+import { RefreshButton, SectionHeading } from './SectionHeading';
 
 /** Disputes one page shows; the API orders them by the bank's next deadline, overdue first. */
 const PAGE_SIZE = 50;
@@ -21,6 +21,7 @@ export function Disputes({ onOpenAccount }: { onOpenAccount: (accountId: string)
     <section aria-labelledby="section-title" className="console-section">
       <SectionHeading>Disputes</SectionHeading>
       <p className="hint">Nearest deadline first: overdue disputes lead, resolved ones come last.</p>
+      <RefreshButton fetching={fetching} onClick={() => reload({ requestPolicy: 'network-only' })} />
       <ActionResult done={last} />
       {fetching && !data && <p role="status">Loading disputes…</p>}
       {error && !data && <p role="alert" className="problem">{describeRequestError(error)}</p>}

@@ -6,7 +6,7 @@ import { ActionResult, done, type Done } from './ActionResult';
 import { ConfirmAction, settle } from './ConfirmAction';
 import { describeRequestError } from './console-failures';
 import { channelInSentence, channelWords, formatTime, shortId, words } from './format';
-import { SectionHeading } from './SectionHeading';
+import { RefreshButton, SectionHeading } from './SectionHeading';
 
 type Review = ReviewQueueQuery['reviews']['edges'][number]['node'];
 
@@ -26,6 +26,7 @@ export function ReviewQueue({ onOpenAccount }: { onOpenAccount: (accountId: stri
     <section aria-labelledby="section-title" className="console-section">
       <SectionHeading>Review queue</SectionHeading>
       <p className="hint">Movements a risk rule held back. Their money is held until you decide; a review nobody decides is declined at its due time.</p>
+      <RefreshButton fetching={fetching} onClick={() => reload({ requestPolicy: 'network-only' })} />
       <ActionResult done={last} />
       {fetching && !data && <p role="status">Loading the queue…</p>}
       {error && !data && <p role="alert" className="problem">{describeRequestError(error)}</p>}
@@ -43,8 +44,6 @@ export function ReviewQueue({ onOpenAccount }: { onOpenAccount: (accountId: stri
 }
 
 function ReviewCard({ review, onOpenAccount, onDone }: { review: Review; onOpenAccount: (accountId: string) => void; onDone: (done: Done) => void }) {
-  const [, approve] = useMutation(ConsoleApproveReviewDocument);
-  const [, decline] = useMutation(ConsoleDeclineReviewDocument);
   const amount = formatMoney(review.amount, review.currency);
   const what = `${words(review.kind)} of ${amount} by ${channelWords(review.channel)}`;
   // The same movement inside a sentence: "the withdrawal of 6,000.00 USD by wire".
@@ -72,6 +71,7 @@ function ReviewCard({ review, onOpenAccount, onDone }: { review: Review; onOpenA
         {review.hits.map((hit) => (
           <li key={`${hit.rule.id}-${hit.rule.version}`}>
             <strong>{hit.rule.name}</strong> <span className="muted small">({hit.rule.id}, version {hit.rule.version}, {words(hit.rule.action).toLowerCase()})</span>: {hit.reason}
+            <RuleEvidence condition={hit.rule.condition} features={features} />
           </li>
         ))}
       </ul>
@@ -86,40 +86,65 @@ function ReviewCard({ review, onOpenAccount, onDone }: { review: Review; onOpenA
           ))}
         </dl>
       </details>
-      <div className="actions">
-        <ConfirmAction
-          label="Approve"
-          title="Approve this movement?"
-          confirmLabel="Yes, approve"
-          note={{ label: 'Note for the record', required: false }}
-          run={async (idempotencyKey, note) => {
-            const result = await approve({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
-            return settle(result.data?.approveReview, result.error, (answer) => (answer.__typename === 'ReviewDecision' ? done(`Approved: the ${inSentence} is posted.`, answer.transaction) : undefined));
-          }}
-          onDone={onDone}
-        >
-          <p>
-            The {inSentence} is posted now, from its hold, and the money leaves the account for good.
-          </p>
-        </ConfirmAction>
-        <ConfirmAction
-          label="Decline"
-          secondary
-          title="Decline this movement?"
-          confirmLabel="Yes, decline"
-          note={{ label: 'Why (for the record)', required: false }}
-          run={async (idempotencyKey, note) => {
-            const result = await decline({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
-            return settle(result.data?.declineReview, result.error, (answer) =>
-              answer.__typename === 'ReviewDecision' ? done(`Declined: the hold of ${amount} is released and no money moved. The customer's app is told the bank declined it.`, answer.transaction) : undefined,
-            );
-          }}
-          onDone={onDone}
-        >
-          <p>The hold is released: the customer has the {amount} available again, and nothing is posted.</p>
-        </ConfirmAction>
-      </div>
+      <ReviewDecisions review={review} what={inSentence} amount={amount} onDone={onDone} />
     </article>
+  );
+}
+
+/** Approve (posts the movement from its hold) or decline (releases the hold), each confirmed first. */
+function ReviewDecisions({ review, what, amount, onDone }: { review: Review; what: string; amount: string; onDone: (done: Done) => void }) {
+  const [, approve] = useMutation(ConsoleApproveReviewDocument);
+  const [, decline] = useMutation(ConsoleDeclineReviewDocument);
+  // What the hold keeps (a wire's principal and its fee); a deposit in review holds nothing.
+  const held = review.hold ? formatMoney(review.hold.amount, review.currency) : amount;
+  return (
+    <div className="actions">
+      <ConfirmAction
+        label="Approve"
+        title="Approve this movement?"
+        confirmLabel="Yes, approve"
+        note={{ label: 'Note for the record', required: false }}
+        run={async (idempotencyKey, note) => {
+          const result = await approve({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
+          return settle(result.data?.approveReview, result.error, (answer) => (answer.__typename === 'ReviewDecision' ? done(`Approved: the ${what} is posted.`, answer.transaction) : undefined));
+        }}
+        onDone={onDone}
+      >
+        <p>
+          The {what} is posted now, from its hold, and the money leaves the account for good.
+        </p>
+      </ConfirmAction>
+      <ConfirmAction
+        label="Decline"
+        secondary
+        title="Decline this movement?"
+        confirmLabel="Yes, decline"
+        note={{ label: 'Why (for the record)', required: false }}
+        run={async (idempotencyKey, note) => {
+          const result = await decline({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
+          return settle(result.data?.declineReview, result.error, (answer) =>
+            answer.__typename === 'ReviewDecision' ? done(`Declined: the hold of ${held} is released and no money moved.`, answer.transaction) : undefined,
+          );
+        }}
+        onDone={onDone}
+      >
+        <p>The hold is released: the customer has the {held} available again, and nothing is posted.</p>
+      </ConfirmAction>
+    </div>
+  );
+}
+
+/**
+ * The rule's condition and the values it read: the features whose names appear in it
+ * ("amount 600000, channel WIRE"), so the reviewer sees why it matched without unfolding all of them.
+ */
+function RuleEvidence({ condition, features }: { condition: string; features: readonly [string, string][] }) {
+  const used = features.filter(([name]) => new RegExp(`(^|[^\\w.])${name.replace(/[.]/g, '\\.')}($|[^\\w])`).test(condition));
+  return (
+    <div className="evidence small">
+      Condition <code>{condition}</code>
+      {used.length > 0 && `; it saw ${used.map(([name, value]) => `${name} ${value}`).join(', ')}.`}
+    </div>
   );
 }
 
