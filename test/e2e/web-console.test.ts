@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DepositDocument, OpenDisputeDocument, RiskWithdrawDocument, WithdrawDocument } from '../generated/graphql.js';
+import { DepositDocument, OpenDisputeDocument, RiskWithdrawDocument, StartInvestigationDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { brokenLaws } from '../helpers/laws.js';
@@ -16,8 +16,9 @@ import { localDateOf } from '../../src/ledger/reconciliation/break-deadline.js';
 
 /**
  * The operations console (web/src/console/, the web app signed in as an operator) in headless
- * Chromium against the real server on real PostgreSQL: a customer's dispute credited and resolved
- * in the console while the customer's open app shows the credit arrive; a statement with one break
+ * Chromium against the real server on real PostgreSQL: a customer's dispute, its investigation
+ * started elsewhere arriving live, credited and resolved in the console while the customer's open
+ * app shows the credit arrive; a statement with one break
  * imported, reconciled and the break adjusted; the review queue's approve and decline checked in
  * SQL; the journal's status; 375 px wide and an accessibility scan. Screenshots go to test-artifacts/.
  */
@@ -86,7 +87,7 @@ const serious = async (scanned: Page) =>
   (await new AxeBuilder({ page: scanned }).analyze()).violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
 
 describe('the operations console', () => {
-  it("a dispute opened by a customer is credited and resolved in the console, and the customer's open app shows the provisional credit arrive live", async () => {
+  it("a dispute opened by a customer shows another operator's step live, is credited and resolved in the console, and the customer's open app shows the provisional credit arrive live", async () => {
     const alice = await t.user();
     const checking = await t.account(alice, { opening: '100.00' });
     const withdrawn = dataOf(await t.gql(WithdrawDocument, { input: { accountId: checking, amount: '30.00', channel: 'ATM', idempotencyKey: randomUUID() } }, (await t.cashier()).token)).withdraw;
@@ -110,14 +111,27 @@ describe('the operations console', () => {
     await expect.poll(() => detail.getByRole('heading').first().innerText(), SLOW).toBe('Dispute of 30.00 USD: open');
     expect(await detail.innerText()).toContain('The ATM gave no cash');
 
-    await desk.act(detail, 'Start investigation', 'Yes, start it', 'Asked the ATM network for its journal');
-    await expect.poll(() => desk.result().innerText(), SLOW).toContain('Investigation started. The dispute is now under investigation. No money moved.');
+    // Another operator starts the investigation elsewhere: the open dispute shows it live (disputeUpdated).
+    const started = dataOf(await t.gql(StartInvestigationDocument, { input: { disputeId, note: 'Asked the ATM network for its journal', idempotencyKey: randomUUID() } }, operator.token)).startInvestigation;
+    expect(started.__typename).toBe('DisputeChange');
+    await expect.poll(() => detail.getByRole('heading').first().innerText(), SLOW).toBe('Dispute of 30.00 USD: under investigation');
+    expect(await detail.innerText()).toContain('Asked the ATM network for its journal');
+    expect(await detail.getByRole('button', { name: 'Start investigation' }).count()).toBe(0);
     await desk.act(detail, 'Credit provisionally', 'Yes, credit the customer');
     await expect.poll(() => desk.result().innerText(), SLOW).toContain('Credited 30.00 USD provisionally. The dispute is now provisionally credited.');
     const creditShown = await desk.result().getByTestId('transaction-id').innerText();
     expect(await desk.result().innerText()).toContain('Adjustment of 30.00 USD, posted');
     // The customer's open app shows the credit without a reload.
     await expect.poll(() => aliceApp.available(checking), SLOW).toBe('100.00 USD');
+
+    // A step the dispute does not allow yet is refused in the API's words, in the dialog, and changes nothing.
+    await detail.getByRole('button', { name: 'Resolve for the bank', exact: true }).click();
+    const dialog = desk.page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Yes, resolve for the bank' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText(), SLOW).toContain('The bank did not accept this: Give the customer notice of the reversal first');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await postedMinor(checking)).toBe('10000');
 
     await desk.act(detail, 'Resolve for the customer', 'Yes, resolve for the customer', 'The ATM journal shows no dispense');
     await expect.poll(() => desk.result().innerText(), SLOW).toContain('Resolved for the customer. The dispute is now resolved for the customer.');
@@ -267,6 +281,7 @@ describe('the operations console', () => {
     expect(await desk.result().innerText()).toContain('Return of 40.00 USD, posted');
     await expect.poll(() => view.getByTestId('account-available').innerText(), SLOW).toBe('0.00 USD');
     expect(await postedMinor(checking)).toBe('0');
+    await desk.page.screenshot({ path: `${ARTIFACTS}/console-account.png`, fullPage: true });
     const audited = await t.database.pool.query<{ count: number }>(`select count(*)::int as count from audit_events where action = 'operator.read_account' and actor_user_id = $1 and target = $2`, [operator.id, checking]);
     expect(audited.rows[0]!.count).toBeGreaterThan(0);
 
@@ -286,6 +301,11 @@ describe('the operations console', () => {
     const sections = ['Review queue', 'Disputes', 'Reconciliation', 'Accounts', 'Journal'] as const;
     for (const name of sections) {
       await desk.section(name);
+      if (name === 'Accounts') {
+        await desk.page.getByLabel('Account number or id').fill(checking);
+        await desk.page.getByRole('button', { name: 'Look up' }).click();
+        await desk.page.getByTestId('account-view').waitFor();
+      }
       await desk.page.waitForLoadState('networkidle');
       expect(await desk.scrollsSideways(), name).toBe(false);
       expect(await serious(desk.page), name).toEqual([]);

@@ -115,6 +115,8 @@ function HistoryLine({ line, currency, onDone }: { line: Line; currency: string;
   const posted = line.layer === 'POSTED' && transaction.status === 'POSTED';
   // The line inside a sentence: "the deposit of 40.00 USD".
   const what = `${words(transaction.kind).toLowerCase()} of ${amount}`;
+  const returnable = transaction.kind === 'DEPOSIT' && !transaction.returnedBy;
+  const reversible = REVERSIBLE.has(transaction.kind) && !transaction.reversedBy;
   return (
     <div className="history-line" data-transaction-id={transaction.id}>
       <div className="row-main">
@@ -128,9 +130,9 @@ function HistoryLine({ line, currency, onDone }: { line: Line; currency: string;
         v{line.version} · {formatTime(transaction.createdAt)}
         {transaction.description ? ` · ${transaction.description}` : ''}
       </p>
-      {posted && (
+      {posted && (returnable || reversible) && (
         <div className="actions">
-          {transaction.kind === 'DEPOSIT' && !transaction.returnedBy && (
+          {returnable && (
             <ConfirmAction label="Return" secondary title={`Return this deposit of ${amount}?`} confirmLabel="Yes, return it" note={{ label: 'Reason (e.g. NSF, account closed)', required: true }} onDone={onDone}
               run={async (idempotencyKey, reason) => {
                 const result = await returnDeposit({ input: { transactionId: transaction.id, reason, idempotencyKey } });
@@ -139,7 +141,7 @@ function HistoryLine({ line, currency, onDone }: { line: Line; currency: string;
               <p>The deposit is debited back from the account (a RETURN), and whatever of it is still on hold is released. The customer sees the reason.</p>
             </ConfirmAction>
           )}
-          {REVERSIBLE.has(transaction.kind) && !transaction.reversedBy && (
+          {reversible && (
             <ConfirmAction label="Reverse" secondary title={`Reverse this ${words(transaction.kind).toLowerCase()}?`} confirmLabel="Yes, reverse it" note={{ label: 'Reason', required: true }} onDone={onDone}
               run={async (idempotencyKey, reason) => {
                 const result = await reverse({ input: { transactionId: transaction.id, reason, idempotencyKey } });

@@ -1,7 +1,8 @@
-import { useMutation, useQuery } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import {
   ConsoleCreditProvisionallyDocument,
   ConsoleDisputeDocument,
+  ConsoleDisputeUpdatedDocument,
   ConsoleNoticeReversalDocument,
   ConsoleResolveDisputeDocument,
   ConsoleStartInvestigationDocument,
@@ -25,10 +26,19 @@ function stepOutcome(answer: Answer | undefined, error: Parameters<typeof settle
   });
 }
 
+/** Of two reads of a dispute, the one with more steps (a step is never undone); the first read on a tie. */
+function newer(a: ConsoleDisputeFragment | undefined, b: ConsoleDisputeFragment | null | undefined): ConsoleDisputeFragment | undefined {
+  if (!a) return b ?? undefined;
+  if (!b) return a;
+  return a.events.length > b.events.length ? a : b;
+}
+
 /** One dispute: what is disputed, its deadlines, every step so far, and the steps its status allows. */
 export function DisputeDetail({ disputeId, onOpenAccount, onDone }: { disputeId: string; onOpenAccount: (accountId: string) => void; onDone: (done: Done) => void }) {
   const [{ data, error, fetching }, reload] = useQuery({ query: ConsoleDisputeDocument, variables: { id: disputeId }, requestPolicy: 'network-only' });
-  const dispute = data?.dispute;
+  // Live: another operator's step or the system's credit at its deadline shows without a reload.
+  const [{ data: live }] = useSubscription({ query: ConsoleDisputeUpdatedDocument, variables: { disputeId } });
+  const dispute = newer(live?.disputeUpdated, data?.dispute);
   const finished = (result: Done) => {
     onDone(result);
     reload({ requestPolicy: 'network-only' });
