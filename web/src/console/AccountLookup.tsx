@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { ConsoleAccountDocument, ConsolePayeeDocument, ConsoleReturnDepositDocument, ConsoleReverseTransactionDocument, type ConsoleAccountQuery } from '../generated/graphql';
 import { accountName } from '../account-label';
@@ -22,18 +22,13 @@ const REVERSIBLE = new Set(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD_CAPTURE']
  * transaction with a reason. The API has no look-up by customer name: a number goes through
  * `payee`, which finds open accounts only and counts against the operator's hourly allowance.
  */
+/** `initialAccountId` opens that account at once (the console remounts this section for each one opened elsewhere). */
 export function AccountLookup({ initialAccountId }: { initialAccountId: string | undefined }) {
   const client = useClient();
   const [typed, setTyped] = useState(initialAccountId ?? '');
   const [accountId, setAccountId] = useState(initialAccountId);
   const [problem, setProblem] = useState<string>();
   const [last, setLast] = useState<Done>();
-  useEffect(() => {
-    if (initialAccountId) {
-      setTyped(initialAccountId);
-      setAccountId(initialAccountId);
-    }
-  }, [initialAccountId]);
 
   async function lookUp(event: FormEvent) {
     event.preventDefault();

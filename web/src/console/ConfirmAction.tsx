@@ -88,7 +88,10 @@ export function ConfirmAction({ label, title, children, confirmLabel, note, seco
       <button type="button" className={secondary ? 'secondary' : undefined} disabled={disabled} onClick={show}>
         {label}
       </button>
-      <dialog ref={dialog} className="confirm" aria-labelledby={`${id}-title`} onClose={() => setOpen(false)}>
+      <dialog ref={dialog} className="confirm" aria-labelledby={`${id}-title`} onClose={() => setOpen(false)} onCancel={(event) => {
+          // Escape waits while a request is out: its answer (a refusal, or none) is told in this dialog.
+          if (sending.current) event.preventDefault();
+        }}>
         <form onSubmit={(event) => void confirm(event)} noValidate>
           <h3 id={`${id}-title`}>{title}</h3>
           <div className="confirm-body">{children}</div>
@@ -107,7 +110,7 @@ export function ConfirmAction({ label, title, children, confirmLabel, note, seco
             <button type="submit" disabled={busy}>
               {busy ? 'Working…' : confirmLabel}
             </button>
-            <button type="button" className="secondary" onClick={() => setOpen(false)}>
+            <button type="button" className="secondary" disabled={busy} onClick={() => setOpen(false)}>
               Cancel
             </button>
           </div>

@@ -6,7 +6,8 @@ import { ActionResult, type Done } from './ActionResult';
 import { describeRequestError } from './console-failures';
 import { DisputeDetail } from './DisputeDetail';
 import { disputeStatusWords, formatTime, words } from './format';
-import { RefreshButton, SectionHeading } from './SectionHeading';
+import { RefreshButton } from './RefreshButton';
+import { SectionHeading } from './SectionHeading';
 
 /** Disputes one page shows; the API orders them by the bank's next deadline, overdue first. */
 const PAGE_SIZE = 50;
@@ -30,7 +31,7 @@ export function Disputes({ onOpenAccount }: { onOpenAccount: (accountId: string)
         <ul className="console-list" aria-label="Disputes by deadline">
           {disputes.map((dispute) => (
             <li key={dispute.id}>
-              <button type="button" className={`row-button${dispute.id === openId ? ' selected' : ''}`} aria-expanded={dispute.id === openId} onClick={() => setOpenId(dispute.id === openId ? undefined : dispute.id)} data-dispute-id={dispute.id}>
+              <button type="button" className={`row-button${dispute.id === openId ? ' selected' : ''}`} aria-pressed={dispute.id === openId} onClick={() => setOpenId(dispute.id === openId ? undefined : dispute.id)} data-dispute-id={dispute.id}>
                 <span className="row-main">
                   <span>
                     <span className="amount">{formatMoney(dispute.amount, dispute.currency)}</span>: {words(dispute.reason).toLowerCase()}

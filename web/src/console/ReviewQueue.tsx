@@ -6,7 +6,8 @@ import { ActionResult, done, type Done } from './ActionResult';
 import { ConfirmAction, settle } from './ConfirmAction';
 import { describeRequestError } from './console-failures';
 import { channelInSentence, channelWords, formatTime, shortId, words } from './format';
-import { RefreshButton, SectionHeading } from './SectionHeading';
+import { RefreshButton } from './RefreshButton';
+import { SectionHeading } from './SectionHeading';
 
 type Review = ReviewQueueQuery['reviews']['edges'][number]['node'];
 
