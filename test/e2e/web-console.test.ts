@@ -214,7 +214,7 @@ describe('the operations console', () => {
     await desk.page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 
-  it('the review queue shows the rule and features behind each held wire; approving posts it, declining moves nothing (checked in SQL)', async () => {
+  it('the review queue shows the rule and features behind each held wire; approving posts it once, also when its answer is lost and it is tried again; declining moves nothing (checked in SQL)', async () => {
     const carol = await t.user();
     const checking = await t.account(carol, { opening: '15000.00' });
     const approveId = await wireInReview(carol, checking, '6000.00');
@@ -239,8 +239,28 @@ describe('the operations console', () => {
     // The window's first screen: README's picture of the review queue (docs/web-app-review-queue.png is a copy of it).
     await desk.page.screenshot({ path: `${ARTIFACTS}/console-review-queue-window.png`, clip: { x: 0, y: 0, width: 1100, height: 740 } });
 
-    await desk.act(toApprove, 'Approve', 'Yes, approve', 'Called the customer');
-    await expect.poll(() => desk.result().innerText(), SLOW).toContain('Approved: the withdrawal of 6,000.00 USD by wire is posted.');
+    // The approval is made but its answer is lost on the way: the dialog says so, and trying again
+    // sends the same key, so the API replays the approval instead of refusing a second one.
+    let lost = 0;
+    await desk.page.route('**/graphql', async (route) => {
+      if (lost === 0 && (route.request().postData() ?? '').includes('ConsoleApproveReview')) {
+        lost += 1;
+        await route.fetch();
+        await route.abort('failed');
+        return;
+      }
+      await route.continue();
+    });
+    await toApprove.getByRole('button', { name: 'Approve', exact: true }).click();
+    const dialog = desk.page.getByRole('dialog');
+    await dialog.getByRole('textbox').fill('Called the customer');
+    await dialog.getByRole('button', { name: 'Yes, approve' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText(), SLOW).toContain('Trying again is safe: it will not be done twice.');
+    expect(lost).toBe(1);
+    await dialog.getByRole('button', { name: 'Yes, approve' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await desk.page.unroute('**/graphql');
+    await expect.poll(() => desk.result().innerText(), SLOW).toContain('Approved: the withdrawal of 6,000.00 USD by wire is posted. An earlier try had gone through: nothing was done twice.');
     const approvedShown = await desk.result().getByTestId('transaction-id').innerText();
     expect(await desk.result().innerText()).toContain('Withdrawal of 6,000.00 USD, posted');
     await toApprove.waitFor({ state: 'detached' });

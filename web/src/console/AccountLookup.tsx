@@ -131,7 +131,7 @@ function HistoryLine({ line, currency, onDone }: { line: Line; currency: string;
             <ConfirmAction label="Return" secondary title={`Return this deposit of ${amount}?`} confirmLabel="Yes, return it" note={{ label: 'Reason (e.g. NSF, account closed)', required: true }} onDone={onDone}
               run={async (idempotencyKey, reason) => {
                 const result = await returnDeposit({ input: { transactionId: transaction.id, reason, idempotencyKey } });
-                return settle(result.data?.returnDeposit, result.error, (answer) => (answer.__typename === 'MoneyMovement' ? done(`Returned: the ${what} is debited back.`, answer.transaction) : undefined));
+                return settle(result.data?.returnDeposit, result.error, (answer) => (answer.__typename === 'MoneyMovement' ? done(`Returned: the ${what} is debited back.`, answer.transaction, answer.replayed) : undefined));
               }}>
               <p>The deposit is debited back from the account (a RETURN), and whatever of it is still on hold is released. The customer sees the reason.</p>
             </ConfirmAction>
@@ -140,7 +140,7 @@ function HistoryLine({ line, currency, onDone }: { line: Line; currency: string;
             <ConfirmAction label="Reverse" secondary title={`Reverse this ${words(transaction.kind).toLowerCase()}?`} confirmLabel="Yes, reverse it" note={{ label: 'Reason', required: true }} onDone={onDone}
               run={async (idempotencyKey, reason) => {
                 const result = await reverse({ input: { transactionId: transaction.id, reason, idempotencyKey } });
-                return settle(result.data?.reverseTransaction, result.error, (answer) => (answer.__typename === 'MoneyMovement' ? done(`Reversed: the ${what} is undone by a reversal.`, answer.transaction) : undefined));
+                return settle(result.data?.reverseTransaction, result.error, (answer) => (answer.__typename === 'MoneyMovement' ? done(`Reversed: the ${what} is undone by a reversal.`, answer.transaction, answer.replayed) : undefined));
               }}>
               <p>Posts a REVERSAL with the exact opposite entries of this {what}. The reason becomes its description in the history.</p>
             </ConfirmAction>

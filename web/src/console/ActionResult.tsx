@@ -32,9 +32,12 @@ export function ActionResult({ done }: { done: Done | undefined }) {
   );
 }
 
+/** Said after an answer the API replayed: an earlier try, whose answer was lost, had done it. */
+const REPLAYED = ' An earlier try had gone through: nothing was done twice.';
+
 let serial = 0;
-/** A Done with a fresh serial. */
-export function done(text: string, transaction?: LedgerTransactionFragment | null): Done {
+/** A Done with a fresh serial; `replayed` (the API's flag) says an earlier try had done it already. */
+export function done(text: string, transaction?: LedgerTransactionFragment | null, replayed = false): Done {
   serial += 1;
-  return { text, transaction, serial };
+  return { text: replayed ? `${text}${REPLAYED}` : text, transaction, serial };
 }

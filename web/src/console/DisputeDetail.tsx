@@ -22,7 +22,7 @@ function stepOutcome(answer: Answer | undefined, error: Parameters<typeof settle
   return settle(answer, error, (result) => {
     if (result.__typename !== 'DisputeChange' || !('dispute' in result)) return undefined;
     const moved = result.transaction ? '' : ` ${noMoney}`;
-    return done(`${said} The dispute is now ${disputeStatusWords(result.dispute.status)}.${moved}`, result.transaction);
+    return done(`${said} The dispute is now ${disputeStatusWords(result.dispute.status)}.${moved}`, result.transaction, result.replayed);
   });
 }
 

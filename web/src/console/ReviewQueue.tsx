@@ -107,7 +107,7 @@ function ReviewDecisions({ review, what, amount, onDone }: { review: Review; wha
         note={{ label: 'Note for the record', required: false }}
         run={async (idempotencyKey, note) => {
           const result = await approve({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
-          return settle(result.data?.approveReview, result.error, (answer) => (answer.__typename === 'ReviewDecision' ? done(`Approved: the ${what} is posted.`, answer.transaction) : undefined));
+          return settle(result.data?.approveReview, result.error, (answer) => (answer.__typename === 'ReviewDecision' ? done(`Approved: the ${what} is posted.`, answer.transaction, answer.replayed) : undefined));
         }}
         onDone={onDone}
       >
@@ -124,7 +124,7 @@ function ReviewDecisions({ review, what, amount, onDone }: { review: Review; wha
         run={async (idempotencyKey, note) => {
           const result = await decline({ input: { reviewId: review.id, idempotencyKey, ...(note ? { note } : {}) } });
           return settle(result.data?.declineReview, result.error, (answer) =>
-            answer.__typename === 'ReviewDecision' ? done(`Declined: the hold of ${held} is released and no money moved.`, answer.transaction) : undefined,
+            answer.__typename === 'ReviewDecision' ? done(`Declined: the hold of ${held} is released and no money moved.`, answer.transaction, answer.replayed) : undefined,
           );
         }}
         onDone={onDone}
