@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DepositDocument, OpenDisputeDocument, RiskWithdrawDocument, StartInvestigationDocument, WithdrawDocument } from '../generated/graphql.js';
+import { DepositDocument, ImportStatementDocument, OpenDisputeDocument, ReconcileDocument, RiskWithdrawDocument, StartInvestigationDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { brokenLaws } from '../helpers/laws.js';
@@ -317,10 +317,28 @@ describe('the operations console', () => {
     const erin = await t.user();
     const checking = await t.account(erin, { opening: '9000.00' });
     const reviewId = await wireInReview(erin, checking, '5200.00');
+    // A dispute and a reconciliation run of this test's own, so their details open at phone width too.
+    const withdrawn = dataOf(await t.gql(WithdrawDocument, { input: { accountId: checking, amount: '20.00', channel: 'ATM', idempotencyKey: randomUUID() } }, (await t.cashier()).token)).withdraw;
+    if (withdrawn.__typename !== 'MoneyMovement') throw new Error(JSON.stringify(withdrawn));
+    const disputed = dataOf(await t.gql(OpenDisputeDocument, { input: { transactionId: withdrawn.transaction.id, reason: 'DUPLICATE', idempotencyKey: randomUUID() } }, erin.token)).openDispute;
+    if (disputed.__typename !== 'DisputeChange') throw new Error(JSON.stringify(disputed));
+    const today = localDateOf(new Date(), DEFAULT_BANK_CALENDAR);
+    const statement = dataOf(await t.gql(ImportStatementDocument, { input: { channel: 'PAYPAL', format: 'CSV', content: `date,amount,direction,reference,description,currency\n${today},7.00,CREDIT,PP-375,Narrow,USD\n`, idempotencyKey: randomUUID() } }, operator.token)).importStatement;
+    if (statement.__typename !== 'StatementImport') throw new Error(JSON.stringify(statement));
+    const run = dataOf(await t.gql(ReconcileDocument, { input: { statementId: statement.id, idempotencyKey: randomUUID() } }, operator.token)).reconcile;
+    if (run.__typename !== 'ReconciliationRun') throw new Error(JSON.stringify(run));
     const desk = await operatorConsole({ width: 375, height: 812 });
     const sections = ['Review queue', 'Disputes', 'Reconciliation', 'Accounts', 'Journal'] as const;
     for (const name of sections) {
       await desk.section(name);
+      if (name === 'Disputes') {
+        await desk.page.locator(`[data-dispute-id="${disputed.dispute.id}"]`).click();
+        await desk.page.getByTestId('dispute-detail').waitFor();
+      }
+      if (name === 'Reconciliation') {
+        await desk.page.getByRole('list', { name: 'Recent reconciliation runs' }).getByRole('button').first().click();
+        await desk.page.getByTestId('run-report').locator('[data-break-id]').first().waitFor();
+      }
       if (name === 'Accounts') {
         await desk.page.getByLabel('Account number or id').fill(checking);
         await desk.page.getByRole('button', { name: 'Look up' }).click();
