@@ -4,7 +4,7 @@ import { ConsoleReconciliationDocument, ConsoleResolveBreakDocument, ConsoleTran
 import { done, type Done } from './ActionResult';
 import { ConfirmAction, settle } from './ConfirmAction';
 import { describeRequestError } from './console-failures';
-import { formatAmount, formatTime, shortId, words } from './format';
+import { channelWords, formatAmount, formatTime, shortId, words } from './format';
 
 const KIND_WORDS: Record<string, string> = {
   UNMATCHED_STATEMENT: 'A statement line the ledger lacks',
@@ -29,7 +29,7 @@ export function RunReport({ runId, currency, onDone }: { runId: string; currency
   return (
     <article className="card" aria-labelledby="run-title" data-testid="run-report">
       <h3 id="run-title">
-        {run.channel} run of {formatTime(run.createdAt)}: {words(run.status).toLowerCase()}
+        {channelWords(run.channel)} run of {formatTime(run.createdAt)}: {words(run.status).toLowerCase()}
       </h3>
       <div className="table-scroll">
         <table className="totals">
