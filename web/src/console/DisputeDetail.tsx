@@ -78,7 +78,7 @@ export function DisputeDetail({ disputeId, onOpenAccount, onDone }: { disputeId:
           </>
         )}
         <dt>Credit</dt>
-        <dd>{dispute.credit ? `${formatMoney(dispute.credit.amount, dispute.currency)} (${dispute.provisionalCredit && dispute.status === 'PROVISIONALLY_CREDITED' ? 'provisional' : 'given'})` : 'None yet'}</dd>
+        <dd>{dispute.credit ? `${formatMoney(dispute.credit.amount, dispute.currency)} (${dispute.creditReversal ? 'taken back' : dispute.status === 'PROVISIONALLY_CREDITED' ? 'provisional' : 'final'})` : 'None yet'}</dd>
       </dl>
       <h4>History</h4>
       <ol className="events">
