@@ -30,7 +30,7 @@ export function OperationsConsole({ username }: { username: string }) {
     setSection('accounts');
   };
   return (
-    <>
+    <div className="console">
       <h1>Operations console</h1>
       <p className="hint">Signed in as {username}, an operator. Every look-up and action is recorded under your name.</p>
       <nav aria-label="Console sections" className="console-nav">
@@ -49,6 +49,6 @@ export function OperationsConsole({ username }: { username: string }) {
       {section === 'reconciliation' && <Reconciliation />}
       {section === 'accounts' && <AccountLookup key={accountToOpen ? `open-${accountToOpen.id}` : 'lookup'} initialAccountId={accountToOpen?.id} />}
       {section === 'journal' && <JournalStatus />}
-    </>
+    </div>
   );
 }
