@@ -3,6 +3,7 @@ import { Provider } from 'urql';
 import { createApiClient } from '../api-client';
 import { Session } from '../session';
 import { AccountsPage } from './AccountsPage';
+import { ByRole } from '../console/ByRole';
 import { SignIn } from './SignIn';
 
 /** Same origin in production (/app is served by Tally) and in development (Vite's proxy). */
@@ -34,7 +35,8 @@ export function App() {
           <p role="status">Loading…</p>
         ) : api ? (
           <Provider value={api.client}>
-            <AccountsPage onReconnect={api.onReconnect} session={session} />
+            {/* Operators get the operations console (web/src/console/), customers their accounts. */}
+            <ByRole customer={<AccountsPage onReconnect={api.onReconnect} session={session} />} />
           </Provider>
         ) : (
           <SignIn session={session} />
