@@ -19,6 +19,7 @@ import { watchSealerLag } from './metrics/sealer-lag.js';
 import { journalBacklog } from './journal/journal-status.js';
 import { isClusterWorker } from './server-workers.js';
 import { everyObserver, observeCommands } from './ledger/commands/command-observer.js';
+import { groupCommits } from './ledger/commands/group-commit.js';
 import { startTracing } from './tracing/tracing.js';
 import { commandSpans } from './tracing/command-spans.js';
 import { traceDatabase } from './tracing/database-spans.js';
@@ -60,6 +61,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // The envelope reports every unit run on this ORM (src/ledger/commands/command-observer.ts).
   observeCommands(orm, tracing ? everyObserver(metrics.commandObserver, commandSpans(tracing.tracer)) : metrics.commandObserver);
   watchDatabase(metrics, orm);
+  // GROUP_COMMIT=on: concurrent single movements share a unit (src/ledger/commands/group-commit.ts).
+  groupCommits(orm, config.groupCommit);
   const redisEndpoint = redisEndpointOf(config);
   const redis = redisEndpoint ? connectRedis(redisEndpoint) : undefined;
   // A Redis outage is reported by /readyz and survived by the limits; it must not crash the process.
@@ -111,6 +114,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         await bus.close();
         redis?.disconnect();
         observeCommands(orm, undefined);
+        groupCommits(orm, undefined);
         await orm.close(true);
         // Last: the spans of the requests answered above are sent before the process exits.
         await tracing?.shutdown();
@@ -125,6 +129,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     }
     redis?.disconnect();
     observeCommands(orm, undefined);
+    groupCommits(orm, undefined);
     await orm.close(true);
     await tracing?.shutdown().catch(() => undefined);
     throw error;
