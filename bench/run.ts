@@ -192,14 +192,21 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
       poolSize: settings.serverPoolSize,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       // As in production: balance events go through Redis and every movement refreshes the cache.
-      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off' },
+      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', ...settings.groupCommit },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
   }
-  progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl})`);
+  progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl}, ${groupCommitText(settings)})`);
   return server;
+}
+
+/** `GROUP_COMMIT=on GROUP_COMMIT_WINDOW_MS=2`: what the server ran with, for the report. */
+function groupCommitText(settings: BenchSettings): string {
+  return Object.entries(settings.groupCommit)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
 }
 
 /** A closed-loop scenario over the funded accounts (the movements mix, or another), start to report; returns the exit code it asks for. */
@@ -309,6 +316,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
+  lines.push(`server: ${groupCommitText(settings)}`);
   // Other work on the box (a test run, another server) takes cores from the bench; say so.
   lines.push(`machine: ${availableParallelism()} cores, 1-minute load average ${loadAverageAtStart.toFixed(2)} at start`);
   lines.push(broken.length === 0 ? 'ledger laws: all hold' : `ledger laws broken:\n  ${broken.join('\n  ')}`);
@@ -323,6 +331,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         accounts: ACCOUNT_COUNT,
         users: USER_COUNT,
         phaseSeconds: settings.phaseSeconds,
+        groupCommit: settings.groupCommit,
         machine: { cores: availableParallelism(), loadAverageAtStart },
         warmup,
         phases,
