@@ -28,6 +28,8 @@ export interface PhaseResult {
 /** A phase with what it cost the server: CPU milliseconds per committed transaction. */
 export interface MeasuredPhase extends PhaseResult {
   readonly serverCpuMsPerTransaction: number | null;
+  /** Mean commands per database transaction in the phase (bench/unit-sizes.ts); above 1 only with group commit. */
+  readonly commandsPerUnit?: number | null;
 }
 
 /** Nearest-rank percentile of an ascending array. */

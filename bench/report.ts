@@ -16,7 +16,7 @@ function typedErrorCount(phase: PhaseResult): number {
 
 /** A fixed-width table, one row per phase, readable in a terminal and in a pasted log. */
 export function phaseTable(phases: readonly MeasuredPhase[]): string {
-  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx'];
+  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx', 'cmds/unit'];
   const rows = phases.map((phase) => [
     phase.scenario,
     String(phase.clients),
@@ -27,6 +27,7 @@ export function phaseTable(phases: readonly MeasuredPhase[]): string {
     String(typedErrorCount(phase)),
     String(phase.unexpectedErrors),
     phase.serverCpuMsPerTransaction === null ? '-' : formatNumber(phase.serverCpuMsPerTransaction, 2),
+    phase.commandsPerUnit === null || phase.commandsPerUnit === undefined ? '-' : formatNumber(phase.commandsPerUnit, 2),
   ]);
   return renderTable(header, rows);
 }

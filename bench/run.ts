@@ -29,6 +29,7 @@ import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.j
 import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
 import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
+import { BENCH_METRICS_TOKEN, commandsPerUnit, unitCount } from './unit-sizes.js';
 import { Sessions } from './sessions.js';
 import {
   ACCOUNT_COUNT,
@@ -140,13 +141,15 @@ async function runPhase(
   });
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {
+    const unitsBefore = await unitCount(server.url.origin);
     const cpuBefore = server.cpuSeconds();
     const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds));
     const cpuAfter = server.cpuSeconds();
+    const unitsAfter = await unitCount(server.url.origin);
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
       cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
-    return { ...phase, serverCpuMsPerTransaction };
+    return { ...phase, serverCpuMsPerTransaction, commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter) };
   } finally {
     client.close();
   }
@@ -156,7 +159,7 @@ function describePhase(label: string, phase: MeasuredPhase): string {
   return (
     `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
     `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
-    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx`
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit`
   );
 }
 
@@ -192,7 +195,8 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
       poolSize: settings.serverPoolSize,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       // As in production: balance events go through Redis and every movement refreshes the cache.
-      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', ...settings.groupCommit },
+      // METRICS_TOKEN: the bench reads how many commands each unit carried (bench/unit-sizes.ts).
+      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
