@@ -151,7 +151,8 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     databaseName: environment.BENCH_DATABASE_NAME || 'tally_bench',
     phaseSeconds,
     clientCounts,
-    serverPoolSize: MAX_CLIENTS,
+    // BENCH_POOL_SIZE: fewer, when other work on a shared PostgreSQL holds most of its 100 connections.
+    serverPoolSize: environment.BENCH_POOL_SIZE ? positiveInteger('BENCH_POOL_SIZE', environment.BENCH_POOL_SIZE, MAX_CLIENTS) : MAX_CLIENTS,
     ceilingScript: environment.BENCH_CEILING_SCRIPT || DEFAULT_CEILING_SCRIPT,
     resultsFile,
     // Always in SCENARIOS order, each once, whatever order the variable names them in.
