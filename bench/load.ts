@@ -30,6 +30,8 @@ export interface PhaseResult {
 export interface MeasuredPhase extends PhaseResult {
   readonly serverCpuMsPerTransaction: number | null;
   readonly serverMemory: ResidentMemory | null;
+  /** Mean commands per database transaction in the phase (bench/unit-sizes.ts); above 1 only with group commit. */
+  readonly commandsPerUnit?: number | null;
 }
 
 /** Nearest-rank percentile of an ascending array. */

@@ -37,6 +37,7 @@ import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.j
 import { deposit, openAccount, transfer, type MovementOutcome } from './operations.js';
 import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
+import { BENCH_METRICS_TOKEN, commandsPerUnit, unitCount } from './unit-sizes.js';
 import { Sessions } from './sessions.js';
 import {
   ACCOUNT_COUNT,
@@ -148,15 +149,17 @@ async function runPhase(
   });
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {
+    const unitsBefore = await unitCount(server.url.origin);
     const cpuBefore = server.cpuSeconds();
     const memory = sampleResidentMemory(() => server.residentBytes());
     const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds));
     const serverMemory = memory.stop();
     const cpuAfter = server.cpuSeconds();
+    const unitsAfter = await unitCount(server.url.origin);
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
       cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
-    return { ...phase, serverCpuMsPerTransaction, serverMemory };
+    return { ...phase, serverCpuMsPerTransaction, serverMemory, commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter) };
   } finally {
     client.close();
   }
@@ -166,7 +169,7 @@ function describePhase(label: string, phase: MeasuredPhase): string {
   return (
     `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
     `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
-    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${describeMemory(phase.serverMemory)}`
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit, ${describeMemory(phase.serverMemory)}`
   );
 }
 
@@ -202,14 +205,22 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
       poolSize: settings.serverPoolSize,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       // As in production: balance events go through Redis and every movement refreshes the cache.
-      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off' },
+      // METRICS_TOKEN: the bench reads how many commands each unit carried (bench/unit-sizes.ts).
+      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
   }
-  progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl})`);
+  progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl}, ${groupCommitText(settings)})`);
   return server;
+}
+
+/** `GROUP_COMMIT=on GROUP_COMMIT_WINDOW_MS=2`: what the server ran with, for the report. */
+function groupCommitText(settings: BenchSettings): string {
+  return Object.entries(settings.groupCommit)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
 }
 
 /** A closed-loop scenario over the funded accounts (the movements mix, or another), start to report; returns the exit code it asks for. */
@@ -319,6 +330,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
+  lines.push(`server: ${groupCommitText(settings)}`);
   // Other work on the box (a test run, another server) takes cores from the bench; say so.
   lines.push(`machine: ${availableParallelism()} cores, 1-minute load average ${loadAverageAtStart.toFixed(2)} at start`);
   lines.push(broken.length === 0 ? 'ledger laws: all hold' : `ledger laws broken:\n  ${broken.join('\n  ')}`);
@@ -333,6 +345,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         accounts: ACCOUNT_COUNT,
         users: USER_COUNT,
         phaseSeconds: settings.phaseSeconds,
+        groupCommit: settings.groupCommit,
         machine: { cores: availableParallelism(), loadAverageAtStart },
         warmup,
         phases,

@@ -108,6 +108,12 @@ export interface BenchSettings {
   readonly redisUrl: string;
   /** BENCH_RISK=on runs the movements with the risk step (RISK_RULES=on, two built-ins raised: database.ts raiseBenchRiskThresholds). */
   readonly risk: boolean;
+  /**
+   * BENCH_GROUP_COMMIT=on runs the server with GROUP_COMMIT=on (src/ledger/commands/group-commit.ts);
+   * BENCH_GROUP_COMMIT_WINDOW_MS and BENCH_GROUP_COMMIT_MAX become its GROUP_COMMIT_WINDOW_MS and
+   * GROUP_COMMIT_MAX. The variables the server gets, reported with the run.
+   */
+  readonly groupCommit: Readonly<Record<string, string>>;
   readonly fanout: FanoutSettings;
 }
 
@@ -145,13 +151,15 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     databaseName: environment.BENCH_DATABASE_NAME || 'tally_bench',
     phaseSeconds,
     clientCounts,
-    serverPoolSize: MAX_CLIENTS,
+    // BENCH_POOL_SIZE: fewer, when other work on a shared PostgreSQL holds most of its 100 connections.
+    serverPoolSize: environment.BENCH_POOL_SIZE ? positiveInteger('BENCH_POOL_SIZE', environment.BENCH_POOL_SIZE, MAX_CLIENTS) : MAX_CLIENTS,
     ceilingScript: environment.BENCH_CEILING_SCRIPT || DEFAULT_CEILING_SCRIPT,
     resultsFile,
     // Always in SCENARIOS order, each once, whatever order the variable names them in.
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
+    groupCommit: groupCommitEnvironment(environment),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -169,6 +177,18 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },
   };
+}
+
+/** The server's group commit variables from the bench's own (off unless BENCH_GROUP_COMMIT=on). */
+function groupCommitEnvironment(environment: NodeJS.ProcessEnv): Record<string, string> {
+  const on = environment.BENCH_GROUP_COMMIT === 'on';
+  if (!on && environment.BENCH_GROUP_COMMIT && environment.BENCH_GROUP_COMMIT !== 'off') throw new Error(`BENCH_GROUP_COMMIT must be on or off, got "${environment.BENCH_GROUP_COMMIT}"`);
+  const knobs = [
+    ['BENCH_GROUP_COMMIT_WINDOW_MS', 'GROUP_COMMIT_WINDOW_MS'],
+    ['BENCH_GROUP_COMMIT_MAX', 'GROUP_COMMIT_MAX'],
+  ] as const;
+  // The server validates the values (src/config.ts) and refuses to start on a bad one.
+  return { GROUP_COMMIT: on ? 'on' : 'off', ...Object.fromEntries(knobs.flatMap(([bench, server]) => (on && environment[bench] ? [[server, environment[bench]]] : []))) };
 }
 
 function scenarioName(text: string): ScenarioName {

@@ -19,6 +19,7 @@ import { watchSealerLag } from './metrics/sealer-lag.js';
 import { journalBacklog } from './journal/journal-status.js';
 import { isClusterWorker } from './server-workers.js';
 import { everyObserver, observeCommands } from './ledger/commands/command-observer.js';
+import { groupCommits } from './ledger/commands/group-commit.js';
 import { startTracing } from './tracing/tracing.js';
 import { commandSpans } from './tracing/command-spans.js';
 import { traceDatabase } from './tracing/database-spans.js';
@@ -77,6 +78,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const observers = [metrics.commandObserver, ...(tracing ? [commandSpans(tracing.tracer)] : []), ...(replicas ? [replicas.commandObserver] : [])];
   observeCommands(orm, observers.length === 1 ? metrics.commandObserver : everyObserver(...observers));
   watchDatabase(metrics, orm);
+  // GROUP_COMMIT=on: concurrent single movements share a unit (src/ledger/commands/group-commit.ts).
+  groupCommits(orm, config.groupCommit);
   // What has started so far, stopped in reverse if a later step fails (a port taken at listen).
   const started: (() => Promise<void> | void)[] = [];
   try {
@@ -128,6 +131,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         redis?.disconnect();
         await replicas?.close();
         observeCommands(orm, undefined);
+        groupCommits(orm, undefined);
         await orm.close(true);
         // Last: the spans of the requests answered above are sent before the process exits.
         await tracing?.shutdown();
@@ -143,6 +147,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     redis?.disconnect();
     await replicas?.close().catch(() => undefined);
     observeCommands(orm, undefined);
+    groupCommits(orm, undefined);
     await orm.close(true);
     await tracing?.shutdown().catch(() => undefined);
     throw error;

@@ -10,6 +10,8 @@ import type { ReconciliationPolicy } from './ledger/reconciliation/reconciliatio
 import type { DisputePolicy } from './ledger/disputes/dispute-policy.js';
 import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/decide/wire-fee.js';
 import { isoExponent } from './ledger/money.js';
+import { MAX_BATCH_ITEMS } from './ledger/limits.js';
+import type { GroupCommitSettings } from './ledger/commands/group-commit.js';
 
 /**
  * The process configuration, read from the environment once at start (API.md "Operating it").
@@ -89,6 +91,11 @@ export interface Config {
   readonly databaseReplicaUrls: readonly string[];
   /** DATABASE_REPLICA_MAX_LAG_SECONDS: a replica further behind than this serves no read (default 10). */
   readonly databaseReplicaMaxLagSeconds: number;
+  /**
+   * GROUP_COMMIT=on (off by default), GROUP_COMMIT_WINDOW_MS, GROUP_COMMIT_MAX: concurrent single
+   * movements run together in one unit (src/ledger/commands/group-commit.ts); undefined when off.
+   */
+  readonly groupCommit: GroupCommitSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -237,6 +244,16 @@ function readFeesByCurrency(environment: Environment): Record<string, string> {
   return fees;
 }
 
+/** The longest a grouped command may be told to wait: a window is meant in milliseconds, not tens of them. */
+const MAX_GROUP_COMMIT_WINDOW_MS = 50;
+
+function readGroupCommit(environment: Environment): GroupCommitSettings | undefined {
+  const windowMs = readInteger(environment, 'GROUP_COMMIT_WINDOW_MS', 2, 0, MAX_GROUP_COMMIT_WINDOW_MS);
+  // A unit of the envelope carries at most a batch's worth of commands (postMovements' limit).
+  const maxCommands = readInteger(environment, 'GROUP_COMMIT_MAX', 64, 1, MAX_BATCH_ITEMS);
+  return readOnOff(environment, 'GROUP_COMMIT', false) ? { windowMs, maxCommands } : undefined;
+}
+
 export function loadConfig(environment: Environment = process.env): Config {
   const production = environment.NODE_ENV === 'production';
   const databaseUrl = readUrl(environment, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -283,5 +300,6 @@ export function loadConfig(environment: Environment = process.env): Config {
     otlpEndpoint: readUrl(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     databaseReplicaUrls: readReplicaUrls(environment, databaseUrl),
     databaseReplicaMaxLagSeconds: readInteger(environment, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 10, 1, 3600),
+    groupCommit: readGroupCommit(environment),
   };
 }

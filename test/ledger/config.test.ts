@@ -29,6 +29,17 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '500' }).loginSuccessesPerUser).toBe(500);
   });
 
+  it('groups commits only with GROUP_COMMIT=on, with a 2 ms window and 64 movements by default; bad values stop the start', () => {
+    const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
+    expect(loadConfig(base).groupCommit).toBeUndefined();
+    expect(loadConfig({ ...base, GROUP_COMMIT: 'off', GROUP_COMMIT_MAX: '8' }).groupCommit).toBeUndefined();
+    expect(loadConfig({ ...base, GROUP_COMMIT: 'on' }).groupCommit).toEqual({ windowMs: 2, maxCommands: 64 });
+    expect(loadConfig({ ...base, GROUP_COMMIT: 'on', GROUP_COMMIT_WINDOW_MS: '0', GROUP_COMMIT_MAX: '200' }).groupCommit).toEqual({ windowMs: 0, maxCommands: 200 });
+    expect(() => loadConfig({ ...base, GROUP_COMMIT: 'yes' })).toThrow(/GROUP_COMMIT must be on or off/);
+    expect(() => loadConfig({ ...base, GROUP_COMMIT: 'on', GROUP_COMMIT_WINDOW_MS: '51' })).toThrow(/GROUP_COMMIT_WINDOW_MS/);
+    expect(() => loadConfig({ ...base, GROUP_COMMIT: 'on', GROUP_COMMIT_MAX: '1001' })).toThrow(/GROUP_COMMIT_MAX/);
+  });
+
   it('serves /metrics only with a METRICS_TOKEN of 16+ plain characters; shuts down within 20 s, drain delay included', () => {
     const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
     expect(loadConfig(base)).toMatchObject({ metricsToken: undefined, shutdownTimeoutSeconds: 20, shutdownDrainDelaySeconds: 0 });

@@ -9,7 +9,8 @@ import { newTransactionId, writeMovement } from '../persistence/write-movement.j
 import type { Actor } from '../types.js';
 import { Replay, type CommandResult, type HoldOutcome, type LedgerCommand, type Success } from './command.js';
 import { storedBalancesOf } from './stored-balances.js';
-import { runCommand, type UnitOptions } from './run-command.js';
+import type { UnitOptions } from './run-command.js';
+import { runMovement } from './group-commit.js';
 
 export interface AuthorizeHoldInput extends AuthorizationRequest {
   readonly idempotencyKey: string;
@@ -81,5 +82,5 @@ export function authorizeHoldCommand(actor: Actor, given: AuthorizeHoldInput): L
 }
 
 export function authorizeHold(orm: MikroORM, actor: Actor, input: AuthorizeHoldInput, options?: UnitOptions): Promise<CommandResult<HoldOutcome>> {
-  return runCommand(orm, authorizeHoldCommand(actor, input), options);
+  return runMovement(orm, authorizeHoldCommand(actor, input), options);
 }

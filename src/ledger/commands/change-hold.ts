@@ -8,7 +8,8 @@ import { SYSTEM_ACTOR, systemKey } from '../system/system-actor.js';
 import type { Actor } from '../types.js';
 import { Replay, type CommandResult, type CommandSnapshots, type HoldOutcome, type LedgerCommand, type Success } from './command.js';
 import { storedBalancesOf } from './stored-balances.js';
-import { runCommand, type UnitOptions } from './run-command.js';
+import type { UnitOptions } from './run-command.js';
+import { runMovement } from './group-commit.js';
 
 export interface CaptureHoldInput extends CaptureRequest {
   readonly idempotencyKey: string;
@@ -89,9 +90,9 @@ export function releaseAvailabilityCommand(holdId: string): LedgerCommand<HoldCh
 }
 
 export function captureHold(orm: MikroORM, actor: Actor, input: CaptureHoldInput, options?: UnitOptions): Promise<CommandResult<HoldOutcome>> {
-  return runCommand(orm, captureHoldCommand(actor, input), options);
+  return runMovement(orm, captureHoldCommand(actor, input), options);
 }
 
 export function voidHold(orm: MikroORM, actor: Actor, input: VoidHoldInput, options?: UnitOptions): Promise<CommandResult<HoldOutcome>> {
-  return runCommand(orm, voidHoldCommand(actor, input), options);
+  return runMovement(orm, voidHoldCommand(actor, input), options);
 }

@@ -12,7 +12,8 @@ import { newTransactionId, writeMovement } from '../persistence/write-movement.j
 import { Replay, type CommandResult, type LedgerCommand, type MovementOutcome, type Success, type WriteContext } from './command.js';
 import type { MovementCommandPlan } from './movement-command.js';
 import { storedBalancesOf } from './stored-balances.js';
-import { runCommand, type UnitOptions } from './run-command.js';
+import type { UnitOptions } from './run-command.js';
+import { runMovement } from './group-commit.js';
 import type { RiskCheck } from '../risk/judge-movement.js';
 import { storeJudgement } from '../risk/store-judgement.js';
 import { judgedAccountMovement } from './movement-command.js';
@@ -122,5 +123,5 @@ export function deposit(
   input: DepositInput,
   options?: UnitOptions & { readonly availability?: AvailabilityPolicy; readonly risk?: RiskCheck },
 ): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, depositCommand(actor, input, options?.availability, options?.risk), options);
+  return runMovement(orm, depositCommand(actor, input, options?.availability, options?.risk), options);
 }

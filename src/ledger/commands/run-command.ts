@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, type Database } from '../persistence/database.js';
+import type { Actor } from '../types.js';
 import { lockHolds } from '../persistence/lock-holds.js';
 import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
 import {
@@ -209,6 +210,20 @@ async function applyUnitSettings(database: Database, commands: readonly Prepared
   );
 }
 
+/**
+ * Tells the journal's triggers that what follows is `actor`'s, in its request: a unit whose
+ * commands come from different requests (group-commit.ts) says so before each one's turn, so that
+ * every record names its own request, not the first command's.
+ */
+export async function actInUnitAs(database: Database, actor: Actor): Promise<void> {
+  await database.execute(`select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId], 'run');
+}
+
+/** Whether `next` acts in another request, or as another user, than `previous`. */
+function actsApart(previous: Actor | undefined, next: Actor): boolean {
+  return previous !== undefined && (previous.userId !== next.userId || (previous.requestId ?? '') !== (next.requestId ?? ''));
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit. The same
@@ -263,7 +278,11 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
 
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];
+  let actingAs = commands[0]?.command.actor;
   for (const prepared of commands) {
+    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
+    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
+    actingAs = prepared.command.actor;
     const state = keyStateOf(prepared, uses, locked.claimed, prior);
     const result = await runTurn(database, prepared, state, unit, now);
     // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.

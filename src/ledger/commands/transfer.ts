@@ -5,7 +5,8 @@ import type { Actor } from '../types.js';
 import { canonicalId } from '../persistence/database.js';
 import type { CommandResult, LedgerCommand, MovementOutcome } from './command.js';
 import { judgedAccountMovement, movementCommand, type MovementCommandPlan } from './movement-command.js';
-import { runCommand, type UnitOptions } from './run-command.js';
+import type { UnitOptions } from './run-command.js';
+import { runMovement } from './group-commit.js';
 import type { RiskCheck } from '../risk/judge-movement.js';
 import { riskAsk } from './risk-step.js';
 
@@ -38,5 +39,5 @@ export function transferCommand(actor: Actor, given: TransferInput, riskCheck?: 
 }
 
 export function transfer(orm: MikroORM, actor: Actor, input: TransferInput, options?: UnitOptions & { readonly risk?: RiskCheck }): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, transferCommand(actor, input, options?.risk), options);
+  return runMovement(orm, transferCommand(actor, input, options?.risk), options);
 }

@@ -9,7 +9,8 @@ import { parseAmount } from '../money.js';
 import { writeReturnedItem } from '../persistence/returned-item.js';
 import type { DepositInput } from './deposit.js';
 import { judgedAccountMovement, movementCommand, type MovementCommandPlan } from './movement-command.js';
-import { runCommand, type UnitOptions } from './run-command.js';
+import type { UnitOptions } from './run-command.js';
+import { runMovement } from './group-commit.js';
 import type { RiskCheck } from '../risk/judge-movement.js';
 import { riskAsk } from './risk-step.js';
 
@@ -75,5 +76,5 @@ export function withdraw(
   input: WithdrawInput,
   options?: UnitOptions & { readonly fees?: FeeSchedule; readonly risk?: RiskCheck },
 ): Promise<CommandResult<MovementOutcome>> {
-  return runCommand(orm, withdrawCommand(actor, input, options?.fees, options?.risk), options);
+  return runMovement(orm, withdrawCommand(actor, input, options?.fees, options?.risk), options);
 }
