@@ -108,6 +108,14 @@ export interface BenchSettings {
   readonly redisUrl: string;
   /** BENCH_RISK=on runs the movements with the risk step (RISK_RULES=on, two built-ins raised: database.ts raiseBenchRiskThresholds). */
   readonly risk: boolean;
+  /** BENCH_JOURNAL_SEALER=off runs the server with JOURNAL_SEALER=off: the A/B of the journal sealer's cost (issue 10 §3). */
+  readonly journalSealer: boolean;
+  /**
+   * BENCH_JOURNAL_TRIGGERS=off disables the journal's record triggers in the bench database before
+   * the setup (database.ts disableJournalTriggers): the cost of writing the records themselves,
+   * against a run with them on and the sealer off. Never a production setting: nothing is journaled.
+   */
+  readonly journalTriggers: boolean;
   readonly fanout: FanoutSettings;
 }
 
@@ -152,6 +160,8 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
+    journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER),
+    journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -169,6 +179,13 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },
   };
+}
+
+/** A journal knob: on unless set to off; any other value is a typo worth stopping for. */
+function onOff(name: string, text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw new Error(`${name} is on or off, got "${text}"`);
 }
 
 function scenarioName(text: string): ScenarioName {

@@ -20,6 +20,7 @@ import { Migration20261202110000_reconciliation } from './Migration2026120211000
 import { Migration20261202120000_cash_report_index } from './Migration20261202120000_cash_report_index.js';
 import { Migration20261202130000_journal } from './Migration20261202130000_journal.js';
 import { Migration20261202131000_reconciliation_journal } from './Migration20261202131000_reconciliation_journal.js';
+import { Migration20261203100000_journal_watermark } from './Migration20261203100000_journal_watermark.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -45,4 +46,5 @@ export const migrationsList = [
   { name: 'Migration20261202120000_cash_report_index', class: Migration20261202120000_cash_report_index },
   { name: 'Migration20261202130000_journal', class: Migration20261202130000_journal },
   { name: 'Migration20261202131000_reconciliation_journal', class: Migration20261202131000_reconciliation_journal },
+  { name: 'Migration20261203100000_journal_watermark', class: Migration20261203100000_journal_watermark },
 ];
