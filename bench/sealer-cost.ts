@@ -25,10 +25,10 @@ const batchSize = Number(process.env.JOURNAL_SEAL_BATCH || DEFAULT_SEAL_BATCH);
 const RECORDS_PER_TRANSACTION = 10;
 const PAYLOAD = 'jsonb_build_object(\'n\', n, \'entries\', repeat(\'{"id":"123","account_id":"550e8400-e29b-41d4-a716-446655440000","amount_minor":"500"}\', 8))';
 
-/** CPU seconds of every backend on this database but the checking client's own. */
-async function backendCpuSeconds(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
-  return rows.reduce((sum, { pid }) => sum + (processCpuSeconds(pid) ?? 0), 0);
+/** CPU seconds of every backend on this database but the checking client's own, and which they are. */
+async function backendCpuSeconds(client: pg.Client): Promise<{ seconds: number; backends: string }> {
+  const { rows } = await client.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() order by pid`);
+  return { seconds: rows.reduce((sum, { pid }) => sum + (processCpuSeconds(pid) ?? 0), 0), backends: rows.map(({ pid }) => pid).join(',') };
 }
 
 async function main(): Promise<void> {
@@ -48,8 +48,11 @@ async function main(): Promise<void> {
     const [node, database, started] = [process.cpuUsage(), await backendCpuSeconds(client), performance.now()];
     const sealed = await sealer.drain();
     const nodeMicros = process.cpuUsage(node);
-    const [databaseSeconds, wallMs] = [(await backendCpuSeconds(client)) - database, performance.now() - started];
+    const [after, wallMs] = [await backendCpuSeconds(client), performance.now() - started];
     if (warm + sealed !== records) throw new Error(`sealed ${warm + sealed} of ${records} records`);
+    // A backend that closed mid-run took its CPU time with it: the figure would be too low.
+    if (after.backends !== database.backends) throw new Error(`the pool's backends changed during the run (${database.backends} → ${after.backends}); run it again`);
+    const databaseSeconds = after.seconds - database.seconds;
     const perRecord = (micros: number) => (micros / sealed).toFixed(1);
     process.stdout.write(
       `sealer: ${sealed} records in batches of ${batchSize}, ${wallMs.toFixed(0)} ms; per record: Node ${perRecord(nodeMicros.user + nodeMicros.system)} µs, ` +

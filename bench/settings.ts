@@ -160,7 +160,8 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
-    journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER),
+    // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
+    journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
     journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
