@@ -232,3 +232,19 @@ export async function raiseBenchRiskThresholds(databaseUrl: string): Promise<voi
     }
   });
 }
+
+/**
+ * BENCH_JOURNAL_TRIGGERS=off: the journal's record triggers (named `<table>_journal_<event>` and
+ * `ledger_transactions_journal` by their migrations) disabled in the bench database only, so a run
+ * measures the ledger without writing journal records. The append-only triggers stay on.
+ */
+export async function disableJournalTriggers(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ table: string; name: string }>(
+      `select c.relname as table, t.tgname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+        where not t.tgisinternal and t.tgname ~ '_journal(_insert|_update)?$'`,
+    );
+    if (!rows.some((row) => row.name === 'ledger_transactions_journal')) throw new Error('the movements journal trigger was not found');
+    for (const row of rows) await client.query(`alter table ${client.escapeIdentifier(row.table)} disable trigger ${client.escapeIdentifier(row.name)}`);
+  });
+}

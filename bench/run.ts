@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.js';
 import { clearBalanceCache } from './balance-cache.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
-import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase } from './database.js';
+import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase, disableJournalTriggers } from './database.js';
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
@@ -206,13 +206,14 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
       readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
       // As in production: balance events go through Redis and every movement refreshes the cache.
       // METRICS_TOKEN: the bench reads how many commands each unit carried (bench/unit-sizes.ts).
-      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit },
+      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', JOURNAL_SEALER: settings.journalSealer ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit },
     });
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
   }
   progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl}, ${groupCommitText(settings)})`);
+  progress(`journal: sealer ${settings.journalSealer ? 'on' : 'off (BENCH_JOURNAL_SEALER=off)'}, record triggers ${settings.journalTriggers ? 'on' : 'off (BENCH_JOURNAL_TRIGGERS=off)'}`);
   return server;
 }
 
@@ -253,6 +254,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   let serverLogLines: number;
   let benchAccountIds: string[] = [];
   try {
+    if (!settings.journalTriggers) await disableJournalTriggers(databaseUrl);
     if (settings.risk) {
       await raiseBenchRiskThresholds(databaseUrl);
       progress('risk step on (BENCH_RISK=on): velocity and cash built-ins raised out of the bench users\' reach');
@@ -326,6 +328,8 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
       `ratio to ceiling: Tally C=${widest.clients} ${widest.transactionsPerSecond.toFixed(1)} tx/s / ` +
         `pgbench deposit C=${ceilingDeposit.clients} ${ceilingDeposit.tps.toFixed(1)} tps = ${ratioToCeiling.toFixed(3)}`,
     );
+    // Every phase's ratio, so an A/B (BENCH_JOURNAL_SEALER) compares each concurrency against its own run's ceiling.
+    lines.push(`each phase / ceiling: ${phases.map((phase) => `C=${phase.clients} ${(phase.transactionsPerSecond / ceilingDeposit.tps).toFixed(4)}`).join(', ')}`);
   } else {
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
@@ -352,6 +356,8 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         ceiling,
         scaling,
         ratioToCeiling,
+        phaseRatiosToCeiling: ceilingDeposit ? phases.map((phase) => ({ clients: phase.clients, ratio: phase.transactionsPerSecond / ceilingDeposit.tps })) : null,
+        journal: { sealer: settings.journalSealer, triggers: settings.journalTriggers },
         serverLogLines,
         brokenLaws: broken,
       },

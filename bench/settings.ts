@@ -114,6 +114,14 @@ export interface BenchSettings {
    * GROUP_COMMIT_MAX. The variables the server gets, reported with the run.
    */
   readonly groupCommit: Readonly<Record<string, string>>;
+  /** BENCH_JOURNAL_SEALER=off runs the server with JOURNAL_SEALER=off: the A/B of the journal sealer's cost (issue 10 §3). */
+  readonly journalSealer: boolean;
+  /**
+   * BENCH_JOURNAL_TRIGGERS=off disables the journal's record triggers in the bench database before
+   * the setup (database.ts disableJournalTriggers): the cost of writing the records themselves,
+   * against a run with them on and the sealer off. Never a production setting: nothing is journaled.
+   */
+  readonly journalTriggers: boolean;
   readonly fanout: FanoutSettings;
 }
 
@@ -160,6 +168,9 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
     groupCommit: groupCommitEnvironment(environment),
+    // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
+    journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
+    journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -189,6 +200,13 @@ function groupCommitEnvironment(environment: NodeJS.ProcessEnv): Record<string, 
   ] as const;
   // The server validates the values (src/config.ts) and refuses to start on a bad one.
   return { GROUP_COMMIT: on ? 'on' : 'off', ...Object.fromEntries(knobs.flatMap(([bench, server]) => (on && environment[bench] ? [[server, environment[bench]]] : []))) };
+}
+
+/** A journal knob: on unless set to off; any other value is a typo worth stopping for. */
+function onOff(name: string, text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw new Error(`${name} is on or off, got "${text}"`);
 }
 
 function scenarioName(text: string): ScenarioName {

@@ -91,7 +91,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const relay = new OutboxRelay(orm, bus, logger, redis, (count) => metrics.outboxPublished.inc(count));
     relay.start();
     started.push(() => relay.stop());
-    const sealer = config.journalSealer ? new JournalSealer(orm, logger) : undefined;
+    const sealer = config.journalSealer ? new JournalSealer(orm, logger, { intervalMs: config.journalSealIntervalMs, batchSize: config.journalSealBatch }) : undefined;
     sealer?.start();
     watchSealerLag(metrics, async () => (await journalBacklog(orm.em.fork())).lagSeconds);
     started.push(() => sealer?.stop());

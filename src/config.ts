@@ -12,6 +12,7 @@ import { DEFAULT_FEE_SCHEDULE, FEE_SHAPE, type FeeSchedule } from './ledger/deci
 import { isoExponent } from './ledger/money.js';
 import { MAX_BATCH_ITEMS } from './ledger/limits.js';
 import type { GroupCommitSettings } from './ledger/commands/group-commit.js';
+import { DEFAULT_SEAL_BATCH, DEFAULT_SEAL_INTERVAL_MS } from './journal/sealing-pace.js';
 
 /**
  * The process configuration, read from the environment once at start (API.md "Operating it").
@@ -77,6 +78,10 @@ export interface Config {
   readonly shutdownDrainDelaySeconds: number;
   /** JOURNAL_SEALER=off stops this process's journal sealer (bench comparisons; another process may seal). On by default. */
   readonly journalSealer: boolean;
+  /** JOURNAL_SEAL_INTERVAL_MS: how long a sealer waits between rounds once it has caught up (default 1,000; README "Auditing the journal"). */
+  readonly journalSealIntervalMs: number;
+  /** JOURNAL_SEAL_BATCH: records chained per sealing transaction at most (default 5,000). */
+  readonly journalSealBatch: number;
   /**
    * WEB_CONCURRENCY: server processes sharing the port (Node cluster), 1 by default. Asked for;
    * src/server-workers.ts serves from one process when the setup cannot share (embedded database, no Redis).
@@ -296,6 +301,10 @@ export function loadConfig(environment: Environment = process.env): Config {
     metricsToken: readMetricsToken(environment),
     ...readShutdown(environment),
     journalSealer: readOnOff(environment, 'JOURNAL_SEALER', true),
+    // Above a minute the lag alone would page someone; below 10 ms a round is mostly its own overhead.
+    journalSealIntervalMs: readInteger(environment, 'JOURNAL_SEAL_INTERVAL_MS', DEFAULT_SEAL_INTERVAL_MS, 10, 60_000),
+    // 50,000 records of a few kB each is already a large batch to hold in the sealer's memory.
+    journalSealBatch: readInteger(environment, 'JOURNAL_SEAL_BATCH', DEFAULT_SEAL_BATCH, 1, 50_000),
     workers: readInteger(environment, 'WEB_CONCURRENCY', 1, 1, MAX_WORKERS),
     otlpEndpoint: readUrl(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     databaseReplicaUrls: readReplicaUrls(environment, databaseUrl),

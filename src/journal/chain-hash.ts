@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
  * `hash(n) = SHA-256(hash(n-1) ‖ n ‖ canonical record n)`, from 64 zeros. The three parts are
  * fixed-shape bytes so no two inputs concatenate alike: the previous hash as its 32 raw bytes, the
  * position as an unsigned 64-bit big-endian integer, then the canonical record in UTF-8.
- * Plain functions of their arguments: the sealer and the verifier share them, and nothing else.
+ * Plain functions of their arguments, used by the verifier. The sealer computes the same chain in
+ * PostgreSQL (tally_journal_chain, migration 20261203100000), so every replay checks one
+ * implementation against the other.
  */
 
 /** The hash before position 1, and the previous-block hash of block 1. */

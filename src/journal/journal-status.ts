@@ -2,6 +2,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { queryRows, runStatement, type Database } from '../db/sql.js';
 import { verifyChain, type ChainVerification } from './verify-chain.js';
+import { readWatermark, sealedPartWay, unseenBy, type SealerWatermark } from './sealer-watermark.js';
 
 /** What an operator (journalStatus) and the CLI (journal verify) are told. */
 export interface JournalStatusView extends ChainVerification {
@@ -14,17 +15,27 @@ export interface JournalStatusView extends ChainVerification {
 }
 
 /**
- * The sealer's backlog: records no chain row names. An anti-join over the whole journal (like
- * the replay itself, proportional to its size): operators and the /metrics scrape ask for it,
- * writers never do.
+ * The sealer's backlog: committed records its watermark says are not sealed yet
+ * (sealer-watermark.ts), found by the xid index from that one row, so it costs what waits, not
+ * the journal's size: operators and every /metrics scrape ask for it. The watermark is read
+ * first and bound as values (the planner must see them to use the index); run outside one
+ * snapshot (the gauge), a round committed between the two reads can only make it count more.
  */
 export async function journalBacklog(database: Database): Promise<{ unsealed: number; lagSeconds: number }> {
-  const [row] = await queryRows<{ unsealed: number; lag: number | null }>(
-    database,
-    `select count(*)::int as unsealed, extract(epoch from now() - min(r.recorded_at))::float8 as lag
-       from journal_records r where not exists (select 1 from journal_chain c where c.record_id = r.id)`,
-  );
+  const { sql, parameters } = backlogStatement(await readWatermark(database));
+  const [row] = await queryRows<{ unsealed: number; lag: number | null }>(database, sql, parameters);
   return { unsealed: row?.unsealed ?? 0, lagSeconds: Math.max(0, row?.lag ?? 0) };
+}
+
+/** The backlog's statement for a watermark (its plan is tested: the xid index, never the whole journal). */
+export function backlogStatement(watermark: SealerWatermark): { sql: string; parameters: unknown[] } {
+  const unseen = unseenBy(watermark.sealedThrough);
+  const partWay = sealedPartWay(watermark);
+  return {
+    sql: `select count(*)::int as unsealed, extract(epoch from now() - min(r.recorded_at))::float8 as lag
+            from journal_records r where ${unseen.sql} ${partWay ? `and not ${partWay.sql}` : ''}`,
+    parameters: [...unseen.parameters, ...(partWay?.parameters ?? [])],
+  };
 }
 
 /** Replays the chain, keeps what it found (append-only journal_verifications), and reports the backlog. */

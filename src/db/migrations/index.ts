@@ -20,6 +20,7 @@ import { Migration20261202110000_reconciliation } from './Migration2026120211000
 import { Migration20261202120000_cash_report_index } from './Migration20261202120000_cash_report_index.js';
 import { Migration20261202130000_journal } from './Migration20261202130000_journal.js';
 import { Migration20261202131000_reconciliation_journal } from './Migration20261202131000_reconciliation_journal.js';
+import { Migration20261203100000_journal_watermark } from './Migration20261203100000_journal_watermark.js';
 import { Migration20261203130000_risk_facts_cash_by_id } from './Migration20261203130000_risk_facts_cash_by_id.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
@@ -46,5 +47,6 @@ export const migrationsList = [
   { name: 'Migration20261202120000_cash_report_index', class: Migration20261202120000_cash_report_index },
   { name: 'Migration20261202130000_journal', class: Migration20261202130000_journal },
   { name: 'Migration20261202131000_reconciliation_journal', class: Migration20261202131000_reconciliation_journal },
+  { name: 'Migration20261203100000_journal_watermark', class: Migration20261203100000_journal_watermark },
   { name: 'Migration20261203130000_risk_facts_cash_by_id', class: Migration20261203130000_risk_facts_cash_by_id },
 ];
