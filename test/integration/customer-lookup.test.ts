@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
+import { customerSearchSql } from '../../src/ledger/queries/customer-search.js';
 import { AccountsDocument, CustomerNamesDocument, CustomersDocument, LoginDocument, MyUserAccountsDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
@@ -130,5 +131,23 @@ describe('a customer', () => {
     const response = await t.gql(CustomersDocument, { search: `alice-${tag}` });
     expect(response.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
     expect(response.data?.customers ?? null).toBeNull();
+  });
+});
+
+describe('the search is index look-ups, not a scan of every user', () => {
+  it('plans the username prefix and the e-mail on their indexes among 20,000 users', async () => {
+    // Rows straight in SQL (no password hashing): only the plan is looked at, and these never sign in.
+    await t.database.pool.query(
+      `insert into users (id, username, email, password_hash, role)
+         select gen_random_uuid(), 'bulk-' || g, 'bulk-' || g || '@example.test', 'not-a-hash', 'CUSTOMER' from generate_series(1, 20000) g`,
+    );
+    await t.database.pool.query('analyze users');
+    let position = 0;
+    const sql = customerSearchSql(20).replace(/\?/g, () => `$${(position += 1)}`);
+    const { rows } = await t.database.pool.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, [`bulk-1234%`, 'bulk-99@example.test', '12345678903']);
+    const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(plan).toContain('users_username_prefix');
+    expect(plan).toContain('users_email_lower');
+    expect(plan).not.toMatch(/Seq Scan on users/);
   });
 });

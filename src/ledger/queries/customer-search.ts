@@ -44,6 +44,21 @@ function checked(request: CustomerSearch): CheckedSearch | ValidationError {
 }
 
 /**
+ * The statement, its parameters the username LIKE pattern, the lowered e-mail and the account
+ * number (or null). Exported so a test can EXPLAIN exactly what runs.
+ */
+export function customerSearchSql(limit: number): string {
+  return `select id from (
+      select u.id, u.username from users u where u.role = 'CUSTOMER' and lower(u.username) like ? escape '\\'
+      union
+      select u.id, u.username from users u where u.role = 'CUSTOMER' and lower(u.email) = ?
+      union
+      select u.id, u.username from accounts a join user_accounts ua on ua.account_id = a.id join users u on u.id = ua.user_id
+       where a.number = ? and a.holder = 'CUSTOMER' and u.role = 'CUSTOMER'
+    ) found order by username, id limit ${limit}`;
+}
+
+/**
  * The ids of the CUSTOMER users a search finds, by username: those whose username starts with it
  * (case-insensitive), whose e-mail is it (case-insensitive), or who own an account of that number.
  * Three index look-ups joined by UNION (users_username_prefix, users_email_lower, the accounts'
@@ -52,17 +67,6 @@ function checked(request: CustomerSearch): CheckedSearch | ValidationError {
 export async function searchCustomerIds(database: Database, request: CustomerSearch): Promise<string[] | ValidationError> {
   const search = checked(request);
   if (search instanceof ValidationError) return search;
-  const rows = await queryRows<{ id: string }>(
-    database,
-    `select id from (
-        select u.id, u.username from users u where u.role = 'CUSTOMER' and lower(u.username) like ? escape '\\'
-        union
-        select u.id, u.username from users u where u.role = 'CUSTOMER' and lower(u.email) = ?
-        union
-        select u.id, u.username from accounts a join user_accounts ua on ua.account_id = a.id join users u on u.id = ua.user_id
-         where a.number = ? and a.holder = 'CUSTOMER' and u.role = 'CUSTOMER'
-      ) found order by username, id limit ${search.limit}`,
-    [search.usernamePattern, search.email, search.accountNumber],
-  );
+  const rows = await queryRows<{ id: string }>(database, customerSearchSql(search.limit), [search.usernamePattern, search.email, search.accountNumber]);
   return rows.map((row) => row.id);
 }
