@@ -19,6 +19,7 @@ export type AuditAction =
   | 'operator.reverse_transaction'
   | 'operator.return_deposit'
   | 'operator.read_account'
+  | 'operator.read_customer'
   | 'operator.read_transaction'
   | 'operator.read_reviews'
   | 'operator.read_risk_rules'

@@ -2,8 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Actor } from '../ledger/types.js';
 import { recordAudit, type AuditAction, type AuditOrigin } from './audit.js';
 
-/** What an operator read: one account (its details, balance or history), one transaction or one dispute. */
-export type OperatorReadAction = Extract<AuditAction, 'operator.read_account' | 'operator.read_transaction' | 'operator.read_dispute'>;
+/** What an operator read: one customer (found by a search), one account (its details, balance or history), one transaction or one dispute. */
+export type OperatorReadAction = Extract<AuditAction, 'operator.read_customer' | 'operator.read_account' | 'operator.read_transaction' | 'operator.read_dispute'>;
 
 /**
  * What auditing an operator's read needs of the request it belongs to (the GraphQL Context fits):

@@ -9,6 +9,7 @@ import './transaction.js';
 import './history.js';
 import './account.js';
 import './user.js';
+import './customers.js';
 import './money-movement.js';
 import './reversal.js';
 import './availability.js';

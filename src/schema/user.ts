@@ -1,5 +1,6 @@
 import type { User } from '../entities/user.entity.js';
-import { resolveAccounts, resolveMe } from '../resolvers/accounts.js';
+import { resolveMe } from '../resolvers/accounts.js';
+import { resolveAccountsOfUser } from '../resolvers/customers.js';
 import { AccountType } from './account.js';
 import { ChannelEnum, RoleEnum } from './enums.js';
 import { CHANNELS, type Channel } from '../ledger/types.js';
@@ -7,7 +8,7 @@ import { builder } from './builder.js';
 import { listBound } from './list-bounds.js';
 import { MAX_ACCOUNTS_PER_USER } from '../ledger/limits.js';
 
-const UserType = builder.objectRef<User>('User').implement({
+export const UserType = builder.objectRef<User>('User').implement({
   description: 'A signed-in person or system.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Opaque id.' }),
@@ -25,8 +26,9 @@ const UserType = builder.objectRef<User>('User').implement({
     accounts: t.field({
       type: [AccountType],
       extensions: listBound(MAX_ACCOUNTS_PER_USER),
-      description: 'Your accounts, balances read in one database snapshot (always empty for a service, which owns none).',
-      resolve: (_user, _args, context) => resolveAccounts(context),
+      description:
+        "This user's accounts, balances read in one database snapshot: yours for yourself; a customer's for an operator who found them (each account audited as an operator read); empty for anyone else's, and always for a service, which owns none.",
+      resolve: (user, _args, context) => resolveAccountsOfUser(context, user),
     }),
   }),
 });

@@ -286,6 +286,35 @@ describe('the operations console', () => {
     await desk.page.close();
   }, BROWSER_TEST_TIMEOUT_MS);
 
+  it('a customer found by the start of their username shows their accounts; one opens in the account view; the search is audited', async () => {
+    const frank = await t.user();
+    const checking = await t.account(frank, { opening: '12.34' });
+    const savings = await t.account(frank, { type: 'SAVINGS', opening: '56.78' });
+    const desk = await operatorConsole();
+    await desk.section('Accounts');
+    await desk.page.getByLabel('Find a customer').fill('x');
+    await desk.page.getByRole('button', { name: 'Find', exact: true }).click();
+    await expect.poll(() => desk.page.locator('#customer-search-problem').innerText(), SLOW).toContain('Type 2 to 100 characters');
+    await desk.page.getByLabel('Find a customer').fill(frank.username.slice(0, -3));
+    await desk.page.getByRole('button', { name: 'Find', exact: true }).click();
+    const accounts = desk.page.getByRole('list', { name: `Accounts of ${frank.username}` });
+    await expect.poll(() => accounts.innerText(), SLOW).toContain('56.78 USD available');
+    expect(await accounts.innerText()).toContain('12.34 USD available');
+    expect(await desk.page.getByTestId('customers-found').innerText()).toContain(`${frank.username}@example.test`);
+    expect(await serious(desk.page)).toEqual([]);
+    await desk.page.screenshot({ path: `${ARTIFACTS}/console-customer-search.png`, fullPage: true });
+    await accounts.getByRole('button', { name: /^Open Savings/ }).click();
+    const view = desk.page.getByTestId('account-view');
+    await expect.poll(() => view.getByTestId('account-available').innerText(), SLOW).toBe('56.78 USD');
+    const audited = await t.database.pool.query<{ action: string; target: string }>(
+      `select action, target from audit_events where actor_user_id = $1 and action in ('operator.read_customer', 'operator.read_account') and target in ($2, $3, $4)`,
+      [operator.id, frank.id, checking, savings],
+    );
+    const targets = new Set(audited.rows.map((row) => `${row.action}:${row.target}`));
+    expect(targets).toEqual(new Set([`operator.read_customer:${frank.id}`, `operator.read_account:${checking}`, `operator.read_account:${savings}`]));
+    await desk.page.close();
+  }, BROWSER_TEST_TIMEOUT_MS);
+
   it("an account looked up by number shows its history; a deposit is returned with a reason; the journal's status says the chain holds", async () => {
     const dave = await t.user();
     const checking = await t.account(dave, { opening: '40.00' });
@@ -340,6 +369,9 @@ describe('the operations console', () => {
         await desk.page.getByTestId('run-report').locator('[data-break-id]').first().waitFor();
       }
       if (name === 'Accounts') {
+        await desk.page.getByLabel('Find a customer').fill(erin.username);
+        await desk.page.getByRole('button', { name: 'Find', exact: true }).click();
+        await desk.page.getByTestId('customers-found').waitFor();
         await desk.page.getByLabel('Account number or id').fill(checking);
         await desk.page.getByRole('button', { name: 'Look up' }).click();
         await desk.page.getByTestId('account-view').waitFor();

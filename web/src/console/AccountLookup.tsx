@@ -6,6 +6,7 @@ import { formatMoney, formatSignedMoney } from '../money';
 import { ActionResult, done, type Done } from './ActionResult';
 import { ConfirmAction, settle } from './ConfirmAction';
 import { describeRequestError } from './console-failures';
+import { CustomerSearch } from './CustomerSearch';
 import { channelWords, formatTime, words } from './format';
 import { SectionHeading } from './SectionHeading';
 
@@ -17,10 +18,11 @@ const ACCOUNT_NUMBER = /^[\d\s-]+$/;
 const REVERSIBLE = new Set(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'HOLD_CAPTURE']);
 
 /**
- * Look up a customer account by its number or id (each read audited by the API as
- * operator.read_account), see its balances and history, and return a deposit or reverse a
- * transaction with a reason. The API has no look-up by customer name: a number goes through
- * `payee`, which finds open accounts only and counts against the operator's hourly allowance.
+ * Find a customer (CustomerSearch) and open one of their accounts, or look an account up by its
+ * number or id (each read audited by the API as operator.read_account); see its balances and
+ * history, and return a deposit or reverse a transaction with a reason. A number typed here goes
+ * through `payee`, which finds open accounts only and counts against the operator's hourly
+ * allowance; the customer search finds frozen and closed accounts too.
  */
 /** `initialAccountId` opens that account at once (the console remounts this section for each one opened elsewhere). */
 export function AccountLookup({ initialAccountId }: { initialAccountId: string | undefined }) {
@@ -46,6 +48,13 @@ export function AccountLookup({ initialAccountId }: { initialAccountId: string |
   return (
     <section aria-labelledby="section-title" className="console-section">
       <SectionHeading>Accounts</SectionHeading>
+      <CustomerSearch
+        onOpen={(id) => {
+          setProblem(undefined);
+          setTyped(id);
+          setAccountId(id);
+        }}
+      />
       <form className="card lookup" onSubmit={(event) => void lookUp(event)} noValidate>
         <label htmlFor="lookup">Account number or id</label>
         <div className="inline-form">
