@@ -92,12 +92,13 @@ function requireOperator(context: Context): void {
 
 function pageSize(first: number | null): number {
   const size = first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw new GraphQLError(`first must be 0 to ${MAX_PAGE_SIZE}.`, { extensions: { code: 'VALIDATION' } });
+  // Thrown as the typed error itself: a GraphQLError coded VALIDATION would be masked as an internal error (graphql-errors.ts).
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw new ValidationError(`first must be 0 to ${MAX_PAGE_SIZE}.`, 'first');
   return size;
 }
 
 function unwrap<Item>(page: Page<Item> | ValidationError): Page<Item> {
-  if (page instanceof ValidationError) throw new GraphQLError(page.message, { extensions: { code: 'VALIDATION', field: page.field } });
+  if (page instanceof ValidationError) throw page;
   return page;
 }
 

@@ -254,6 +254,11 @@ describe('reconciling and resolving', () => {
     }
     const untouched = (await t.database.pool.query(`select status from reconciliation_breaks where id = $1`, [breakId])).rows[0];
     expect(untouched.status).toBe('OPEN');
+    // An operator's bad page size or cursor is VALIDATION in words, not an internal error.
+    for (const variables of [{ first: 100_000 }, { after: 'not-a-cursor' }]) {
+      const refused = await t.gql(ReconciliationsDocument, variables, operator.token);
+      expect(refused.errors?.[0]?.extensions?.code, JSON.stringify(refused.errors)).toBe('VALIDATION');
+    }
   });
 });
 
