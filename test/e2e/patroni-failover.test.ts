@@ -169,7 +169,7 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
     const users = await createUsers(cluster.databaseUrl('tally'));
     server = await startServerProcess({ env: serverEnvironment(cluster.databaseUrl('tally')), startTimeoutMs: 45_000 });
     bank = await openBank(server.url, users);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     if (server && !server.exited) {

@@ -212,7 +212,8 @@ class LocalPatroniCluster implements PatroniCluster {
     if (!etcdUp) throw new Error(`etcd did not start: ${this.logs.get('etcd') ?? ''}`);
     // The first node bootstraps alone, so it is the one that runs initdb; the second clones it.
     this.startNode(this.nodes[0]!);
-    if (!(await eventually(async () => (await this.leader()) !== undefined, 40_000))) throw new Error(`node1 did not bootstrap:\n${this.logs.get('node1') ?? ''}`);
+    // initdb and the first start take seconds alone, far longer beside a whole suite on two cores.
+    if (!(await eventually(async () => (await this.leader()) !== undefined, 90_000))) throw new Error(`node1 did not bootstrap:\n${this.logs.get('node1') ?? ''}`);
     this.startNode(this.nodes[1]!);
     const haproxyFile = join(this.root, 'haproxy.cfg');
     writeFileSync(haproxyFile, haproxyConfig(this.ports.proxy, this.nodes));
