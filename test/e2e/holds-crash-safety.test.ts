@@ -31,8 +31,8 @@ const ACCOUNTS = 4;
 const OPENING = '1000.00';
 /** Left to expire, due over a few seconds: the scheduler works through them a unit each second while the captures run. */
 const EXPIRING_HOLDS = 120;
-/** The earliest expiry; the others follow one and two seconds later. */
-const EXPIRING_SECONDS = 4;
+/** The first expiry wave, after the authorizations are expected to end; the others follow one and two seconds later. */
+const FIRST_WAVE_AFTER_SECONDS = 2;
 /** Long-lived holds, captured for less (final) while the expiries run. */
 const CAPTURED_HOLDS = 60;
 /** Due within the same seconds as the expiring ones and captured anyway: whichever locks first wins. */
@@ -152,30 +152,42 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
       accounts.push(opened.account.id);
     }
 
-    // Every hold is authorized before the crash; their order interleaves the groups and the accounts.
-    const plan = [
-      ...Array.from({ length: EXPIRING_HOLDS }, (_, index) => ({ group: 'expiring' as const, expiresInSeconds: EXPIRING_SECONDS + (index % 3) })),
-      ...Array.from({ length: CAPTURED_HOLDS }, () => ({ group: 'captured' as const, expiresInSeconds: 3600 })),
-      ...Array.from({ length: RACING_HOLDS }, (_, index) => ({ group: 'racing' as const, expiresInSeconds: EXPIRING_SECONDS + (index % 3) })),
+    // Every hold is authorized before the crash. The long-lived ones go first, and their pace sets
+    // when the others fall due: the first expiry wave comes FIRST_WAVE_AFTER_SECONDS after the last
+    // authorization is expected to finish, on a loaded machine as on a quiet one. With a fixed
+    // expiry, a slow machine was still authorizing when the holds fell due, the scheduler expired the
+    // blocked account's holds before the block, and no expiry unit was in flight at the kill.
+    const longLived = Array.from({ length: CAPTURED_HOLDS }, () => ({ group: 'captured' as const, wave: 0 }));
+    const falling = [
+      ...Array.from({ length: EXPIRING_HOLDS }, (_, index) => ({ group: 'expiring' as const, wave: index % 3 })),
+      ...Array.from({ length: RACING_HOLDS }, (_, index) => ({ group: 'racing' as const, wave: index % 3 })),
     ].sort(() => Math.random() - 0.5);
     const holds: Placed[] = [];
-    const queue = plan.map((entry, index) => ({ ...entry, index }));
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          const amountMinor = BigInt(100 + (next.index % 7) * 37);
-          // Racing holds stay off the blocked account (accounts[0], below): a capture waiting there
-          // never holds a due hold, so an expiry unit waits on the account row alone.
-          const account = next.group === 'racing' ? accounts[1 + (next.index % (ACCOUNTS - 1))]! : accounts[next.index % ACCOUNTS]!;
-          const input = { accountId: account, amount: formatMinor(amountMinor), channel: 'CARD' as const, expiresInSeconds: next.expiresInSeconds, idempotencyKey: randomUUID() };
-          const result = dataOf(await postGraphQL(server!.url, AuthorizeHoldDocument, { input }, token)).authorizeHold;
-          if (result.__typename !== 'HoldChange') throw new Error(`authorization failed: ${JSON.stringify(result)}`);
-          // A captured hold is taken for 0.25 less, final: the rest is released with it.
-          const captureMinor = next.group === 'captured' ? amountMinor - 25n : amountMinor;
-          holds.push({ id: result.hold.id, group: next.group, accountId: input.accountId, amountMinor, captureMinor, key: `capture-${result.hold.id}`, told: [] });
-        }
-      }),
-    );
+    let placed = 0;
+    const authorize = async (entries: readonly { group: Placed['group']; wave: number }[], expiresInSeconds: (wave: number) => number) => {
+      const queue = entries.map((entry) => ({ ...entry, index: (placed += 1) }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const amountMinor = BigInt(100 + (next.index % 7) * 37);
+            // Racing holds stay off the blocked account (accounts[0], below): a capture waiting there
+            // never holds a due hold, so an expiry unit waits on the account row alone.
+            const account = next.group === 'racing' ? accounts[1 + (next.index % (ACCOUNTS - 1))]! : accounts[next.index % ACCOUNTS]!;
+            const input = { accountId: account, amount: formatMinor(amountMinor), channel: 'CARD' as const, expiresInSeconds: expiresInSeconds(next.wave), idempotencyKey: randomUUID() };
+            const result = dataOf(await postGraphQL(server!.url, AuthorizeHoldDocument, { input }, token)).authorizeHold;
+            if (result.__typename !== 'HoldChange') throw new Error(`authorization failed: ${JSON.stringify(result)}`);
+            // A captured hold is taken for 0.25 less, final: the rest is released with it.
+            const captureMinor = next.group === 'captured' ? amountMinor - 25n : amountMinor;
+            holds.push({ id: result.hold.id, group: next.group, accountId: input.accountId, amountMinor, captureMinor, key: `capture-${result.hold.id}`, told: [] });
+          }
+        }),
+      );
+    };
+    const longLivedStartedAt = Date.now();
+    await authorize(longLived, () => 3600);
+    const secondsPerHold = (Date.now() - longLivedStartedAt) / 1000 / CAPTURED_HOLDS;
+    const firstWaveAt = Date.now() + (falling.length * secondsPerHold + FIRST_WAVE_AFTER_SECONDS) * 1000;
+    await authorize(falling, (wave) => Math.max(1, Math.ceil((firstWaveAt - Date.now()) / 1000)) + wave);
     const expiring = holds.filter((hold) => hold.group === 'expiring');
     // Captures on the blocked account (below) come last: the others are acknowledged meanwhile.
     const blockedAccount = accounts[0]!;
@@ -196,20 +208,23 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
         [ids],
       );
 
-    // The scheduler's first round commits; then one account row is locked, as by a slow disk, so
-    // the next expiry unit (each holds some of its holds) waits there mid-way with its holds
-    // locked, until the kill. The captures start then; those on that account wait too, in flight
-    // for certain when the process dies. The kill comes once some captures were acknowledged and
-    // that unit is seen waiting.
+    // The scheduler's first round commits and the captures start. Once some are acknowledged, one
+    // account row is locked, as by a slow disk, so the next expiry unit that reaches it (each holds
+    // some of its holds) waits there mid-way with its holds locked, until the kill. Captures on
+    // that account come last and wait too, in flight for certain when the process dies. The kill
+    // comes once an expiry unit is seen holding due holds after the lock.
     const expiringIds = expiring.map((hold) => hold.id);
     const running = server;
     expect(await eventually(async () => (await expiredAmong(expiringIds)) > 0, 15_000), 'the scheduler began expiring').toBe(true);
-    const blocker = await database.pool.connect();
-    await blocker.query('begin');
-    await blocker.query('select id from accounts where id = $1 for update', [blockedAccount]);
     const expiringOnBlocked = expiring.filter((hold) => hold.accountId === blockedAccount).map((hold) => hold.id);
-    const expiredOnBlockedBefore = await expiredAmong(expiringOnBlocked);
-    const expiredBeforeBlock = await expiredAmong(expiringIds);
+    const blocker = await database.pool.connect();
+    /** What had expired when the row was locked: set once the captures were acknowledged (below). */
+    let atBlock: { expired: number; expiredOnBlocked: number } | undefined;
+    const block = async () => {
+      await blocker.query('begin');
+      await blocker.query('select id from accounts where id = $1 for update', [blockedAccount]);
+      atBlock = { expired: await expiredAmong(expiringIds), expiredOnBlocked: await expiredAmong(expiringOnBlocked) };
+    };
     const pidsBeforeKill = [running.pid, ...descendantsOf(running.pid)];
     let acknowledged = 0;
     let killed = false;
@@ -219,10 +234,16 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
       killed = true;
       running.kill('SIGKILL');
     };
-    const fallback = setTimeout(killNow, KILL_FALLBACK_MS);
+    // The row is locked only once some captures were acknowledged: a blocked expiry unit may also
+    // hold other accounts' rows (it locks in id order), and would stall every capture behind it.
+    let fallback = setTimeout(killNow, KILL_FALLBACK_MS * 2);
     const monitor = (async () => {
       while (!killed) {
-        if (acknowledged >= KILL_AFTER_CAPTURES && (await expiryInFlight(expiringIds)) > 0) {
+        if (!atBlock && acknowledged >= KILL_AFTER_CAPTURES) {
+          await block();
+          clearTimeout(fallback);
+          fallback = setTimeout(killNow, KILL_FALLBACK_MS);
+        } else if (atBlock && (await expiryInFlight(expiringIds)) > 0) {
           killedMidExpiry = true;
           killNow();
         }
@@ -250,11 +271,12 @@ describe('crash safety of holds: SIGKILL during expiries and captures, then retr
     expect(stillRunning(pidsBeforeKill), 'nothing of the killed server survives it').toEqual([]);
     const expiredAtCrash = await expiredAmong(expiring.map((hold) => hold.id));
     const unanswered = toCapture.filter((hold) => hold.told.length === 0);
+    const expiredBeforeBlock = atBlock?.expired ?? 0;
     console.info(`holds crash: ${expiredAtCrash}/${EXPIRING_HOLDS} expired (${expiredBeforeBlock} before the block), ${acknowledged} captures acknowledged, ${unanswered.length}/${toCapture.length} captures unanswered at the kill`);
     expect(killedMidExpiry, 'the kill came while the scheduler held due holds').toBe(true);
     expect(expiredAtCrash, 'the kill came while the scheduler was mid-way').toBeLessThan(EXPIRING_HOLDS);
     expect(expiredBeforeBlock, 'some expiries had committed before the kill').toBeGreaterThan(0);
-    expect(await expiredAmong(expiringOnBlocked), 'no unit that reached the blocked account committed').toBe(expiredOnBlockedBefore);
+    expect(await expiredAmong(expiringOnBlocked), 'no unit that reached the blocked account committed').toBe(atBlock?.expiredOnBlocked);
     expect(unanswered.length, 'the kill came while captures were in flight').toBeGreaterThan(0);
 
     // Restart on the same database; every capture is sent again with its key, answered or not.
