@@ -1,5 +1,6 @@
 import type { MovementOutcome } from './operations.js';
 import type { ResidentMemory } from './resident-memory.js';
+import type { SealerWindowsResult } from './sealer-windows.js';
 
 /** Distinct failure texts kept for the report; the counts cover all of them. */
 const MAX_FAILURE_SAMPLES = 5;
@@ -32,6 +33,8 @@ export interface MeasuredPhase extends PhaseResult {
   readonly serverMemory: ResidentMemory | null;
   /** Mean commands per database transaction in the phase (bench/unit-sizes.ts); above 1 only with group commit. */
   readonly commandsPerUnit?: number | null;
+  /** With BENCH_SEALER_WINDOWS_MS: the phase's movements/s with the sealer running against paused (bench/sealer-windows.ts). */
+  readonly sealerWindows?: SealerWindowsResult;
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -64,6 +67,8 @@ export async function runClosedLoop(
   clients: number,
   durationMs: number,
   operation: () => Promise<MovementOutcome>,
+  /** When given, the time (performance.now()) each movement was acknowledged, one entry per movement. */
+  acknowledgedAt?: number[],
 ): Promise<PhaseResult> {
   const latencies: number[] = [];
   const typedErrors: Record<string, number> = {};
@@ -82,7 +87,10 @@ export async function runClosedLoop(
       } catch (error) {
         outcome = { kind: 'unexpected', reason: error instanceof Error ? error.message : String(error) };
       }
-      latencies.push(performance.now() - sent);
+      const answered = performance.now();
+      latencies.push(answered - sent);
+      const movements = outcome.kind === 'ok' ? 1 : outcome.kind === 'batch' ? outcome.committed : 0;
+      for (let index = 0; index < movements; index += 1) acknowledgedAt?.push(answered);
       if (outcome.kind === 'ok') ok += 1;
       else if (outcome.kind === 'typed') typedErrors[outcome.code] = (typedErrors[outcome.code] ?? 0) + 1;
       else if (outcome.kind === 'batch') {

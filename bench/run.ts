@@ -39,6 +39,7 @@ import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './repor
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { BENCH_METRICS_TOKEN, commandsPerUnit, unitCount } from './unit-sizes.js';
 import { Sessions } from './sessions.js';
+import { compareWindows, startSealerWindows } from './sealer-windows.js';
 import {
   ACCOUNT_COUNT,
   ACCOUNTS_PER_USER,
@@ -140,6 +141,7 @@ async function runPhase(
   allAccountIds: readonly string[],
   clients: number,
   seconds: number,
+  sealerWindows?: SealerWindowsAsk,
 ): Promise<MeasuredPhase> {
   // Sign in again before the clock starts if a token could lapse during the phase, so logins
   // (argon2) stay out of the measurement; a phase longer than a token's life renews inside it.
@@ -152,24 +154,49 @@ async function runPhase(
     const unitsBefore = await unitCount(server.url.origin);
     const cpuBefore = server.cpuSeconds();
     const memory = sampleResidentMemory(() => server.residentBytes());
-    const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds));
+    const windows = sealerWindows ? await startSealerWindows(sealerWindows.databaseUrl, sealerWindows.windowMs) : undefined;
+    const acknowledgedAt: number[] = [];
+    const phase = await runClosedLoop(mix.scenario, clients, seconds * 1000, () => mix.next(client, sessions, users, allAccountIds), acknowledgedAt);
+    const sealerComparison = windows ? compareWindows(await windows.stop(), acknowledgedAt) : undefined;
     const serverMemory = memory.stop();
     const cpuAfter = server.cpuSeconds();
     const unitsAfter = await unitCount(server.url.origin);
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
       cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
-    return { ...phase, serverCpuMsPerTransaction, serverMemory, commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter) };
+    return {
+      ...phase,
+      serverCpuMsPerTransaction,
+      serverMemory,
+      commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter),
+      ...(sealerComparison ? { sealerWindows: sealerComparison } : {}),
+    };
   } finally {
     client.close();
   }
+}
+
+/** BENCH_SEALER_WINDOWS_MS: where the sealer's lock is taken, and how long each window lasts. */
+interface SealerWindowsAsk {
+  readonly databaseUrl: string;
+  readonly windowMs: number;
+}
+
+function describeSealerWindows(phase: MeasuredPhase): string {
+  const windows = phase.sealerWindows;
+  if (!windows) return '';
+  return (
+    `; sealer running ${windows.sealingTxPerSecond.toFixed(1)} tx/s against paused ${windows.pausedTxPerSecond.toFixed(1)} tx/s ` +
+    `over ${windows.windows} windows (the sealer took ${(windows.sealerShare * 100).toFixed(1)}%, an upper bound)`
+  );
 }
 
 function describePhase(label: string, phase: MeasuredPhase): string {
   return (
     `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
     `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
-    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit, ${describeMemory(phase.serverMemory)}`
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit, ${describeMemory(phase.serverMemory)}` +
+    describeSealerWindows(phase)
   );
 }
 
@@ -181,13 +208,14 @@ async function runPhases(
   users: readonly BenchUser[],
   clientCounts: readonly number[],
   phaseSeconds: number,
+  sealerWindows?: SealerWindowsAsk,
 ): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number }> {
   const allAccountIds = users.flatMap((user) => user.accountIds);
   const warmup = await runPhase(mix, server, sessions, users, allAccountIds, Math.max(...clientCounts), WARMUP_SECONDS);
   progress(describePhase('warm-up (not reported)', warmup));
   const phases: MeasuredPhase[] = [];
   for (const clients of clientCounts) {
-    const phase = await runPhase(mix, server, sessions, users, allAccountIds, clients, phaseSeconds);
+    const phase = await runPhase(mix, server, sessions, users, allAccountIds, clients, phaseSeconds, sealerWindows);
     phases.push(phase);
     progress(describePhase('measured', phase));
   }
@@ -261,7 +289,8 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     }
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
-    const measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds);
+    const sealerWindows = settings.sealerWindowMs ? { databaseUrl, windowMs: settings.sealerWindowMs } : undefined;
+    const measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
     phases = measured.phases;
     warmup = measured.warmup;
     loginClient.close();
@@ -333,6 +362,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
   } else {
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
+  for (const phase of phases) if (phase.sealerWindows) lines.push(`sealer windows C=${phase.clients}${describeSealerWindows(phase).replace(/^;/, ':')}`);
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
   lines.push(`server: ${groupCommitText(settings)}`);
   // Other work on the box (a test run, another server) takes cores from the bench; say so.

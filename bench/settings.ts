@@ -92,6 +92,8 @@ const MAX_FANOUT_DEPOSITS_PER_SECOND = 5_000;
 const DEFAULT_FANOUT_SERVER_WORKERS = 2;
 /** src/config.ts's limit for WEB_CONCURRENCY. */
 const MAX_SERVER_WORKERS = 64;
+/** A window longer than a minute would leave a phase with one or two of them: nothing to compare. */
+const MAX_SEALER_WINDOW_MS = 60_000;
 /** The local Redis as this machine kind starts it; live balances need a real bus across processes. */
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -122,6 +124,11 @@ export interface BenchSettings {
    * against a run with them on and the sealer off. Never a production setting: nothing is journaled.
    */
   readonly journalTriggers: boolean;
+  /**
+   * BENCH_SEALER_WINDOWS_MS: each measured phase alternates windows of this length with the journal
+   * sealer running and paused (bench/sealer-windows.ts) and reports both rates; undefined: not done.
+   */
+  readonly sealerWindowMs: number | undefined;
   readonly fanout: FanoutSettings;
 }
 
@@ -143,6 +150,7 @@ function positiveInteger(name: string, text: string, max: number): number {
 }
 
 export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
+  if (environment.BENCH_SEALER_WINDOWS_MS && environment.BENCH_JOURNAL_SEALER === 'off') throw new Error('BENCH_SEALER_WINDOWS_MS pauses and runs the journal sealer: it needs BENCH_JOURNAL_SEALER on');
   const phaseSeconds = environment.BENCH_SECONDS
     ? positiveInteger('BENCH_SECONDS', environment.BENCH_SECONDS, MAX_PHASE_SECONDS)
     : DEFAULT_PHASE_SECONDS;
@@ -171,6 +179,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
     journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
     journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
+    sealerWindowMs: environment.BENCH_SEALER_WINDOWS_MS ? positiveInteger('BENCH_SEALER_WINDOWS_MS', environment.BENCH_SEALER_WINDOWS_MS, MAX_SEALER_WINDOW_MS) : undefined,
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
