@@ -1,11 +1,16 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { queryRows, runStatement } from '../db/sql.js';
+import { queryRows, runStatement, type Database } from '../db/sql.js';
 import { balanceChannel, type BalanceEvent } from './channels.js';
 import type { EventBus } from './event-bus.js';
 import { cacheBalance } from './balance-cache.js';
 import { outsideRequest } from '../tracing/outside-request.js';
+
+interface OutboxRow {
+  readonly id: string;
+  readonly payload: BalanceEvent | string;
+}
 
 /** Events taken per round: bounds one transaction's work and lock time. */
 const BATCH_SIZE = 200;
@@ -123,12 +128,8 @@ export class OutboxRelay {
       // subscriber of that account then reads the gap from the ledger (a thousand reads for a
       // thousand sockets). Tried, not waited for: a relay whose process is busy sending to its
       // sockets may hold it for long, and the others must not hold a connection meanwhile.
-      const [turn] = await queryRows<{ taken: boolean }>(database, `select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as taken`);
-      if (!turn?.taken) return 'other relay busy';
-      const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
-        database,
-        `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
-      );
+      const rows = await takeTurnAndBatch(database);
+      if (rows === 'other relay busy') return rows;
       if (rows.length === 0) return 0;
       const events = rows.map((row) => (typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload));
       // Sent together, not one round trip each: each Redis connection (the bus's publisher, the
@@ -156,4 +157,28 @@ export class OutboxRelay {
     this.lastPruneMs = Date.now();
     await runStatement(this.orm.em.fork(), `delete from outbox_events where published_at < now() - (? || ' milliseconds')::interval`, [String(RETENTION_MS)]);
   }
+}
+
+/**
+ * The turn and the batch in one statement (one round trip fewer per batch than asking for the lock
+ * first): the lock is tried once (a materialized CTE), and the batch is read only when it was
+ * taken. The statement's snapshot predates the lock, so it may still see as unpublished rows that
+ * the previous holder marked and committed just before; `FOR UPDATE` re-reads such a row's latest
+ * version and re-checks `published_at is null` (READ COMMITTED), so they are skipped, not sent
+ * twice. An account's versions commit one after another under its row lock, so a snapshot that
+ * sees one version sees every earlier one: the batch never skips ahead within an account.
+ */
+async function takeTurnAndBatch(database: Database): Promise<OutboxRow[] | 'other relay busy'> {
+  const rows = await queryRows<{ taken: boolean; id: string | null; payload: BalanceEvent | string | null }>(
+    database,
+    `with turn as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as taken)
+     select turn.taken, batch.id::text as id, batch.payload
+       from turn left join lateral (
+         select o.id, o.payload from outbox_events o
+          where turn.taken and o.published_at is null
+          order by o.id limit ${BATCH_SIZE} for update skip locked) as batch on true
+      order by batch.id`,
+  );
+  if (!rows[0]?.taken) return 'other relay busy';
+  return rows.flatMap((row) => (row.id === null || row.payload === null ? [] : [{ id: row.id, payload: row.payload }]));
 }
