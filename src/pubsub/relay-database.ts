@@ -26,8 +26,9 @@ interface KnexClient {
  * runs after every commit, and measured on this machine MikroORM's `em.transactional` and
  * `em.execute` cost about 1.3 ms of server CPU for a batch's four statements against about 0.3 ms
  * for the same four through `pg` (README "Speed"). The relay reads and writes no entities, so the
- * unit of work has nothing to give it. On the embedded PGlite, whose single connection MikroORM's
- * driver owns, the batch goes through MikroORM as before.
+ * unit of work has nothing to give it. Its statements no longer show as knex's database spans
+ * (src/tracing/database-spans.ts); they were root spans of no request. On the embedded PGlite,
+ * whose single connection MikroORM's driver owns, the batch goes through MikroORM as before.
  */
 export function relayTransaction(orm: MikroORM): RelayTransaction {
   if (!(orm.em.getDriver() instanceof PostgreSqlDriver)) return throughMikroOrm(orm);
