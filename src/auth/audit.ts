@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditEventSchema } from '../entities/audit-event.entity.js';
+import sql, { join } from 'sql-template-tag';
+import { queryStatement } from '../db/sql.js';
 
 /** What every audit line says besides the action: who, from which request and address. */
 export interface AuditOrigin {
@@ -56,19 +57,19 @@ export function recordAudit(em: EntityManager, origin: AuditOrigin, entry: Audit
   return recordAudits(em, origin, [entry]);
 }
 
-/** Appends several security events in one statement (a batch's items, each its own line). */
+/**
+ * Appends several security events in one statement (a batch's items, each its own line). A plain
+ * insert, not an entity flush: the line is written on every audited movement, and a flush would
+ * also compute change sets over everything the entity manager holds and read the id back, which
+ * nothing uses. It writes nothing else: a caller that changed entities flushes them itself.
+ */
 export async function recordAudits(em: EntityManager, origin: AuditOrigin, entries: readonly AuditEntry[]): Promise<void> {
-  for (const entry of entries) {
-    em.create(AuditEventSchema, {
-      action: entry.action,
-      outcome: entry.outcome,
-      actorUserId: entry.actorUserId ?? null,
+  if (entries.length === 0) return;
+  const rows = entries.map(
+    (entry) =>
       // Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL.
-      target: entry.target?.replaceAll('\u0000', '\ufffd') ?? null,
-      requestId: origin.requestId ?? null,
-      clientIp: origin.clientIp ?? null,
-      details: entry.details ?? {},
-    });
-  }
-  await em.flush();
+      sql`(${entry.actorUserId ?? null}::uuid, ${entry.action}, ${entry.target?.replaceAll('\u0000', '\ufffd') ?? null}::text, ${entry.outcome},
+           ${origin.requestId ?? null}::text, ${origin.clientIp ?? null}::text, ${JSON.stringify(entry.details ?? {})}::jsonb)`,
+  );
+  await queryStatement(em, sql`insert into audit_events (actor_user_id, action, target, outcome, request_id, client_ip, details) values ${join(rows)}`);
 }

@@ -1,11 +1,18 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { queryRows, runStatement } from '../db/sql.js';
+import sql from 'sql-template-tag';
+import { runStatement } from '../db/sql.js';
+import { relayTransaction, type RelayQuery, type RelayTransaction } from './relay-database.js';
 import { balanceChannel, type BalanceEvent } from './channels.js';
 import type { EventBus } from './event-bus.js';
 import { cacheBalance } from './balance-cache.js';
 import { outsideRequest } from '../tracing/outside-request.js';
+
+interface OutboxRow {
+  readonly id: string;
+  readonly payload: BalanceEvent | string;
+}
 
 /** Events taken per round: bounds one transaction's work and lock time. */
 const BATCH_SIZE = 200;
@@ -37,6 +44,8 @@ export class OutboxRelay {
   private lastPruneMs = 0;
   /** The last round found another process's relay publishing. */
   private otherRelayBusy = false;
+  /** Where each batch's transaction runs (relay-database.ts: plain `pg` on PostgreSQL). */
+  private readonly transaction: RelayTransaction;
 
   constructor(
     private readonly orm: MikroORM,
@@ -45,7 +54,9 @@ export class OutboxRelay {
     private readonly cache: Redis | undefined,
     /** Told how many events each batch published (metrics). */
     private readonly onPublished: (count: number) => void = () => undefined,
-  ) {}
+  ) {
+    this.transaction = relayTransaction(orm);
+  }
 
   start(): void {
     this.schedule(0);
@@ -117,18 +128,14 @@ export class OutboxRelay {
 
   /** One transaction: lock a batch, publish it in order, mark it sent. A failure rolls back the marks. */
   private async publishBatch(): Promise<number | 'other relay busy'> {
-    const published = await this.orm.em.fork().transactional(async (database): Promise<number | 'other relay busy'> => {
+    const published = await this.transaction(async (query): Promise<number | 'other relay busy'> => {
       // One relay publishes at a time, across every process on the database: two relays sending
       // neighbouring batches at once deliver an account's versions out of order, and every
       // subscriber of that account then reads the gap from the ledger (a thousand reads for a
       // thousand sockets). Tried, not waited for: a relay whose process is busy sending to its
       // sockets may hold it for long, and the others must not hold a connection meanwhile.
-      const [turn] = await queryRows<{ taken: boolean }>(database, `select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as taken`);
-      if (!turn?.taken) return 'other relay busy';
-      const rows = await queryRows<{ id: string; payload: BalanceEvent | string }>(
-        database,
-        `select id::text, payload from outbox_events where published_at is null order by id limit ${BATCH_SIZE} for update skip locked`,
-      );
+      const rows = await takeTurnAndBatch(query);
+      if (rows === 'other relay busy') return rows;
       if (rows.length === 0) return 0;
       const events = rows.map((row) => (typeof row.payload === 'string' ? (JSON.parse(row.payload) as BalanceEvent) : row.payload));
       // Sent together, not one round trip each: each Redis connection (the bus's publisher, the
@@ -141,9 +148,8 @@ export class OutboxRelay {
           ...(this.cache ? [cacheBalance(this.cache, event)] : []),
         ]),
       );
-      await runStatement(database, `update outbox_events set published_at = now(), attempts = attempts + 1 where id = any(?::bigint[])`, [
-        `{${rows.map((row) => row.id).join(',')}}`,
-      ]);
+      const ids = `{${rows.map((row) => row.id).join(',')}}`;
+      await query(sql`update outbox_events set published_at = now(), attempts = attempts + 1 where id = any(${ids}::bigint[])`);
       return rows.length;
     });
     // Counted once committed: a batch rolled back is sent (and counted) again.
@@ -156,4 +162,27 @@ export class OutboxRelay {
     this.lastPruneMs = Date.now();
     await runStatement(this.orm.em.fork(), `delete from outbox_events where published_at < now() - (? || ' milliseconds')::interval`, [String(RETENTION_MS)]);
   }
+}
+
+/**
+ * The turn and the batch in one statement (one round trip fewer per batch than asking for the lock
+ * first): the lock is tried once (a materialized CTE), and the batch is read only when it was
+ * taken. The statement's snapshot predates the lock, so it may still see as unpublished rows that
+ * the previous holder marked and committed just before; `FOR UPDATE` re-reads such a row's latest
+ * version and re-checks `published_at is null` (READ COMMITTED), so they are skipped, not sent
+ * twice. An account's versions commit one after another under its row lock, so a snapshot that
+ * sees one version sees every earlier one: the batch never skips ahead within an account.
+ */
+async function takeTurnAndBatch(query: RelayQuery): Promise<OutboxRow[] | 'other relay busy'> {
+  const rows = await query<{ taken: boolean; id: string | null; payload: BalanceEvent | string | null }>(
+    sql`with turn as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}::bigint) as taken)
+     select turn.taken, batch.id::text as id, batch.payload
+       from turn left join lateral (
+         select o.id, o.payload from outbox_events o
+          where turn.taken and o.published_at is null
+          order by o.id limit ${BATCH_SIZE}::int for update skip locked) as batch on true
+      order by batch.id`,
+  );
+  if (!rows[0]?.taken) return 'other relay busy';
+  return rows.flatMap((row) => (row.id === null || row.payload === null ? [] : [{ id: row.id, payload: row.payload }]));
 }

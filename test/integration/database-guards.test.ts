@@ -23,17 +23,48 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function refused(sql: string, parameters: unknown[] = []): Promise<string> {
+async function refused(sql: string, parameters: readonly unknown[] = []): Promise<string> {
   const client = await t.database.pool.connect();
   try {
     await client.query('begin');
-    await client.query(sql, parameters);
+    await client.query(sql, [...parameters]);
     await client.query('commit');
     return 'accepted';
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     return (error as { code?: string }).code ?? 'unknown';
   } finally {
+    client.release();
+  }
+}
+
+/** Runs the statements in one transaction, each in turn, and commits; the first refusal's code, or 'accepted'. */
+async function refusedInSteps(statements: ReadonlyArray<readonly [string, unknown[]]>): Promise<string> {
+  const client = await t.database.pool.connect();
+  try {
+    await client.query('begin');
+    for (const [sql, parameters] of statements) await client.query(sql, parameters);
+    await client.query('commit');
+    return 'accepted';
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    return (error as { code?: string }).code ?? 'unknown';
+  } finally {
+    client.release();
+  }
+}
+
+/** Whether the database takes the statement (its checks run at the statement's end), then leaves nothing behind. */
+async function acceptedThenRolledBack(sql: string, parameters: readonly unknown[]): Promise<string> {
+  const client = await t.database.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(sql, [...parameters]);
+    return 'accepted';
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'unknown';
+  } finally {
+    await client.query('rollback').catch(() => undefined);
     client.release();
   }
 }
@@ -78,6 +109,30 @@ describe('the database guards the laws', () => {
         [id, randomUUID(), alice.id, accountId],
       ),
     ).toBe('23514');
+  });
+
+  it('one statement writing many transactions is refused when any one of them does not balance', async () => {
+    // The shape a multi-row write takes: several transactions' entries in one statement.
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const manyTransactions = (unbalancedAmount: number) => [
+      `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by)
+                  select id, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, id::text, $2 from unnest($1::uuid[]) as id returning id)
+       insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer)
+       select t.id, $3::uuid, e.direction, case when t.id = ($1::uuid[])[2] and e.direction = 'DEBIT' then $4::bigint else 100 end, 'USD', 'POSTED'
+         from t, (values ('CREDIT'), ('DEBIT')) as e (direction)`,
+      [ids, alice.id, accountId, unbalancedAmount],
+    ] as const;
+    expect(await refused(...manyTransactions(99))).toBe('23514');
+    expect(await acceptedThenRolledBack(...manyTransactions(100))).toBe('accepted');
+  });
+
+  it("a transaction's entries are one statement's: a second statement cannot complete it, nor unbalance a balanced one", async () => {
+    const id = randomUUID();
+    const header = `insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by)
+                    values ($1, 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, $2, $3)`;
+    const entry = (direction: string) => `insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer) values ($1, $2, '${direction}', 100, 'USD', 'POSTED')`;
+    expect(await refusedInSteps([[header, [id, randomUUID(), alice.id]], [entry('CREDIT'), [id, accountId]], [entry('DEBIT'), [id, accountId]]])).toBe('23514');
+    expect(await refused(entry('CREDIT'), [transactionId, accountId])).toBe('23514');
   });
 
   it('an entry says its layer', async () => {

@@ -3,8 +3,8 @@ import { signedAmount, type AccountChange, type AccountSnapshot, type MovementPl
 
 /**
  * Law 1 for one planned transaction: at least two entries and, per layer, debits equal credits
- * (a plan has one currency). Asserted here, before anything is written, and again at commit by
- * the database's deferred trigger.
+ * (a plan has one currency). Asserted here, before anything is written, and again by
+ * the database at the end of the statement that inserts the entries.
  */
 export function assertBalanced(entries: readonly PlannedEntry[]): void {
   assert.ok(entries.length >= 2, 'a movement has at least two entries');
