@@ -227,6 +227,35 @@ function actsApart(previous: Actor | undefined, next: Actor): boolean {
   return previous !== undefined && (previous.userId !== next.userId || (previous.requestId ?? '') !== (next.requestId ?? ''));
 }
 
+/** What every turn of a unit reads: the keys the unit claimed, the records of the others, the clock. */
+interface TurnInputs {
+  readonly claimed: ReadonlySet<string>;
+  readonly prior: ReadonlyMap<string, PriorRecord>;
+  readonly now: Date;
+}
+
+/** Each command's turn in arrival order; what each key answered, for the claims the unit frees. */
+async function runTurns(database: Database, commands: readonly Prepared[], unit: UnitState, inputs: TurnInputs, options: UnitOptions): Promise<{ results: CommandResult[]; uses: Map<string, KeyUse> }> {
+  const uses = new Map<string, KeyUse>();
+  const results: CommandResult[] = [];
+  let actingAs = commands[0]?.command.actor;
+  for (const prepared of commands) {
+    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
+    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
+    actingAs = prepared.command.actor;
+    const state = keyStateOf(prepared, uses, inputs.claimed, inputs.prior);
+    const result = await runTurn(database, prepared, state, unit, inputs.now);
+    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
+    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
+    results.push(result);
+    if (state.kind === 'fresh') {
+      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
+      uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
+    }
+  }
+  return { results, uses };
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit. The same
@@ -282,23 +311,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets), breaks },
   );
 
-  const uses = new Map<string, KeyUse>();
-  const results: CommandResult[] = [];
-  let actingAs = commands[0]?.command.actor;
-  for (const prepared of commands) {
-    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
-    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
-    actingAs = prepared.command.actor;
-    const state = keyStateOf(prepared, uses, locked.claimed, prior);
-    const result = await runTurn(database, prepared, state, unit, now);
-    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
-    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
-    results.push(result);
-    if (state.kind === 'fresh') {
-      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
-      uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
-    }
-  }
+  const { results, uses } = await runTurns(database, commands, unit, { claimed: locked.claimed, prior, now }, options);
   // Before withinUnit, which may write through the ORM's unit of work (no barrier there).
   await movements.flush();
   await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
