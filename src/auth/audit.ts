@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import sql, { join } from 'sql-template-tag';
+import sql from 'sql-template-tag';
 import { queryStatement } from '../db/sql.js';
 
 /** What every audit line says besides the action: who, from which request and address. */
@@ -52,24 +52,38 @@ export interface AuditEntry {
   readonly details?: Record<string, unknown>;
 }
 
-/** Appends one security event; pass the transaction's entity manager to commit it with the change. */
+/** Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL. */
+const storableTarget = (target: string | null | undefined): string | null => target?.replaceAll('\u0000', '\ufffd') ?? null;
+
+/**
+ * Appends one security event with the caller's transaction (its entity manager): a plain insert, not
+ * an entity flush, as recordAudits. A caller that changed entities has them flushed by its own
+ * flush or by `em.transactional` at commit.
+ */
 export function recordAudit(em: EntityManager, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
   return recordAudits(em, origin, [entry]);
 }
 
 /**
- * Appends several security events in one statement (a batch's items, each its own line). A plain
- * insert, not an entity flush: the line is written on every audited movement, and a flush would
- * also compute change sets over everything the entity manager holds and read the id back, which
- * nothing uses. It writes nothing else: a caller that changed entities flushes them itself.
+ * Appends several security events in ONE insert (a batch's items, each its own line). Not through
+ * the ORM's unit of work: for 1,000 lines its change sets cost more than the batch's movements
+ * (README "Batches"), and a statement of db/sql.ts first flushes the movements the unit holds back.
  */
 export async function recordAudits(em: EntityManager, origin: AuditOrigin, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const rows = entries.map(
-    (entry) =>
-      // Targets can be attacker-typed (a username); PostgreSQL text cannot hold NUL.
-      sql`(${entry.actorUserId ?? null}::uuid, ${entry.action}, ${entry.target?.replaceAll('\u0000', '\ufffd') ?? null}::text, ${entry.outcome},
-           ${origin.requestId ?? null}::text, ${origin.clientIp ?? null}::text, ${JSON.stringify(entry.details ?? {})}::jsonb)`,
+  const rows = entries.map((entry) => ({
+    actor_user_id: entry.actorUserId ?? null,
+    action: entry.action,
+    target: storableTarget(entry.target),
+    outcome: entry.outcome,
+    request_id: origin.requestId ?? null,
+    client_ip: origin.clientIp ?? null,
+    details: entry.details ?? {},
+  }));
+  await queryStatement(
+    em,
+    sql`insert into audit_events (actor_user_id, action, target, outcome, request_id, client_ip, details)
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as a (actor_user_id uuid, action text, target text, outcome text, request_id text, client_ip text, details jsonb)`,
   );
-  await queryStatement(em, sql`insert into audit_events (actor_user_id, action, target, outcome, request_id, client_ip, details) values ${join(rows)}`);
 }

@@ -1,5 +1,6 @@
 import type { Sql } from 'sql-template-tag';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { flushPendingWrites } from './pending-writes.js';
 
 /**
  * Tally talks to PostgreSQL through MikroORM's entity manager, with hand-written SQL where the
@@ -16,7 +17,12 @@ export function toBigInt(value: unknown): bigint {
   throw new TypeError(`expected a bigint column selected as text, got ${typeof value}`);
 }
 
+/**
+ * Every statement first flushes the writes its transaction holds back (pending-writes.ts): a
+ * read sees them, and a later write lands after them.
+ */
 export async function queryRows<Row>(database: Database, sql: string, parameters: unknown[] = []): Promise<Row[]> {
+  await flushPendingWrites(database);
   return (await database.execute(sql, parameters, 'all')) as Row[];
 }
 
@@ -26,6 +32,7 @@ export async function queryStatement<Row>(database: Database, statement: Sql): P
 }
 
 export async function runStatement(database: Database, sql: string, parameters: unknown[] = []): Promise<number> {
+  await flushPendingWrites(database);
   const result = (await database.execute(sql, parameters, 'run')) as { affectedRows?: number };
   return result.affectedRows ?? 0;
 }

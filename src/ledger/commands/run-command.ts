@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
-import { isId, type Database } from '../persistence/database.js';
+import { isId, runStatement, type Database } from '../persistence/database.js';
+import { bufferMovementsOn } from '../persistence/movement-buffer.js';
 import type { Actor } from '../types.js';
 import { lockHolds } from '../persistence/lock-holds.js';
 import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
@@ -203,20 +204,22 @@ interface FoldedFacts {
  */
 async function applyUnitSettings(database: Database, commands: readonly Prepared[]): Promise<void> {
   const actor = commands[0]?.command.actor;
-  await database.execute(
+  await runStatement(
+    database,
     `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`,
     [actor?.requestId ?? '', actor?.userId ?? ''],
-    'run',
   );
 }
 
 /**
  * Tells the journal's triggers that what follows is `actor`'s, in its request: a unit whose
  * commands come from different requests (group-commit.ts) says so before each one's turn, so that
- * every record names its own request, not the first command's.
+ * every record names its own request, not the first command's. Like every statement it first
+ * flushes the movements the unit holds back (movement-buffer.ts), so they are journalled under the
+ * request they belong to: a unit's multi-row flushes break where its request changes.
  */
 export async function actInUnitAs(database: Database, actor: Actor): Promise<void> {
-  await database.execute(`select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId], 'run');
+  await runStatement(database, `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId]);
 }
 
 /** Whether `next` acts in another request, or as another user, than `previous`. */
@@ -224,11 +227,43 @@ function actsApart(previous: Actor | undefined, next: Actor): boolean {
   return previous !== undefined && (previous.userId !== next.userId || (previous.requestId ?? '') !== (next.requestId ?? ''));
 }
 
+/** What every turn of a unit reads: the keys the unit claimed, the records of the others, the clock. */
+interface TurnInputs {
+  readonly claimed: ReadonlySet<string>;
+  readonly prior: ReadonlyMap<string, PriorRecord>;
+  readonly now: Date;
+}
+
+/** Each command's turn in arrival order; what each key answered, for the claims the unit frees. */
+async function runTurns(database: Database, commands: readonly Prepared[], unit: UnitState, inputs: TurnInputs, options: UnitOptions): Promise<{ results: CommandResult[]; uses: Map<string, KeyUse> }> {
+  const uses = new Map<string, KeyUse>();
+  const results: CommandResult[] = [];
+  let actingAs = commands[0]?.command.actor;
+  for (const prepared of commands) {
+    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
+    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
+    actingAs = prepared.command.actor;
+    const state = keyStateOf(prepared, uses, inputs.claimed, inputs.prior);
+    const result = await runTurn(database, prepared, state, unit, inputs.now);
+    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
+    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
+    results.push(result);
+    if (state.kind === 'fresh') {
+      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
+      uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
+    }
+  }
+  return { results, uses };
+}
+
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit. The same
   // statement tells the journal's triggers who asked and in which request (no extra round trip).
   await applyUnitSettings(database, commands);
+  // From here the unit's movements are held back and written as multi-row statements, each flush
+  // before the next other statement of the unit (movement-buffer.ts).
+  const movements = bufferMovementsOn(database);
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
   // Reconciliation breaks (they name no customer account), disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
   const breaks = await lockBreaks(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.breakIds ?? []).filter(isId))]);
@@ -276,23 +311,9 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets), breaks },
   );
 
-  const uses = new Map<string, KeyUse>();
-  const results: CommandResult[] = [];
-  let actingAs = commands[0]?.command.actor;
-  for (const prepared of commands) {
-    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
-    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
-    actingAs = prepared.command.actor;
-    const state = keyStateOf(prepared, uses, locked.claimed, prior);
-    const result = await runTurn(database, prepared, state, unit, now);
-    // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
-    if (options.refusesUnit?.(results.length, result)) throw new UnitRefused(results.length, result);
-    results.push(result);
-    if (state.kind === 'fresh') {
-      const storesNothing = !result.outcome.ok && KEY_FREEING_CODES.has(result.outcome.code);
-      uses.set(prepared.claim, { command: prepared.command.name, requestHash: prepared.requestHash, outcome: storesNothing ? undefined : result.outcome });
-    }
-  }
+  const { results, uses } = await runTurns(database, commands, unit, { claimed: locked.claimed, prior, now }, options);
+  // Before withinUnit, which may write through the ORM's unit of work (no barrier there).
+  await movements.flush();
   await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
   await options.withinUnit?.(database, results);
   return results;

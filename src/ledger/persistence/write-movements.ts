@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import sql, { join, Sql } from 'sql-template-tag';
+import type { Database } from './database.js';
+import type { MovementRows } from './movement-rows.js';
+
+/**
+ * Writes decided movements of one unit, in their order, as ONE statement of multi-row CTEs: every
+ * ledger_transactions row, every entry (each history line its movement's own version and
+ * balances), ONE update per customer account to its final balances and version (guarded by its
+ * version before the first of these movements), every outbox event, every outcome under its key
+ * (one update ... from), and the movements' extra rows. Rows travel as one jsonb array per table:
+ * a constant number of parameters however many movements (PostgreSQL allows 65,535 a statement).
+ */
+
+/** One account's update: the last change's balances, guarded by the first change's version before. */
+interface AccountUpdate {
+  readonly id: string;
+  posted_minor: string;
+  pending_minor: string;
+  version: number;
+  readonly version_before: number;
+  corrected_at_version: number | null;
+}
+
+/**
+ * Folds the movements' changes per account. Each change must start where the previous one of the
+ * account ended (the unit applied them in this order): anything else is a bug, and fails the unit.
+ * Folding is sound for the overdraft trigger: every step was allowed, so the last state is either
+ * above the line or not below the first one; a correction (allowed as its own version only) is
+ * flushed alone (movement-buffer.ts), and its version is the corrected one.
+ */
+function accountUpdates(movements: readonly MovementRows[]): AccountUpdate[] {
+  const updates = new Map<string, AccountUpdate>();
+  for (const movement of movements) {
+    for (const change of movement.changes) {
+      const update = updates.get(change.accountId);
+      assert.ok(!update || update.version === change.versionBefore, `account ${change.accountId} changed out of order in its unit`);
+      const next = update ?? { id: change.accountId, version_before: change.versionBefore, posted_minor: '', pending_minor: '', version: 0, corrected_at_version: null };
+      next.posted_minor = change.postedAfterMinor.toString();
+      next.pending_minor = change.pendingAfterMinor.toString();
+      next.version = change.versionAfter;
+      next.corrected_at_version = movement.correction ? change.versionAfter : next.corrected_at_version;
+      updates.set(change.accountId, next);
+    }
+  }
+  return [...updates.values()];
+}
+
+const json = (rows: unknown): string => JSON.stringify(rows);
+
+/** An extra CTE renamed `<name>_<index>`: two movements' risk decisions must not share a name. */
+function renamedCte(fragment: Sql, index: number): Sql {
+  const [first = '', ...rest] = fragment.strings;
+  const named = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s+as\s*\(/.exec(first);
+  assert.ok(named, 'an extra write of a movement is a named CTE');
+  return new Sql([`${named[1]}_${index} as (${first.slice(named[0].length)}`, ...rest], fragment.values);
+}
+
+function rowsStatement(movements: readonly MovementRows[], updates: readonly AccountUpdate[]): Sql {
+  const extras = movements.flatMap((movement) => movement.alsoWrite).map(renamedCte);
+  const at = movements[0]?.at ?? new Date().toISOString();
+  const ctes = [
+    sql`movement as (
+      insert into ledger_transactions
+        (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason, origin_country)
+      select t.* from jsonb_to_recordset(${json(movements.map((movement) => movement.transaction))}::jsonb) as t
+        (id uuid, kind text, channel text, status text, amount_minor bigint, currency text, currency_exponent smallint, description text, external_ref text,
+         idempotency_key text, initiated_by uuid, created_at timestamptz, posted_at timestamptz, reverses_transaction_id uuid, return_reason text, origin_country text))`,
+    sql`postings as (
+      insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
+      select e.* from jsonb_to_recordset(${json(movements.flatMap((movement) => movement.entries))}::jsonb) as e
+        (transaction_id uuid, account_id uuid, direction text, amount_minor bigint, currency text, layer text, account_version integer, balance_after_minor bigint, pending_after_minor bigint, created_at timestamptz))`,
+    sql`balances as (
+      update accounts a set posted_minor = n.posted_minor, pending_minor = n.pending_minor, version = n.version, updated_at = ${at}::timestamptz,
+             corrected_at_version = coalesce(n.corrected_at_version, a.corrected_at_version)
+        from jsonb_to_recordset(${json(updates)}::jsonb) as n (id uuid, posted_minor bigint, pending_minor bigint, version integer, version_before integer, corrected_at_version integer)
+       where a.id = n.id and a.version = n.version_before
+      returning a.id)`,
+    sql`events as (
+      insert into outbox_events (account_id, account_version, payload)
+      select e.* from jsonb_to_recordset(${json(movements.flatMap((movement) => movement.events))}::jsonb) as e (account_id uuid, account_version integer, payload jsonb))`,
+    sql`recorded as (
+      update idempotency_records r set outcome = v.outcome
+        from jsonb_to_recordset(${json(movements.map((movement) => movement.outcome))}::jsonb) as v (user_id uuid, key text, outcome jsonb)
+       where r.user_id = v.user_id and r.key = v.key
+      returning 1)`,
+    ...extras,
+  ];
+  return sql`with ${join(ctes, ',\n')}
+    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`;
+}
+
+/**
+ * The statement runs straight on the entity manager, not through db/sql.ts: it IS the flush the
+ * barrier there waits for. The version guard can only miss if a row was not locked (a bug), and
+ * the count checks then fail the unit.
+ */
+export async function writeMovements(database: Database, movements: readonly MovementRows[]): Promise<void> {
+  if (movements.length === 0) return;
+  const updates = accountUpdates(movements);
+  const statement = rowsStatement(movements, updates);
+  const [written] = (await database.execute(statement.sql, statement.values, 'all')) as { accounts_updated: number; outcomes_recorded: number }[];
+  assert.ok(written);
+  assert.equal(written.accounts_updated, updates.length, 'a customer account changed under its row lock');
+  assert.equal(written.outcomes_recorded, movements.length, 'the idempotency claim is missing when recording the outcome');
+}
