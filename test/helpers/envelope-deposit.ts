@@ -4,6 +4,7 @@ import { runCommand } from '../../src/ledger/commands/run-command.js';
 import type { CommandResult, MovementOutcome } from '../../src/ledger/commands/command.js';
 import { depositCommand } from '../../src/ledger/commands/deposit.js';
 import type { Database } from '../../src/ledger/persistence/database.js';
+import { flushPendingWrites } from '../../src/db/pending-writes.js';
 
 /**
  * A cash deposit by the cash service `serviceUserId` (channel CASH) through the real command
@@ -23,6 +24,9 @@ export function depositThroughEnvelope(
     ...command,
     async write(database, plan, context) {
       const written = await command.write(database, plan, context);
+      // The unit holds its movements' rows back (movement-buffer.ts) until a statement of db/sql.ts
+      // needs them; `afterWrite` may use the entity manager directly, so the rows go out first.
+      await flushPendingWrites(database);
       await afterWrite(database);
       return written;
     },
