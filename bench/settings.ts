@@ -122,6 +122,8 @@ export interface BenchSettings {
    * against a run with them on and the sealer off. Never a production setting: nothing is journaled.
    */
   readonly journalTriggers: boolean;
+  /** BENCH_RISK_LINES=off (risk off only) disables the risk_lines trigger: the baseline for the risk step's whole cost (database.ts disableRiskLines). */
+  readonly riskLines: boolean;
   readonly fanout: FanoutSettings;
 }
 
@@ -171,6 +173,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
     journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
     journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
+    riskLines: riskLinesSetting(environment),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -188,6 +191,13 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },
   };
+}
+
+/** BENCH_RISK_LINES=off only beside a risk-off run: with the step on, its facts would miss the lines not copied. */
+function riskLinesSetting(environment: NodeJS.ProcessEnv): boolean {
+  const on = onOff('BENCH_RISK_LINES', environment.BENCH_RISK_LINES);
+  if (!on && environment.BENCH_RISK === 'on') throw new Error('BENCH_RISK_LINES=off is the risk-off baseline; it cannot run with BENCH_RISK=on');
+  return on;
 }
 
 /** The server's group commit variables from the bench's own (off unless BENCH_GROUP_COMMIT=on). */

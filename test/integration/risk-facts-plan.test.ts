@@ -5,12 +5,14 @@ import { DEFAULT_AVAILABILITY_POLICY } from '../../src/ledger/decide/availabilit
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
 /**
- * The risk step's cost rests on the plan of tally_risk_facts (migration 20261203130000): the
- * banking day's cash of a customer's own history lines must be found by each line's transaction
- * id, never by walking ledger_transactions_cash, the reports' index of every cash movement of the
- * bank, once per line (on a young database the planner took that walk: 160 ms instead of 0.5 ms per
- * movement, risk-on throughput down from 110 to 13 tx/s). auto_explain, loaded in this test's own
- * session and told to answer the client, shows the plans of the function's inner statements.
+ * The risk step's cost rests on the plan of tally_risk_facts. Since migration 20261204300000 a
+ * customer's velocity and cash lines are one range of risk_lines_pkey (customer, time): never one
+ * descent per account of the customer into entries_history_by_time (what the function did before:
+ * 100 descents per movement for a bench user), and never a walk of ledger_transactions_cash, the
+ * reports' index of every cash movement of the bank (on a young database the planner once took
+ * that walk, once per line: 160 ms instead of 0.5 ms per movement). auto_explain, loaded in this
+ * test's own session and told to answer the client, shows the plans of the function's inner
+ * statements.
  */
 let t: TestApp;
 let customer: TestUser;
@@ -56,12 +58,18 @@ async function plansOfOneCall(): Promise<{ plans: string; cashToday: unknown }> 
 }
 
 describe('tally_risk_facts plan', () => {
-  it('counts the day\'s cash of the customer\'s lines by primary key probes, never through the bank-wide cash index', async () => {
+  it("reads the customer's lines as one range of risk_lines, never per account nor through the bank-wide cash index", async () => {
     const { plans, cashToday } = await plansOfOneCall();
     // The answer is right: thirty opening deposits of 10.00 in cash, today.
     expect(cashToday).toEqual([{ kind: 'DEPOSIT', currency: 'USD', sum_minor: String(CUSTOMER_ACCOUNTS * 1000) }]);
-    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with history as materialized/);
+    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with lines as materialized/);
+    expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines/);
+    // The lines' range is the only read of them: no scan over the customer's accounts' entries
+    // (entries are read for the asked account's last activity only), no per-account path.
+    expect(plans).not.toMatch(/account_id = ANY/);
     expect(plans).not.toMatch(/ledger_transactions_cash/);
-    expect(plans).toMatch(/Index Scan using ledger_transactions_pkey/);
+    expect(plans).not.toMatch(/with history as materialized/);
+    // One index descent for the thirty accounts' lines, not one per account.
+    expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r\s+\(cost=[^)]*\) \(actual rows=30 loops=1\)/);
   });
 });

@@ -23,6 +23,7 @@ import { Migration20261202131000_reconciliation_journal } from './Migration20261
 import { Migration20261203100000_journal_watermark } from './Migration20261203100000_journal_watermark.js';
 import { Migration20261203130000_risk_facts_cash_by_id } from './Migration20261203130000_risk_facts_cash_by_id.js';
 import { Migration20261203150000_customer_search } from './Migration20261203150000_customer_search.js';
+import { Migration20261204300000_risk_lines } from './Migration20261204300000_risk_lines.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -51,4 +52,5 @@ export const migrationsList = [
   { name: 'Migration20261203100000_journal_watermark', class: Migration20261203100000_journal_watermark },
   { name: 'Migration20261203130000_risk_facts_cash_by_id', class: Migration20261203130000_risk_facts_cash_by_id },
   { name: 'Migration20261203150000_customer_search', class: Migration20261203150000_customer_search },
+  { name: 'Migration20261204300000_risk_lines', class: Migration20261204300000_risk_lines },
 ];
