@@ -24,7 +24,7 @@ const ACCOUNTS_PER_USER = 100;
 const WITHDRAWALS = Number(process.env.BENCH_RISK_WITHDRAWALS ?? 20);
 const CALLS = 2000;
 const WRITES = 2000;
-const ROUNDS = 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
 /** The bench's customers and accounts, funded; returns one account per customer and a vault id. */
 async function seed(url: string, client: pg.Client, orm: Awaited<ReturnType<typeof openOrm>>): Promise<{ accounts: string[]; vault: string; user: string }> {
@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
     await orm.close(true);
-    await dropDatabase(adminUrl, name);
+    // BENCH_KEEP_DATABASE=on leaves it for EXPLAIN by hand (drop it after).
+    if (process.env.BENCH_KEEP_DATABASE !== 'on') await dropDatabase(adminUrl, name);
   }
 }
 

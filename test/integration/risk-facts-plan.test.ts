@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bankingDayContaining } from '../../src/ledger/calendar/banking-day-containing.js';
 import { DEFAULT_AVAILABILITY_POLICY } from '../../src/ledger/decide/availability-policy.js';
+import { transfer } from '../../src/ledger/commands/transfer.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
 /**
@@ -17,6 +19,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
 let t: TestApp;
 let customer: TestUser;
 let customerAccounts: string[];
+let payee: string;
 const BYSTANDER_CASH_LINES = 120;
 const CUSTOMER_ACCOUNTS = 30;
 
@@ -30,11 +33,17 @@ beforeAll(async () => {
   customer = await t.user();
   customerAccounts = [];
   for (let index = 0; index < CUSTOMER_ACCOUNTS; index += 1) customerAccounts.push(await t.account(customer, { opening: '10.00' }));
+  // Statistics taken while every transaction is a deposit, as on the bench after its setup: then
+  // kind = 'TRANSFER' looks rare, and a plan driven by it reads every transaction of the bank.
+  await t.database.pool.query('analyze ledger_transactions');
+  payee = await t.account(bystanders[0]!);
+  const paid = await transfer(t.app.orm, { userId: customer.id, role: 'CUSTOMER' }, { fromAccountId: customerAccounts[1]!, toAccountId: payee, amount: '1.00', idempotencyKey: randomUUID() });
+  expect(paid.outcome).toMatchObject({ ok: true });
 }, 120_000);
 afterAll(() => t?.close());
 
 /** The plans auto_explain reports for one call of tally_risk_facts, made now for the customer's first account. */
-async function plansOfOneCall(): Promise<{ plans: string; cashToday: unknown }> {
+async function plansOfOneCall(payeeId: string | null = null): Promise<{ plans: string; cashToday: unknown; payeeKnown: unknown }> {
   const client = new pg.Client({ connectionString: t.database.url });
   const notices: string[] = [];
   client.on('notice', (notice) => notices.push(notice.message ?? ''));
@@ -45,13 +54,14 @@ async function plansOfOneCall(): Promise<{ plans: string; cashToday: unknown }> 
                         set auto_explain.log_analyze = on; set auto_explain.log_timing = off; set client_min_messages = log`);
     const now = new Date();
     const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
-    const { rows } = await client.query<{ facts: { cash_today: unknown } }>(`select tally_risk_facts($1, null, $2, $3, $4) as facts`, [
+    const { rows } = await client.query<{ facts: { cash_today: unknown; payee_known: unknown } }>(`select tally_risk_facts($1, $5, $2, $3, $4) as facts`, [
       customerAccounts[0],
       now.toISOString(),
       day.startsAt.toISOString(),
       day.endsAt.toISOString(),
+      payeeId,
     ]);
-    return { plans: notices.join('\n'), cashToday: rows[0]!.facts.cash_today };
+    return { plans: notices.join('\n'), cashToday: rows[0]!.facts.cash_today, payeeKnown: rows[0]!.facts.payee_known };
   } finally {
     await client.end();
   }
@@ -69,7 +79,16 @@ describe('tally_risk_facts plan', () => {
     expect(plans).not.toMatch(/account_id = ANY/);
     expect(plans).not.toMatch(/ledger_transactions_cash/);
     expect(plans).not.toMatch(/with history as materialized/);
-    // One index descent for the thirty accounts' lines, not one per account.
-    expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r\s+\(cost=[^)]*\) \(actual rows=30 loops=1\)/);
+    // One index descent for the thirty accounts' lines (their deposits and the transfer's debit), not one per account.
+    expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r\s+\(cost=[^)]*\) \(actual rows=31 loops=1\)/);
+  });
+
+  it('finds a paid payee from its credit lines, each transaction by its key, never by reading every transaction', async () => {
+    const { plans, payeeKnown } = await plansOfOneCall(payee);
+    expect(payeeKnown).toBe(true);
+    // Each credit line's transaction is looked up by that line (a table this small is read whole
+    // for it; the bench's by its key), never a scan of ledger_transactions filtered on the kind.
+    expect(plans).toMatch(/on ledger_transactions x\S*\s+\(cost=[^\n]*\n\s+(Index Cond|Filter): \(id = c\.transaction_id\)/);
+    expect(plans).not.toMatch(/Scan on ledger_transactions t\s/);
   });
 });

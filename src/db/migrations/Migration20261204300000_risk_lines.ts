@@ -190,7 +190,13 @@ end $$;`;
 
 /**
  * What tally_risk_facts answers is unchanged (see migration 20261201140000 for what it counts);
- * only where the velocity and cash lines are read from: one range of risk_lines_pkey.
+ * only where the velocity and cash lines are read from: one range of risk_lines_pkey. And whether
+ * the payee was paid before is found from the payee's credit lines, each line's transaction by its
+ * key, fenced with `offset 0` as the cash lines were in 20261203130000: on the bench, whose
+ * statistics were taken when every transaction was a deposit, the planner drove the join from
+ * ledger_transactions filtered on kind = 'TRANSFER' (estimated rare), a sequential scan of every
+ * transaction of the bank per transfer (pg_stat_user_tables: one seq_scan per movement, 10,000
+ * rows each; the off run none).
  */
 const FACTS = `
 create or replace function tally_risk_facts(p_account uuid, p_payee uuid, p_now timestamptz, p_day_start timestamptz, p_day_end timestamptz)
@@ -229,10 +235,11 @@ begin
          where l.at >= p_day_start and l.at < p_day_end and l.channel = 'CASH' and l.kind in ('DEPOSIT', 'WITHDRAWAL')
          group by l.kind, l.currency) y),
     'payee_known', (p_payee is not null and exists (
-        select 1 from entries c join ledger_transactions t on t.id = c.transaction_id
+        select 1 from entries c
+         cross join lateral (select x.kind from ledger_transactions x where x.id = c.transaction_id offset 0) t
          where c.account_id = p_payee and c.direction = 'CREDIT' and t.kind = 'TRANSFER'
            and exists (select 1 from entries d join user_accounts o on o.account_id = d.account_id and o.user_id = customer
-                        where d.transaction_id = t.id and d.direction = 'DEBIT'))),
+                        where d.transaction_id = c.transaction_id and d.direction = 'DEBIT'))),
     'rules_version', (select count(*) from risk_rules))
     into result
     from accounts a where a.id = p_account;
