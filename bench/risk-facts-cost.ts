@@ -47,7 +47,7 @@ async function seed(url: string, client: pg.Client, orm: Awaited<ReturnType<type
      union all select t.id, $3::uuid, 'CREDIT', 100, 'USD', 'POSTED', null, null, null, now() - interval '30 minutes' from t`,
     [withdrawing.map((owner) => owner.accountId), withdrawing.map((owner) => owner.userId), vault],
   );
-  await client.query('vacuum analyze');
+  if (process.env.BENCH_VACUUM !== 'off') await client.query('vacuum analyze');
   const accounts = users.map((user) => owners.find((owner) => owner.userId === user.id)!.accountId);
   return { accounts, vault, user: users[0]!.id };
 }

@@ -91,4 +91,34 @@ describe('tally_risk_facts plan', () => {
     expect(plans).toMatch(/on ledger_transactions x\S*\s+\(cost=[^\n]*\n\s+(Index Cond|Filter): \(id = c\.transaction_id\)/);
     expect(plans).not.toMatch(/Scan on ledger_transactions t\s/);
   });
+
+  it("copies a movement's lines into risk_lines by each entry's transaction key, never by scanning every transaction", async () => {
+    const client = new pg.Client({ connectionString: t.database.url });
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    await client.connect();
+    try {
+      await client.query(`load 'auto_explain'`);
+      await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set auto_explain.log_analyze = on;
+                          set auto_explain.log_timing = off; set client_min_messages = log`);
+      // Young statistics, as the bench's right after its bulk setup: the plan that scanned all transactions.
+      await client.query(`begin`);
+      await client.query(`delete from pg_statistic where starelid = 'ledger_transactions'::regclass`);
+      const vault = (await client.query<{ id: string }>(`select account_id as id from entries where account_version is null limit 1`)).rows[0]!.id;
+      await client.query(
+        `with t as (insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by, posted_at)
+                    values (gen_random_uuid(), 'DEPOSIT', 'CASH', 'POSTED', 100, 'USD', 2, 'plan-test', $3, now()) returning id)
+         insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor)
+         select t.id, $1::uuid, 'CREDIT', 100, 'USD', 'POSTED', 1000, 0, 0 from t union all select t.id, $2::uuid, 'DEBIT', 100, 'USD', 'POSTED', null, null, null from t`,
+        [customerAccounts[2], vault, customer.id],
+      );
+      await client.query(`rollback`);
+    } finally {
+      await client.end();
+    }
+    const plan = notices.find((notice) => notice.includes('insert into risk_lines')) ?? '';
+    expect(plan, 'auto_explain showed the trigger\'s insert').toMatch(/Insert on risk_lines/);
+    expect(plan).toMatch(/on ledger_transactions x\S*\s+\(cost=[^\n]*\n\s+(Index Cond|Filter): \(id = n\.transaction_id\)/);
+    expect(plan).not.toMatch(/Scan on ledger_transactions t\s/);
+  });
 });
