@@ -197,11 +197,10 @@ end $$;`;
  * What tally_risk_facts answers is unchanged (see migration 20261201140000 for what it counts);
  * only where the velocity and cash lines are read from: one range of risk_lines_pkey. And whether
  * the payee was paid before is found from the payee's credit lines, each line's transaction by its
- * key, fenced with `offset 0` as the cash lines were in 20261203130000: on the bench, whose
- * statistics were taken when every transaction was a deposit, the planner drove the join from
- * ledger_transactions filtered on kind = 'TRANSFER' (estimated rare), a sequential scan of every
- * transaction of the bank per transfer (pg_stat_user_tables: one seq_scan per movement, 10,000
- * rows each; the off run none).
+ * key, fenced with `offset 0` as the cash lines were in 20261203130000, so that statistics taken
+ * when every transaction was a deposit (kind = 'TRANSFER' then looks rare) cannot make the planner
+ * drive the join from a scan of ledger_transactions. A precaution: the one sequential scan per
+ * movement the bench showed (pg_stat_user_tables) was the trigger's join, fenced the same way.
  */
 const FACTS = `
 create or replace function tally_risk_facts(p_account uuid, p_payee uuid, p_now timestamptz, p_day_start timestamptz, p_day_end timestamptz)
