@@ -238,6 +238,18 @@ export async function raiseBenchRiskThresholds(databaseUrl: string): Promise<voi
  * `ledger_transactions_journal` by their migrations) disabled in the bench database only, so a run
  * measures the ledger without writing journal records. The append-only triggers stay on.
  */
+/**
+ * BENCH_RISK_LINES=off: the trigger that copies history lines into risk_lines (migration
+ * 20261204300000) disabled in the bench database only, with the risk step off too: what main ran
+ * before risk_lines, so that risk on against this is the whole step's cost, the lines' writing
+ * included. Never with the step on: its facts would miss every line written meanwhile.
+ */
+export async function disableRiskLines(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, async (client) => {
+    await client.query(`alter table entries disable trigger entries_risk_lines`);
+  });
+}
+
 export async function disableJournalTriggers(databaseUrl: string): Promise<void> {
   await withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ table: string; name: string }>(

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.js';
 import { clearBalanceCache } from './balance-cache.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
-import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase, disableJournalTriggers } from './database.js';
+import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase, disableJournalTriggers, disableRiskLines } from './database.js';
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
@@ -283,6 +283,10 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   let benchAccountIds: string[] = [];
   try {
     if (!settings.journalTriggers) await disableJournalTriggers(databaseUrl);
+    if (!settings.riskLines) {
+      await disableRiskLines(databaseUrl);
+      progress('risk lines trigger off (BENCH_RISK_LINES=off): the baseline of the risk step\'s whole cost');
+    }
     if (settings.risk) {
       await raiseBenchRiskThresholds(databaseUrl);
       progress('risk step on (BENCH_RISK=on): velocity and cash built-ins raised out of the bench users\' reach');
@@ -388,6 +392,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         ratioToCeiling,
         phaseRatiosToCeiling: ceilingDeposit ? phases.map((phase) => ({ clients: phase.clients, ratio: phase.transactionsPerSecond / ceilingDeposit.tps })) : null,
         journal: { sealer: settings.journalSealer, triggers: settings.journalTriggers },
+        riskLines: settings.riskLines,
         serverLogLines,
         brokenLaws: broken,
       },

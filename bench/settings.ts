@@ -129,6 +129,8 @@ export interface BenchSettings {
    * sealer running and paused (bench/sealer-windows.ts) and reports both rates; undefined: not done.
    */
   readonly sealerWindowMs: number | undefined;
+  /** BENCH_RISK_LINES=off (risk off only) disables the risk_lines trigger: the baseline for the risk step's whole cost (database.ts disableRiskLines). */
+  readonly riskLines: boolean;
   readonly fanout: FanoutSettings;
 }
 
@@ -180,6 +182,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
     journalTriggers: onOff('BENCH_JOURNAL_TRIGGERS', environment.BENCH_JOURNAL_TRIGGERS),
     sealerWindowMs: environment.BENCH_SEALER_WINDOWS_MS ? positiveInteger('BENCH_SEALER_WINDOWS_MS', environment.BENCH_SEALER_WINDOWS_MS, MAX_SEALER_WINDOW_MS) : undefined,
+    riskLines: riskLinesSetting(environment),
     fanout: {
       subscriberCounts: environment.BENCH_SUBSCRIBERS
         ? environment.BENCH_SUBSCRIBERS.split(',').map((part) => positiveInteger('BENCH_SUBSCRIBERS', part.trim(), MAX_SUBSCRIBERS))
@@ -197,6 +200,13 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
       resultsFile: resultsFile.replace(/(\.json)?$/, '.fanout.json'),
     },
   };
+}
+
+/** BENCH_RISK_LINES=off only beside a risk-off run: with the step on, its facts would miss the lines not copied. */
+function riskLinesSetting(environment: NodeJS.ProcessEnv): boolean {
+  const on = onOff('BENCH_RISK_LINES', environment.BENCH_RISK_LINES);
+  if (!on && environment.BENCH_RISK === 'on') throw new Error('BENCH_RISK_LINES=off is the risk-off baseline; it cannot run with BENCH_RISK=on');
+  return on;
 }
 
 /** The server's group commit variables from the bench's own (off unless BENCH_GROUP_COMMIT=on). */
