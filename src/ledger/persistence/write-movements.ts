@@ -84,10 +84,14 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
         from jsonb_to_recordset(${json(movements.map((movement) => movement.outcome))}::jsonb) as v (user_id uuid, key text, outcome jsonb)
        where r.user_id = v.user_id and r.key = v.key
       returning 1)`,
+    // Each movement's request, for the journal's trigger (migration 20261204400000): set while the
+    // statement runs, read after it. Referenced by the final select, or it would never run.
+    sql`requests as (select set_config('tally.movement_requests', ${json(Object.fromEntries(movements.map((movement) => [String(movement.transaction.id), movement.requestId])))}, true) as requests)`,
     ...extras,
   ];
   return sql`with ${join(ctes, ',\n')}
-    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`;
+    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,
+           (select count(*)::int from requests) as requests_set`;
 }
 
 /**
