@@ -277,6 +277,23 @@ describe('a group of commands in one unit', () => {
     );
   });
 
+  it('a grouped movement of no request is journalled with none, between movements that name theirs', async () => {
+    const owner = await t.user();
+    const accountId = await t.account(owner);
+    const actors: Actor[] = [service(), { ...service(), requestId: undefined }, service()];
+    const inputs = actors.map(() => cash(accountId, '1.00'));
+    const results = await inOneGroup(actors.map((actor, index) => ({ command: depositCommand(actor, inputs[index]!) })), accountId);
+    expect(results.every((result) => result.status === 'fulfilled' && result.value.outcome.ok)).toBe(true);
+    const records = await t.database.pool.query<{ key: string; request_id: string | null }>(
+      `select t.idempotency_key as key, j.request_id from journal_records j join ledger_transactions t on t.id = j.subject::uuid
+        where j.kind = 'MOVEMENT' and t.idempotency_key = any($1)`,
+      [inputs.map((input) => input.idempotencyKey)],
+    );
+    expect(Object.fromEntries(records.rows.map((row) => [row.key, row.request_id]))).toEqual(
+      Object.fromEntries(inputs.map((input, index) => [input.idempotencyKey, actors[index]!.requestId ?? null])),
+    );
+  });
+
   it('a lone request does not wait for the window: nothing in flight, it runs at once', async () => {
     const owner = await t.user();
     const accountId = await t.account(owner);

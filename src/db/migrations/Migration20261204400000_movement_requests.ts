@@ -5,7 +5,7 @@ import { Migration } from '@mikro-orm/migrations';
  * that wrote it (issue 11 §1): a group-commit unit mixes requests, and its movements are written
  * together by one multi-row statement (ledger/persistence/write-movements.ts). That statement sets
  * `tally.movement_requests`, local to the transaction, to a JSON object of transaction id →
- * request id (null: no request) in one of its CTEs; the trigger below runs AFTER the whole
+ * request id in one of its CTEs (a movement of no request is left out); the trigger below runs AFTER the whole
  * statement, so it reads the object the statement set. A transaction the object does not name
  * (any other writer, or a later statement of the same transaction) keeps the old rule: the
  * unit's request (`tally.request_id`). The actor stays `initiated_by`, per row as before.

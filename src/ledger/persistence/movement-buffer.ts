@@ -45,7 +45,9 @@ export class MovementBuffer implements PendingWrites {
 
   /** Holds a movement back; a correction is written alone (write-movements.ts accountUpdates). */
   async add(movement: MovementRows): Promise<void> {
-    if (movement.correction) await this.flush();
+    // A correction is written alone; a movement of no request is journalled under the unit's
+    // context, so the context its turn wants is sent before it (the flush carries no request for it).
+    if (movement.correction || (movement.requestId === null && !this.context.current)) await this.flush();
     this.pending.push(movement);
     if (movement.correction || this.pending.length >= MAX_MOVEMENTS_PER_FLUSH) await this.flush();
   }
