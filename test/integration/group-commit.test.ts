@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SqlEntityManager } from '@mikro-orm/postgresql';
 import { DepositDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
@@ -243,6 +244,54 @@ describe('a group of commands in one unit', () => {
       const index = inputs.findIndex((input) => input.idempotencyKey === row.key);
       expect([row.request_id, row.journal_request]).toEqual([actors[index]!.requestId, actors[index]!.requestId]);
     }
+  });
+
+  it("several requests' movements land in ONE flush, each journal record naming its own request and actor", async () => {
+    const owner = await t.user();
+    const accountId = await t.account(owner);
+    // Three service users: the actor differs as well as the request.
+    const services = await Promise.all([0, 1, 2].map(() => t.user('SERVICE', { channels: ['CASH', 'ATM'] })));
+    const actors: Actor[] = services.map((user) => ({ userId: user.id, role: 'SERVICE', channels: ['CASH', 'ATM'], requestId: randomUUID() }));
+    const inputs = actors.map(() => cash(accountId, '1.00'));
+    const execute = vi.spyOn(SqlEntityManager.prototype, 'execute');
+    let statements: string[];
+    try {
+      const results = await inOneGroup(actors.map((actor, index) => ({ command: depositCommand(actor, inputs[index]!) })), accountId);
+      expect(results.every((result) => result.status === 'fulfilled' && result.value.outcome.ok)).toBe(true);
+      statements = execute.mock.calls.map(([query]) => (typeof query === 'string' ? query : ''));
+    } finally {
+      execute.mockRestore();
+    }
+    // The lone first deposit's unit, then the group's: one movement statement each. The group's
+    // journal context is switched once, after its turns (to its last request, for what the unit
+    // writes next), not once per movement.
+    expect(statements.filter((query) => query.includes('insert into ledger_transactions'))).toHaveLength(2);
+    expect(statements.filter((query) => query.trimStart().startsWith("select set_config('tally.request_id'"))).toHaveLength(1);
+    const records = await t.database.pool.query<{ key: string; request_id: string; actor_id: string }>(
+      `select t.idempotency_key as key, j.request_id, j.actor_id from journal_records j join ledger_transactions t on t.id = j.subject::uuid
+        where j.kind = 'MOVEMENT' and t.idempotency_key = any($1)`,
+      [inputs.map((input) => input.idempotencyKey)],
+    );
+    expect(Object.fromEntries(records.rows.map((row) => [row.key, [row.request_id, row.actor_id]]))).toEqual(
+      Object.fromEntries(inputs.map((input, index) => [input.idempotencyKey, [actors[index]!.requestId, actors[index]!.userId]])),
+    );
+  });
+
+  it('a grouped movement of no request is journalled with none, between movements that name theirs', async () => {
+    const owner = await t.user();
+    const accountId = await t.account(owner);
+    const actors: Actor[] = [service(), { ...service(), requestId: undefined }, service()];
+    const inputs = actors.map(() => cash(accountId, '1.00'));
+    const results = await inOneGroup(actors.map((actor, index) => ({ command: depositCommand(actor, inputs[index]!) })), accountId);
+    expect(results.every((result) => result.status === 'fulfilled' && result.value.outcome.ok)).toBe(true);
+    const records = await t.database.pool.query<{ key: string; request_id: string | null }>(
+      `select t.idempotency_key as key, j.request_id from journal_records j join ledger_transactions t on t.id = j.subject::uuid
+        where j.kind = 'MOVEMENT' and t.idempotency_key = any($1)`,
+      [inputs.map((input) => input.idempotencyKey)],
+    );
+    expect(Object.fromEntries(records.rows.map((row) => [row.key, row.request_id]))).toEqual(
+      Object.fromEntries(inputs.map((input, index) => [input.idempotencyKey, actors[index]!.requestId ?? null])),
+    );
   });
 
   it('a lone request does not wait for the window: nothing in flight, it runs at once', async () => {

@@ -25,6 +25,7 @@ import { Migration20261203130000_risk_facts_cash_by_id } from './Migration202612
 import { Migration20261203150000_customer_search } from './Migration20261203150000_customer_search.js';
 import { Migration20261204200000_balance_check_per_statement } from './Migration20261204200000_balance_check_per_statement.js';
 import { Migration20261204300000_risk_lines } from './Migration20261204300000_risk_lines.js';
+import { Migration20261204400000_movement_requests } from './Migration20261204400000_movement_requests.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -55,4 +56,5 @@ export const migrationsList = [
   { name: 'Migration20261203150000_customer_search', class: Migration20261203150000_customer_search },
   { name: 'Migration20261204200000_balance_check_per_statement', class: Migration20261204200000_balance_check_per_statement },
   { name: 'Migration20261204300000_risk_lines', class: Migration20261204300000_risk_lines },
+  { name: 'Migration20261204400000_movement_requests', class: Migration20261204400000_movement_requests },
 ];

@@ -25,8 +25,10 @@ import { actInUnitAs, runCommand, runCommands, type UnitOptions } from './run-co
  * - A lone request never waits: with no unit of this committer running, a command starts at once.
  *   The window opens only while a unit is in flight (its commit is what the window overlaps),
  *   and a queue is also flushed as soon as the last running unit ends.
- * - Each command's journal records name its own request (run-command.ts actInUnitAs), and a
- *   command's `withinUnit` (an audit line) runs with its own result, as its own request.
+ * - Each command's journal records name its own request: its movements through the flush that
+ *   writes them (write-movements.ts), anything else through the journal context its turn sets
+ *   (journal-context.ts), and a command's `withinUnit` (an audit line) runs with its own result,
+ *   as its own request (run-command.ts actInUnitAs).
  *
  * The committer is per ORM and per process (like command-observer.ts): several server processes
  * each group their own requests.

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, runStatement, type Database } from '../persistence/database.js';
-import { bufferMovementsOn } from '../persistence/movement-buffer.js';
+import { bufferMovementsOn, movementBufferOn, type MovementBuffer } from '../persistence/movement-buffer.js';
 import type { Actor } from '../types.js';
 import { lockHolds } from '../persistence/lock-holds.js';
 import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
@@ -212,19 +212,19 @@ async function applyUnitSettings(database: Database, commands: readonly Prepared
 }
 
 /**
- * Tells the journal's triggers that what follows is `actor`'s, in its request: a unit whose
- * commands come from different requests (group-commit.ts) says so before each one's turn, so that
- * every record names its own request, not the first command's. Like every statement it first
- * flushes the movements the unit holds back (movement-buffer.ts), so they are journalled under the
- * request they belong to: a unit's multi-row flushes break where its request changes.
+ * Tells the journal's triggers that what follows is `actor`'s, in its request, at once: before a
+ * grouped member's `withinUnit` (group-commit.ts), which may write through the ORM's unit of work,
+ * past the barrier. Inside a unit the switch rides the buffer's flush (movement-buffer.ts), which
+ * first writes the movements held back: they name their own requests in that statement anyway.
  */
 export async function actInUnitAs(database: Database, actor: Actor): Promise<void> {
-  await runStatement(database, `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId]);
-}
-
-/** Whether `next` acts in another request, or as another user, than `previous`. */
-function actsApart(previous: Actor | undefined, next: Actor): boolean {
-  return previous !== undefined && (previous.userId !== next.userId || (previous.requestId ?? '') !== (next.requestId ?? ''));
+  const buffer = movementBufferOn(database);
+  if (!buffer) {
+    await runStatement(database, `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId]);
+    return;
+  }
+  buffer.actAs(actor);
+  await buffer.flush();
 }
 
 /** What every turn of a unit reads: the keys the unit claimed, the records of the others, the clock. */
@@ -235,14 +235,13 @@ interface TurnInputs {
 }
 
 /** Each command's turn in arrival order; what each key answered, for the claims the unit frees. */
-async function runTurns(database: Database, commands: readonly Prepared[], unit: UnitState, inputs: TurnInputs, options: UnitOptions): Promise<{ results: CommandResult[]; uses: Map<string, KeyUse> }> {
+async function runTurns(database: Database, movements: MovementBuffer, commands: readonly Prepared[], unit: UnitState, inputs: TurnInputs, options: UnitOptions): Promise<{ results: CommandResult[]; uses: Map<string, KeyUse> }> {
   const uses = new Map<string, KeyUse>();
   const results: CommandResult[] = [];
-  let actingAs = commands[0]?.command.actor;
   for (const prepared of commands) {
-    // One request's commands (a batch) share the unit's first statement; a grouped unit's do not.
-    if (actsApart(actingAs, prepared.command.actor)) await actInUnitAs(database, prepared.command.actor);
-    actingAs = prepared.command.actor;
+    // A grouped unit's commands come from different requests: whatever the turn writes besides
+    // its movement (a hold, a review, a refusal) is journalled under its own (journal-context.ts).
+    movements.actAs(prepared.command.actor);
     const state = keyStateOf(prepared, uses, inputs.claimed, inputs.prior);
     const result = await runTurn(database, prepared, state, unit, inputs.now);
     // Thrown so that the transaction rolls back; runCommands passes it on to its caller, unretried.
@@ -263,7 +262,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   await applyUnitSettings(database, commands);
   // From here the unit's movements are held back and written as multi-row statements, each flush
   // before the next other statement of the unit (movement-buffer.ts).
-  const movements = bufferMovementsOn(database);
+  const movements = bufferMovementsOn(database, commands[0]?.command.actor);
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
   // Reconciliation breaks (they name no customer account), disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
   const breaks = await lockBreaks(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.breakIds ?? []).filter(isId))]);
@@ -311,7 +310,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
     { risk, reviews, disputes, disputedTransactions: await readDisputedTransactions(database, disputeTargets), breaks },
   );
 
-  const { results, uses } = await runTurns(database, commands, unit, { claimed: locked.claimed, prior, now }, options);
+  const { results, uses } = await runTurns(database, movements, commands, unit, { claimed: locked.claimed, prior, now }, options);
   // Before withinUnit, which may write through the ORM's unit of work (no barrier there).
   await movements.flush();
   await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));

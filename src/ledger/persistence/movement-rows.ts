@@ -25,6 +25,8 @@ export interface MovementRows {
   readonly alsoWrite: readonly Sql[];
   /** The unit's clock, the accounts' updated_at. */
   readonly at: string;
+  /** The request the movement came in (null: none): its journal record names it, whatever request the flush runs in. */
+  readonly requestId: string | null;
 }
 
 function transactionRow(transactionId: string, write: MovementWrite): MovementRows['transaction'] {
@@ -113,5 +115,6 @@ export async function movementRows(database: Database, transactionId: string, wr
     outcome: { user_id: write.actor.userId, key: write.details.idempotencyKey, outcome: write.outcome },
     alsoWrite: write.alsoWrite ?? [],
     at,
+    requestId: write.actor.requestId ?? null,
   };
 }

@@ -56,6 +56,11 @@ function renamedCte(fragment: Sql, index: number): Sql {
   return new Sql([`${named[1]}_${index} as (${first.slice(named[0].length)}`, ...rest], fragment.values);
 }
 
+/** Transaction id → request id of the movements that came in a request. */
+function movementRequests(movements: readonly MovementRows[]): Record<string, string> {
+  return Object.fromEntries(movements.flatMap((movement) => (movement.requestId === null ? [] : [[String(movement.transaction.id), movement.requestId]])));
+}
+
 function rowsStatement(movements: readonly MovementRows[], updates: readonly AccountUpdate[]): Sql {
   const extras = movements.flatMap((movement) => movement.alsoWrite).map(renamedCte);
   const at = movements[0]?.at ?? new Date().toISOString();
@@ -84,10 +89,16 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
         from jsonb_to_recordset(${json(movements.map((movement) => movement.outcome))}::jsonb) as v (user_id uuid, key text, outcome jsonb)
        where r.user_id = v.user_id and r.key = v.key
       returning 1)`,
+    // Each movement's request, for the journal's trigger (migration 20261204400000): set while the
+    // statement runs, read after it. Referenced by the final select, or it would never run. A
+    // movement of no request is left out: its record names the transaction's `tally.request_id`,
+    // which work in its own transaction sets (movement-buffer.ts sends it in a unit).
+    sql`requests as (select set_config('tally.movement_requests', ${json(movementRequests(movements))}, true) as requests)`,
     ...extras,
   ];
   return sql`with ${join(ctes, ',\n')}
-    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded`;
+    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,
+           (select count(*)::int from requests) as requests_set`;
 }
 
 /**

@@ -1,0 +1,45 @@
+import type { Actor } from '../types.js';
+import type { Database } from './database.js';
+
+/**
+ * The journal's context of a unit (README "Auditing the journal"): the request and actor its
+ * triggers name, `tally.request_id` and `tally.actor_id`, local to the transaction. A grouped
+ * unit's commands come from different requests (group-commit.ts); the context they want is noted
+ * at each turn and sent only before the next statement that could journal a row (movement-
+ * buffer.ts flushes it with the movements): a movement's record names its own request through the
+ * flush itself (write-movements.ts), so a group whose turns only write movements switches never.
+ */
+export class JournalContext {
+  private sent: string;
+  private wanted: string;
+  private wantedActor: Actor | undefined;
+
+  /** `actor`: whom the unit's first statement named (run-command.ts applyUnitSettings). */
+  constructor(actor: Actor | undefined) {
+    this.sent = this.wanted = keyOf(actor);
+  }
+
+  /** What follows is `actor`'s, in its request; sent with the next statement's barrier. */
+  actAs(actor: Actor): void {
+    this.wanted = keyOf(actor);
+    this.wantedActor = actor;
+  }
+
+  /** Whether the transaction's settings already say what is wanted. */
+  get current(): boolean {
+    return this.sent === this.wanted;
+  }
+
+  /**
+   * Sends the wanted context if the transaction's differs. Straight on the entity manager: it is
+   * part of the barrier of db/sql.ts, which calls it before the statement it guards.
+   */
+  async send(database: Database): Promise<void> {
+    if (this.current || !this.wantedActor) return;
+    const actor = this.wantedActor;
+    await database.execute(`select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId], 'all');
+    this.sent = keyOf(actor);
+  }
+}
+
+const keyOf = (actor: Actor | undefined): string => JSON.stringify([actor?.userId ?? '', actor?.requestId ?? '']);
