@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
-import { migrate, openOrm } from '../src/db/orm.js';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { ensureInternalAccounts } from '../src/ledger/persistence/internal-accounts.js';
-import { databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, recreateDatabase } from './database.js';
+import { fundAccounts, insertAccounts, insertUsers } from './database.js';
 import { processCpuSeconds } from './server-process.js';
+import { withMigratedDatabase } from './migrated-database.js';
 
 /**
  * `npm run bench:risk-facts`: what the risk step costs PostgreSQL per movement (issue 9), in CPU
@@ -27,7 +27,7 @@ const WRITES = 2000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
 /** The bench's customers and accounts, funded; returns one account per customer and a vault id. */
-async function seed(url: string, client: pg.Client, orm: Awaited<ReturnType<typeof openOrm>>): Promise<{ accounts: string[]; vault: string; user: string }> {
+async function seed(url: string, client: pg.Client, orm: MikroORM): Promise<{ accounts: string[]; vault: string; user: string }> {
   const users = await insertUsers(url, Array.from({ length: USERS }, (_, index) => `risk-cost-${index}`), 'not-a-hash');
   const owners = users.flatMap((user) => Array.from({ length: ACCOUNTS_PER_USER }, () => ({ userId: user.id, accountId: randomUUID() })));
   await insertAccounts(url, owners, 'USD');
@@ -84,13 +84,8 @@ async function writeCost(client: pg.Client, pid: number, seeded: { accounts: str
 }
 
 async function main(): Promise<void> {
-  await recreateDatabase(adminUrl, name);
-  const url = databaseUrlFor(adminUrl, name);
-  const orm = await openOrm(loadConfig({ DATABASE_URL: url, JWT_SECRET: 'bench-'.repeat(8), ENCRYPTION_KEY: 'bench-'.repeat(8), NODE_ENV: 'test' }));
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await migrate(orm);
-    await client.connect();
+  // BENCH_KEEP_DATABASE=on leaves it for EXPLAIN by hand (drop it after).
+  await withMigratedDatabase(adminUrl, name, async ({ url, orm, client }) => {
     const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     const seeded = await seed(url, client, orm);
     // Unmeasured first calls: each function's plans are made once per connection.
@@ -109,12 +104,7 @@ async function main(): Promise<void> {
           `deposit write ${withTrigger.toFixed(3)} ms with the risk_lines trigger vs ${without.toFixed(3)} ms without (PostgreSQL CPU, load ${loadavg()[0]!.toFixed(2)})\n`,
       );
     }
-  } finally {
-    await client.end().catch(() => undefined);
-    await orm.close(true);
-    // BENCH_KEEP_DATABASE=on leaves it for EXPLAIN by hand (drop it after).
-    if (process.env.BENCH_KEEP_DATABASE !== 'on') await dropDatabase(adminUrl, name);
-  }
+  }, process.env.BENCH_KEEP_DATABASE === 'on');
 }
 
 await main();

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
-import { migrate, openOrm } from '../src/db/orm.js';
 import { JournalSealer } from '../src/journal/sealer.js';
 import { DEFAULT_SEAL_BATCH } from '../src/journal/sealing-pace.js';
 import { createLogger } from '../src/logger.js';
-import { databaseUrlFor, dropDatabase, recreateDatabase } from './database.js';
 import { processCpuSeconds } from './server-process.js';
+import { withMigratedDatabase } from './migrated-database.js';
 
 /**
  * `npm run bench:sealer`: the journal sealer's own CPU per record sealed (README "Auditing the
@@ -32,13 +30,7 @@ async function backendCpuSeconds(client: pg.Client): Promise<{ seconds: number; 
 }
 
 async function main(): Promise<void> {
-  await recreateDatabase(adminUrl, name);
-  const url = databaseUrlFor(adminUrl, name);
-  const orm = await openOrm(loadConfig({ DATABASE_URL: url, JWT_SECRET: 'bench-'.repeat(8), ENCRYPTION_KEY: 'bench-'.repeat(8), NODE_ENV: 'test' }));
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await migrate(orm);
-    await client.connect();
+  await withMigratedDatabase(adminUrl, name, async ({ orm, client }) => {
     for (let written = 0; written < records; written += RECORDS_PER_TRANSACTION) {
       await client.query(`insert into audit_events (action, outcome, details) select 'bench.journal', 'OK', ${PAYLOAD} from generate_series(1, $1::int) n`, [RECORDS_PER_TRANSACTION]);
     }
@@ -58,11 +50,7 @@ async function main(): Promise<void> {
       `sealer: ${sealed} records in batches of ${batchSize}, ${wallMs.toFixed(0)} ms; per record: Node ${perRecord(nodeMicros.user + nodeMicros.system)} µs, ` +
         `PostgreSQL ${perRecord(databaseSeconds * 1e6)} µs (1-minute load average ${loadavg()[0]!.toFixed(2)})\n`,
     );
-  } finally {
-    await client.end().catch(() => undefined);
-    await orm.close(true);
-    await dropDatabase(adminUrl, name);
-  }
+  });
 }
 
 await main();
