@@ -75,11 +75,14 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
       insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
       select e.* from jsonb_to_recordset(${json(movements.flatMap((movement) => movement.entries))}::jsonb) as e
         (transaction_id uuid, account_id uuid, direction text, amount_minor bigint, currency text, layer text, account_version integer, balance_after_minor bigint, pending_after_minor bigint, created_at timestamptz))`,
+    // Each update also names its rows as a constant array: the planner reads jsonb_to_recordset as
+    // 100 rows and would otherwise hash-join a sequential scan of the whole table (every account,
+    // every idempotency record ever kept) into each movement; the arrays give it an index scan.
     sql`balances as (
       update accounts a set posted_minor = n.posted_minor, pending_minor = n.pending_minor, version = n.version, updated_at = ${at}::timestamptz,
              corrected_at_version = coalesce(n.corrected_at_version, a.corrected_at_version)
         from jsonb_to_recordset(${json(updates)}::jsonb) as n (id uuid, posted_minor bigint, pending_minor bigint, version integer, version_before integer, corrected_at_version integer)
-       where a.id = n.id and a.version = n.version_before
+       where a.id = n.id and a.version = n.version_before and a.id = any(array[${join(updates.map((update) => update.id))}]::uuid[])
       returning a.id)`,
     sql`events as (
       insert into outbox_events (account_id, account_version, payload)
@@ -88,6 +91,7 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
       update idempotency_records r set outcome = v.outcome
         from jsonb_to_recordset(${json(movements.map((movement) => movement.outcome))}::jsonb) as v (user_id uuid, key text, outcome jsonb)
        where r.user_id = v.user_id and r.key = v.key
+         and r.user_id = any(array[${join(movements.map((movement) => movement.outcome.user_id))}]::uuid[]) and r.key = any(array[${join(movements.map((movement) => movement.outcome.key))}]::text[])
       returning 1)`,
     // Each movement's request, for the journal's trigger (migration 20261204400000): set while the
     // statement runs, read after it. Referenced by the final select, or it would never run. A
