@@ -1,6 +1,6 @@
 import type { Sql } from 'sql-template-tag';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { flushPendingWrites } from './pending-writes.js';
+import { takePendingWrites } from './pending-writes.js';
 
 /**
  * Tally talks to PostgreSQL through MikroORM's entity manager, with hand-written SQL where the
@@ -18,12 +18,20 @@ export function toBigInt(value: unknown): bigint {
 }
 
 /**
- * Every statement first flushes the writes its transaction holds back (pending-writes.ts): a
- * read sees them, and a later write lands after them.
+ * Every statement first sends the writes its transaction holds back (pending-writes.ts): a read
+ * sees them, and a later write lands after them. On PostgreSQL they travel in the same message,
+ * in front of the statement: one round trip for both.
  */
+async function executeAfterHeldWrites(database: Database, sql: string, parameters: unknown[], method: 'all' | 'run'): Promise<unknown> {
+  const held = await takePendingWrites(database);
+  if (!held) return database.execute(sql, parameters, method);
+  const results = (await database.execute(`${held.sql};\n${sql}`, [...held.parameters, ...parameters], method)) as unknown[];
+  held.ran(results.slice(0, held.count));
+  return results[held.count];
+}
+
 export async function queryRows<Row>(database: Database, sql: string, parameters: unknown[] = []): Promise<Row[]> {
-  await flushPendingWrites(database);
-  return (await database.execute(sql, parameters, 'all')) as Row[];
+  return (await executeAfterHeldWrites(database, sql, parameters, 'all')) as Row[];
 }
 
 /** Runs a statement built from named fragments (sql-template-tag), each carrying its own parameters. */
@@ -32,7 +40,6 @@ export async function queryStatement<Row>(database: Database, statement: Sql): P
 }
 
 export async function runStatement(database: Database, sql: string, parameters: unknown[] = []): Promise<number> {
-  await flushPendingWrites(database);
-  const result = (await database.execute(sql, parameters, 'run')) as { affectedRows?: number };
+  const result = (await executeAfterHeldWrites(database, sql, parameters, 'run')) as { affectedRows?: number };
   return result.affectedRows ?? 0;
 }

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { LedgerError, ValidationError, ledgerErrorFromCode } from '../errors.js';
 import { MAX_COMMAND_ATTEMPTS, RETRY_BASE_DELAY_MS } from '../limits.js';
 import { isId, runStatement, type Database } from '../persistence/database.js';
-import { bufferMovementsOn, movementBufferOn, type MovementBuffer } from '../persistence/movement-buffer.js';
+import { bufferMovementsOn, movementBufferOn, type MovementBuffer, type UnitSettings } from '../persistence/movement-buffer.js';
 import type { Actor } from '../types.js';
 import { lockHolds } from '../persistence/lock-holds.js';
 import { lockDisputes, readDisputedTransactions } from '../persistence/lock-disputes.js';
@@ -201,14 +201,14 @@ interface FoldedFacts {
 /**
  * The unit's first statement: no statement timeout, and the journal's context (README "Auditing
  * the journal"): the request id and actor of the unit's first command, local to the transaction.
+ * Held back by the unit's buffer and sent in front of the unit's first statement (movement-buffer.ts).
  */
-async function applyUnitSettings(database: Database, commands: readonly Prepared[]): Promise<void> {
+function unitSettings(commands: readonly Prepared[]): UnitSettings {
   const actor = commands[0]?.command.actor;
-  await runStatement(
-    database,
-    `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`,
-    [actor?.requestId ?? '', actor?.userId ?? ''],
-  );
+  return {
+    sql: `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`,
+    parameters: [actor?.requestId ?? '', actor?.userId ?? ''],
+  };
 }
 
 /**
@@ -258,11 +258,10 @@ async function runTurns(database: Database, movements: MovementBuffer, commands:
 async function runUnit(database: Database, commands: readonly Prepared[], options: UnitOptions): Promise<CommandResult[]> {
   // Reads are held to a statement timeout (every connection's default); a money movement is not:
   // once its locks are taken it must never be cut between its write and its commit. The same
-  // statement tells the journal's triggers who asked and in which request (no extra round trip).
-  await applyUnitSettings(database, commands);
-  // From here the unit's movements are held back and written as multi-row statements, each flush
-  // before the next other statement of the unit (movement-buffer.ts).
-  const movements = bufferMovementsOn(database, commands[0]?.command.actor);
+  // statement tells the journal's triggers who asked and in which request. It goes in front of the
+  // unit's first statement, and from here the unit's movements are held back and written as
+  // multi-row statements in front of the next other statement of the unit (movement-buffer.ts).
+  const movements = bufferMovementsOn(database, commands[0]?.command.actor, unitSettings(commands));
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
   // Reconciliation breaks (they name no customer account), disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
   const breaks = await lockBreaks(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.breakIds ?? []).filter(isId))]);
@@ -311,10 +310,12 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   );
 
   const { results, uses } = await runTurns(database, movements, commands, unit, { claimed: locked.claimed, prior, now }, options);
-  // Before withinUnit, which may write through the ORM's unit of work (no barrier there).
-  await movements.flush();
+  // The claims freed and withinUnit's rows (an audit line) go through db/sql.ts: the held-back
+  // movements ride in front of the first of them. withinUnit must not use the ORM's unit of work
+  // (em.flush passes no barrier). What is still held back is written before the commit.
   await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
   await options.withinUnit?.(database, results);
+  await movements.finish();
   return results;
 }
 

@@ -14,7 +14,7 @@ export class JournalContext {
   private wanted: string;
   private wantedActor: Actor | undefined;
 
-  /** `actor`: whom the unit's first statement named (run-command.ts applyUnitSettings). */
+  /** `actor`: whom the unit's settings name (run-command.ts unitSettings, sent before anything else of the unit). */
   constructor(actor: Actor | undefined) {
     this.sent = this.wanted = keyOf(actor);
   }
@@ -31,14 +31,20 @@ export class JournalContext {
   }
 
   /**
-   * Sends the wanted context if the transaction's differs. Straight on the entity manager: it is
-   * part of the barrier of db/sql.ts, which calls it before the statement it guards.
+   * The statement that sets the wanted context, if the transaction's differs; from then on it
+   * counts as sent (its caller sends it before anything else: movement-buffer.ts).
    */
-  async send(database: Database): Promise<void> {
-    if (this.current || !this.wantedActor) return;
+  take(): { readonly sql: string; readonly parameters: readonly unknown[] } | undefined {
+    if (this.current || !this.wantedActor) return undefined;
     const actor = this.wantedActor;
-    await database.execute(`select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId], 'all');
     this.sent = keyOf(actor);
+    return { sql: `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, parameters: [actor.requestId ?? '', actor.userId] };
+  }
+
+  /** Sends the wanted context if the transaction's differs, straight on the entity manager: it is part of the barrier of db/sql.ts. */
+  async send(database: Database): Promise<void> {
+    const statement = this.take();
+    if (statement) await database.execute(statement.sql, [...statement.parameters], 'all');
   }
 }
 

@@ -1,9 +1,9 @@
-import { holdWritesOn, pendingWritesOn, type PendingWrites } from '../../db/pending-writes.js';
+import { holdWritesOn, pendingWritesOn, type HeldStatements, type PendingWrites } from '../../db/pending-writes.js';
 import type { Actor } from '../types.js';
 import type { Database } from './database.js';
 import { JournalContext } from './journal-context.js';
 import type { MovementRows } from './movement-rows.js';
-import { writeMovements } from './write-movements.js';
+import { movementWrite, writeMovements } from './write-movements.js';
 
 /**
  * How many movements one flush writes at most. Measured (README "Batches"): a 1,000-item batch
@@ -25,17 +25,26 @@ export const MAX_MOVEMENTS_PER_FLUSH = 1000;
  * sent after the movements and before the statement the barrier guards, so that statement's rows
  * are journalled under the request they belong to. The movements name their own requests in
  * their flush (write-movements.ts), so consecutive movements of different requests flush as one.
+ *
+ * And it holds back the unit's settings (run-command.ts), its first statement: they go in front of
+ * whatever the unit sends first. On PostgreSQL everything held back rides in front of the next
+ * statement, in its round trip (db/pending-writes.ts take): the settings with the claim, the
+ * movements with the audit line after them.
  */
 export class MovementBuffer implements PendingWrites {
   private pending: MovementRows[] = [];
   private inFlight: Promise<void> | undefined;
   private readonly context: JournalContext;
+  /** The unit's settings, until its first statement carries them. */
+  private settings: UnitSettings | undefined;
 
   constructor(
     private readonly database: Database,
     firstActor: Actor | undefined,
+    settings?: UnitSettings,
   ) {
     this.context = new JournalContext(firstActor);
+    this.settings = settings;
   }
 
   /** What follows is `actor`'s (run-command.ts actInUnitAs): sent before the next statement, if it differs. */
@@ -52,34 +61,81 @@ export class MovementBuffer implements PendingWrites {
     if (movement.correction || this.pending.length >= MAX_MOVEMENTS_PER_FLUSH) await this.flush();
   }
 
+  /** Whether nothing but the unit's settings is held back. */
+  private get holdsNoWrite(): boolean {
+    return this.pending.length === 0 && this.context.current;
+  }
+
   /**
-   * Writes what is held back: the movements, then the journal context. A statement that arrives
-   * while a flush is in flight waits for it: the held-back rows are taken at once, so without the
-   * wait it could reach PostgreSQL first.
+   * Writes what is held back: the settings, the movements, then the journal context. A statement
+   * that arrives while a flush is in flight waits for it: the held-back rows are taken at once, so
+   * without the wait it could reach PostgreSQL first.
    */
   async flush(): Promise<void> {
     while (this.inFlight) await this.inFlight;
-    if (this.pending.length === 0 && this.context.current) return;
+    if (this.holdsNoWrite && !this.settings) return;
     const movements = this.pending;
+    const settings = this.settings;
     this.pending = [];
-    this.inFlight = this.write(movements).finally(() => {
+    this.settings = undefined;
+    this.inFlight = this.write(settings, movements).finally(() => {
       this.inFlight = undefined;
     });
     await this.inFlight;
   }
 
-  private async write(movements: readonly MovementRows[]): Promise<void> {
+  /** Everything held back as statements for the next one's message (db/pending-writes.ts), in the order flush sends them. */
+  async take(): Promise<HeldStatements | undefined> {
+    while (this.inFlight) await this.inFlight;
+    const statements: { sql: string; parameters: readonly unknown[]; check?: (result: unknown) => void }[] = [];
+    if (this.settings) statements.push(this.settings);
+    if (this.pending.length > 0) {
+      const { statement, check } = movementWrite(this.pending);
+      statements.push({ sql: statement.sql, parameters: statement.values, check });
+    }
+    const context = this.context.take();
+    if (context) statements.push(context);
+    this.settings = undefined;
+    this.pending = [];
+    if (statements.length === 0) return undefined;
+    return {
+      sql: statements.map((statement) => statement.sql).join(';\n'),
+      parameters: statements.flatMap((statement) => statement.parameters),
+      count: statements.length,
+      ran: (results) => statements.forEach((statement, index) => statement.check?.(results[index])),
+    };
+  }
+
+  /**
+   * The end of the unit's statements: what is still held back is written before the commit (which
+   * passes no barrier). Settings alone are dropped: a transaction that sent nothing has nothing
+   * for them to govern.
+   */
+  async finish(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    if (this.holdsNoWrite) this.settings = undefined;
+    await this.flush();
+  }
+
+  private async write(settings: UnitSettings | undefined, movements: readonly MovementRows[]): Promise<void> {
+    if (settings) await this.database.execute(settings.sql, [...settings.parameters], 'all');
     await writeMovements(this.database, movements);
     await this.context.send(this.database);
   }
 }
 
+/** The unit's settings statement (run-command.ts): sent in front of the unit's first statement. */
+export interface UnitSettings {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
 /**
  * The unit's buffer, made when the unit starts: from then on its movements are held back.
- * `firstActor`: whom the unit's first statement named to the journal.
+ * `firstActor`: whom the unit's settings name to the journal; `settings`: the unit's first statement.
  */
-export function bufferMovementsOn(database: Database, firstActor: Actor | undefined): MovementBuffer {
-  const buffer = new MovementBuffer(database, firstActor);
+export function bufferMovementsOn(database: Database, firstActor: Actor | undefined, settings?: UnitSettings): MovementBuffer {
+  const buffer = new MovementBuffer(database, firstActor, settings);
   holdWritesOn(database, buffer);
   return buffer;
 }

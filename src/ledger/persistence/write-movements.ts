@@ -105,17 +105,38 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
            (select count(*)::int from requests) as requests_set`;
 }
 
+/** What the write statement answers: how many accounts and outcomes it updated. */
+interface Written {
+  readonly accounts_updated: number;
+  readonly outcomes_recorded: number;
+}
+
+/** The rows of one statement's result, as MikroORM gives them for either method ('all': the rows; 'run': an object holding them). */
+export function rowsOf(result: unknown): unknown[] {
+  if (Array.isArray(result)) return result;
+  return (result as { rows?: unknown[] } | undefined)?.rows ?? [];
+}
+
 /**
- * The statement runs straight on the entity manager, not through db/sql.ts: it IS the flush the
- * barrier there waits for. The version guard can only miss if a row was not locked (a bug), and
- * the count checks then fail the unit.
+ * The movements' write statement and the check of what it answered. The version guard can only
+ * miss if a row was not locked (a bug), and the count checks then fail the unit.
  */
+export function movementWrite(movements: readonly MovementRows[]): { readonly statement: Sql; readonly check: (result: unknown) => void } {
+  const updates = accountUpdates(movements);
+  return {
+    statement: rowsStatement(movements, updates),
+    check: (result) => {
+      const [written] = rowsOf(result) as Written[];
+      assert.ok(written, 'the movement write statement answered no row');
+      assert.equal(written.accounts_updated, updates.length, 'a customer account changed under its row lock');
+      assert.equal(written.outcomes_recorded, movements.length, 'the idempotency claim is missing when recording the outcome');
+    },
+  };
+}
+
+/** Writes them now, straight on the entity manager, not through db/sql.ts: it IS the flush the barrier there waits for. */
 export async function writeMovements(database: Database, movements: readonly MovementRows[]): Promise<void> {
   if (movements.length === 0) return;
-  const updates = accountUpdates(movements);
-  const statement = rowsStatement(movements, updates);
-  const [written] = (await database.execute(statement.sql, statement.values, 'all')) as { accounts_updated: number; outcomes_recorded: number }[];
-  assert.ok(written);
-  assert.equal(written.accounts_updated, updates.length, 'a customer account changed under its row lock');
-  assert.equal(written.outcomes_recorded, movements.length, 'the idempotency claim is missing when recording the outcome');
+  const { statement, check } = movementWrite(movements);
+  check(await database.execute(statement.sql, statement.values, 'all'));
 }
