@@ -48,6 +48,12 @@ function accountUpdates(movements: readonly MovementRows[]): AccountUpdate[] {
 
 const json = (rows: unknown): string => JSON.stringify(rows);
 
+/** `values` as an array the planner counts (each one a parameter); empty when a movement touches no customer account. */
+function constantArray(values: readonly string[], type: 'uuid' | 'text'): Sql {
+  if (values.length === 0) return type === 'uuid' ? sql`'{}'::uuid[]` : sql`'{}'::text[]`;
+  return type === 'uuid' ? sql`array[${join(values)}]::uuid[]` : sql`array[${join(values)}]::text[]`;
+}
+
 /** An extra CTE renamed `<name>_<index>`: two movements' risk decisions must not share a name. */
 function renamedCte(fragment: Sql, index: number): Sql {
   const [first = '', ...rest] = fragment.strings;
@@ -82,7 +88,7 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
       update accounts a set posted_minor = n.posted_minor, pending_minor = n.pending_minor, version = n.version, updated_at = ${at}::timestamptz,
              corrected_at_version = coalesce(n.corrected_at_version, a.corrected_at_version)
         from jsonb_to_recordset(${json(updates)}::jsonb) as n (id uuid, posted_minor bigint, pending_minor bigint, version integer, version_before integer, corrected_at_version integer)
-       where a.id = n.id and a.version = n.version_before and a.id = any(array[${join(updates.map((update) => update.id))}]::uuid[])
+       where a.id = n.id and a.version = n.version_before and a.id = any(${constantArray(updates.map((update) => update.id), 'uuid')})
       returning a.id)`,
     sql`events as (
       insert into outbox_events (account_id, account_version, payload)
@@ -91,7 +97,7 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
       update idempotency_records r set outcome = v.outcome
         from jsonb_to_recordset(${json(movements.map((movement) => movement.outcome))}::jsonb) as v (user_id uuid, key text, outcome jsonb)
        where r.user_id = v.user_id and r.key = v.key
-         and r.user_id = any(array[${join(movements.map((movement) => movement.outcome.user_id))}]::uuid[]) and r.key = any(array[${join(movements.map((movement) => movement.outcome.key))}]::text[])
+         and r.user_id = any(${constantArray(movements.map((movement) => movement.outcome.user_id), 'uuid')}) and r.key = any(${constantArray(movements.map((movement) => movement.outcome.key), 'text')})
       returning 1)`,
     // Each movement's request, for the journal's trigger (migration 20261204400000): set while the
     // statement runs, read after it. Referenced by the final select, or it would never run. A
