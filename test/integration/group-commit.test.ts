@@ -4,7 +4,7 @@ import { SqlEntityManager } from '@mikro-orm/postgresql';
 import { DepositDocument, TransferDocument, WithdrawDocument } from '../generated/graphql.js';
 import { dataOf } from '../helpers/graphql-client.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
-import { groupCommits, groupCommitterOf, type GroupCommitter } from '../../src/ledger/commands/group-commit.js';
+import { GROUPED_LOCK_TIMEOUT_MS, groupCommits, groupCommitterOf, type GroupCommitter } from '../../src/ledger/commands/group-commit.js';
 import { depositCommand, type DepositInput } from '../../src/ledger/commands/deposit.js';
 import { withdrawCommand } from '../../src/ledger/commands/withdraw.js';
 import { auditedUnit } from '../../src/auth/movement-audit.js';
@@ -292,6 +292,40 @@ describe('a group of commands in one unit', () => {
     expect(Object.fromEntries(records.rows.map((row) => [row.key, row.request_id]))).toEqual(
       Object.fromEntries(inputs.map((input, index) => [input.idempotencyKey, actors[index]!.requestId ?? null])),
     );
+  });
+
+  it('a member blocked on a row another transaction holds does not hold back its neighbours: they commit alone after the lock timeout, it commits once the row is free', async () => {
+    const owner = await t.user();
+    const free = await t.account(owner);
+    const blocked = await t.account(owner);
+    const holder = await t.database.pool.connect();
+    const answerOrTimeout = (answer: Promise<CommandResult>, ms: number) =>
+      Promise.race([answer.then((result) => result), new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from accounts where id = $1 for update', [blocked]);
+      const before = grouped.stats();
+      const first = grouped.submit(depositCommand(service(), cash(free, '0.01')));
+      const [one, stuck, four] = [cash(free, '1.00'), cash(blocked, '2.00'), cash(free, '4.00')].map((input) => grouped.submit(depositCommand(service(), input)));
+      await first;
+      // Without the timeout the group would wait for the row as long as the test holds it.
+      const neighbours = await Promise.all([answerOrTimeout(one!, 10 * GROUPED_LOCK_TIMEOUT_MS + 5_000), answerOrTimeout(four!, 10 * GROUPED_LOCK_TIMEOUT_MS + 5_000)]);
+      expect(neighbours.map((answer) => (answer === 'still waiting' ? answer : answer.outcome.ok))).toEqual([true, true]);
+      expect(grouped.stats().fallbacks).toBe(before.fallbacks + 1);
+      // Alone, the blocked deposit waits for its row as long as it takes: no lock timeout there.
+      expect(await answerOrTimeout(stuck!, 2 * GROUPED_LOCK_TIMEOUT_MS)).toBe('still waiting');
+      await holder.query('commit');
+      expect((await stuck!).outcome.ok).toBe(true);
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      holder.release();
+    }
+    const { rows } = await t.database.pool.query('select id, posted_minor::int as posted, version from accounts where id = any($1::uuid[]) order by posted', [[free, blocked]]);
+    // Each deposit once: 2.00 on the blocked account, 0.01 + 1.00 + 4.00 on the free one.
+    expect(rows.map(({ posted, version }) => ({ posted, version }))).toEqual([
+      { posted: 200, version: 1 },
+      { posted: 501, version: 3 },
+    ]);
   });
 
   it('a lone request does not wait for the window: nothing in flight, it runs at once', async () => {

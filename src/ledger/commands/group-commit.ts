@@ -22,6 +22,8 @@ import { actInUnitAs, runCommand, runCommands, type UnitOptions } from './run-co
  * - A database error (anything the envelope's own retries did not absorb) fails a group of many
  *   as a whole; each of its commands then runs again alone, so one command's fault reaches only
  *   its own caller, and every other command gets the outcome it would have had without grouping.
+ *   A lock wait past GROUPED_LOCK_TIMEOUT_MS is such an error: a group never waits long for the
+ *   slowest of its rows.
  * - A lone request never waits: with no unit of this committer running, a command starts at once.
  *   The window opens only while a unit is in flight (its commit is what the window overlaps),
  *   and a queue is also flushed as soon as the last running unit ends.
@@ -33,6 +35,15 @@ import { actInUnitAs, runCommand, runCommands, type UnitOptions } from './run-co
  * The committer is per ORM and per process (like command-observer.ts): several server processes
  * each group their own requests.
  */
+
+/**
+ * How long a unit of many waits for any one row lock before it gives up and its commands run
+ * alone (each as long as it takes). Without it a group waits for its slowest lock: one command
+ * on a row that another transaction holds (an operator's long unit, a stuck session) would hold
+ * back every neighbour that needed no such row, past a graceful shutdown's drain. Long enough
+ * for the ordinary wait on another unit's commit, which takes milliseconds.
+ */
+export const GROUPED_LOCK_TIMEOUT_MS = 250;
 
 export interface GroupCommitSettings {
   /** GROUP_COMMIT_WINDOW_MS: longest a command waits for company once a unit is in flight. */
@@ -108,10 +119,15 @@ export class GroupCommitter {
     if (only && members.length === 1) return settle(only, () => runCommand(this.orm, only.command, only.options));
     let results: CommandResult[];
     try {
-      results = await runCommands(this.orm, members.map(({ command }) => command), { withinUnit: (database, all) => eachWithinUnit(database, members, all) });
+      results = await runCommands(
+        this.orm,
+        members.map(({ command }) => command),
+        { withinUnit: (database, all) => eachWithinUnit(database, members, all), lockTimeoutMs: GROUPED_LOCK_TIMEOUT_MS },
+      );
     } catch {
-      // Which command failed is not known, and the unit rolled back whole: each runs again on its
-      // own, as it would have without grouping (concurrently, as their requests came).
+      // Which command failed is not known (or a lock waited past GROUPED_LOCK_TIMEOUT_MS), and the
+      // unit rolled back whole: each runs again on its own, as it would have without grouping
+      // (concurrently, as their requests came), with no lock timeout.
       this.counts.fallbacks += 1;
       await Promise.all(members.map((member) => settle(member, () => runCommand(this.orm, member.command, member.options))));
       return;

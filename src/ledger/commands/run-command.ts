@@ -62,6 +62,12 @@ export interface UnitOptions {
    * `atomic: true` says so of every failure.
    */
   readonly refusesUnit?: (index: number, result: CommandResult) => boolean;
+  /**
+   * The longest any statement of the unit waits for a lock (PostgreSQL's lock_timeout, local to
+   * the transaction); a longer wait fails the unit with 55P03, which is not retried here: a group
+   * of commands (group-commit.ts) then runs each alone. Unset: waits as long as it takes.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /**
@@ -203,10 +209,11 @@ interface FoldedFacts {
  * the journal"): the request id and actor of the unit's first command, local to the transaction.
  * Held back by the unit's buffer and sent in front of the unit's first statement (movement-buffer.ts).
  */
-function unitSettings(commands: readonly Prepared[]): UnitSettings {
+function unitSettings(commands: readonly Prepared[], lockTimeoutMs: number | undefined): UnitSettings {
   const actor = commands[0]?.command.actor;
+  const lockTimeout = lockTimeoutMs === undefined ? '' : `, set_config('lock_timeout', '${Math.max(1, Math.round(lockTimeoutMs))}ms', true)`;
   return {
-    sql: `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`,
+    sql: `select set_config('statement_timeout', '0', true), set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)${lockTimeout}`,
     parameters: [actor?.requestId ?? '', actor?.userId ?? ''],
   };
 }
@@ -261,7 +268,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // statement tells the journal's triggers who asked and in which request. It goes in front of the
   // unit's first statement, and from here the unit's movements are held back and written as
   // multi-row statements in front of the next other statement of the unit (movement-buffer.ts).
-  const movements = bufferMovementsOn(database, commands[0]?.command.actor, unitSettings(commands));
+  const movements = bufferMovementsOn(database, commands[0]?.command.actor, unitSettings(commands, options.lockTimeoutMs));
   const claimable = commands.filter((prepared) => !prepared.malformedKey);
   // Reconciliation breaks (they name no customer account), disputes, then holds (their rows name their accounts), then the keys and the accounts: see lock-holds.ts.
   const breaks = await lockBreaks(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.breakIds ?? []).filter(isId))]);
