@@ -4,6 +4,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDriver } from 'mikro-orm-pglite';
+import { sessionOptions } from './session-options.js';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
@@ -32,7 +33,10 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
       pool: { min: 0, max: config.databasePoolSize, acquireTimeoutMillis: config.databasePoolWaitMs },
       // Every connection's default statement_timeout (a startup parameter: no round trip), which
       // bounds every read; money movements lift it inside their own transaction (run-command.ts).
-      ...(config.readStatementTimeoutMs > 0 ? { driverOptions: { connection: { statement_timeout: config.readStatementTimeoutMs } } } : {}),
+      // And the session settings every connection starts with (session-options.ts: JIT off).
+      driverOptions: {
+        connection: { options: sessionOptions(), ...(config.readStatementTimeoutMs > 0 ? { statement_timeout: config.readStatementTimeoutMs } : {}) },
+      },
     });
   }
   // Before PGlite touches a file: a second process on the same directory would corrupt it.

@@ -7,6 +7,7 @@ import { parseLsn, PrimarySamples } from './wal-horizon.js';
 import { RecentWrites } from './recent-writes.js';
 import { routeRead, type ReadRoute, type ReplicaState } from './route-read.js';
 import { withPrimaryFallback } from './primary-fallback.js';
+import { sessionOptions } from '../session-options.js';
 import type { SharedLastWrites } from './redis-last-writes.js';
 
 /** How often each process samples the primary's WAL position and each replica's replay position. */
@@ -88,6 +89,7 @@ export class ReplicaSet {
         driverOptions: {
           connection: {
             application_name: 'tally-replica-reads',
+            options: sessionOptions(),
             connectionTimeoutMillis: REPLICA_CONNECT_WAIT_MS,
             ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
           },
