@@ -111,7 +111,7 @@ export interface BenchSettings {
   /** BENCH_RISK=on runs the movements with the risk step (RISK_RULES=on, two built-ins raised: database.ts raiseBenchRiskThresholds). */
   readonly risk: boolean;
   /**
-   * BENCH_GROUP_COMMIT=on runs the server with GROUP_COMMIT=on (src/ledger/commands/group-commit.ts);
+   * BENCH_GROUP_COMMIT=off runs the server with GROUP_COMMIT=off (on by default, as the server's own default: src/ledger/commands/group-commit.ts);
    * BENCH_GROUP_COMMIT_WINDOW_MS and BENCH_GROUP_COMMIT_MAX become its GROUP_COMMIT_WINDOW_MS and
    * GROUP_COMMIT_MAX. The variables the server gets, reported with the run.
    */
@@ -209,10 +209,10 @@ function riskLinesSetting(environment: NodeJS.ProcessEnv): boolean {
   return on;
 }
 
-/** The server's group commit variables from the bench's own (off unless BENCH_GROUP_COMMIT=on). */
+/** The server's group commit variables from the bench's own (on unless BENCH_GROUP_COMMIT=off). */
 function groupCommitEnvironment(environment: NodeJS.ProcessEnv): Record<string, string> {
-  const on = environment.BENCH_GROUP_COMMIT === 'on';
-  if (!on && environment.BENCH_GROUP_COMMIT && environment.BENCH_GROUP_COMMIT !== 'off') throw new Error(`BENCH_GROUP_COMMIT must be on or off, got "${environment.BENCH_GROUP_COMMIT}"`);
+  const on = environment.BENCH_GROUP_COMMIT !== 'off';
+  if (on && environment.BENCH_GROUP_COMMIT && environment.BENCH_GROUP_COMMIT !== 'on') throw new Error(`BENCH_GROUP_COMMIT must be on or off, got "${environment.BENCH_GROUP_COMMIT}"`);
   const knobs = [
     ['BENCH_GROUP_COMMIT_WINDOW_MS', 'GROUP_COMMIT_WINDOW_MS'],
     ['BENCH_GROUP_COMMIT_MAX', 'GROUP_COMMIT_MAX'],

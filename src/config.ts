@@ -97,7 +97,7 @@ export interface Config {
   /** DATABASE_REPLICA_MAX_LAG_SECONDS: a replica further behind than this serves no read (default 10). */
   readonly databaseReplicaMaxLagSeconds: number;
   /**
-   * GROUP_COMMIT=on (off by default), GROUP_COMMIT_WINDOW_MS, GROUP_COMMIT_MAX: concurrent single
+   * GROUP_COMMIT (on by default; off runs each movement in its own transaction), GROUP_COMMIT_WINDOW_MS, GROUP_COMMIT_MAX: concurrent single
    * movements run together in one unit (src/ledger/commands/group-commit.ts); undefined when off.
    */
   readonly groupCommit: GroupCommitSettings | undefined;
@@ -256,7 +256,9 @@ function readGroupCommit(environment: Environment): GroupCommitSettings | undefi
   const windowMs = readInteger(environment, 'GROUP_COMMIT_WINDOW_MS', 2, 0, MAX_GROUP_COMMIT_WINDOW_MS);
   // A unit of the envelope carries at most a batch's worth of commands (postMovements' limit).
   const maxCommands = readInteger(environment, 'GROUP_COMMIT_MAX', 64, 1, MAX_BATCH_ITEMS);
-  return readOnOff(environment, 'GROUP_COMMIT', false) ? { windowMs, maxCommands } : undefined;
+  // On by default since session 8: a group waits at most GROUPED_LOCK_TIMEOUT_MS for any row, and
+  // a lone request never waits (README "Group commit").
+  return readOnOff(environment, 'GROUP_COMMIT', true) ? { windowMs, maxCommands } : undefined;
 }
 
 export function loadConfig(environment: Environment = process.env): Config {

@@ -29,9 +29,9 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, RATE_LIMIT_LOGIN_SUCCESSES: '500' }).loginSuccessesPerUser).toBe(500);
   });
 
-  it('groups commits only with GROUP_COMMIT=on, with a 2 ms window and 64 movements by default; bad values stop the start', () => {
+  it('groups commits unless GROUP_COMMIT=off, with a 2 ms window and 64 movements by default; bad values stop the start', () => {
     const base = { DATABASE_URL: 'postgres://db/tally', JWT_SECRET: secret, ENCRYPTION_KEY: key };
-    expect(loadConfig(base).groupCommit).toBeUndefined();
+    expect(loadConfig(base).groupCommit).toEqual({ windowMs: 2, maxCommands: 64 });
     expect(loadConfig({ ...base, GROUP_COMMIT: 'off', GROUP_COMMIT_MAX: '8' }).groupCommit).toBeUndefined();
     expect(loadConfig({ ...base, GROUP_COMMIT: 'on' }).groupCommit).toEqual({ windowMs: 2, maxCommands: 64 });
     expect(loadConfig({ ...base, GROUP_COMMIT: 'on', GROUP_COMMIT_WINDOW_MS: '0', GROUP_COMMIT_MAX: '200' }).groupCommit).toEqual({ windowMs: 0, maxCommands: 200 });
