@@ -18,8 +18,8 @@ export const MAX_MOVEMENTS_PER_FLUSH = 1000;
  * runs. The buffer is the transaction's pending writes (db/pending-writes.ts), so every statement
  * through db/sql.ts flushes it first: a hold row, a review, a refusal's outcome, a dispute, the
  * claims freed at the unit's end and any read all see the movements before them, in order. The
- * envelope flushes at the end of the unit's commands and before `withinUnit` (which may use the
- * ORM's unit of work, which passes no barrier).
+ * envelope writes what is still held back after `withinUnit`, before the commit (`finish`);
+ * `withinUnit` writes through db/sql.ts, since the ORM's unit of work passes no barrier.
  *
  * It also holds back the unit's journal context switch (journal-context.ts): noted at each turn,
  * sent after the movements and before the statement the barrier guards, so that statement's rows
