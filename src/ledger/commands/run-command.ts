@@ -219,19 +219,15 @@ function unitSettings(commands: readonly Prepared[], lockTimeoutMs: number | und
 }
 
 /**
- * Tells the journal's triggers that what follows is `actor`'s, in its request, at once: before a
- * grouped member's `withinUnit` (group-commit.ts), which may write through the ORM's unit of work,
- * past the barrier. Inside a unit the switch rides the buffer's flush (movement-buffer.ts), which
- * first writes the movements held back: they name their own requests in that statement anyway.
+ * Tells the journal's triggers that what follows is `actor`'s, in its request: before a grouped
+ * member's `withinUnit` (group-commit.ts). Inside a unit the switch is held back by the buffer and
+ * rides in front of the next statement (movement-buffer.ts), after the movements held back, which
+ * name their own requests in their statement anyway; outside one it is sent at once.
  */
 export async function actInUnitAs(database: Database, actor: Actor): Promise<void> {
   const buffer = movementBufferOn(database);
-  if (!buffer) {
-    await runStatement(database, `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId]);
-    return;
-  }
-  buffer.actAs(actor);
-  await buffer.flush();
+  if (buffer) buffer.actAs(actor);
+  else await runStatement(database, `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, [actor.requestId ?? '', actor.userId]);
 }
 
 /** What every turn of a unit reads: the keys the unit claimed, the records of the others, the clock. */

@@ -1,5 +1,4 @@
 import type { Actor } from '../types.js';
-import type { Database } from './database.js';
 
 /**
  * The journal's context of a unit (README "Auditing the journal"): the request and actor its
@@ -39,12 +38,6 @@ export class JournalContext {
     const actor = this.wantedActor;
     this.sent = keyOf(actor);
     return { sql: `select set_config('tally.request_id', ?, true), set_config('tally.actor_id', ?, true)`, parameters: [actor.requestId ?? '', actor.userId] };
-  }
-
-  /** Sends the wanted context if the transaction's differs, straight on the entity manager: it is part of the barrier of db/sql.ts. */
-  async send(database: Database): Promise<void> {
-    const statement = this.take();
-    if (statement) await database.execute(statement.sql, [...statement.parameters], 'all');
   }
 }
 

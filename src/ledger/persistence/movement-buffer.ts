@@ -3,7 +3,7 @@ import type { Actor } from '../types.js';
 import type { Database } from './database.js';
 import { JournalContext } from './journal-context.js';
 import type { MovementRows } from './movement-rows.js';
-import { movementWrite, writeMovements } from './write-movements.js';
+import { movementWrite } from './write-movements.js';
 
 /**
  * How many movements one flush writes at most. Measured (README "Batches"): a 1,000-item batch
@@ -61,24 +61,16 @@ export class MovementBuffer implements PendingWrites {
     if (movement.correction || this.pending.length >= MAX_MOVEMENTS_PER_FLUSH) await this.flush();
   }
 
-  /** Whether nothing but the unit's settings is held back. */
-  private get holdsNoWrite(): boolean {
-    return this.pending.length === 0 && this.context.current;
-  }
-
   /**
-   * Writes what is held back: the settings, the movements, then the journal context. A statement
-   * that arrives while a flush is in flight waits for it: the held-back rows are taken at once, so
-   * without the wait it could reach PostgreSQL first.
+   * Writes what is held back: the settings, the movements, then the journal context, each its own
+   * statement. A statement that arrives while a flush is in flight waits for it: the held-back
+   * rows are taken at once, so without the wait it could reach PostgreSQL first.
    */
   async flush(): Promise<void> {
     while (this.inFlight) await this.inFlight;
-    if (this.holdsNoWrite && !this.settings) return;
-    const movements = this.pending;
-    const settings = this.settings;
-    this.pending = [];
-    this.settings = undefined;
-    this.inFlight = this.write(settings, movements).finally(() => {
+    const statements = this.takeStatements();
+    if (statements.length === 0) return;
+    this.inFlight = this.send(statements).finally(() => {
       this.inFlight = undefined;
     });
     await this.inFlight;
@@ -87,16 +79,7 @@ export class MovementBuffer implements PendingWrites {
   /** Everything held back as statements for the next one's message (db/pending-writes.ts), in the order flush sends them. */
   async take(): Promise<HeldStatements | undefined> {
     while (this.inFlight) await this.inFlight;
-    const statements: { sql: string; parameters: readonly unknown[]; check?: (result: unknown) => void }[] = [];
-    if (this.settings) statements.push(this.settings);
-    if (this.pending.length > 0) {
-      const { statement, check } = movementWrite(this.pending);
-      statements.push({ sql: statement.sql, parameters: statement.values, check });
-    }
-    const context = this.context.take();
-    if (context) statements.push(context);
-    this.settings = undefined;
-    this.pending = [];
+    const statements = this.takeStatements();
     if (statements.length === 0) return undefined;
     return {
       sql: statements.map((statement) => statement.sql).join(';\n'),
@@ -107,21 +90,48 @@ export class MovementBuffer implements PendingWrites {
   }
 
   /**
-   * The end of the unit's statements: what is still held back is written before the commit (which
-   * passes no barrier). Settings alone are dropped: a transaction that sent nothing has nothing
-   * for them to govern.
+   * The end of the unit's statements: held-back movements are written before the commit (which
+   * passes no barrier). A journal switch is dropped: nothing follows for it to govern (a movement
+   * of no request had its context sent before it was held back, see add). So are settings when no
+   * movement is held back: then nothing the unit still sends needs them.
    */
   async finish(): Promise<void> {
     while (this.inFlight) await this.inFlight;
-    if (this.holdsNoWrite) this.settings = undefined;
+    this.context.take();
+    if (this.pending.length === 0) this.settings = undefined;
     await this.flush();
   }
 
-  private async write(settings: UnitSettings | undefined, movements: readonly MovementRows[]): Promise<void> {
-    if (settings) await this.database.execute(settings.sql, [...settings.parameters], 'all');
-    await writeMovements(this.database, movements);
-    await this.context.send(this.database);
+  /** What is held back, in the order it must run; afterwards nothing is. */
+  private takeStatements(): HeldStatement[] {
+    const statements: HeldStatement[] = [];
+    if (this.settings) statements.push(this.settings);
+    if (this.pending.length > 0) {
+      const { statement, check } = movementWrite(this.pending);
+      statements.push({ sql: statement.sql, parameters: statement.values, check });
+    }
+    const context = this.context.take();
+    if (context) statements.push(context);
+    this.settings = undefined;
+    this.pending = [];
+    return statements;
   }
+
+  /** Straight on the entity manager, one after the other: this IS the barrier db/sql.ts waits for. */
+  private async send(statements: readonly HeldStatement[]): Promise<void> {
+    for (const statement of statements) {
+      // Run first, then check: `check?.(await …)` would skip the statement itself when there is no check.
+      const result = await this.database.execute(statement.sql, [...statement.parameters], 'all');
+      statement.check?.(result);
+    }
+  }
+}
+
+/** One held-back statement, and the check of what it answered (the movement write's counts). */
+interface HeldStatement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+  readonly check?: (result: unknown) => void;
 }
 
 /** The unit's settings statement (run-command.ts): sent in front of the unit's first statement. */

@@ -118,7 +118,7 @@ interface Written {
 }
 
 /** The rows of one statement's result, as MikroORM gives them for either method ('all': the rows; 'run': an object holding them). */
-export function rowsOf(result: unknown): unknown[] {
+function rowsOf(result: unknown): unknown[] {
   if (Array.isArray(result)) return result;
   return (result as { rows?: unknown[] } | undefined)?.rows ?? [];
 }
