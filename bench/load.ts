@@ -30,6 +30,8 @@ export interface PhaseResult {
 /** A phase with what it cost the server: CPU milliseconds per committed transaction, and its memory over the phase. */
 export interface MeasuredPhase extends PhaseResult {
   readonly serverCpuMsPerTransaction: number | null;
+  /** PostgreSQL's CPU milliseconds per committed transaction over the phase, every process of the local server (bench/database-cpu.ts); null when it runs elsewhere. */
+  readonly databaseCpuMsPerTransaction: number | null;
   readonly serverMemory: ResidentMemory | null;
   /** Mean commands per database transaction in the phase (bench/unit-sizes.ts); above 1 only with group commit. */
   readonly commandsPerUnit?: number | null;

@@ -27,7 +27,7 @@ export function describeMemory(memory: ResidentMemory | null): string {
 }
 
 export function phaseTable(phases: readonly MeasuredPhase[]): string {
-  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx', 'cmds/unit', 'rss MB start→end'];
+  const header = ['scenario', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'ok', 'typed err', 'errors', 'server cpu ms/tx', 'pg cpu ms/tx', 'cmds/unit', 'rss MB start→end'];
   const rows = phases.map((phase) => [
     phase.scenario,
     String(phase.clients),
@@ -38,6 +38,7 @@ export function phaseTable(phases: readonly MeasuredPhase[]): string {
     String(typedErrorCount(phase)),
     String(phase.unexpectedErrors),
     phase.serverCpuMsPerTransaction === null ? '-' : formatNumber(phase.serverCpuMsPerTransaction, 2),
+    phase.databaseCpuMsPerTransaction === null ? '-' : formatNumber(phase.databaseCpuMsPerTransaction, 2),
     phase.commandsPerUnit === null || phase.commandsPerUnit === undefined ? '-' : formatNumber(phase.commandsPerUnit, 2),
     phase.serverMemory === null ? '-' : `${formatNumber(phase.serverMemory.startMb, 0)}→${formatNumber(phase.serverMemory.endMb, 0)} (${formatGrowth(phase.serverMemory.growthPercent)})`,
   ]);

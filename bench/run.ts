@@ -14,8 +14,11 @@
  *   cash deposits (bench/batch-scenario.ts); tx/s counts committed items.
  * - hot (only when named): the movements mix with every movement landing on one account
  *   (bench/hot-account-scenario.ts); compare with movements in the same run.
+ * - risk (only when named): the movements mix with the risk step off and on in turn, on one
+ *   database, at each concurrency; reports the step's share of a movement's server and
+ *   PostgreSQL CPU (bench/risk-pairs.ts, issue 9's 10%).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
@@ -29,7 +32,9 @@ import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
 import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
+import { postgresCpuSeconds } from './database-cpu.js';
 import { describeMemory } from './report.js';
+import { describeRiskStepCosts, RISK_ROUNDS, riskStepCosts, setRiskLines, type RiskPhase } from './risk-pairs.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
@@ -153,6 +158,7 @@ async function runPhase(
   try {
     const unitsBefore = await unitCount(server.url.origin);
     const cpuBefore = server.cpuSeconds();
+    const databaseCpuBefore = postgresCpuSeconds();
     const memory = sampleResidentMemory(() => server.residentBytes());
     const windows = sealerWindows ? await startSealerWindows(sealerWindows.databaseUrl, sealerWindows.windowMs) : undefined;
     const acknowledgedAt: number[] = [];
@@ -160,13 +166,17 @@ async function runPhase(
     const sealerComparison = windows ? compareWindows(await windows.stop(), acknowledgedAt) : undefined;
     const serverMemory = memory.stop();
     const cpuAfter = server.cpuSeconds();
+    const databaseCpuAfter = postgresCpuSeconds();
     const unitsAfter = await unitCount(server.url.origin);
     // Whether the server process itself is the bottleneck: its CPU cost per committed transaction.
     const serverCpuMsPerTransaction =
       cpuBefore !== null && cpuAfter !== null && phase.ok > 0 ? ((cpuAfter - cpuBefore) * 1000) / phase.ok : null;
+    const databaseCpuMsPerTransaction =
+      databaseCpuBefore !== null && databaseCpuAfter !== null && phase.ok > 0 ? ((databaseCpuAfter - databaseCpuBefore) * 1000) / phase.ok : null;
     return {
       ...phase,
       serverCpuMsPerTransaction,
+      databaseCpuMsPerTransaction,
       serverMemory,
       commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter),
       ...(sealerComparison ? { sealerWindows: sealerComparison } : {}),
@@ -195,7 +205,7 @@ function describePhase(label: string, phase: MeasuredPhase): string {
   return (
     `${label} C=${phase.clients}: ${phase.transactionsPerSecond.toFixed(1)} tx/s, p50 ${phase.latencyMs.p50.toFixed(1)} ms, ` +
     `p99 ${phase.latencyMs.p99.toFixed(1)} ms, ${phase.ok} ok, ${phase.unexpectedErrors} errors, ` +
-    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit, ${describeMemory(phase.serverMemory)}` +
+    `server ${phase.serverCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, PostgreSQL ${phase.databaseCpuMsPerTransaction?.toFixed(2) ?? '-'} cpu ms/tx, ${phase.commandsPerUnit?.toFixed(2) ?? '-'} commands per unit, ${describeMemory(phase.serverMemory)}` +
     describeSealerWindows(phase)
   );
 }
@@ -222,20 +232,37 @@ async function runPhases(
   return { warmup, phases, acknowledged: warmup.ok + phases.reduce((sum, phase) => sum + phase.ok, 0) };
 }
 
+/** What the bench's server runs with, on top of startServerProcess's defaults. */
+function serverEnvironment(settings: BenchSettings, risk: boolean): Record<string, string> {
+  // As in production: balance events go through Redis and every movement refreshes the cache.
+  // METRICS_TOKEN: the bench reads how many commands each unit carried (bench/unit-sizes.ts).
+  return { REDIS_URL: settings.redisUrl, RISK_RULES: risk ? 'on' : 'off', JOURNAL_SEALER: settings.journalSealer ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit };
+}
+
+/** Starts the bench's server on `databaseUrl`, with the risk step as asked; `fixed` keeps a restarted server's port and secrets. */
+function launchServer(settings: BenchSettings, repositoryRoot: string, databaseUrl: string, risk: boolean, fixed: ServerFixtures): Promise<ServerProcess> {
+  return startServerProcess({
+    repositoryRoot,
+    databaseUrl,
+    poolSize: settings.serverPoolSize,
+    readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
+    ...(fixed.port ? { port: fixed.port } : {}),
+    environment: { ...serverEnvironment(settings, risk), ...fixed.secrets },
+  });
+}
+
+/** What a restarted server must keep so that its clients carry on: the port, and the secrets their tokens were signed with. */
+interface ServerFixtures {
+  readonly port?: number;
+  readonly secrets?: Readonly<Record<'JWT_SECRET' | 'ENCRYPTION_KEY', string>>;
+}
+
 /** A fresh bench database and a server on it; the database is dropped again if the server does not start. */
-async function startBenchServer(settings: BenchSettings, repositoryRoot: string, databaseUrl: string): Promise<ServerProcess> {
+async function startBenchServer(settings: BenchSettings, repositoryRoot: string, databaseUrl: string, fixed: ServerFixtures = {}): Promise<ServerProcess> {
   await recreateDatabase(settings.adminDatabaseUrl, settings.databaseName);
   let server: ServerProcess;
   try {
-    server = await startServerProcess({
-      repositoryRoot,
-      databaseUrl,
-      poolSize: settings.serverPoolSize,
-      readyTimeoutMs: SERVER_READY_TIMEOUT_MS,
-      // As in production: balance events go through Redis and every movement refreshes the cache.
-      // METRICS_TOKEN: the bench reads how many commands each unit carried (bench/unit-sizes.ts).
-      environment: { REDIS_URL: settings.redisUrl, RISK_RULES: settings.risk ? 'on' : 'off', JOURNAL_SEALER: settings.journalSealer ? 'on' : 'off', METRICS_TOKEN: BENCH_METRICS_TOKEN, ...settings.groupCommit },
-    });
+    server = await launchServer(settings, repositoryRoot, databaseUrl, settings.risk, fixed);
   } catch (error) {
     await dropDatabase(settings.adminDatabaseUrl, settings.databaseName).catch(() => undefined);
     throw error;
@@ -243,6 +270,41 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
   progress(`server ready at ${server.url.origin} (own process, database pool ${settings.serverPoolSize}, Redis at ${settings.redisUrl}, ${groupCommitText(settings)})`);
   progress(`journal: sealer ${settings.journalSealer ? 'on' : 'off (BENCH_JOURNAL_SEALER=off)'}, record triggers ${settings.journalTriggers ? 'on' : 'off (BENCH_JOURNAL_TRIGGERS=off)'}`);
   return server;
+}
+
+/**
+ * BENCH_SCENARIOS=risk (bench/risk-pairs.ts): at each concurrency, RISK_ROUNDS pairs of phases,
+ * the step off then on, the server restarted on the same port and secrets between them (the
+ * sessions' tokens stay good) after a warm-up of its own (not reported).
+ */
+async function runRiskPairs(
+  mix: Mix,
+  restart: (riskOn: boolean) => Promise<ServerProcess>,
+  sessions: Sessions,
+  users: readonly BenchUser[],
+  clientCounts: readonly number[],
+  phaseSeconds: number,
+): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; riskPhases: RiskPhase[]; acknowledged: number }> {
+  const allAccountIds = users.flatMap((user) => user.accountIds);
+  const riskPhases: RiskPhase[] = [];
+  let acknowledged = 0;
+  let warmup: MeasuredPhase | undefined;
+  for (const clients of clientCounts) {
+    for (let round = 1; round <= RISK_ROUNDS; round += 1) {
+      for (const riskOn of [false, true]) {
+        const server = await restart(riskOn);
+        const warm = await runPhase(mix, server, sessions, users, allAccountIds, clients, WARMUP_SECONDS);
+        warmup ??= warm;
+        const measured = await runPhase(mix, server, sessions, users, allAccountIds, clients, phaseSeconds);
+        const phase = { ...measured, scenario: `${measured.scenario}, risk ${riskOn ? 'on' : 'off'}` };
+        riskPhases.push({ riskOn, phase });
+        acknowledged += warm.ok + phase.ok;
+        progress(describePhase(`round ${round}, risk ${riskOn ? 'on ' : 'off'}`, phase));
+      }
+    }
+  }
+  if (!warmup) throw new Error('the risk scenario needs at least one client count');
+  return { warmup, phases: riskPhases.map((entry) => entry.phase), riskPhases, acknowledged };
 }
 
 /** `GROUP_COMMIT=on GROUP_COMMIT_WINDOW_MS=2`: what the server ran with, for the report. */
@@ -253,20 +315,32 @@ function groupCommitText(settings: BenchSettings): string {
 }
 
 /** A closed-loop scenario over the funded accounts (the movements mix, or another), start to report; returns the exit code it asks for. */
-async function runMovementsScenario(settings: BenchSettings, repositoryRoot: string, mix: Mix = MOVEMENTS_MIX): Promise<number> {
+async function runMovementsScenario(settings: BenchSettings, repositoryRoot: string, mix: Mix = MOVEMENTS_MIX, riskPairs = false): Promise<number> {
   const [loadAverageAtStart = 0] = loadavg();
   const databaseUrl = databaseUrlFor(settings.adminDatabaseUrl, settings.databaseName);
   progress(
     `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
   );
 
-  const server = await startBenchServer(settings, repositoryRoot, databaseUrl);
+  // The risk scenario restarts its server between phases: the same secrets keep the sessions' tokens good.
+  const fixed: ServerFixtures = riskPairs ? { secrets: { JWT_SECRET: randomBytes(48).toString('base64url'), ENCRYPTION_KEY: randomBytes(48).toString('base64url') } } : {};
+  let server = await startBenchServer(settings, repositoryRoot, databaseUrl, fixed);
+  let earlierLogLines = 0;
+  const restart = async (riskOn: boolean): Promise<ServerProcess> => {
+    await server.stop();
+    earlierLogLines += server.logLineCount();
+    await setRiskLines(databaseUrl, riskOn);
+    server = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, { ...fixed, port: Number(server.url.port) });
+    return server;
+  };
 
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
+  const pairedPhases = settings.clientCounts.length * RISK_ROUNDS * 2;
   const budgetMs =
     SETUP_BUDGET_MS +
-    phaseBudgetMs(WARMUP_SECONDS) +
-    settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds) +
+    (riskPairs
+      ? pairedPhases * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
+      : phaseBudgetMs(WARMUP_SECONDS) + settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds)) +
     TEARDOWN_BUDGET_MS;
   const guard = guardRun({
     budgetMs,
@@ -280,6 +354,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   let warmup: MeasuredPhase;
   let broken: string[];
   let serverLogLines: number;
+  let riskPhases: RiskPhase[] | undefined;
   let benchAccountIds: string[] = [];
   try {
     if (!settings.journalTriggers) await disableJournalTriggers(databaseUrl);
@@ -287,20 +362,23 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
       await disableRiskLines(databaseUrl);
       progress('risk lines trigger off (BENCH_RISK_LINES=off): the baseline of the risk step\'s whole cost');
     }
-    if (settings.risk) {
+    if (settings.risk || riskPairs) {
       await raiseBenchRiskThresholds(databaseUrl);
-      progress('risk step on (BENCH_RISK=on): velocity and cash built-ins raised out of the bench users\' reach');
+      progress(`risk step ${riskPairs ? 'off and on in turn (BENCH_SCENARIOS=risk)' : 'on (BENCH_RISK=on)'}: velocity and cash built-ins raised out of the bench users' reach`);
     }
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
     const sealerWindows = settings.sealerWindowMs ? { databaseUrl, windowMs: settings.sealerWindowMs } : undefined;
-    const measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
+    const measured: { warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number; riskPhases?: RiskPhase[] } = riskPairs
+      ? await runRiskPairs(mix, restart, sessions, setup.users, settings.clientCounts, settings.phaseSeconds)
+      : await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
+    riskPhases = measured.riskPhases;
     phases = measured.phases;
     warmup = measured.warmup;
     loginClient.close();
     // Stopped first, so nothing is in flight while the database is checked.
     await server.stop();
-    serverLogLines = server.logLineCount();
+    serverLogLines = earlierLogLines + server.logLineCount();
     const acknowledged = setup.transactions + measured.acknowledged;
     broken = await brokenLaws(databaseUrl, acknowledged);
     progress(broken.length === 0 ? `ledger laws hold; ${acknowledged} transactions stored, one per acknowledged success` : 'ledger laws BROKEN');
@@ -324,7 +402,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   progress(`running ${settings.ceilingScript} ${CEILING_CLIENTS} ${CEILING_SECONDS}`);
   const ceiling: CeilingResult = await runCeiling(settings.ceilingScript, CEILING_CLIENTS, CEILING_SECONDS);
   const resultsFile = mix.resultsSuffix ? settings.resultsFile.replace(/(\.json)?$/, mix.resultsSuffix) : settings.resultsFile;
-  reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken });
+  reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, ...(riskPhases ? { riskPhases } : {}) });
 
   const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
   return unexpected === 0 && broken.length === 0 ? 0 : 1;
@@ -340,10 +418,12 @@ interface RunReport {
   readonly ceiling: CeilingResult;
   readonly serverLogLines: number;
   readonly broken: readonly string[];
+  /** BENCH_SCENARIOS=risk: the phases with whether the step was on. */
+  readonly riskPhases?: readonly RiskPhase[];
 }
 
 /** Prints the phases, the ceiling and the ratio between them, and writes the results file. */
-function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken }: RunReport): void {
+function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, riskPhases }: RunReport): void {
   const widest = phases.reduce<MeasuredPhase | undefined>((best, phase) => (!best || phase.clients > best.clients ? phase : best), undefined);
   const single = phases.find((phase) => phase.clients === 1);
   const ceilingDeposit = ceiling.lines.find((line) => line.script === 'deposit');
@@ -366,6 +446,8 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
   } else {
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
+  const riskCosts = riskPhases ? riskStepCosts(riskPhases) : undefined;
+  if (riskCosts) lines.push(...describeRiskStepCosts(riskCosts));
   for (const phase of phases) if (phase.sealerWindows) lines.push(`sealer windows C=${phase.clients}${describeSealerWindows(phase).replace(/^;/, ':')}`);
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
   lines.push(`server: ${groupCommitText(settings)}`);
@@ -393,6 +475,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         phaseRatiosToCeiling: ceilingDeposit ? phases.map((phase) => ({ clients: phase.clients, ratio: phase.transactionsPerSecond / ceilingDeposit.tps })) : null,
         journal: { sealer: settings.journalSealer, triggers: settings.journalTriggers },
         riskLines: settings.riskLines,
+        ...(riskCosts ? { riskStepCosts: riskCosts } : {}),
         serverLogLines,
         brokenLaws: broken,
       },
@@ -409,6 +492,7 @@ function runScenario(scenario: ScenarioName, settings: BenchSettings, repository
   if (scenario === 'holds') return runMovementsScenario(settings, repositoryRoot, holdsMix());
   if (scenario === 'batches') return runMovementsScenario(settings, repositoryRoot, batchMix());
   if (scenario === 'hot') return runMovementsScenario(settings, repositoryRoot, hotAccountMix());
+  if (scenario === 'risk') return runMovementsScenario(settings, repositoryRoot, { ...MOVEMENTS_MIX, resultsSuffix: '.risk.json' }, true);
   return runFanoutScenario(settings, repositoryRoot);
 }
 

@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly readyTimeoutMs: number;
   /** Variables set on top of the bench defaults, e.g. REDIS_URL for live balances. */
   readonly environment?: Readonly<Record<string, string>>;
+  /** The port to listen on (a restarted server keeps its clients' URL); a free one when absent. */
+  readonly port?: number;
 }
 
 export interface ServerProcess {
@@ -114,7 +116,7 @@ async function isReady(url: URL): Promise<boolean> {
  * shares the server's event loop and the numbers include real HTTP and JSON work.
  */
 export async function startServerProcess(options: ServerOptions): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = new URL(`http://127.0.0.1:${port}`);
   const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: options.repositoryRoot,

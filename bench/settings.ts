@@ -60,7 +60,7 @@ export const CEILING_SECONDS = 10;
 const DEFAULT_CEILING_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'perf', 'ceiling.sh');
 
 /** The scenarios `npm run bench` knows, in the order they run; BENCH_SCENARIOS picks some. */
-export const SCENARIOS = ['movements', 'fanout', 'holds', 'batches', 'hot'] as const;
+export const SCENARIOS = ['movements', 'fanout', 'holds', 'batches', 'hot', 'risk'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * What runs when BENCH_SCENARIOS is not set: the two the team compares across sessions. The card

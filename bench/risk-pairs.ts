@@ -1,0 +1,91 @@
+import { withClient } from './database.js';
+import type { MeasuredPhase } from './load.js';
+
+/**
+ * BENCH_SCENARIOS=risk: what the risk step costs a movement (issue 9: under 10% of a movement's
+ * server time), measured on one bench database, in phases that alternate the step off and on at
+ * each concurrency, so that both sides of a pair see the same machine and the same history.
+ *
+ * Off is the whole step gone: the server with RISK_RULES=off and the risk_lines trigger disabled.
+ * On is the server with RISK_RULES=on (the velocity and cash built-ins raised out of the bench
+ * users' reach, as BENCH_RISK=on does) and the trigger on, with every customer's lines rebuilt
+ * first, so that the facts read a whole history, not just the on-phases' movements.
+ *
+ * A movement's server time is the CPU it cost the server process and PostgreSQL together (both
+ * per committed movement, from /proc); the step's share is (on − off) / on.
+ */
+
+/** Off-then-on pairs at each concurrency; two, because back-to-back runs here differ by 10-25%. */
+export const RISK_ROUNDS = 2;
+
+/** A measured phase of the risk scenario, and whether the step was on. */
+export interface RiskPhase {
+  readonly riskOn: boolean;
+  readonly phase: MeasuredPhase;
+}
+
+/** Turns the risk_lines trigger off, or back on with every customer's lines rebuilt from entries (outside any measured phase). */
+export async function setRiskLines(databaseUrl: string, on: boolean): Promise<void> {
+  await withClient(databaseUrl, async (client) => {
+    if (!on) {
+      await client.query(`alter table entries disable trigger entries_risk_lines`);
+      return;
+    }
+    await client.query(`alter table entries enable trigger entries_risk_lines`);
+    await client.query(`select tally_risk_lines_rebuild(u.user_id) from (select distinct user_id from user_accounts) u`);
+  });
+}
+
+/** Server plus PostgreSQL CPU per committed movement; null when either was not measured. */
+function serverTimeMs(phase: MeasuredPhase): number | null {
+  if (phase.serverCpuMsPerTransaction === null || phase.databaseCpuMsPerTransaction === null) return null;
+  return phase.serverCpuMsPerTransaction + phase.databaseCpuMsPerTransaction;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** The step's cost at one concurrency: mean server time off and on, and its share of a movement with the step on. */
+export interface RiskStepCost {
+  readonly clients: number;
+  readonly offMs: number;
+  readonly onMs: number;
+  readonly stepMs: number;
+  readonly share: number;
+  readonly offTransactionsPerSecond: number;
+  readonly onTransactionsPerSecond: number;
+}
+
+export function riskStepCosts(phases: readonly RiskPhase[]): RiskStepCost[] {
+  const clientCounts = [...new Set(phases.map((entry) => entry.phase.clients))];
+  return clientCounts.flatMap((clients) => {
+    const side = (riskOn: boolean) => phases.filter((entry) => entry.phase.clients === clients && entry.riskOn === riskOn).map((entry) => entry.phase);
+    const times = (riskOn: boolean) => side(riskOn).map(serverTimeMs).filter((value): value is number => value !== null);
+    const off = times(false);
+    const on = times(true);
+    if (off.length === 0 || on.length === 0) return [];
+    const offMs = mean(off);
+    const onMs = mean(on);
+    return [{
+      clients,
+      offMs,
+      onMs,
+      stepMs: onMs - offMs,
+      share: (onMs - offMs) / onMs,
+      offTransactionsPerSecond: mean(side(false).map((phase) => phase.transactionsPerSecond)),
+      onTransactionsPerSecond: mean(side(true).map((phase) => phase.transactionsPerSecond)),
+    }];
+  });
+}
+
+/** One line per concurrency, for the report. */
+export function describeRiskStepCosts(costs: readonly RiskStepCost[]): string[] {
+  if (costs.length === 0) return ['risk step: not measured (no PostgreSQL CPU here: the database is not on this machine)'];
+  return costs.map(
+    (cost) =>
+      `risk step C=${cost.clients}: server + PostgreSQL ${cost.offMs.toFixed(3)} ms/movement off, ${cost.onMs.toFixed(3)} on → ` +
+      `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%); ` +
+      `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (means of ${RISK_ROUNDS} rounds)`,
+  );
+}
