@@ -98,7 +98,7 @@ export const ReviewType = builder.objectRef<ReviewView>('Review').implement({
       description: `The rule versions that sent it here, most severe first, at most ${MAX_HITS_SHOWN} (operators only; empty for customers). Every hit is kept in the stored decision.`,
       resolve: async (review, _args, context) => (await hitsOf(context, review)).slice(0, MAX_HITS_SHOWN),
     }),
-    features: t.string({ description: 'The feature values the rules saw, as JSON text (ints as decimal strings); operators only, "{}" for customers.', resolve: (review, _args, context) => featuresOf(context, review) }),
+    features: t.string({ description: 'The feature values the rules saw, as JSON text (ints as decimal strings; outgoingByChannel lists only the channels with a window that is not zero, the others were all zero); operators only, "{}" for customers.', resolve: (review, _args, context) => featuresOf(context, review) }),
     hold: t.field({ type: HoldType, nullable: true, description: 'The RISK_REVIEW hold keeping the money; null for a deposit.', resolve: async (review, _args, context) => (review.holdId ? ((await holdById(context.database, review.holdId)) ?? null) : null) }),
     transaction: t.field({
       type: TransactionType,

@@ -138,6 +138,15 @@ describe('stored risk decisions replay to the same action', () => {
     expect(stored?.features).toEqual(features);
     const { rows } = await t.database.pool.query(`select features ->> 'amount' as amount from risk_decisions where id = $1`, [id]);
     expect(rows[0]?.amount).toBe('500001');
+    // Only the channel with a window that is not zero is written; reading put the ten quiet ones back (above).
+    const { rows: channels } = await t.database.pool.query<{ channel: string }>(`select jsonb_object_keys(features -> 'outgoingByChannel') as channel from risk_decisions where id = $1`, [id]);
+    expect(channels.map((row) => row.channel)).toEqual(['WIRE']);
+    const { rows: sizes } = await t.database.pool.query<{ text_bytes: number; compressed: string | null }>(
+      `select octet_length(features::text) as text_bytes, pg_column_compression(features) as compressed from risk_decisions where id = $1`,
+      [id],
+    );
+    expect(sizes[0]?.text_bytes).toBeLessThan(1_000);
+    expect(sizes[0]?.compressed).toBeNull();
     await expect(t.database.pool.query(`update risk_decisions set action = 'ALLOW' where id = $1`, [id])).rejects.toThrow(/append-only/);
 
     // Raise the wire threshold: today's rules would let the same wire through, the replay still reviews.
