@@ -160,6 +160,19 @@ export async function fundAccounts(databaseUrl: string, amountMinor: number, cur
 }
 
 /**
+ * Statistics for the tables setup just filled in bulk (10,000 accounts, owners and opening
+ * deposits), as PostgreSQL's documentation asks after a bulk load: until autovacuum's first pass
+ * (up to a minute), plans are made for empty tables, and plpgsql keeps them per connection. Seen
+ * on a fresh database: one risk facts call took 0.24 ms before `analyze entries` and 0.13 ms after.
+ * Outside every measured phase; both sides of an A/B start from it.
+ */
+export async function analyzeAfterBulkLoad(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, async (client) => {
+    await client.query('analyze accounts, user_accounts, entries, ledger_transactions, risk_lines, idempotency_records, users');
+  });
+}
+
+/**
  * The ledger's laws that load could break, checked in SQL after the run, plus exactly-once:
  * the database holds one transaction per acknowledged success, no more and no fewer.
  */

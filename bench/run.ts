@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.js';
 import { clearBalanceCache } from './balance-cache.js';
 import { runCeiling, type CeilingResult } from './ceiling.js';
-import { brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase, disableJournalTriggers, disableRiskLines } from './database.js';
+import { analyzeAfterBulkLoad, brokenLaws, cashServiceOf, databaseUrlFor, dropDatabase, fundAccounts, insertAccounts, insertUsers, raiseBenchRiskThresholds, recreateDatabase, disableJournalTriggers, disableRiskLines } from './database.js';
 import { runFanoutScenario } from './fanout.js';
 import { GraphQLClient } from './graphql-client.js';
 import { guardRun } from './guard.js';
@@ -130,6 +130,7 @@ async function setUp(server: ServerProcess, databaseUrl: string, sessions: Sessi
   await insertAccounts(databaseUrl, owners, CURRENCY);
   const transactions = await fundAccounts(databaseUrl, OPENING_BALANCE_MINOR, CURRENCY);
   if (transactions !== ACCOUNT_COUNT) throw new Error(`funded ${transactions} accounts, expected ${ACCOUNT_COUNT}`);
+  await analyzeAfterBulkLoad(databaseUrl);
   progress(
     `${ACCOUNT_COUNT} accounts open, ${transactions} opening deposits of ${OPENING_BALANCE_MINOR / 100} ${CURRENCY}, ` +
       `setup took ${((performance.now() - started) / 1000).toFixed(1)} s`,
