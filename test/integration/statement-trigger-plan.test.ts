@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
@@ -17,6 +18,25 @@ const MOVEMENTS = 60;
 let t: TestApp;
 let alice: TestUser;
 let cashier: TestUser;
+let vaultId: string;
+
+/** Movements of 0.01 between each of `accountIds` and the vault, all written by one statement (as a grouped write is). */
+async function moveInOneStatement(
+  queryable: Pick<pg.Pool, 'query'>,
+  move: { kind: string; channel: string; initiatedBy: string; accountIds: readonly string[]; customerSide: 'CREDIT' | 'DEBIT'; version: number; balanceAfter: number },
+): Promise<void> {
+  await queryable.query(
+    `with pad as (select a.account_id, gen_random_uuid() as transaction_id from unnest($1::uuid[]) as a(account_id)),
+     moved as (
+       insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by, created_at, posted_at)
+       select p.transaction_id, $2, $3, 'POSTED', 1, 'USD', 2, 'plan-' || p.transaction_id, $4::uuid, now(), now() from pad p)
+     insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
+     select p.transaction_id, p.account_id, $5, 1, 'USD', 'POSTED', $6::int, $7::bigint, 0, now() from pad p
+     union all
+     select p.transaction_id, $8::uuid, case $5 when 'CREDIT' then 'DEBIT' else 'CREDIT' end, 1, 'USD', 'POSTED', null, null, null, now() from pad p`,
+    [move.accountIds, move.kind, move.channel, move.initiatedBy, move.customerSide, move.version, move.balanceAfter, vaultId],
+  );
+}
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -34,18 +54,9 @@ beforeAll(async () => {
     [PADDING_ACCOUNTS, alice.id],
   );
   // A cash deposit of 0.01 into each padded account (two entries each), so entries is large too.
-  await pool.query(
-    `with pad as (select a.id as account_id, gen_random_uuid() as transaction_id from accounts a where a.number like 'PAD-%'),
-     funded as (update accounts a set posted_minor = 1, version = 1, updated_at = now() from pad p where a.id = p.account_id),
-     moved as (
-       insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by, created_at, posted_at)
-       select p.transaction_id, 'DEPOSIT', 'CASH', 'POSTED', 1, 'USD', 2, 'pad-' || p.transaction_id, $1::uuid, now(), now() from pad p)
-     insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
-     select p.transaction_id, p.account_id, 'CREDIT', 1, 'USD', 'POSTED', 1, 1, 0, now() from pad p
-     union all
-     select p.transaction_id, (select e.account_id from entries e where e.account_version is null limit 1), 'DEBIT', 1, 'USD', 'POSTED', null, null, null, now() from pad p`,
-    [cashier.id],
-  );
+  vaultId = (await pool.query<{ id: string }>(`select e.account_id as id from entries e where e.account_version is null limit 1`)).rows[0]!.id;
+  const { rows: opened } = await pool.query<{ id: string }>(`update accounts set posted_minor = 1, version = 1, updated_at = now() where number like 'PAD-%' returning id`);
+  await moveInOneStatement(pool, { kind: 'DEPOSIT', channel: 'CASH', initiatedBy: cashier.id, accountIds: opened.map((row) => row.id), customerSide: 'CREDIT', version: 1, balanceAfter: 1 });
   await pool.query('analyze entries');
   await pool.query('analyze user_accounts');
 }, 120_000);
@@ -54,7 +65,6 @@ afterAll(() => t?.close());
 describe('the statement triggers on entries', () => {
   it('reach entries and user_accounts by index for a statement of many movements, never by scanning them', async () => {
     const pool = t.database.pool;
-    const { rows: vaults } = await pool.query<{ id: string }>(`select e.account_id as id from entries e where e.account_version is null limit 1`);
     const { rows: padded } = await pool.query<{ id: string }>(`select id from accounts where number like 'PAD-%' order by id limit $1`, [MOVEMENTS]);
     const client = await pool.connect();
     try {
@@ -66,17 +76,7 @@ describe('the statement triggers on entries', () => {
         );
       const before = await scans();
       // Sixty withdrawals of 0.01 by ACH from sixty padded accounts (version 2), each into the vault.
-      await client.query(
-        `with pad as (select a.account_id, gen_random_uuid() as transaction_id from unnest($2::uuid[]) as a(account_id)),
-         moved as (
-           insert into ledger_transactions (id, kind, channel, status, amount_minor, currency, currency_exponent, idempotency_key, initiated_by, created_at, posted_at)
-           select p.transaction_id, 'WITHDRAWAL', 'ACH', 'POSTED', 1, 'USD', 2, 'plan-' || p.transaction_id, $1::uuid, now(), now() from pad p)
-         insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
-         select p.transaction_id, p.account_id, 'DEBIT', 1, 'USD', 'POSTED', 2, 0, 0, now() from pad p
-         union all
-         select p.transaction_id, $3::uuid, 'CREDIT', 1, 'USD', 'POSTED', null, null, null, now() from pad p`,
-        [alice.id, padded.map((row) => row.id), vaults[0]!.id],
-      );
+      await moveInOneStatement(client, { kind: 'WITHDRAWAL', channel: 'ACH', initiatedBy: alice.id, accountIds: padded.map((row) => row.id), customerSide: 'DEBIT', version: 2, balanceAfter: 0 });
       const { rows: copied } = await client.query<{ lines: string }>(`select count(*) as lines from risk_lines where customer_id = $1 and kind = 'WITHDRAWAL'`, [alice.id]);
       // The copy ran, and counted each withdrawal as leaving the customer: the triggers did their work.
       expect(Number(copied[0]!.lines)).toBe(MOVEMENTS);
