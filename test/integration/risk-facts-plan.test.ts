@@ -72,7 +72,7 @@ describe('tally_risk_facts plan', () => {
     const { plans, cashToday } = await plansOfOneCall();
     // The answer is right: thirty opening deposits of 10.00 in cash, today.
     expect(cashToday).toEqual([{ kind: 'DEPOSIT', currency: 'USD', sum_minor: String(CUSTOMER_ACCOUNTS * 1000) }]);
-    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with lines as materialized/);
+    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with grouped as \(/);
     expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines/);
     // The lines' range is the only read of them: no scan over the customer's accounts' entries
     // (entries are read for the asked account's last activity only), no per-account path.

@@ -27,6 +27,7 @@ import { Migration20261204200000_balance_check_per_statement } from './Migration
 import { Migration20261204300000_risk_lines } from './Migration20261204300000_risk_lines.js';
 import { Migration20261204400000_movement_requests } from './Migration20261204400000_movement_requests.js';
 import { Migration20261205100000_fenced_statement_triggers } from './Migration20261205100000_fenced_statement_triggers.js';
+import { Migration20261205110000_risk_facts_one_pass } from './Migration20261205110000_risk_facts_one_pass.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -59,4 +60,5 @@ export const migrationsList = [
   { name: 'Migration20261204300000_risk_lines', class: Migration20261204300000_risk_lines },
   { name: 'Migration20261204400000_movement_requests', class: Migration20261204400000_movement_requests },
   { name: 'Migration20261205100000_fenced_statement_triggers', class: Migration20261205100000_fenced_statement_triggers },
+  { name: 'Migration20261205110000_risk_facts_one_pass', class: Migration20261205110000_risk_facts_one_pass },
 ];
