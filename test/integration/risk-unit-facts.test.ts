@@ -118,5 +118,14 @@ describe('risk facts count the earlier movements of the same unit', () => {
       [commands[5]?.idempotencyKey],
     );
     expect(rows).toEqual([{ count: '5', sum: '1000' }]);
+    // The unit wrote its six decisions in one insert: each under its own key, once.
+    const keys = commands.map((command) => command.idempotencyKey);
+    const { rows: decided } = await t.database.pool.query<{ key: string; action: string }>(
+      `select idempotency_key as key, action from risk_decisions where idempotency_key = any($1::text[])`,
+      [keys],
+    );
+    expect(decided.map((row) => row.key).sort()).toEqual([...keys].sort());
+    expect(decided.find((row) => row.key === keys[5])?.action).toBe('REVIEW');
+    expect(decided.filter((row) => row.action === 'ALLOW')).toHaveLength(5);
   });
 });

@@ -18,7 +18,7 @@ import type { RiskCheck } from '../risk/judge-movement.js';
 import { storeJudgement } from '../risk/store-judgement.js';
 import { judgedAccountMovement } from './movement-command.js';
 import { riskAsk, riskStep, writeInReview, type RiskOutcome } from './risk-step.js';
-import { declinedDecision, judgementInsert } from '../risk/store-judgement.js';
+import { declinedDecision, judgementRow } from '../risk/store-judgement.js';
 
 export interface DepositInput extends MovementText {
   readonly accountId: string;
@@ -109,8 +109,8 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
       const balances = storedBalancesOf(plan.movement, (accountId) => plan.visibleAccountIds.includes(accountId), context.now);
       const outcome: Success<MovementOutcome> = { ok: true, transactionId, balances };
       const details = { description: input.description ?? null, externalRef: input.externalRef ?? null, idempotencyKey: context.idempotencyKey };
-      const alsoWrite = judgementInsert(plan.judgement?.decision, context);
-      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
+      const judged = judgementRow(plan.judgement?.decision, context);
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, ...judged });
       await insertAvailabilityHolds(database, plan, input.accountId, transactionId, input, context);
       return { outcome, transaction };
     },

@@ -1,6 +1,6 @@
 import { LedgerError } from '../errors.js';
 import type { JudgedMovement } from '../risk/movement-features.js';
-import { declinedDecision, judgementInsert, storeJudgement } from '../risk/store-judgement.js';
+import { declinedDecision, judgementRow, storeJudgement } from '../risk/store-judgement.js';
 import { riskStep, writeInReview, type MovementRisk, type RiskOutcome } from './risk-step.js';
 import { newTransactionId, writeMovement } from '../persistence/write-movement.js';
 import type { MovementText } from '../decide/request-checks.js';
@@ -111,8 +111,8 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
         reversesTransactionId: spec.reverses ?? null,
         originCountry: spec.text.originCountry ?? null,
       };
-      const alsoWrite = judgementInsert(plan.judgement?.decision, context);
-      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, alsoWrite });
+      const judged = judgementRow(plan.judgement?.decision, context);
+      const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, ...judged });
       return { outcome, transaction };
     },
   };

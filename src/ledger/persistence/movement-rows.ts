@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { Sql } from 'sql-template-tag';
 import { isCorrection, type AccountChange, type MovementPlan } from '../types.js';
 import { internalAccountId } from './internal-accounts.js';
 import type { Database } from './database.js';
@@ -21,8 +20,8 @@ export interface MovementRows {
   readonly correction: boolean;
   readonly events: readonly { readonly account_id: string; readonly account_version: number; readonly payload: BalanceEvent }[];
   readonly outcome: { readonly user_id: string; readonly key: string; readonly outcome: unknown };
-  /** Extra named CTEs of the movement (the risk decision): they reference no other CTE. */
-  readonly alsoWrite: readonly Sql[];
+  /** The movement's risk decision as a risk_decisions row in JSON, or null when it was not judged. */
+  readonly riskDecision: string | null;
   /** The unit's clock, the accounts' updated_at. */
   readonly at: string;
   /** The request the movement came in (null: none): its journal record names it, whatever request the flush runs in. */
@@ -113,7 +112,7 @@ export async function movementRows(database: Database, transactionId: string, wr
     correction: isCorrection(write.plan),
     events: outboxEvents(transactionId, write),
     outcome: { user_id: write.actor.userId, key: write.details.idempotencyKey, outcome: write.outcome },
-    alsoWrite: write.alsoWrite ?? [],
+    riskDecision: write.riskDecision ?? null,
     at,
     requestId: write.actor.requestId ?? null,
   };

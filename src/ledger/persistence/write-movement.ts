@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Sql } from 'sql-template-tag';
 import type { Actor, MovementPlan } from '../types.js';
 import type { Database } from './database.js';
 import { movementRows } from './movement-rows.js';
@@ -29,8 +28,8 @@ export interface MovementWrite {
   readonly now: Date;
   /** Stored under the actor's key by the same statement. */
   readonly outcome: Success<StoredOutcome>;
-  /** Extra rows the movement's unit writes, as CTEs of the same statement (the risk decision): one round trip still. */
-  readonly alsoWrite?: readonly Sql[];
+  /** The movement's risk decision (risk/decision-store.ts riskDecisionJson), inserted by the same statement: one round trip still. */
+  readonly riskDecision?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sql, { join, Sql } from 'sql-template-tag';
 import type { Database } from './database.js';
+import { riskDecisionsInsert } from '../risk/decision-store.js';
 import type { MovementRows } from './movement-rows.js';
 
 /**
@@ -8,7 +9,7 @@ import type { MovementRows } from './movement-rows.js';
  * ledger_transactions row, every entry (each history line its movement's own version and
  * balances), ONE update per customer account to its final balances and version (guarded by its
  * version before the first of these movements), every outbox event, every outcome under its key
- * (one update ... from), and the movements' extra rows. Rows travel as one jsonb array per table:
+ * (one update ... from), and the judged movements' risk decisions. Rows travel as one jsonb array per table:
  * a constant number of parameters however many movements (PostgreSQL allows 65,535 a statement).
  */
 
@@ -54,21 +55,13 @@ function constantArray(values: readonly string[], type: 'uuid' | 'text'): Sql {
   return type === 'uuid' ? sql`array[${join(values)}]::uuid[]` : sql`array[${join(values)}]::text[]`;
 }
 
-/** An extra CTE renamed `<name>_<index>`: two movements' risk decisions must not share a name. */
-function renamedCte(fragment: Sql, index: number): Sql {
-  const [first = '', ...rest] = fragment.strings;
-  const named = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s+as\s*\(/.exec(first);
-  assert.ok(named, 'an extra write of a movement is a named CTE');
-  return new Sql([`${named[1]}_${index} as (${first.slice(named[0].length)}`, ...rest], fragment.values);
-}
-
 /** Transaction id → request id of the movements that came in a request. */
 function movementRequests(movements: readonly MovementRows[]): Record<string, string> {
   return Object.fromEntries(movements.flatMap((movement) => (movement.requestId === null ? [] : [[String(movement.transaction.id), movement.requestId]])));
 }
 
 function rowsStatement(movements: readonly MovementRows[], updates: readonly AccountUpdate[]): Sql {
-  const extras = movements.flatMap((movement) => movement.alsoWrite).map(renamedCte);
+  const decisions = movements.flatMap((movement) => (movement.riskDecision === null ? [] : [movement.riskDecision]));
   const at = movements[0]?.at ?? new Date().toISOString();
   const ctes = [
     sql`movement as (
@@ -104,7 +97,8 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
     // movement of no request is left out: its record names the transaction's `tally.request_id`,
     // which work in its own transaction sets (movement-buffer.ts sends it in a unit).
     sql`requests as (select set_config('tally.movement_requests', ${json(movementRequests(movements))}, true) as requests)`,
-    ...extras,
+    // Every judged movement's risk decision, one multi-row insert for the unit.
+    ...(decisions.length > 0 ? [riskDecisionsInsert(decisions)] : []),
   ];
   return sql`with ${join(ctes, ',\n')}
     select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,

@@ -28,13 +28,30 @@ export interface StoredRiskDecision {
   readonly createdAt: Date;
 }
 
-/** The insert of one decision as a named CTE, to ride in the statement of the movement it decided (writeMovement's alsoWrite). */
-export function riskDecisionInsert(decision: RiskDecision, record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date }): Sql {
-  return sql`risk_decision as (
+/**
+ * One decision as the JSON object of a risk_decisions row, to ride in the statement of the movement
+ * it decided (writeMovement's riskDecision): a unit's decisions are inserted by one multi-row CTE
+ * of its write (write-movements.ts), not one insert each. Written as text so the features' JSON
+ * (featuresJsonText) is not parsed back.
+ */
+export function riskDecisionJson(decision: RiskDecision, record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date }): string {
+  const scalars = JSON.stringify({
+    id: record.id,
+    user_id: record.command?.userId ?? null,
+    idempotency_key: record.command?.idempotencyKey ?? null,
+    action: decision.action,
+    created_at: record.now.toISOString(),
+  });
+  return `${scalars.slice(0, -1)},"rule_versions":${JSON.stringify(decision.ruleVersions)},"verdicts":${JSON.stringify(decision.verdicts)},"features":${featuresJsonText(decision.features)},"evaluation_errors":${JSON.stringify(decision.evaluationErrors)}}`;
+}
+
+/** The CTE that inserts a unit's decisions (riskDecisionJson each) in its movements' write statement. */
+export function riskDecisionsInsert(rows: readonly string[]): Sql {
+  return sql`risk_decisions_written as (
     insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
-    values (${record.id}::uuid, ${record.command?.userId ?? null}::uuid, ${record.command?.idempotencyKey ?? null}::text, ${decision.action},
-            ${JSON.stringify(decision.ruleVersions)}::jsonb, ${JSON.stringify(decision.verdicts)}::jsonb, ${featuresJsonText(decision.features)}::jsonb,
-            ${JSON.stringify(decision.evaluationErrors)}::jsonb, ${record.now.toISOString()}::timestamptz))`;
+    select d.id, d.user_id, d.idempotency_key, d.action, d.rule_versions, d.verdicts, d.features, d.evaluation_errors, d.created_at
+      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as d
+        (id uuid, user_id uuid, idempotency_key text, action text, rule_versions jsonb, verdicts jsonb, features jsonb, evaluation_errors jsonb, created_at timestamptz))`;
 }
 
 /** Writes one decision; run it in the unit of the command it decided, so both commit or neither. */

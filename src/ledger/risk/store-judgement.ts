@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../persistence/database.js';
 import type { Actor } from '../types.js';
 import type { RiskDecision } from './decide-risk.js';
-import type { Sql } from 'sql-template-tag';
-import { riskDecisionInsert, storeRiskDecision } from './decision-store.js';
+import { riskDecisionJson, storeRiskDecision } from './decision-store.js';
 
 /**
  * Stores a movement's risk decision in its command's unit, named by the command's key, so it
@@ -15,10 +14,10 @@ export async function storeJudgement(database: Database, decision: RiskDecision,
   return id;
 }
 
-/** The decision as a CTE of its movement's own statement (an ALLOW: no extra round trip). */
-export function judgementInsert(decision: RiskDecision | undefined, context: { readonly actor: Actor; readonly idempotencyKey: string; readonly now: Date }): Sql[] {
-  if (!decision) return [];
-  return [riskDecisionInsert(decision, { id: randomUUID(), command: { userId: context.actor.userId, idempotencyKey: context.idempotencyKey }, now: context.now })];
+/** The decision as a row of its movement's own statement (an ALLOW: no extra round trip); undefined when nothing was judged. */
+export function judgementRow(decision: RiskDecision | undefined, context: { readonly actor: Actor; readonly idempotencyKey: string; readonly now: Date }): { riskDecision?: string } {
+  if (!decision) return {};
+  return { riskDecision: riskDecisionJson(decision, { id: randomUUID(), command: { userId: context.actor.userId, idempotencyKey: context.idempotencyKey }, now: context.now }) };
 }
 
 /** The decision a fresh RISK_DECLINED carries (undefined on a replayed one). */
