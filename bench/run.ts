@@ -34,7 +34,7 @@ import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
 import { postgresCpuSeconds } from './database-cpu.js';
 import { describeMemory } from './report.js';
-import { describeRiskStepCosts, RISK_ROUNDS, riskStepCosts, setRiskLines, type RiskPhase } from './risk-pairs.js';
+import { describeRiskStepCosts, RISK_ROUNDS, riskStepCosts, type RiskPhase } from './risk-pairs.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
@@ -330,7 +330,6 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   const restart = async (riskOn: boolean): Promise<ServerProcess> => {
     await server.stop();
     earlierLogLines += server.logLineCount();
-    await setRiskLines(databaseUrl, riskOn);
     server = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, { ...fixed, port: Number(server.url.port) });
     return server;
   };

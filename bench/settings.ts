@@ -206,6 +206,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
 function riskLinesSetting(environment: NodeJS.ProcessEnv): boolean {
   const on = onOff('BENCH_RISK_LINES', environment.BENCH_RISK_LINES);
   if (!on && environment.BENCH_RISK === 'on') throw new Error('BENCH_RISK_LINES=off is the risk-off baseline; it cannot run with BENCH_RISK=on');
+  if (!on && environment.BENCH_SCENARIOS?.split(',').some((name) => name.trim() === 'risk')) throw new Error('BENCH_RISK_LINES=off cannot run with BENCH_SCENARIOS=risk: its on-phases read the lines');
   return on;
 }
 
