@@ -230,7 +230,10 @@ describe('failover under Patroni: synchronous mode strict behind HAProxy', () =>
       JSON.stringify({ sentAt: sample.sentAt - killedAt, answeredAt: sample.answeredAt - killedAt, status: sample.status });
     const outsideOutage = notReady.filter((sample) => sample.answeredAt < killedAt || sample.sentAt > gap.end + READYZ_SLACK_MS);
     expect(outsideOutage.map(relative), `/readyz was 503 only between the kill and the end of the gap ${relative({ sentAt: gap.start, answeredAt: gap.end })} (ms after the kill)`).toEqual([]);
-    expect(notReady.length, '/readyz said so during the gap').toBeGreaterThan(0);
+    // Not asserted: that some probe answered 503 inside the gap. /readyz asks whether the database
+    // answers a query; under synchronous_mode_strict the promoted leader answers reads while its
+    // commits wait for a synchronous standby, so a write outage can pass with every probe ready
+    // (CI: 0 of 60 probes, a 9.6 s gap, the standby back 12.1 s after the kill). The count is logged above.
     await expectExactlyOnce(pool!, attempts, bank.accounts);
     expect(await brokenLaws(pool!)).toEqual([]);
   });
