@@ -308,6 +308,41 @@ async function runRiskPairs(
   return { warmup, phases: riskPhases.map((entry) => entry.phase), riskPhases, acknowledged };
 }
 
+/** How long a scenario may take before the guard stops it: setup, every phase (with its own restart and warm-up in the risk scenario), teardown. */
+function scenarioBudgetMs(settings: BenchSettings, riskPairs: boolean): number {
+  const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
+  const phases = riskPairs
+    ? settings.clientCounts.length * RISK_ROUNDS * 2 * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
+    : phaseBudgetMs(WARMUP_SECONDS) + settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds);
+  return SETUP_BUDGET_MS + phases + TEARDOWN_BUDGET_MS;
+}
+
+/**
+ * The bench's server on a fresh database, restartable with the risk step on or off (the risk
+ * scenario): a restart keeps the port and, for the risk scenario, secrets fixed at the start, so
+ * the sessions' tokens stay good; log lines are counted over every process.
+ */
+async function startRestartableServer(
+  settings: BenchSettings,
+  repositoryRoot: string,
+  databaseUrl: string,
+  fixedSecrets: boolean,
+): Promise<{ server: () => ServerProcess; restart: (riskOn: boolean) => Promise<ServerProcess>; logLineCount: () => number }> {
+  const fixed: ServerFixtures = fixedSecrets ? { secrets: { JWT_SECRET: randomBytes(48).toString('base64url'), ENCRYPTION_KEY: randomBytes(48).toString('base64url') } } : {};
+  let current = await startBenchServer(settings, repositoryRoot, databaseUrl, fixed);
+  let earlierLogLines = 0;
+  return {
+    server: () => current,
+    restart: async (riskOn) => {
+      await current.stop();
+      earlierLogLines += current.logLineCount();
+      current = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, { ...fixed, port: Number(current.url.port) });
+      return current;
+    },
+    logLineCount: () => earlierLogLines + current.logLineCount(),
+  };
+}
+
 /** `GROUP_COMMIT=on GROUP_COMMIT_WINDOW_MS=2`: what the server ran with, for the report. */
 function groupCommitText(settings: BenchSettings): string {
   return Object.entries(settings.groupCommit)
@@ -323,27 +358,11 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
   );
 
-  // The risk scenario restarts its server between phases: the same secrets keep the sessions' tokens good.
-  const fixed: ServerFixtures = riskPairs ? { secrets: { JWT_SECRET: randomBytes(48).toString('base64url'), ENCRYPTION_KEY: randomBytes(48).toString('base64url') } } : {};
-  let server = await startBenchServer(settings, repositoryRoot, databaseUrl, fixed);
-  let earlierLogLines = 0;
-  const restart = async (riskOn: boolean): Promise<ServerProcess> => {
-    await server.stop();
-    earlierLogLines += server.logLineCount();
-    server = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, { ...fixed, port: Number(server.url.port) });
-    return server;
-  };
-
-  const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
-  const pairedPhases = settings.clientCounts.length * RISK_ROUNDS * 2;
-  const budgetMs =
-    SETUP_BUDGET_MS +
-    (riskPairs
-      ? pairedPhases * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
-      : phaseBudgetMs(WARMUP_SECONDS) + settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds)) +
-    TEARDOWN_BUDGET_MS;
+  const restartable = await startRestartableServer(settings, repositoryRoot, databaseUrl, riskPairs);
+  let server = restartable.server();
+  const restart = async (riskOn: boolean): Promise<ServerProcess> => (server = await restartable.restart(riskOn));
   const guard = guardRun({
-    budgetMs,
+    budgetMs: scenarioBudgetMs(settings, riskPairs),
     killNow: () => server.killNow(),
     cleanUp: () => dropDatabase(settings.adminDatabaseUrl, settings.databaseName),
   });
@@ -378,7 +397,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     loginClient.close();
     // Stopped first, so nothing is in flight while the database is checked.
     await server.stop();
-    serverLogLines = earlierLogLines + server.logLineCount();
+    serverLogLines = restartable.logLineCount();
     const acknowledged = setup.transactions + measured.acknowledged;
     broken = await brokenLaws(databaseUrl, acknowledged);
     progress(broken.length === 0 ? `ledger laws hold; ${acknowledged} transactions stored, one per acknowledged success` : 'ledger laws BROKEN');

@@ -1,5 +1,5 @@
 import sql, { type Sql } from 'sql-template-tag';
-import { queryRows, runStatement, type Database } from '../persistence/database.js';
+import { queryRows, queryStatement, type Database } from '../persistence/database.js';
 import type { EvaluationFailure, RiskDecision, RuleVerdict } from './decide-risk.js';
 import { featuresFromJson, featuresJsonText } from './feature-json.js';
 import type { RiskFeatures } from './features.js';
@@ -54,28 +54,13 @@ export function riskDecisionsInsert(rows: readonly string[]): Sql {
         (id uuid, user_id uuid, idempotency_key text, action text, rule_versions jsonb, verdicts jsonb, features jsonb, evaluation_errors jsonb, created_at timestamptz))`;
 }
 
-/** Writes one decision; run it in the unit of the command it decided, so both commit or neither. */
+/** Writes one decision in a statement of its own (the same insert as a unit's); run it in the unit of the command it decided, so both commit or neither. */
 export async function storeRiskDecision(
   database: Database,
   decision: RiskDecision,
   record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date },
 ): Promise<void> {
-  await runStatement(
-    database,
-    `insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
-     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
-    [
-      record.id,
-      record.command?.userId ?? null,
-      record.command?.idempotencyKey ?? null,
-      decision.action,
-      JSON.stringify(decision.ruleVersions),
-      JSON.stringify(decision.verdicts),
-      featuresJsonText(decision.features),
-      JSON.stringify(decision.evaluationErrors),
-      record.now,
-    ],
-  );
+  await queryStatement(database, sql`with ${riskDecisionsInsert([riskDecisionJson(decision, record)])} select 1`);
 }
 
 interface DecisionRow {
