@@ -83,6 +83,35 @@ describe('tally_risk_facts plan', () => {
     expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r\s+\(cost=[^)]*\) \(actual rows=31 loops=1\)/);
   });
 
+  it('plans the read once per connection (a generic plan), never once per call, and the generic plan is the same range', async () => {
+    // Migration 20261206100000: plpgsql planned this statement anew on every call (0.76-0.81 ms per
+    // call instead of 0.24-0.33 on `npm run bench:risk-facts`). A custom plan names the customer as a
+    // constant; the generic one as a parameter. Seven calls for seven accounts on one connection:
+    // past plpgsql's five custom plans.
+    const client = new pg.Client({ connectionString: t.database.url });
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    await client.connect();
+    try {
+      await client.query(`load 'auto_explain'`);
+      await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set client_min_messages = log`);
+      const now = new Date();
+      const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+      for (const accountId of customerAccounts.slice(0, 7)) {
+        await client.query(`select tally_risk_facts($1, null, $2, $3, $4)`, [accountId, now.toISOString(), day.startsAt.toISOString(), day.endsAt.toISOString()]);
+      }
+    } finally {
+      await client.end();
+    }
+    const reads = notices.filter((notice) => notice.includes('with grouped as ('));
+    expect(reads).toHaveLength(7);
+    for (const plan of reads) {
+      expect(plan).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r/);
+      expect(plan, 'the customer is a parameter of the plan, not a constant planned for').toMatch(/Index Cond: \(\(customer_id = \$\d+\)/);
+      expect(plan).not.toContain(customer.id);
+    }
+  });
+
   it('finds a paid payee from its credit lines, each transaction by its key, never by reading every transaction', async () => {
     const { plans, payeeKnown } = await plansOfOneCall(payee);
     expect(payeeKnown).toBe(true);

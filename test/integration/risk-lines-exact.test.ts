@@ -16,6 +16,13 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
  * counted and uncounted kind, written with the clock at each window's edge: 1 s before, at, 1 s
  * after), both must answer the same facts for every account, payee and judging instant, including
  * after an owner is added to and removed from an account that has history.
+ *
+ * Units read their clock before they write, so lines do not arrive in time order: a unit with an
+ * earlier clock can commit after one with a later clock, and a test's clock can go back. So the
+ * same history is written three times, for three pairs of customers: in time order, in a shuffled
+ * order (every line lands among lines already there), and in concurrent waves of several instants
+ * at once. Each must answer exactly. (Session 10 tried running totals per line, which depend on
+ * that order; these variants are what caught their first version missing the late lines.)
  */
 let t: TestApp;
 let cash: Actor;
@@ -33,8 +40,17 @@ interface Customer {
   readonly actor: Actor;
   readonly accounts: string[];
 }
-let carol: Customer;
-let dave: Customer;
+/** One pair of customers and the order their history was written in. */
+interface History {
+  readonly order: WriteOrder;
+  readonly carol: Customer;
+  readonly dave: Customer;
+}
+type WriteOrder = 'in time order' | 'out of time order' | 'concurrently';
+const WRITE_ORDERS: readonly WriteOrder[] = ['in time order', 'out of time order', 'concurrently'];
+const histories = new Map<WriteOrder, History>();
+/** How many instants a concurrent wave writes at once (each instant's eight steps run together with the others'). */
+const WAVE_INSTANTS = 4;
 
 async function customer(accountCount: number): Promise<Customer> {
   const user = await t.user();
@@ -46,7 +62,7 @@ async function customer(accountCount: number): Promise<Customer> {
 type Step = (at: Date) => Promise<{ outcome: unknown }>;
 
 /** Every counted and uncounted kind of line, once per instant: what tally_risk_facts distinguishes. */
-function stepsAround(): Step[] {
+function stepsAround({ carol, dave }: History): Step[] {
   const [a1, a2, a3] = carol.accounts as [string, string, string];
   const [b1] = dave.accounts as [string];
   const key = () => randomUUID();
@@ -104,7 +120,7 @@ async function bothAnswers(accountId: string, payeeId: string | null, now: Date)
 }
 
 /** Every account, payee and judging instant: the answers that differ (none expected), and how many were compared. */
-async function differences(): Promise<{ differing: string[]; compared: number }> {
+async function differences({ carol, dave }: History): Promise<{ differing: string[]; compared: number }> {
   const accounts = [...carol.accounts, ...dave.accounts];
   const differing: string[] = [];
   let compared = 0;
@@ -120,25 +136,54 @@ async function differences(): Promise<{ differing: string[]; compared: number }>
   return { differing, compared };
 }
 
-beforeAll(async () => {
-  t = await startTestApp();
-  cash = { userId: (await t.cashier()).id, role: 'SERVICE', channels: ['CASH', 'ATM'] };
-  carol = await customer(3);
-  dave = await customer(1);
+/** A fixed shuffle (a linear congruential generator), so a failure reproduces. */
+function shuffled<T>(items: readonly T[]): T[] {
+  const result = [...items];
+  let seed = 20261206;
+  for (let index = result.length - 1; index > 0; index -= 1) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const other = seed % (index + 1);
+    [result[index], result[other]] = [result[other]!, result[index]!];
+  }
+  return result;
+}
+
+async function writeHistory(history: History): Promise<void> {
+  const { carol, dave, order } = history;
   const fundedAt = new Date(JUDGED.getTime() - 8 * DAY);
   for (const accountId of [...carol.accounts, ...dave.accounts]) {
     const funded = await deposit(t.app.orm, cash, { accountId, amount: '5000.00', channel: 'CASH', idempotencyKey: randomUUID() }, { clock: () => fundedAt });
     expect(funded.outcome).toMatchObject({ ok: true });
   }
-  for (const at of historyInstants()) {
-    for (const step of stepsAround()) expect((await step(at)).outcome, `a step at ${at.toISOString()}`).toMatchObject({ ok: true });
+  const instants = order === 'in time order' ? historyInstants() : shuffled(historyInstants());
+  if (order === 'concurrently') {
+    for (let first = 0; first < instants.length; first += WAVE_INSTANTS) {
+      const wave = instants.slice(first, first + WAVE_INSTANTS).flatMap((at) => stepsAround(history).map((step) => step(at)));
+      for (const written of await Promise.all(wave)) expect(written.outcome).toMatchObject({ ok: true });
+    }
+    return;
+  }
+  for (const at of instants) {
+    for (const step of stepsAround(history)) expect((await step(at)).outcome, `a step at ${at.toISOString()}`).toMatchObject({ ok: true });
+  }
+}
+
+beforeAll(async () => {
+  t = await startTestApp();
+  cash = { userId: (await t.cashier()).id, role: 'SERVICE', channels: ['CASH', 'ATM'] };
+  for (const order of WRITE_ORDERS) {
+    const history: History = { order, carol: await customer(3), dave: await customer(1) };
+    await writeHistory(history);
+    histories.set(order, history);
   }
 }, 240_000);
 afterAll(() => t?.close());
 
-describe('risk_lines answer exactly what the per-account scan answered', () => {
+describe.each(WRITE_ORDERS)('risk_lines answer exactly what the per-account scan answered, history written %s', (order) => {
+  const history = () => histories.get(order)!;
   it('gives every feature the same value at every window edge, for every account and payee', async () => {
-    const { differing, compared } = await differences();
+    const { carol, dave } = history();
+    const { differing, compared } = await differences(history());
     expect(differing).toEqual([]);
     expect(compared).toBeGreaterThan(300);
     // Not vacuous: at JUDGED, Carol's velocity and cash are both counted, in three channels.
@@ -148,7 +193,8 @@ describe('risk_lines answer exactly what the per-account scan answered', () => {
     expect(lines.payee_known).toBe(true);
   });
 
-  it('writes, through the trigger, the very rows a rebuild from entries derives', async () => {
+  it('writes, through the trigger, the very rows (and running totals) a rebuild from entries derives', async () => {
+    const { carol } = history();
     const rowsOf = async () =>
       (await t.database.pool.query(`select * from risk_lines where customer_id = $1 order by at, entry_id`, [carol.actor.userId])).rows;
     const written = await rowsOf();
@@ -158,14 +204,15 @@ describe('risk_lines answer exactly what the per-account scan answered', () => {
   });
 
   it('stays exact when an owner is added to an account with history, and removed again', async () => {
+    const { carol, dave } = history();
     // Dave becomes an owner of Carol's third account: its lines are now his too, and his transfers
     // into it no longer leave him; the joint account itself is counted by the per-account path.
     await t.database.pool.query(`insert into user_accounts (user_id, account_id) values ($1, $2)`, [dave.actor.userId, carol.accounts[2]]);
-    const joint = await differences();
+    const joint = await differences(history());
     expect(joint.differing).toEqual([]);
     const daveFacts = (await bothAnswers(dave.accounts[0]!, null, JUDGED)).lines as { cash_today: unknown[] | null };
     expect(daveFacts.cash_today, "the joint account's cash withdrawals are Dave's cash today").not.toBeNull();
     await t.database.pool.query(`delete from user_accounts where user_id = $1 and account_id = $2`, [dave.actor.userId, carol.accounts[2]]);
-    expect((await differences()).differing).toEqual([]);
+    expect((await differences(history())).differing).toEqual([]);
   }, 120_000);
 });

@@ -28,6 +28,7 @@ import { Migration20261204300000_risk_lines } from './Migration20261204300000_ri
 import { Migration20261204400000_movement_requests } from './Migration20261204400000_movement_requests.js';
 import { Migration20261205100000_fenced_statement_triggers } from './Migration20261205100000_fenced_statement_triggers.js';
 import { Migration20261205110000_risk_facts_one_pass } from './Migration20261205110000_risk_facts_one_pass.js';
+import { Migration20261206100000_risk_facts_generic_plan } from './Migration20261206100000_risk_facts_generic_plan.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -61,4 +62,5 @@ export const migrationsList = [
   { name: 'Migration20261204400000_movement_requests', class: Migration20261204400000_movement_requests },
   { name: 'Migration20261205100000_fenced_statement_triggers', class: Migration20261205100000_fenced_statement_triggers },
   { name: 'Migration20261205110000_risk_facts_one_pass', class: Migration20261205110000_risk_facts_one_pass },
+  { name: 'Migration20261206100000_risk_facts_generic_plan', class: Migration20261206100000_risk_facts_generic_plan },
 ];
