@@ -72,7 +72,7 @@ describe('tally_risk_facts plan', () => {
     const { plans, cashToday } = await plansOfOneCall();
     // The answer is right: thirty opening deposits of 10.00 in cash, today.
     expect(cashToday).toEqual([{ kind: 'DEPOSIT', currency: 'USD', sum_minor: String(CUSTOMER_ACCOUNTS * 1000) }]);
-    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with grouped as \(/);
+    expect(plans, 'auto_explain answered with the inner statement plans').toMatch(/with rings as \(/);
     expect(plans).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines/);
     // The lines' range is the only read of them: no scan over the customer's accounts' entries
     // (entries are read for the asked account's last activity only), no per-account path.
@@ -103,7 +103,7 @@ describe('tally_risk_facts plan', () => {
     } finally {
       await client.end();
     }
-    const reads = notices.filter((notice) => notice.includes('with grouped as ('));
+    const reads = notices.filter((notice) => notice.includes('with rings as ('));
     expect(reads).toHaveLength(7);
     for (const plan of reads) {
       expect(plan).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r/);
