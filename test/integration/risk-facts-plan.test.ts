@@ -42,18 +42,31 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => t?.close());
 
-/** The plans auto_explain reports for one call of tally_risk_facts, made now for the customer's first account. */
-async function plansOfOneCall(payeeId: string | null = null): Promise<{ plans: string; cashToday: unknown; payeeKnown: unknown }> {
+/**
+ * Runs `work` on a connection of its own with auto_explain loaded and told to answer the client
+ * (plans of nested statements too, plus `settings`), and returns the plans it sent as notices.
+ */
+async function explained(settings: string, work: (client: pg.Client) => Promise<void>): Promise<string[]> {
   const client = new pg.Client({ connectionString: t.database.url });
   const notices: string[] = [];
   client.on('notice', (notice) => notices.push(notice.message ?? ''));
   await client.connect();
   try {
     await client.query(`load 'auto_explain'`);
-    await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set auto_explain.log_buffers = on;
-                        set auto_explain.log_analyze = on; set auto_explain.log_timing = off; set client_min_messages = log`);
-    const now = new Date();
-    const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+    await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; ${settings} set client_min_messages = log`);
+    await work(client);
+  } finally {
+    await client.end();
+  }
+  return notices;
+}
+
+/** The plans auto_explain reports for one call of tally_risk_facts, made now for the customer's first account. */
+async function plansOfOneCall(payeeId: string | null = null): Promise<{ plans: string; cashToday: unknown; payeeKnown: unknown }> {
+  let facts: { cash_today: unknown; payee_known: unknown } | undefined;
+  const now = new Date();
+  const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+  const notices = await explained('set auto_explain.log_buffers = on; set auto_explain.log_analyze = on; set auto_explain.log_timing = off;', async (client) => {
     const { rows } = await client.query<{ facts: { cash_today: unknown; payee_known: unknown } }>(`select tally_risk_facts($1, $5, $2, $3, $4) as facts`, [
       customerAccounts[0],
       now.toISOString(),
@@ -61,10 +74,9 @@ async function plansOfOneCall(payeeId: string | null = null): Promise<{ plans: s
       day.endsAt.toISOString(),
       payeeId,
     ]);
-    return { plans: notices.join('\n'), cashToday: rows[0]!.facts.cash_today, payeeKnown: rows[0]!.facts.payee_known };
-  } finally {
-    await client.end();
-  }
+    facts = rows[0]!.facts;
+  });
+  return { plans: notices.join('\n'), cashToday: facts?.cash_today, payeeKnown: facts?.payee_known };
 }
 
 describe('tally_risk_facts plan', () => {
@@ -88,21 +100,13 @@ describe('tally_risk_facts plan', () => {
     // call instead of 0.24-0.33 on `npm run bench:risk-facts`). A custom plan names the customer as a
     // constant; the generic one as a parameter. Seven calls for seven accounts on one connection:
     // past plpgsql's five custom plans.
-    const client = new pg.Client({ connectionString: t.database.url });
-    const notices: string[] = [];
-    client.on('notice', (notice) => notices.push(notice.message ?? ''));
-    await client.connect();
-    try {
-      await client.query(`load 'auto_explain'`);
-      await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set client_min_messages = log`);
-      const now = new Date();
-      const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+    const now = new Date();
+    const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+    const notices = await explained('', async (client) => {
       for (const accountId of customerAccounts.slice(0, 7)) {
         await client.query(`select tally_risk_facts($1, null, $2, $3, $4)`, [accountId, now.toISOString(), day.startsAt.toISOString(), day.endsAt.toISOString()]);
       }
-    } finally {
-      await client.end();
-    }
+    });
     const reads = notices.filter((notice) => notice.includes('with rings as ('));
     expect(reads).toHaveLength(7);
     for (const plan of reads) {
@@ -122,14 +126,7 @@ describe('tally_risk_facts plan', () => {
   });
 
   it("copies a movement's lines into risk_lines by each entry's transaction key, never by scanning every transaction", async () => {
-    const client = new pg.Client({ connectionString: t.database.url });
-    const notices: string[] = [];
-    client.on('notice', (notice) => notices.push(notice.message ?? ''));
-    await client.connect();
-    try {
-      await client.query(`load 'auto_explain'`);
-      await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set auto_explain.log_analyze = on;
-                          set auto_explain.log_timing = off; set client_min_messages = log`);
+    const notices = await explained('set auto_explain.log_analyze = on; set auto_explain.log_timing = off;', async (client) => {
       // Young statistics, as the bench's right after its bulk setup: the plan that scanned all transactions.
       await client.query(`begin`);
       await client.query(`delete from pg_statistic where starelid = 'ledger_transactions'::regclass`);
@@ -142,9 +139,7 @@ describe('tally_risk_facts plan', () => {
         [customerAccounts[2], vault, customer.id],
       );
       await client.query(`rollback`);
-    } finally {
-      await client.end();
-    }
+    });
     const plan = notices.find((notice) => notice.includes('insert into risk_lines')) ?? '';
     expect(plan, 'auto_explain showed the trigger\'s insert').toMatch(/Insert on risk_lines/);
     expect(plan).toMatch(/on ledger_transactions x\S*\s+\(cost=[^\n]*\n\s+(Index Cond|Filter): \(id = n\.transaction_id\)/);
