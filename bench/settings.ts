@@ -30,6 +30,8 @@ export const ACCOUNT_COUNT = 10_000;
  * 10,000, at least 100) spreads the same accounts over more customers, e.g. 1,000 x 10, to price
  * the step for a less busy population; setup signs each of them (and a cash service each) in.
  */
+// Read at import, not in readSettings: the population is a module constant that setup, the mixes
+// and the report all import, as it was before it could be set.
 export const USER_COUNT = benchUsers(process.env.BENCH_USERS);
 export const ACCOUNTS_PER_USER = ACCOUNT_COUNT / USER_COUNT;
 
