@@ -18,8 +18,27 @@ import type { MeasuredPhase } from './load.js';
  * per committed movement, from /proc); the step's share is (on − off) / on.
  */
 
-/** Off-then-on pairs at each concurrency; two, because back-to-back runs here differ by 10-25%. */
-export const RISK_ROUNDS = 2;
+/** Pairs at each concurrency (BENCH_RISK_ROUNDS, default 2, even); two, because back-to-back runs here differ by 10-25%. */
+export const RISK_ROUNDS = riskRounds(process.env.BENCH_RISK_ROUNDS);
+
+function riskRounds(text: string | undefined): number {
+  if (!text) return 2;
+  const rounds = Number(text);
+  if (!Number.isInteger(rounds) || rounds < 2 || rounds % 2 !== 0 || rounds > 20) throw new Error(`BENCH_RISK_ROUNDS must be an even number from 2 to 20, got "${text}"`);
+  return rounds;
+}
+
+/**
+ * Which side of a pair runs first in a round: off then on in odd rounds, on then off in even ones
+ * (off, on, on, off, ...). Every phase adds history (more lines in each customer's week, larger
+ * indexes), so a movement costs more in each phase than in the one before; with off always first,
+ * that growth was counted as the step's (session 10: round 2's on-phase cost 0.9 ms more than
+ * round 1's). Mirrored pairs sit at the same mean position, so growth that is steady over the run
+ * cancels out of on − off; hence an even number of rounds.
+ */
+export function riskPairOrder(round: number): readonly boolean[] {
+  return round % 2 === 1 ? [false, true] : [true, false];
+}
 
 /** A measured phase of the risk scenario, and whether the step was on. */
 export interface RiskPhase {

@@ -34,7 +34,7 @@ import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
 import { postgresCpuSeconds } from './database-cpu.js';
 import { describeMemory } from './report.js';
-import { describeRiskStepCosts, RISK_ROUNDS, riskStepCosts, type RiskPhase } from './risk-pairs.js';
+import { describeRiskStepCosts, RISK_ROUNDS, riskPairOrder, riskStepCosts, type RiskPhase } from './risk-pairs.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
@@ -274,9 +274,9 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
 }
 
 /**
- * BENCH_SCENARIOS=risk (bench/risk-pairs.ts): at each concurrency, RISK_ROUNDS pairs of phases,
- * the step off then on, the server restarted on the same port and secrets between them (the
- * sessions' tokens stay good) after a warm-up of its own (not reported).
+ * BENCH_SCENARIOS=risk (bench/risk-pairs.ts): at each concurrency, RISK_ROUNDS pairs of phases
+ * in the order riskPairOrder gives, the server restarted on the same port and secrets between them
+ * (the sessions' tokens stay good) after a warm-up of its own (not reported).
  */
 async function runRiskPairs(
   mix: Mix,
@@ -292,7 +292,7 @@ async function runRiskPairs(
   let warmup: MeasuredPhase | undefined;
   for (const clients of clientCounts) {
     for (let round = 1; round <= RISK_ROUNDS; round += 1) {
-      for (const riskOn of [false, true]) {
+      for (const riskOn of riskPairOrder(round)) {
         const server = await restart(riskOn);
         const warm = await runPhase(mix, server, sessions, users, allAccountIds, clients, WARMUP_SECONDS);
         warmup ??= warm;
