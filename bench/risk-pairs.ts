@@ -18,16 +18,6 @@ import type { MeasuredPhase } from './load.js';
  * per committed movement, from /proc); the step's share is (on − off) / on.
  */
 
-/** Pairs at each concurrency (BENCH_RISK_ROUNDS, default 2, even); two, because back-to-back runs here differ by 10-25%. */
-export const RISK_ROUNDS = riskRounds(process.env.BENCH_RISK_ROUNDS);
-
-function riskRounds(text: string | undefined): number {
-  if (!text) return 2;
-  const rounds = Number(text);
-  if (!Number.isInteger(rounds) || rounds < 2 || rounds % 2 !== 0 || rounds > 20) throw new Error(`BENCH_RISK_ROUNDS must be an even number from 2 to 20, got "${text}"`);
-  return rounds;
-}
-
 /**
  * Which side of a pair runs first in a round: off then on in odd rounds, on then off in even ones
  * (off, on, on, off, ...). Every phase adds history (more lines in each customer's week, larger
@@ -65,6 +55,8 @@ export interface RiskStepCost {
   readonly share: number;
   readonly offTransactionsPerSecond: number;
   readonly onTransactionsPerSecond: number;
+  /** How many phases of each side the means are over (the scenario's rounds). */
+  readonly rounds: number;
 }
 
 export function riskStepCosts(phases: readonly RiskPhase[]): RiskStepCost[] {
@@ -85,6 +77,7 @@ export function riskStepCosts(phases: readonly RiskPhase[]): RiskStepCost[] {
       share: (onMs - offMs) / onMs,
       offTransactionsPerSecond: mean(side(false).map((phase) => phase.transactionsPerSecond)),
       onTransactionsPerSecond: mean(side(true).map((phase) => phase.transactionsPerSecond)),
+      rounds: Math.min(off.length, on.length),
     }];
   });
 }
@@ -96,6 +89,6 @@ export function describeRiskStepCosts(costs: readonly RiskStepCost[]): string[] 
     (cost) =>
       `risk step C=${cost.clients}: server + PostgreSQL ${cost.offMs.toFixed(3)} ms/movement off, ${cost.onMs.toFixed(3)} on → ` +
       `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the risk lines' copy, on in both, not counted); ` +
-      `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (means of ${RISK_ROUNDS} rounds)`,
+      `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (means of ${cost.rounds} rounds)`,
   );
 }

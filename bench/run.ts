@@ -34,7 +34,7 @@ import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
 import { postgresCpuSeconds } from './database-cpu.js';
 import { describeMemory } from './report.js';
-import { describeRiskStepCosts, RISK_ROUNDS, riskPairOrder, riskStepCosts, type RiskPhase } from './risk-pairs.js';
+import { describeRiskStepCosts, riskPairOrder, riskStepCosts, type RiskPhase } from './risk-pairs.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
@@ -274,7 +274,7 @@ async function startBenchServer(settings: BenchSettings, repositoryRoot: string,
 }
 
 /**
- * BENCH_SCENARIOS=risk (bench/risk-pairs.ts): at each concurrency, RISK_ROUNDS pairs of phases
+ * BENCH_SCENARIOS=risk (bench/risk-pairs.ts): at each concurrency, `rounds` pairs of phases
  * in the order riskPairOrder gives, the server restarted on the same port and secrets between them
  * (the sessions' tokens stay good) after a warm-up of its own (not reported).
  */
@@ -284,6 +284,7 @@ async function runRiskPairs(
   sessions: Sessions,
   users: readonly BenchUser[],
   clientCounts: readonly number[],
+  rounds: number,
   phaseSeconds: number,
 ): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; riskPhases: RiskPhase[]; acknowledged: number }> {
   const allAccountIds = users.flatMap((user) => user.accountIds);
@@ -291,7 +292,7 @@ async function runRiskPairs(
   let acknowledged = 0;
   let warmup: MeasuredPhase | undefined;
   for (const clients of clientCounts) {
-    for (let round = 1; round <= RISK_ROUNDS; round += 1) {
+    for (let round = 1; round <= rounds; round += 1) {
       for (const riskOn of riskPairOrder(round)) {
         const server = await restart(riskOn);
         const warm = await runPhase(mix, server, sessions, users, allAccountIds, clients, WARMUP_SECONDS);
@@ -312,7 +313,7 @@ async function runRiskPairs(
 function scenarioBudgetMs(settings: BenchSettings, riskPairs: boolean): number {
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
   const phases = riskPairs
-    ? settings.clientCounts.length * RISK_ROUNDS * 2 * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
+    ? settings.clientCounts.length * settings.riskRounds * 2 * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
     : phaseBudgetMs(WARMUP_SECONDS) + settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds);
   return SETUP_BUDGET_MS + phases + TEARDOWN_BUDGET_MS;
 }
@@ -389,7 +390,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
     const sealerWindows = settings.sealerWindowMs ? { databaseUrl, windowMs: settings.sealerWindowMs } : undefined;
     const measured: { warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number; riskPhases?: RiskPhase[] } = riskPairs
-      ? await runRiskPairs(mix, restart, sessions, setup.users, settings.clientCounts, settings.phaseSeconds)
+      ? await runRiskPairs(mix, restart, sessions, setup.users, settings.clientCounts, settings.riskRounds, settings.phaseSeconds)
       : await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
     riskPhases = measured.riskPhases;
     phases = measured.phases;

@@ -112,6 +112,10 @@ const DEFAULT_FANOUT_SERVER_WORKERS = 2;
 const MAX_SERVER_WORKERS = 64;
 /** A window longer than a minute would leave a phase with one or two of them: nothing to compare. */
 const MAX_SEALER_WINDOW_MS = 60_000;
+/** The risk scenario's pairs per concurrency: two, because back-to-back runs here differ by 10-25%. */
+const DEFAULT_RISK_ROUNDS = 2;
+/** Each round is two phases and two server restarts: twenty rounds of 15 s phases is already ~15 minutes per concurrency. */
+const MAX_RISK_ROUNDS = 20;
 /** The local Redis as this machine kind starts it; live balances need a real bus across processes. */
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -128,6 +132,8 @@ export interface BenchSettings {
   readonly redisUrl: string;
   /** BENCH_RISK=on runs the movements with the risk step (RISK_RULES=on, two built-ins raised: database.ts raiseBenchRiskThresholds). */
   readonly risk: boolean;
+  /** BENCH_RISK_ROUNDS: the risk scenario's pairs per concurrency, even so that its mirrored pairs cancel (bench/risk-pairs.ts riskPairOrder). */
+  readonly riskRounds: number;
   /**
    * BENCH_GROUP_COMMIT=off runs the server with GROUP_COMMIT=off (on by default, as the server's own default: src/ledger/commands/group-commit.ts);
    * BENCH_GROUP_COMMIT_WINDOW_MS and BENCH_GROUP_COMMIT_MAX become its GROUP_COMMIT_WINDOW_MS and
@@ -195,6 +201,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
+    riskRounds: environment.BENCH_RISK_ROUNDS ? riskRounds(environment.BENCH_RISK_ROUNDS) : DEFAULT_RISK_ROUNDS,
     groupCommit: groupCommitEnvironment(environment),
     // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
     journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),
@@ -221,6 +228,12 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
 }
 
 /** BENCH_RISK_LINES=off only beside a risk-off run: with the step on, its facts would miss the lines not copied. */
+function riskRounds(text: string): number {
+  const rounds = positiveInteger('BENCH_RISK_ROUNDS', text, MAX_RISK_ROUNDS);
+  if (rounds % 2 !== 0) throw new Error(`BENCH_RISK_ROUNDS must be even (off-on and on-off pairs in turn), got "${text}"`);
+  return rounds;
+}
+
 function riskLinesSetting(environment: NodeJS.ProcessEnv): boolean {
   const on = onOff('BENCH_RISK_LINES', environment.BENCH_RISK_LINES);
   if (!on && environment.BENCH_RISK === 'on') throw new Error('BENCH_RISK_LINES=off is the risk-off baseline; it cannot run with BENCH_RISK=on');

@@ -39,6 +39,7 @@ describe('risk step pairs (bench)', () => {
   it.each([2, 4, 6])('prices the step without the growth of history over %i rounds', (rounds) => {
     const [cost] = riskStepCosts(drifting(rounds, 3, 0.45, 0.2));
     expect(cost!.stepMs).toBeCloseTo(0.2, 9);
+    expect(cost!.rounds).toBe(rounds);
   });
 
   it('would have counted the growth as the step with off always first', () => {
