@@ -6,6 +6,8 @@ import { transfer } from '../../src/ledger/commands/transfer.js';
 import { withdraw } from '../../src/ledger/commands/withdraw.js';
 import { bankingDayContaining } from '../../src/ledger/calendar/banking-day-containing.js';
 import { DEFAULT_AVAILABILITY_POLICY } from '../../src/ledger/decide/availability-policy.js';
+import { readRiskFacts } from '../../src/ledger/persistence/risk-facts.js';
+import type { RiskFacts } from '../../src/ledger/risk/risk-facts.js';
 import type { Actor } from '../../src/ledger/types.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -136,6 +138,63 @@ async function differences({ carol, dave }: History): Promise<{ differing: strin
   return { differing, compared };
 }
 
+/** Velocity, cash and payee facts in one comparable shape, from tally_risk_facts' JSON or from the process's RiskFacts. */
+function comparable(facts: { outgoing: string[]; cash: string[]; payeeKnown: boolean; lastActivity: string | null }): string {
+  return JSON.stringify({ ...facts, outgoing: [...facts.outgoing].sort(), cash: [...facts.cash].sort() });
+}
+
+function comparableJson(facts: Facts | null): string | null {
+  if (!facts) return null;
+  return comparable({
+    outgoing: (facts.outgoing ?? []).map((row) => `${row.channel} ${String(row.currency).trim()} ${WINDOW_NAMES.map((w) => `${row[`count_${w}`]}/${row[`sum_${w}`]}`).join(' ')}`),
+    cash: (facts.cash_today ?? []).map((row) => `${row.kind} ${String(row.currency).trim()} ${row.sum_minor}`),
+    payeeKnown: facts.payee_known as boolean,
+    lastActivity: facts.last_activity_at === null ? null : new Date(facts.last_activity_at as string).toISOString(),
+  });
+}
+
+function comparableFacts(facts: RiskFacts | undefined): string | null {
+  if (!facts) return null;
+  return comparable({
+    outgoing: facts.outgoing.map((tally) => `${tally.channel} ${tally.currency} ${WINDOW_NAMES.map((w) => `${tally.windows[w].count}/${tally.windows[w].sumMinor}`).join(' ')}`),
+    cash: facts.cashToday.map((tally) => `${tally.kind} ${tally.currency} ${tally.sumMinor}`),
+    payeeKnown: facts.payeeKnown,
+    lastActivity: facts.lastActivityAt === null ? null : facts.lastActivityAt.toISOString(),
+  });
+}
+const WINDOW_NAMES = ['10m', '1h', '24h', '7d'] as const;
+
+/**
+ * The process's path (risk-line-cache.ts: kept lines plus tally_risk_tail's tail, counted in
+ * TypeScript) against tally_risk_facts, for every account, payee and judging instant, in the order
+ * judgingInstants lists them: the first ask of a customer reads the whole window, later ones only
+ * tails, and the instants go forward and back (a clock set back before what is kept reads the
+ * window again). Returns the answers that differ.
+ */
+async function cachedDifferences({ carol, dave }: History): Promise<{ differing: string[]; compared: number }> {
+  const accounts = [...carol.accounts, ...dave.accounts];
+  const differing: string[] = [];
+  let compared = 0;
+  for (const now of judgingInstants()) {
+    for (const accountId of accounts) {
+      for (const payeeId of [null, ...accounts.filter((id) => id !== accountId)]) {
+        const day = bankingDayContaining(now, CALENDAR);
+        const { rows } = await t.database.pool.query<{ facts: Facts | null }>(`select tally_risk_facts($1, $2, $3, $4, $5) as facts`, [
+          accountId, payeeId, now.toISOString(), day.startsAt.toISOString(), day.endsAt.toISOString(),
+        ]);
+        const ask = { accountId, ...(payeeId ? { payeeAccountId: payeeId } : {}), calendar: CALENDAR };
+        const read = await readRiskFacts(t.app.orm.em.fork(), [ask], now);
+        const [cached] = [...read.facts.values()];
+        compared += 1;
+        const expected = comparableJson(rows[0]!.facts);
+        const actual = comparableFacts(cached);
+        if (expected !== actual) differing.push(`${accountId} payee ${payeeId} at ${now.toISOString()}: kept+tail ${actual} vs ${expected}`);
+      }
+    }
+  }
+  return { differing, compared };
+}
+
 /** A fixed shuffle (a linear congruential generator), so a failure reproduces. */
 function shuffled<T>(items: readonly T[]): T[] {
   const result = [...items];
@@ -193,10 +252,16 @@ describe.each(WRITE_ORDERS)('risk_lines answer exactly what the per-account scan
     expect(lines.payee_known).toBe(true);
   });
 
+  it('counts, from the lines the process keeps plus the tail it reads, what tally_risk_facts counts', async () => {
+    const { differing, compared } = await cachedDifferences(history());
+    expect(differing).toEqual([]);
+    expect(compared).toBeGreaterThan(300);
+  }, 120_000);
+
   it('writes, through the trigger, the very rows (and running totals) a rebuild from entries derives', async () => {
     const { carol } = history();
     const rowsOf = async () =>
-      (await t.database.pool.query(`select * from risk_lines where customer_id = $1 order by at, entry_id`, [carol.actor.userId])).rows;
+      (await t.database.pool.query(`select customer_id, at, entry_id, kind, channel, currency, amount_minor, outgoing from risk_lines where customer_id = $1 order by at, entry_id`, [carol.actor.userId])).rows;
     const written = await rowsOf();
     expect(written.length).toBeGreaterThan(50);
     await t.database.pool.query(`select tally_risk_lines_rebuild($1)`, [carol.actor.userId]);
@@ -210,9 +275,12 @@ describe.each(WRITE_ORDERS)('risk_lines answer exactly what the per-account scan
     await t.database.pool.query(`insert into user_accounts (user_id, account_id) values ($1, $2)`, [dave.actor.userId, carol.accounts[2]]);
     const joint = await differences(history());
     expect(joint.differing).toEqual([]);
+    // The process kept Carol's and Dave's lines before the change: the rebuild it caused must be seen.
+    expect((await cachedDifferences(history())).differing).toEqual([]);
     const daveFacts = (await bothAnswers(dave.accounts[0]!, null, JUDGED)).lines as { cash_today: unknown[] | null };
     expect(daveFacts.cash_today, "the joint account's cash withdrawals are Dave's cash today").not.toBeNull();
     await t.database.pool.query(`delete from user_accounts where user_id = $1 and account_id = $2`, [dave.actor.userId, carol.accounts[2]]);
     expect((await differences(history())).differing).toEqual([]);
+    expect((await cachedDifferences(history())).differing).toEqual([]);
   }, 120_000);
 });

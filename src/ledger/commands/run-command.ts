@@ -18,7 +18,7 @@ import {
 } from '../persistence/idempotency-records.js';
 import { readReversedTransactions } from '../persistence/reversal-links.js';
 import { readCheckDepositFacts } from '../persistence/check-deposit-facts.js';
-import { readRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from '../persistence/risk-facts.js';
+import { askedAfterLocks, readRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from '../persistence/risk-facts.js';
 import { bankingDayContaining } from '../calendar/banking-day-containing.js';
 import type { RiskFactsRequest } from '../risk/risk-facts.js';
 import { lockReviews } from '../persistence/lock-reviews.js';
@@ -176,10 +176,11 @@ function riskAsksOf(prefetches: readonly Prefetch[]): RiskFactsRequest[] {
  * locks is not known yet; readRiskInputs checks the guess). Undefined when no command asks, or
  * when the asks use different calendars (readRiskInputs then reads them on their own).
  */
-function riskFactsPlan(prepared: readonly Prepared[], clock: Date | undefined): RiskFactsAfterLocks | undefined {
-  const [first, ...others] = riskAsksOf(prepared.map(({ command }) => command.prefetch));
+function riskFactsPlan(database: Database, prepared: readonly Prepared[], clock: Date | undefined): RiskFactsAfterLocks | undefined {
+  const asks = riskAsksOf(prepared.map(({ command }) => command.prefetch));
+  const [first, ...others] = asks;
   if (!first || others.some((ask) => ask.calendar !== first.calendar)) return undefined;
-  return { clock, day: bankingDayContaining(clock ?? new Date(), first.calendar) };
+  return askedAfterLocks(database, [...new Set(asks.map((ask) => ask.accountId))], clock, bankingDayContaining(clock ?? new Date(), first.calendar));
 }
 
 /**
@@ -273,7 +274,7 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   const holds = await lockHolds(database, [...new Set(claimable.flatMap(({ command }) => command.prefetch.holdIds ?? []).filter(isId))]);
   const holdAccounts = new Map(holds.map((hold) => [hold.id, hold.accountId]));
   const clock = options.clock?.();
-  const riskPlan = riskFactsPlan(claimable, clock);
+  const riskPlan = riskFactsPlan(database, claimable, clock);
   const locked = claimable.length
     ? await claimKeysAndLock(
         database,

@@ -2,7 +2,7 @@ import sql, { join } from 'sql-template-tag';
 import type { StoredOutcome } from '../commands/command.js';
 import type { LockedAccount } from '../commands/unit-state.js';
 import { queryRows, queryStatement, runStatement, toBigInt, type Database } from './database.js';
-import { riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
+import { RISK_ASK_COLUMNS, riskAskColumns, riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
 import type { AccountStatus } from '../types.js';
 
 /**
@@ -69,7 +69,7 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
     claims.map(
       (claim) =>
         sql`(${claim.userId}::uuid, ${claim.key}::text, ${claim.command}::text, ${claim.requestHash}::text, ${`{${claim.accountIds.join(',')}}`}::uuid[],
-             ${claim.riskOf?.accountId ?? null}::uuid, ${claim.riskOf?.payeeAccountId ?? null}::uuid)`,
+             ${riskAskColumns(riskFacts, claim.riskOf)})`,
     ),
   );
   const riskColumn = riskFacts ? sql`, ${riskFactsAfterLocks(riskFacts)} as risk_facts` : sql``;
@@ -80,7 +80,7 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
     risk_facts?: FoldedRiskFacts[] | string;
   }>(
     database,
-    sql`with requested (user_id, key, command, request_hash, account_ids, risk_account, risk_payee) as (values ${requested}),
+    sql`with requested (user_id, key, command, request_hash, account_ids, ${RISK_ASK_COLUMNS}) as (values ${requested}),
      claim as (
        insert into idempotency_records (user_id, key, command, request_hash, outcome)
        select distinct on (user_id, key) user_id, key, command, request_hash, '{"inFlight":true}'::jsonb from requested
@@ -115,7 +115,7 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
       ownerIds: account.owner_ids ?? [],
     })),
     lockedAt: new Date(row.locked_at),
-    ...(row.risk_facts !== undefined ? { riskFacts: unitRiskFactsOf(asJson(row.risk_facts)) } : {}),
+    ...(row.risk_facts !== undefined ? { riskFacts: unitRiskFactsOf(asJson(row.risk_facts), riskFacts!) } : {}),
   };
 }
 

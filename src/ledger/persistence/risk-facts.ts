@@ -3,14 +3,17 @@ import { bankingDayContaining, type BankingDayWindow } from '../calendar/banking
 import { VELOCITY_WINDOWS, type VelocityWindow } from '../risk/features.js';
 import type { CashTally, OutgoingTally, RiskFacts, RiskFactsRequest, WindowTally } from '../risk/risk-facts.js';
 import type { Channel } from '../types.js';
+import { tallyRiskLines } from '../risk/tally-risk-lines.js';
 import { queryStatement, toBigInt, type Database } from './database.js';
+import { riskLineCacheOf, type RiskLineCache, type TailAsk, type TailJson } from './risk-line-cache.js';
 
 /**
  * The risk step's facts for each asked account (Prefetch.riskOf), from the database function
- * tally_risk_facts (migration 20261201140000: plpgsql, so its plans are cached per connection;
- * what it counts is described there; VOLATILE since 20261202100000), read inside the unit after
- * its locks and clock. Every scan is bounded by time on the index entries_history_by_time over the
- * customer's accounts: 7 days for the velocity windows, one banking day for cash.
+ * tally_risk_tail (migration 20261207100000): the account's own facts, and its customer's risk
+ * lines written since what this process keeps of them (risk-line-cache.ts), counted here as
+ * tally_risk_facts counts them there (tally-risk-lines.ts). An account with several owners, or
+ * none, answers tally_risk_facts_by_accounts' facts instead. Read inside the unit after its locks
+ * and clock (VOLATILE: each of its statements takes a fresh snapshot).
  *
  * Two ways in. Usually the unit's claim-and-lock statement calls the function once its locks are
  * granted (riskFactsAfterLocks): no round trip of its own. When that could not be used (the
@@ -27,33 +30,77 @@ interface FactsJson {
   rules_version: number;
 }
 
-/** What one call of tally_risk_facts answered; null when the account does not exist. */
-export type RiskFactsJson = FactsJson | string | null;
+/** The account's own facts, in both answers. */
+interface AccountJson {
+  created_at: string;
+  last_activity_at: string | null;
+  payee_known: boolean;
+  rules_version: number;
+}
+
+/** What one call of tally_risk_tail answered: tail lines, another path's facts, or null when the account does not exist. */
+type TailAnswerJson = (AccountJson & TailJson) | { facts: FactsJson | null };
+export type RiskFactsJson = TailAnswerJson | string | null;
+
+/** How one ask was sent: its cache state, and the banking day of "cash today". */
+interface SentAsk {
+  readonly tail: TailAsk;
+  readonly day: BankingDayWindow;
+}
 
 /** One account's facts, and how many rule versions the database holds (the unit's rule cache key). */
-function factsOf(ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>, answer: RiskFactsJson): { facts: RiskFacts; rulesVersion: number } | undefined {
-  if (!answer) return undefined;
-  const json: FactsJson = typeof answer === 'string' ? (JSON.parse(answer) as FactsJson) : answer;
+function factsOf(
+  ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>,
+  answer: RiskFactsJson,
+  sent: SentAsk,
+  cache: RiskLineCache,
+): { facts: RiskFacts; rulesVersion: number } | undefined {
+  const json: TailAnswerJson | null = typeof answer === 'string' ? (JSON.parse(answer) as TailAnswerJson) : answer;
+  if (!json) return undefined;
+  if ('facts' in json) return json.facts ? accountFactsOf(ask, json.facts, tallyOfJson(json.facts)) : undefined;
+  const lines = cache.absorb(ask.accountId, sent.tail, json);
+  const at = { nowUs: Number(json.now_us), dayStartUs: sent.day.startsAt.getTime() * 1000, dayEndUs: sent.day.endsAt.getTime() * 1000 };
+  return accountFactsOf(ask, json, tallyRiskLines(lines, at));
+}
+
+function accountFactsOf(
+  ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>,
+  json: AccountJson,
+  tally: Pick<RiskFacts, 'outgoing' | 'cashToday'>,
+): { facts: RiskFacts; rulesVersion: number } {
   const facts: RiskFacts = {
     accountId: ask.accountId,
     ...(ask.payeeAccountId ? { payeeAccountId: ask.payeeAccountId } : {}),
     openedAt: new Date(json.created_at),
     lastActivityAt: json.last_activity_at === null ? null : new Date(json.last_activity_at),
-    outgoing: (json.outgoing ?? []).map(outgoingOf),
-    cashToday: (json.cash_today ?? []).map((cash): CashTally => ({ kind: cash.kind, currency: cash.currency.trim(), sumMinor: toBigInt(cash.sum_minor) })),
+    ...tally,
     payeeKnown: json.payee_known,
   };
   return { facts, rulesVersion: Number(json.rules_version) };
 }
 
+/** The velocity and cash facts tally_risk_facts_by_accounts counted. */
+function tallyOfJson(json: FactsJson): Pick<RiskFacts, 'outgoing' | 'cashToday'> {
+  return {
+    outgoing: (json.outgoing ?? []).map(outgoingOf),
+    cashToday: (json.cash_today ?? []).map((cash): CashTally => ({ kind: cash.kind, currency: cash.currency.trim(), sumMinor: toBigInt(cash.sum_minor) })),
+  };
+}
+
+/** The arguments of tally_risk_tail after the account, payee and clock: the banking day and the cache state. */
+function tailArguments(day: BankingDayWindow, tail: TailAsk): Sql {
+  return sql`${day.startsAt.toISOString()}::timestamptz, ${day.endsAt.toISOString()}::timestamptz,
+             ${tail.customerId}::uuid, ${tail.watermark}::xid8, ${tail.coveredSinceUs}::bigint, ${tail.server}::text`;
+}
+
 async function readOne(database: Database, ask: RiskFactsRequest, now: Date): Promise<{ facts: RiskFacts; rulesVersion: number } | undefined> {
-  const day = bankingDayContaining(now, ask.calendar);
+  const cache = riskLineCacheOf(database);
+  const sent: SentAsk = { tail: cache.askFor(ask.accountId), day: bankingDayContaining(now, ask.calendar) };
   const [row] = await queryStatement<{ facts: RiskFactsJson }>(
     database,
-    sql`select tally_risk_facts(${ask.accountId}::uuid, ${ask.payeeAccountId ?? null}::uuid, ${now.toISOString()}::timestamptz,
-                                ${day.startsAt.toISOString()}::timestamptz, ${day.endsAt.toISOString()}::timestamptz) as facts`,
+    sql`select tally_risk_tail(${ask.accountId}::uuid, ${ask.payeeAccountId ?? null}::uuid, ${now.toISOString()}::timestamptz, ${tailArguments(sent.day, sent.tail)}) as facts`,
   );
-  return factsOf(ask, row?.facts ?? null);
+  return factsOf(ask, row?.facts ?? null, sent, cache);
 }
 
 function outgoingOf(row: Record<string, string>): OutgoingTally {
@@ -94,27 +141,48 @@ export async function readRiskFacts(database: Database, asks: readonly RiskFacts
 
 /**
  * What the claim-and-lock statement needs to read the facts after its locks: the unit's clock when
- * a test set it (else the statement's own clock after the locks), and the banking day of "cash
- * today", found before the statement from that clock or the process's.
+ * a test set it (else the statement's own clock after the locks), the banking day of "cash
+ * today", found before the statement from that clock or the process's, and what the process keeps
+ * of each asked account's customer (askedAfterLocks makes it).
  */
 export interface RiskFactsAfterLocks {
   readonly clock: Date | undefined;
   readonly day: BankingDayWindow;
+  readonly cache: RiskLineCache;
+  readonly tails: ReadonlyMap<string, TailAsk>;
 }
+
+/** The plan of riskFactsAfterLocks for a unit's asked accounts. */
+export function askedAfterLocks(database: Database, accountIds: readonly string[], clock: Date | undefined, day: BankingDayWindow): RiskFactsAfterLocks {
+  const cache = riskLineCacheOf(database);
+  return { clock, day, cache, tails: new Map(accountIds.map((accountId) => [accountId, cache.askFor(accountId)])) };
+}
+
+/** One claim's risk columns of the claim-and-lock statement's `requested`: the ask, and the cache state sent with it. */
+export function riskAskColumns(read: RiskFactsAfterLocks | undefined, ask: { readonly accountId: string; readonly payeeAccountId?: string | undefined } | undefined): Sql {
+  const tail = ask ? read?.tails.get(ask.accountId) : undefined;
+  return sql`${ask?.accountId ?? null}::uuid, ${ask?.payeeAccountId ?? null}::uuid, ${tail?.customerId ?? null}::uuid, ${tail?.watermark ?? null}::xid8,
+             ${tail?.coveredSinceUs ?? null}::bigint, ${tail?.server ?? null}::text`;
+}
+
+/** The names of riskAskColumns, in `requested`. */
+export const RISK_ASK_COLUMNS = sql`risk_account, risk_payee, risk_customer, risk_watermark, risk_covered_us, risk_server`;
 
 /**
  * The column of the claim-and-lock statement that reads the facts of every claimed command's ask,
- * once its locks are granted: tally_risk_facts is VOLATILE, so each of its statements takes a
+ * once its locks are granted: tally_risk_tail is VOLATILE, so each of its statements takes a
  * fresh snapshot, and it is called only from the row of `waited` (the clock read after the locks),
- * so it runs after them. Reads the statement's `requested` (risk_account, risk_payee), `claim`
- * and `waited` (locked_at).
+ * so it runs after them. Reads the statement's `requested` (RISK_ASK_COLUMNS), `claim` and
+ * `waited` (locked_at).
  */
 export function riskFactsAfterLocks(read: RiskFactsAfterLocks): Sql {
   const clock = read.clock ? read.clock.toISOString() : null;
   return sql`(select coalesce(json_agg(json_build_object('account_id', asked.account_id, 'payee_id', asked.payee_id,
-                  'facts', tally_risk_facts(asked.account_id, asked.payee_id, coalesce(${clock}::timestamptz, w.locked_at),
-                                            ${read.day.startsAt.toISOString()}::timestamptz, ${read.day.endsAt.toISOString()}::timestamptz))), '[]'::json)
-         from (select distinct r.risk_account as account_id, r.risk_payee as payee_id
+                  'facts', tally_risk_tail(asked.account_id, asked.payee_id, coalesce(${clock}::timestamptz, w.locked_at),
+                                           ${read.day.startsAt.toISOString()}::timestamptz, ${read.day.endsAt.toISOString()}::timestamptz,
+                                           asked.customer_id, asked.watermark, asked.covered_us, asked.server))), '[]'::json)
+         from (select distinct r.risk_account as account_id, r.risk_payee as payee_id, r.risk_customer as customer_id,
+                      r.risk_watermark as watermark, r.risk_covered_us as covered_us, r.risk_server as server
                  from requested r join claim c on c.user_id = r.user_id and c.key = r.key
                 where r.risk_account is not null) as asked
         cross join waited w)`;
@@ -128,14 +196,17 @@ export interface FoldedRiskFacts {
 }
 
 /** The facts riskFactsAfterLocks read, as readRiskFacts gives them. */
-export function unitRiskFactsOf(answers: readonly FoldedRiskFacts[]): UnitRiskFacts {
+export function unitRiskFactsOf(answers: readonly FoldedRiskFacts[], read: RiskFactsAfterLocks): UnitRiskFacts {
   const facts = new Map<string, RiskFacts>();
   let rulesVersion: number | undefined;
   for (const answer of answers) {
-    const read = factsOf({ accountId: answer.account_id, ...(answer.payee_id ? { payeeAccountId: answer.payee_id } : {}) }, answer.facts);
-    if (!read) continue;
-    facts.set(riskFactsKey(answer.account_id, answer.payee_id ?? undefined), read.facts);
-    rulesVersion = read.rulesVersion;
+    const ask = { accountId: answer.account_id, ...(answer.payee_id ? { payeeAccountId: answer.payee_id } : {}) };
+    const tail = read.tails.get(answer.account_id);
+    if (!tail) throw new Error(`the claim statement read risk facts of an account it was not asked about: ${answer.account_id}`);
+    const folded = factsOf(ask, answer.facts, { tail, day: read.day }, read.cache);
+    if (!folded) continue;
+    facts.set(riskFactsKey(answer.account_id, answer.payee_id ?? undefined), folded.facts);
+    rulesVersion = folded.rulesVersion;
   }
   return { facts, rulesVersion };
 }

@@ -1,0 +1,160 @@
+import type { Channel } from '../types.js';
+import type { RiskLine } from '../risk/tally-risk-lines.js';
+import type { Database } from './database.js';
+
+/**
+ * Each customer's settled risk lines, kept by the process so that a movement's risk step reads
+ * only the lines written since (tally_risk_tail, migration 20261207100000, which says why a
+ * transaction id can be a watermark). Lines never change once settled, so what is kept stays
+ * true; every way it could stop being true makes PostgreSQL answer the whole window instead (the
+ * migration lists them), and the process then keeps that.
+ *
+ * Invariant, per customer: `lines` holds every line of theirs with xid < `watermark` and time
+ * ≥ `coveredSinceUs`, each once, as read on `server`; nothing else. A tail answered for an ask
+ * adds its lines in [watermark, settled_below) and raises the watermark; the facts of that ask are
+ * the lines kept below the watermark it was asked with, plus its tail. Concurrent asks of one
+ * process can interleave freely: each counts from its own watermark, and adding compares ids, so
+ * a line is added once.
+ *
+ * Bounded: at most MAX_LINES lines over all customers, the least recently asked dropped first,
+ * and lines older than a day before the oldest window any answer needed.
+ */
+
+/** How many lines the process keeps, over all customers (about 150 bytes each). */
+const MAX_LINES = 200_000;
+/** How many account → customer links it keeps. */
+const MAX_ACCOUNTS = 200_000;
+/** How far before an answer's window lines are kept, for a clock set back a little. */
+const KEEP_BEFORE_US = 24 * 60 * 60 * 1_000_000;
+
+interface CustomerLines {
+  readonly customerId: string;
+  readonly server: string;
+  watermark: bigint;
+  coveredSinceUs: number;
+  lines: RiskLine[];
+}
+
+/** What an ask sends to tally_risk_tail, and what it saw of the cache when sent. */
+export interface TailAsk {
+  readonly customerId: string | null;
+  readonly watermark: string | null;
+  readonly coveredSinceUs: string | null;
+  readonly server: string | null;
+  readonly kept: CustomerLines | undefined;
+}
+
+/** tally_risk_tail's answer for a single-owner account. */
+export interface TailJson {
+  customer_id: string;
+  server: string;
+  full: boolean;
+  settled_below: string;
+  now_us: string;
+  since_us: string;
+  lines: Array<[xid: string, atUs: string, kind: string, channel: string, currency: string, amountMinor: string, outgoing: boolean]>;
+}
+
+/** How many answers were whole windows and how many tails (what tests and the bench check the cache by). */
+export interface RiskLineReads {
+  full: number;
+  tail: number;
+}
+
+export class RiskLineCache {
+  private readonly customers = new Map<string, CustomerLines>();
+  private readonly customerOfAccount = new Map<string, string>();
+  private lineCount = 0;
+  readonly reads: RiskLineReads = { full: 0, tail: 0 };
+
+  constructor(private readonly limits: { readonly maxLines: number; readonly maxAccounts: number } = { maxLines: MAX_LINES, maxAccounts: MAX_ACCOUNTS }) {}
+
+  /** What to ask PostgreSQL for the account's customer: a tail from the watermark, or (nothing kept) the whole window. */
+  askFor(accountId: string): TailAsk {
+    const customerId = this.customerOfAccount.get(accountId);
+    const kept = customerId === undefined ? undefined : this.customers.get(customerId);
+    if (!kept) return { customerId: null, watermark: null, coveredSinceUs: null, server: null, kept: undefined };
+    // Most recently asked last: the first entries are the ones to drop.
+    this.customers.delete(kept.customerId);
+    this.customers.set(kept.customerId, kept);
+    return { customerId: kept.customerId, watermark: kept.watermark.toString(), coveredSinceUs: String(kept.coveredSinceUs), server: kept.server, kept };
+  }
+
+  /** Keeps what an answer settled; returns the lines the ask's facts count (kept below its watermark, and the tail). */
+  absorb(accountId: string, ask: TailAsk, answer: TailJson): RiskLine[] {
+    const lines = answer.lines.map(lineOf);
+    const settledBelow = BigInt(answer.settled_below);
+    const keepFromUs = Number(answer.since_us) - KEEP_BEFORE_US;
+    this.linkAccount(accountId, answer.customer_id);
+    if (answer.full || !ask.kept || ask.watermark === null) {
+      this.reads.full += 1;
+      this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: Number(answer.since_us), lines: lines.filter((line) => line.xid < settledBelow) });
+      return lines;
+    }
+    this.reads.tail += 1;
+    const askedBelow = BigInt(ask.watermark);
+    // The kept array as it was when asked: adding appends, pruning replaces it, so lines below the ask's watermark are unchanged.
+    const counted = ask.kept.lines.filter((line) => line.xid < askedBelow).concat(lines);
+    if (this.customers.get(ask.kept.customerId) === ask.kept) this.add(ask.kept, lines, settledBelow, keepFromUs);
+    return counted;
+  }
+
+  private add(kept: CustomerLines, tail: readonly RiskLine[], settledBelow: bigint, keepFromUs: number): void {
+    const before = kept.lines.length;
+    for (const line of tail) {
+      if (line.xid >= kept.watermark && line.xid < settledBelow && line.atUs >= kept.coveredSinceUs) kept.lines.push(line);
+    }
+    if (settledBelow > kept.watermark) kept.watermark = settledBelow;
+    if (keepFromUs > kept.coveredSinceUs) {
+      kept.lines = kept.lines.filter((line) => line.atUs >= keepFromUs);
+      kept.coveredSinceUs = keepFromUs;
+    }
+    this.lineCount += kept.lines.length - before;
+    this.evict();
+  }
+
+  private replace(kept: CustomerLines): void {
+    const previous = this.customers.get(kept.customerId);
+    if (previous) this.lineCount -= previous.lines.length;
+    this.customers.delete(kept.customerId);
+    this.customers.set(kept.customerId, kept);
+    this.lineCount += kept.lines.length;
+    this.evict();
+  }
+
+  private linkAccount(accountId: string, customerId: string): void {
+    this.customerOfAccount.delete(accountId);
+    this.customerOfAccount.set(accountId, customerId);
+    if (this.customerOfAccount.size > this.limits.maxAccounts) this.customerOfAccount.delete(this.customerOfAccount.keys().next().value!);
+  }
+
+  private evict(): void {
+    for (const [customerId, kept] of this.customers) {
+      if (this.lineCount <= this.limits.maxLines) return;
+      this.customers.delete(customerId);
+      this.lineCount -= kept.lines.length;
+    }
+  }
+
+  /** How many lines are kept (tests check the bound and that something was kept). */
+  get size(): number {
+    return this.lineCount;
+  }
+}
+
+function lineOf([xid, atUs, kind, channel, currency, amountMinor, outgoing]: TailJson['lines'][number]): RiskLine {
+  return { xid: BigInt(xid), atUs: Number(atUs), kind, channel: channel as Channel, currency, amountMinor: BigInt(amountMinor), outgoing };
+}
+
+/** One cache per database driver (one process may serve several databases; the tests do), as current-rules.ts keeps rules. */
+const cacheByDriver = new WeakMap<object, RiskLineCache>();
+
+export function riskLineCacheOf(database: Database): RiskLineCache {
+  const driver = database.getDriver();
+  let cache = cacheByDriver.get(driver);
+  if (!cache) {
+    cache = new RiskLineCache();
+    cacheByDriver.set(driver, cache);
+  }
+  return cache;
+}
