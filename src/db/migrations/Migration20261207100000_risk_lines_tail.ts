@@ -29,6 +29,13 @@ import { Migration } from '@mikro-orm/migrations';
  * lines. An account with several owners, or none, answers tally_risk_facts_by_accounts' facts,
  * as tally_risk_facts does.
  *
+ * A whole window reaches a day further back than this ask needs (`since_us`, what the process
+ * then covers), so a clock set back by less than a day still reads a tail.
+ *
+ * A whole window's answer also names the customer's accounts (up to 1,000), so that the process
+ * knows whose lines it keeps for any of them: the first movement of a customer reads the window,
+ * not the first of each of their accounts.
+ *
  * Times in the answer are microseconds since the epoch (the process compares them with the same
  * precision PostgreSQL does), and `now_us` is the instant the windows end at.
  */
@@ -82,7 +89,7 @@ begin
       from server s),
   lines as (
     select r.xid, r.at, r.kind, r.channel, r.currency, r.amount_minor, r.outgoing from risk_lines r
-     where (select m.full from mode m) and r.customer_id = customer and r.at >= since
+     where (select m.full from mode m) and r.customer_id = customer and r.at >= since - interval '24 hours'
     union all
     select r.xid, r.at, r.kind, r.channel, r.currency, r.amount_minor, r.outgoing from risk_lines r
      where not (select m.full from mode m) and r.customer_id = customer and r.xid >= p_watermark)
@@ -90,9 +97,10 @@ begin
     'customer_id', customer,
     'server', (select s.id from server s),
     'full', (select m.full from mode m),
+    'accounts', (select json_agg(u.account_id) from (select o.account_id from user_accounts o where (select m.full from mode m) and o.user_id = customer limit 1000) u),
     'settled_below', least(pg_snapshot_xmin(pg_current_snapshot()), pg_current_xact_id_if_assigned())::text,
     'now_us', (extract(epoch from p_now) * 1000000)::bigint::text,
-    'since_us', (extract(epoch from since) * 1000000)::bigint::text,
+    'since_us', (extract(epoch from since - interval '24 hours') * 1000000)::bigint::text,
     'lines', (select coalesce(json_agg(json_build_array(l.xid::text, (extract(epoch from l.at) * 1000000)::bigint::text, l.kind, l.channel,
                                                          trim(l.currency), l.amount_minor::text, l.outgoing)), '[]'::json) from lines l),
     'created_at', a.created_at,

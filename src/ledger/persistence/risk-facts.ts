@@ -58,9 +58,9 @@ function factsOf(
   const json: TailAnswerJson | null = typeof answer === 'string' ? (JSON.parse(answer) as TailAnswerJson) : answer;
   if (!json) return undefined;
   if ('facts' in json) return json.facts ? accountFactsOf(ask, json.facts, tallyOfJson(json.facts)) : undefined;
-  const lines = cache.absorb(ask.accountId, sent.tail, json);
+  const sources = cache.absorb(ask.accountId, sent.tail, json);
   const at = { nowUs: Number(json.now_us), dayStartUs: sent.day.startsAt.getTime() * 1000, dayEndUs: sent.day.endsAt.getTime() * 1000 };
-  return accountFactsOf(ask, json, tallyRiskLines(lines, at));
+  return accountFactsOf(ask, json, tallyRiskLines(sources, at));
 }
 
 function accountFactsOf(

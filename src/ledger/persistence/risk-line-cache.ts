@@ -1,5 +1,5 @@
 import type { Channel } from '../types.js';
-import type { RiskLine } from '../risk/tally-risk-lines.js';
+import type { LineSource, RiskLine } from '../risk/tally-risk-lines.js';
 import type { Database } from './database.js';
 
 /**
@@ -17,20 +17,18 @@ import type { Database } from './database.js';
  * a line is added once.
  *
  * Bounded: at most MAX_LINES lines over all customers, the least recently asked dropped first,
- * and lines older than a day before the oldest window any answer needed.
+ * and lines older than a day before the window of the customer's latest answer.
  */
 
 /** How many lines the process keeps, over all customers (about 150 bytes each). */
 const MAX_LINES = 200_000;
 /** How many account → customer links it keeps. */
 const MAX_ACCOUNTS = 200_000;
-/** How far before an answer's window lines are kept, for a clock set back a little. */
-const KEEP_BEFORE_US = 24 * 60 * 60 * 1_000_000;
 
 interface CustomerLines {
   readonly customerId: string;
   readonly server: string;
-  watermark: bigint;
+  watermark: number;
   coveredSinceUs: number;
   lines: RiskLine[];
 }
@@ -49,6 +47,8 @@ export interface TailJson {
   customer_id: string;
   server: string;
   full: boolean;
+  /** With a whole window: the customer's accounts (up to 1,000), each linked to the lines kept. */
+  accounts?: string[] | null;
   settled_below: string;
   now_us: string;
   since_us: string;
@@ -81,25 +81,38 @@ export class RiskLineCache {
   }
 
   /** Keeps what an answer settled; returns the lines the ask's facts count (kept below its watermark, and the tail). */
-  absorb(accountId: string, ask: TailAsk, answer: TailJson): RiskLine[] {
+  absorb(accountId: string, ask: TailAsk, answer: TailJson): LineSource[] {
     const lines = answer.lines.map(lineOf);
-    const settledBelow = BigInt(answer.settled_below);
-    const keepFromUs = Number(answer.since_us) - KEEP_BEFORE_US;
+    const settledBelow = Number(answer.settled_below);
+    // Transaction ids are 64-bit; past 2^53 (never, in practice: 2^21 wraparounds) they are not compared in doubles, and nothing is kept.
+    if (!Number.isSafeInteger(settledBelow) || lines.some((line) => !Number.isSafeInteger(line.xid))) {
+      this.forget(answer.customer_id);
+      return [{ lines }];
+    }
+    // Every answer names where a whole window would start now (a day before the window it needs): older lines are not needed.
+    const keepFromUs = Number(answer.since_us);
     this.linkAccount(accountId, answer.customer_id);
     if (answer.full || !ask.kept || ask.watermark === null) {
       this.reads.full += 1;
+      for (const other of answer.accounts ?? []) this.linkAccount(other, answer.customer_id);
       this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: Number(answer.since_us), lines: lines.filter((line) => line.xid < settledBelow) });
-      return lines;
+      return [{ lines }];
     }
     this.reads.tail += 1;
-    const askedBelow = BigInt(ask.watermark);
-    // The kept array as it was when asked: adding appends, pruning replaces it, so lines below the ask's watermark are unchanged.
-    const counted = ask.kept.lines.filter((line) => line.xid < askedBelow).concat(lines);
+    // The kept array as it was when asked: adding appends, pruning replaces it, so its lines below the ask's watermark are unchanged.
+    const counted: LineSource[] = [{ lines: ask.kept.lines, below: Number(ask.watermark) }, { lines }];
     if (this.customers.get(ask.kept.customerId) === ask.kept) this.add(ask.kept, lines, settledBelow, keepFromUs);
     return counted;
   }
 
-  private add(kept: CustomerLines, tail: readonly RiskLine[], settledBelow: bigint, keepFromUs: number): void {
+  private forget(customerId: string): void {
+    const kept = this.customers.get(customerId);
+    if (!kept) return;
+    this.customers.delete(customerId);
+    this.lineCount -= kept.lines.length;
+  }
+
+  private add(kept: CustomerLines, tail: readonly RiskLine[], settledBelow: number, keepFromUs: number): void {
     const before = kept.lines.length;
     for (const line of tail) {
       if (line.xid >= kept.watermark && line.xid < settledBelow && line.atUs >= kept.coveredSinceUs) kept.lines.push(line);
@@ -114,9 +127,7 @@ export class RiskLineCache {
   }
 
   private replace(kept: CustomerLines): void {
-    const previous = this.customers.get(kept.customerId);
-    if (previous) this.lineCount -= previous.lines.length;
-    this.customers.delete(kept.customerId);
+    this.forget(kept.customerId);
     this.customers.set(kept.customerId, kept);
     this.lineCount += kept.lines.length;
     this.evict();
@@ -143,7 +154,8 @@ export class RiskLineCache {
 }
 
 function lineOf([xid, atUs, kind, channel, currency, amountMinor, outgoing]: TailJson['lines'][number]): RiskLine {
-  return { xid: BigInt(xid), atUs: Number(atUs), kind, channel: channel as Channel, currency, amountMinor: BigInt(amountMinor), outgoing };
+  const amount = Number(amountMinor);
+  return { xid: Number(xid), atUs: Number(atUs), kind, channel: channel as Channel, currency, amountMinor: BigInt(amountMinor), amount: Number.isSafeInteger(amount) ? amount : Number.NaN, outgoing };
 }
 
 /** One cache per database driver (one process may serve several databases; the tests do), as current-rules.ts keeps rules. */

@@ -13,18 +13,31 @@ import type { CashTally, OutgoingTally, WindowTally } from './risk-facts.js';
  *   channel and currency; a group appears when a line of it falls in the 7 days;
  * - cash today: CASH lines of DEPOSITs and WITHDRAWALs in [day start, day end), per kind and
  *   currency, wherever `now` falls in the day (a clock set back sees later lines of its day).
+ *
+ * This runs on every judged movement over all the customer's lines of the week (hundreds for a
+ * busy one), so it sums in doubles: exact while every amount and every total is a safe integer
+ * (below 2^53 minor units, 90 trillion dollars), which it checks; when one is not, it counts
+ * again in bigints.
  */
 
 /** One row of risk_lines as the process keeps it. */
 export interface RiskLine {
   /** The transaction that wrote it (risk_lines.xid): what the process's watermark compares. */
-  readonly xid: bigint;
+  readonly xid: number;
   readonly atUs: number;
   readonly kind: string;
   readonly channel: Channel;
   readonly currency: string;
   readonly amountMinor: bigint;
+  /** amountMinor as a double; NaN when it is not a safe integer. */
+  readonly amount: number;
   readonly outgoing: boolean;
+}
+
+/** Lines to count: `lines`, those written by a transaction below `below` when given. */
+export interface LineSource {
+  readonly lines: readonly RiskLine[];
+  readonly below?: number;
 }
 
 /** The instant the windows end at and the banking day of "cash today", in microseconds. */
@@ -34,51 +47,72 @@ export interface LineWindows {
   readonly dayEndUs: number;
 }
 
-const WINDOW_US = VELOCITY_WINDOWS.map((window): [VelocityWindow, number] => [window, VELOCITY_WINDOW_MS[window] * 1000]);
+/** Window lengths in microseconds, shortest first (VELOCITY_WINDOWS' order). */
+const WINDOW_US = VELOCITY_WINDOWS.map((window) => VELOCITY_WINDOW_MS[window] * 1000);
+const WEEK_US = WINDOW_US[WINDOW_US.length - 1]!;
 
-interface MutableTally {
-  count: bigint;
-  sumMinor: bigint;
+type Sum = number | bigint;
+interface Group<Key> {
+  readonly key: Key;
+  readonly counts: number[];
+  readonly sums: Sum[];
 }
 
-export function tallyRiskLines(lines: Iterable<RiskLine>, at: LineWindows): { outgoing: OutgoingTally[]; cashToday: CashTally[] } {
-  const outgoing = new Map<string, { channel: Channel; currency: string; windows: Record<VelocityWindow, MutableTally> }>();
-  const cash = new Map<string, CashTally & MutableTally>();
-  for (const line of lines) {
-    if (line.outgoing && line.atUs <= at.nowUs) countOutgoing(outgoing, line, at.nowUs - line.atUs);
-    if (line.channel === 'CASH' && (line.kind === 'DEPOSIT' || line.kind === 'WITHDRAWAL') && line.atUs >= at.dayStartUs && line.atUs < at.dayEndUs) {
-      const key = `${line.kind} ${line.currency}`;
-      const tally = cash.get(key) ?? { kind: line.kind, currency: line.currency, count: 0n, sumMinor: 0n };
-      tally.sumMinor += line.amountMinor;
-      cash.set(key, tally);
+export function tallyRiskLines(sources: readonly LineSource[], at: LineWindows): { outgoing: OutgoingTally[]; cashToday: CashTally[] } {
+  const inDoubles = countLines(sources, at, (line) => line.amount);
+  if (inDoubles) return inDoubles;
+  return countLines(sources, at, (line) => line.amountMinor)!;
+}
+
+/** Counts with `amountOf`; undefined when a double could not hold an amount or a total exactly. */
+function countLines(sources: readonly LineSource[], at: LineWindows, amountOf: (line: RiskLine) => Sum): ReturnType<typeof tallyRiskLines> | undefined {
+  const outgoing = new Map<string, Group<{ channel: Channel; currency: string }>>();
+  const cash = new Map<string, Group<{ kind: CashTally['kind']; currency: string }>>();
+  for (const { lines, below } of sources) {
+    for (const line of lines) {
+      if (below !== undefined && line.xid >= below) continue;
+      const age = at.nowUs - line.atUs;
+      if (line.outgoing && age >= 0 && age < WEEK_US) {
+        const group = groupOf(outgoing, line.channel + ' ' + line.currency, () => ({ channel: line.channel, currency: line.currency }), WINDOW_US.length);
+        for (let window = 0; window < WINDOW_US.length; window += 1) {
+          if (age >= WINDOW_US[window]!) continue;
+          group.counts[window]! += 1;
+          group.sums[window] = add(group.sums[window]!, amountOf(line));
+        }
+      }
+      if (line.channel === 'CASH' && (line.kind === 'DEPOSIT' || line.kind === 'WITHDRAWAL') && line.atUs >= at.dayStartUs && line.atUs < at.dayEndUs) {
+        const kind = line.kind;
+        const group = groupOf(cash, kind + ' ' + line.currency, () => ({ kind, currency: line.currency }), 1);
+        group.sums[0] = add(group.sums[0]!, amountOf(line));
+      }
     }
   }
+  const groups = [...outgoing.values(), ...cash.values()];
+  if (groups.some((group) => group.sums.some((sum) => typeof sum === 'number' && !Number.isSafeInteger(sum)))) return undefined;
   return {
-    outgoing: [...outgoing.values()]
-      .map((group): OutgoingTally => ({ channel: group.channel, currency: group.currency, windows: frozen(group.windows) }))
-      .sort((a, b) => `${a.channel} ${a.currency}`.localeCompare(`${b.channel} ${b.currency}`)),
-    cashToday: [...cash.values()].map(({ kind, currency, sumMinor }): CashTally => ({ kind, currency, sumMinor })).sort((a, b) => `${a.kind} ${a.currency}`.localeCompare(`${b.kind} ${b.currency}`)),
+    outgoing: sortedByKey(outgoing).map(({ key, counts, sums }): OutgoingTally => ({ ...key, windows: windowsOf(counts, sums) })),
+    cashToday: sortedByKey(cash).map(({ key, sums }): CashTally => ({ ...key, sumMinor: BigInt(sums[0]!) })),
   };
 }
 
-/** Adds a line `ageUs` before now to every window it falls in; a line 7 days old or more counts in none. */
-function countOutgoing(groups: Map<string, { channel: Channel; currency: string; windows: Record<VelocityWindow, MutableTally> }>, line: RiskLine, ageUs: number): void {
-  const [, weekUs] = WINDOW_US[WINDOW_US.length - 1]!;
-  if (ageUs >= weekUs) return;
-  const key = `${line.channel} ${line.currency}`;
-  let group = groups.get(key);
+function groupOf<Key>(groups: Map<string, Group<Key>>, name: string, key: () => Key, windows: number): Group<Key> {
+  let group = groups.get(name);
   if (!group) {
-    const windows = Object.fromEntries(VELOCITY_WINDOWS.map((window) => [window, { count: 0n, sumMinor: 0n }])) as Record<VelocityWindow, MutableTally>;
-    group = { channel: line.channel, currency: line.currency, windows };
-    groups.set(key, group);
+    group = { key: key(), counts: new Array<number>(windows).fill(0), sums: new Array<Sum>(windows).fill(0) };
+    groups.set(name, group);
   }
-  for (const [window, lengthUs] of WINDOW_US) {
-    if (ageUs >= lengthUs) continue;
-    group.windows[window].count += 1n;
-    group.windows[window].sumMinor += line.amountMinor;
-  }
+  return group;
 }
 
-function frozen(windows: Record<VelocityWindow, MutableTally>): Record<VelocityWindow, WindowTally> {
-  return Object.fromEntries(VELOCITY_WINDOWS.map((window) => [window, { count: windows[window].count, sumMinor: windows[window].sumMinor }])) as Record<VelocityWindow, WindowTally>;
+/** A running total in the one representation the pass uses (a pass never mixes them: 0 starts either). */
+function add(sum: Sum, amount: Sum): Sum {
+  return typeof amount === 'bigint' ? BigInt(sum) + amount : (sum as number) + amount;
+}
+
+function sortedByKey<Key>(groups: Map<string, Group<Key>>): Group<Key>[] {
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group);
+}
+
+function windowsOf(counts: readonly number[], sums: readonly Sum[]): Record<VelocityWindow, WindowTally> {
+  return Object.fromEntries(VELOCITY_WINDOWS.map((window, index) => [window, { count: BigInt(counts[index]!), sumMinor: BigInt(sums[index]!) }])) as Record<VelocityWindow, WindowTally>;
 }
