@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RiskLineCache, type TailJson } from '../../src/ledger/persistence/risk-line-cache.js';
-import { tallyRiskLines, type LineSource, type RiskLine } from '../../src/ledger/risk/tally-risk-lines.js';
+import { lineKeys, tallyRiskLines, type LineSource, type RiskLine } from '../../src/ledger/risk/tally-risk-lines.js';
 
 /**
  * What the process keeps of risk lines stays bounded and never counts a line twice
@@ -88,6 +88,7 @@ describe('tallyRiskLines', () => {
     amountMinor,
     amount: Number.isSafeInteger(Number(amountMinor)) ? Number(amountMinor) : Number.NaN,
     outgoing: true,
+    keys: lineKeys('WITHDRAWAL', 'CASH', 'USD'),
   });
   const at = { nowUs: NOW_US, dayStartUs: NOW_US - DAY_US / 2, dayEndUs: NOW_US + DAY_US / 2 };
 

@@ -1,5 +1,5 @@
 import type { Channel } from '../types.js';
-import type { LineSource, RiskLine } from '../risk/tally-risk-lines.js';
+import { lineKeys, type LineSource, type RiskLine } from '../risk/tally-risk-lines.js';
 import type { Database } from './database.js';
 
 /**
@@ -17,11 +17,14 @@ import type { Database } from './database.js';
  * a line is added once.
  *
  * Bounded: at most MAX_LINES lines over all customers, the least recently asked dropped first,
- * and lines older than a day before the window of the customer's latest answer.
+ * and lines older than a day (and at most an hour more) before the window of the customer's
+ * latest answer.
  */
 
 /** How many lines the process keeps, over all customers (about 150 bytes each). */
 const MAX_LINES = 200_000;
+/** How much older than needed kept lines may grow before they are dropped. */
+const PRUNE_STEP_US = 60 * 60 * 1_000_000;
 /** How many account → customer links it keeps. */
 const MAX_ACCOUNTS = 200_000;
 
@@ -118,7 +121,8 @@ export class RiskLineCache {
       if (line.xid >= kept.watermark && line.xid < settledBelow && line.atUs >= kept.coveredSinceUs) kept.lines.push(line);
     }
     if (settledBelow > kept.watermark) kept.watermark = settledBelow;
-    if (keepFromUs > kept.coveredSinceUs) {
+    // Pruning copies the array: done when an hour of lines has aged out, not on every ask.
+    if (keepFromUs - kept.coveredSinceUs > PRUNE_STEP_US) {
       kept.lines = kept.lines.filter((line) => line.atUs >= keepFromUs);
       kept.coveredSinceUs = keepFromUs;
     }
@@ -155,7 +159,7 @@ export class RiskLineCache {
 
 function lineOf([xid, atUs, kind, channel, currency, amountMinor, outgoing]: TailJson['lines'][number]): RiskLine {
   const amount = Number(amountMinor);
-  return { xid: Number(xid), atUs: Number(atUs), kind, channel: channel as Channel, currency, amountMinor: BigInt(amountMinor), amount: Number.isSafeInteger(amount) ? amount : Number.NaN, outgoing };
+  return { xid: Number(xid), atUs: Number(atUs), kind, channel: channel as Channel, currency, amountMinor: BigInt(amountMinor), amount: Number.isSafeInteger(amount) ? amount : Number.NaN, outgoing, keys: lineKeys(kind, channel, currency) };
 }
 
 /** One cache per database driver (one process may serve several databases; the tests do), as current-rules.ts keeps rules. */

@@ -24,6 +24,8 @@ export function factsAfterMovement(
   now: Date,
 ): RiskFacts {
   const ownedChanged = movement.changes.filter((change) => owned(change.accountId)).map((change) => change.accountId);
+  // Touching none of the customer's accounts, it counts in none of their facts (each needs a line of theirs, or a debit of theirs for the payee).
+  if (ownedChanged.length === 0) return facts;
   const customerEntry = (entry: PlannedEntry, accountOwned: (accountId: string) => boolean) =>
     'customerAccountId' in entry.target && accountOwned(entry.target.customerAccountId);
   const postedDebits = ownedChanged.filter((accountId) =>

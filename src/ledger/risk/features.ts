@@ -90,12 +90,16 @@ export const FEATURES: Readonly<Record<keyof RiskFeatures, FeatureDeclaration>> 
 
 export const FEATURE_NAMES = Object.keys(FEATURES) as (keyof RiskFeatures)[];
 
-/** A record with every window at zero: what a customer who never paid anybody has. */
+/** Every window at zero, made once: records are never changed in place (adding makes a new one), and every judged movement starts from it. */
+const ZERO_WINDOWS: OutgoingWindows = Object.freeze(Object.fromEntries(Object.keys(WINDOW_FIELDS).map((field) => [field, 0n])) as OutgoingWindows);
+const ZERO_BY_CHANNEL: Readonly<Record<Channel, OutgoingWindows>> = Object.freeze(Object.fromEntries(CHANNELS.map((channel) => [channel, ZERO_WINDOWS])) as Record<Channel, OutgoingWindows>);
+
+/** A record with every window at zero: what a customer who never paid anybody has (frozen, shared). */
 export function emptyWindows(): OutgoingWindows {
-  return Object.fromEntries(Object.keys(WINDOW_FIELDS).map((field) => [field, 0n])) as OutgoingWindows;
+  return ZERO_WINDOWS;
 }
 
-/** Every channel at zero, for features of a customer with no outgoing history. */
+/** Every channel at zero, for features of a customer with no outgoing history: a new record (its channels may be replaced), each channel the shared zeros. */
 export function emptyWindowsByChannel(): Record<Channel, OutgoingWindows> {
-  return Object.fromEntries(CHANNELS.map((channel) => [channel, emptyWindows()])) as Record<Channel, OutgoingWindows>;
+  return { ...ZERO_BY_CHANNEL };
 }

@@ -32,6 +32,28 @@ export interface RiskLine {
   /** amountMinor as a double; NaN when it is not a safe integer. */
   readonly amount: number;
   readonly outgoing: boolean;
+  /** The groups it counts in, named once per line (lineKeys), not on every count. */
+  readonly keys: LineKeys;
+}
+
+/** The names of a line's velocity group (channel and currency) and cash group (kind and currency). */
+export interface LineKeys {
+  readonly outgoing: string;
+  readonly cash: string;
+}
+
+const LINE_KEYS = new Map<string, LineKeys>();
+
+/** The group names of lines of this kind, channel and currency, shared by every such line. */
+export function lineKeys(kind: string, channel: string, currency: string): LineKeys {
+  const name = `${kind} ${channel} ${currency}`;
+  let keys = LINE_KEYS.get(name);
+  if (!keys) {
+    keys = { outgoing: `${channel} ${currency}`, cash: `${kind} ${currency}` };
+    // Kinds, channels and currencies are few; the bound only guards against odd data.
+    if (LINE_KEYS.size < 10_000) LINE_KEYS.set(name, keys);
+  }
+  return keys;
 }
 
 /** Lines to count: `lines`, those written by a transaction below `below` when given. */
@@ -73,7 +95,7 @@ function countLines(sources: readonly LineSource[], at: LineWindows, amountOf: (
       if (below !== undefined && line.xid >= below) continue;
       const age = at.nowUs - line.atUs;
       if (line.outgoing && age >= 0 && age < WEEK_US) {
-        const group = groupOf(outgoing, line.channel + ' ' + line.currency, () => ({ channel: line.channel, currency: line.currency }), WINDOW_US.length);
+        const group = groupOf(outgoing, line.keys.outgoing, () => ({ channel: line.channel, currency: line.currency }), WINDOW_US.length);
         for (let window = 0; window < WINDOW_US.length; window += 1) {
           if (age >= WINDOW_US[window]!) continue;
           group.counts[window]! += 1;
@@ -82,7 +104,7 @@ function countLines(sources: readonly LineSource[], at: LineWindows, amountOf: (
       }
       if (line.channel === 'CASH' && (line.kind === 'DEPOSIT' || line.kind === 'WITHDRAWAL') && line.atUs >= at.dayStartUs && line.atUs < at.dayEndUs) {
         const kind = line.kind;
-        const group = groupOf(cash, kind + ' ' + line.currency, () => ({ kind, currency: line.currency }), 1);
+        const group = groupOf(cash, line.keys.cash, () => ({ kind, currency: line.currency }), 1);
         group.sums[0] = add(group.sums[0]!, amountOf(line));
       }
     }
