@@ -146,3 +146,36 @@ describe('tally_risk_facts plan', () => {
     expect(plan).not.toMatch(/Scan on ledger_transactions t\s/);
   });
 });
+
+describe('tally_risk_tail plan', () => {
+  it("reads a tail through risk_lines_by_xid from the watermark, never the customer's week again, and a payee by its key", async () => {
+    // Migration 20261207100000: after one whole window, a process asks only for the lines written
+    // since its watermark; 20261207110000: whether the payee was paid is one probe of customer_payees.
+    const now = new Date();
+    const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
+    const window = [customerAccounts[0], now.toISOString(), day.startsAt.toISOString(), day.endsAt.toISOString()];
+    const notices = await explained('set auto_explain.log_analyze = on; set auto_explain.log_timing = off;', async (client) => {
+      const first = (await client.query<{ answer: { customer_id: string; settled_below: string; since_us: string; server: string; full: boolean; lines: unknown[] } }>(
+        `select tally_risk_tail($1, null, $2, $3, $4, null, null, null, null) as answer`, window)).rows[0]!.answer;
+      expect(first.full).toBe(true);
+      expect(first.lines, "the customer's thirty deposits and the transfer's debit").toHaveLength(CUSTOMER_ACCOUNTS + 1);
+      // Seven tails on one connection: past plpgsql's five custom plans, to the generic one.
+      for (let call = 0; call < 7; call += 1) {
+        const tail = (await client.query<{ answer: { full: boolean; lines: unknown[]; payee_known: boolean } }>(
+          `select tally_risk_tail($1, $9, $2, $3, $4, $5, $6::xid8, $7, $8) as answer`,
+          [...window, first.customer_id, first.settled_below, first.since_us, first.server, payee],
+        )).rows[0]!.answer;
+        expect(tail).toMatchObject({ full: false, lines: [], payee_known: true });
+      }
+    });
+    const reads = notices.filter((notice) => notice.includes('with server as ('));
+    expect(reads).toHaveLength(8);
+    for (const plan of reads.slice(1)) {
+      expect(plan).toMatch(/Index (Only )?Scan using risk_lines_by_xid on risk_lines r\S*\s+\(cost=[^)]*\) \(actual rows=0 loops=1\)/);
+      expect(plan).toMatch(/Index (Only )?Scan using risk_lines_pkey on risk_lines r\S*\s+\(cost=[^)]*\) \(never executed\)/);
+      expect(plan).toMatch(/Index Only Scan using customer_payees_pkey on customer_payees p/);
+      expect(plan).not.toMatch(/on entries c\b/);
+    }
+    expect(reads[reads.length - 1], 'the customer is a parameter of the generic plan').not.toContain(customer.id);
+  });
+});
