@@ -88,7 +88,7 @@ export function describeRiskStepCosts(costs: readonly RiskStepCost[]): string[] 
   return costs.map(
     (cost) =>
       `risk step C=${cost.clients}: server + PostgreSQL ${cost.offMs.toFixed(3)} ms/movement off, ${cost.onMs.toFixed(3)} on → ` +
-      `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the risk lines' copy, on in both, not counted); ` +
+      `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the copies of risk lines and payees, on in both, not counted); ` +
       `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (means of ${cost.rounds} rounds)`,
   );
 }
