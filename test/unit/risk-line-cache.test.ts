@@ -37,7 +37,7 @@ describe('RiskLineCache', () => {
     const tail = answer('carol', { full: false, settledBelow: 20, lines: [[12, NOW_US - 2], [14, NOW_US - 3], [21, NOW_US - 4]] });
     expect(xids(cache.absorb('a', first, tail))).toEqual([5, 12, 14, 21]);
     expect(xids(cache.absorb('a', second, answer('carol', { full: false, settledBelow: 15, lines: [[12, NOW_US - 2], [14, NOW_US - 3]] })))).toEqual([5, 12, 14]);
-    expect(cache.size, 'kept: 5, 12, 14 (21 not settled yet)').toBe(3);
+    expect(cache.size, 'kept: 5, 12, 14 (21 not settled yet), and the customer').toBe(4);
     const third = cache.askFor('a');
     expect(third.watermark).toBe('20');
     expect(xids(cache.absorb('a', third, answer('carol', { full: false, settledBelow: 30, lines: [[21, NOW_US - 4]] })))).toEqual([5, 12, 14, 21]);
@@ -55,14 +55,24 @@ describe('RiskLineCache', () => {
     expect(xids(cache.absorb('a', next, answer('carol', { full: false, settledBelow: 40, lines: [] })))).toEqual([5, 30]);
   });
 
+  it('counts the lines kept when an ask was sent, even when another answer pruned them meanwhile', () => {
+    const cache = new RiskLineCache();
+    cache.absorb('a', cache.askFor('a'), answer('carol', { full: true, settledBelow: 10, lines: [[1, NOW_US - 3 * DAY_US], [2, NOW_US - 1]], sinceUs: NOW_US - 9 * DAY_US }));
+    const early = cache.askFor('a');
+    // A later clock's answer: lines older than its window are dropped.
+    cache.absorb('a', cache.askFor('a'), answer('carol', { full: false, settledBelow: 10, lines: [], sinceUs: NOW_US - DAY_US }));
+    expect(cache.size).toBe(2);
+    expect(xids(cache.absorb('a', early, answer('carol', { full: false, settledBelow: 10, lines: [] })))).toEqual([1, 2]);
+  });
+
   it('keeps at most its bound of lines, dropping the customer asked least recently', () => {
-    const cache = new RiskLineCache({ maxLines: 5, maxAccounts: 10 });
+    const cache = new RiskLineCache({ maxLines: 7, maxAccounts: 10 });
     const lines = (from: number): Array<[number, number]> => [[from, NOW_US - 1], [from + 1, NOW_US - 2]];
     cache.absorb('a', cache.askFor('a'), answer('carol', { full: true, settledBelow: 100, lines: lines(1) }));
     cache.absorb('b', cache.askFor('b'), answer('dave', { full: true, settledBelow: 100, lines: lines(3) }));
     cache.askFor('a');
     cache.absorb('c', cache.askFor('c'), answer('erin', { full: true, settledBelow: 100, lines: lines(5) }));
-    expect(cache.size).toBe(4);
+    expect(cache.size, 'two customers of two lines each, and themselves').toBe(6);
     expect(cache.askFor('b').kept, 'dave was asked least recently').toBeUndefined();
     expect(cache.askFor('a').kept).toBeDefined();
   });
@@ -70,10 +80,10 @@ describe('RiskLineCache', () => {
   it('drops lines older than where a whole window would start for the latest answer', () => {
     const cache = new RiskLineCache();
     cache.absorb('a', cache.askFor('a'), answer('carol', { full: true, settledBelow: 10, lines: [[1, NOW_US - 20 * DAY_US], [2, NOW_US - 1]], sinceUs: NOW_US - 30 * DAY_US }));
-    expect(cache.size).toBe(2);
+    expect(cache.size).toBe(3);
     const ask = cache.askFor('a');
     cache.absorb('a', ask, answer('carol', { full: false, settledBelow: 10, lines: [], sinceUs: NOW_US - 8 * DAY_US }));
-    expect(cache.size).toBe(1);
+    expect(cache.size).toBe(2);
     expect(cache.askFor('a').coveredSinceUs, 'what is kept now starts there').toBe(String(NOW_US - 8 * DAY_US));
   });
 });

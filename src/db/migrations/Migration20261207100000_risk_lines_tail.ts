@@ -41,7 +41,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261207100000_risk_lines_tail extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`alter table risk_lines add column xid xid8 not null default pg_current_xact_id();`);
+    // A constant default adds the column without rewriting the table (existing lines get 0: below every watermark, as they are settled); new lines get their writer's id.
+    this.addSql(`alter table risk_lines add column xid xid8 not null default '0';`);
+    this.addSql(`alter table risk_lines alter column xid set default pg_current_xact_id();`);
     this.addSql(`create index risk_lines_by_xid on risk_lines (customer_id, xid);`);
     this.addSql(`create table risk_lines_rebuilds (customer_id uuid primary key, rebuilt xid8 not null);`);
     this.addSql(REBUILD);

@@ -16,12 +16,15 @@ import { Migration } from '@mikro-orm/migrations';
  *   - tally_risk_lines_rebuild, run when an owner is added to or removed from an account with
  *     history, rebuilds the customer's pairs with their lines (and records the rebuild, so a process
  *     keeping the customer's lines reads them whole again, with the new pairs).
- * tally_risk_tail reads it; tally_risk_facts and tally_risk_facts_by_accounts keep the walk, the
+ * tally_risk_tail reads it (and reads the whole window in two more cases: below); tally_risk_facts and tally_risk_facts_by_accounts keep the walk, the
  * reference the tests compare the tail's answers with (test/integration/risk-lines-exact.test.ts:
  * every account and payee of its generated histories, through an owner's change).
  */
 export class Migration20261207110000_customer_payees extends Migration {
   override async up(): Promise<void> {
+    // Writers wait while the trigger is replaced and the pairs are backfilled (the migration is one
+    // transaction): a movement written meanwhile under the old trigger would have no pair.
+    this.addSql(`lock table entries in share mode;`);
     this.addSql(`create table customer_payees (customer_id uuid not null, payee_account_id uuid not null, primary key (customer_id, payee_account_id));`);
     this.addSql(`
 insert into customer_payees (customer_id, payee_account_id)
@@ -70,7 +73,7 @@ const REBUILD = `
 create or replace function tally_risk_lines_rebuild(p_customer uuid) returns void language plpgsql as $$
 begin
   insert into risk_lines_rebuilds (customer_id, rebuilt) values (p_customer, pg_current_xact_id())
-  on conflict (customer_id) do update set rebuilt = excluded.rebuilt;
+  on conflict (customer_id) do update set rebuilt = greatest(risk_lines_rebuilds.rebuilt, excluded.rebuilt);
   delete from risk_lines where customer_id = p_customer;
   insert into risk_lines (customer_id, at, entry_id, kind, channel, currency, amount_minor, outgoing)
   select o.user_id, n.created_at, n.id, t.kind, t.channel, t.currency, t.amount_minor, line.outgoing
@@ -93,7 +96,13 @@ begin
   on conflict do nothing;
 end $$;`;
 
-/** Migration 20261207100000's tally_risk_tail, its payee read from customer_payees. */
+/**
+ * Migration 20261207100000's tally_risk_tail, its payee read from customer_payees, and two more
+ * reasons to read the whole window: the snapshot's xmin is below the watermark (transaction ids
+ * went back: after a crash PostgreSQL can give again the ids of transactions whose commit never
+ * reached the disk, such as an asynchronous commit's), and the server's start is named in epoch
+ * seconds (its text followed each session's TimeZone and DateStyle).
+ */
 const TAIL_PAYEE = `
 create or replace function tally_risk_tail(p_account uuid, p_payee uuid, p_now timestamptz, p_day_start timestamptz, p_day_end timestamptz,
                                 p_customer uuid, p_watermark xid8, p_covered_since_us bigint, p_server text)
@@ -109,9 +118,10 @@ begin
     return json_build_object('facts', tally_risk_facts_by_accounts(p_account, p_payee, p_now, p_day_start, p_day_end));
   end if;
   customer := owners[1];
-  with server as (select coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) || '@' || pg_postmaster_start_time() as id),
+  with server as (select coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) || '@' || extract(epoch from pg_postmaster_start_time())::text as id),
   mode as (
     select coalesce(p_watermark is null or p_customer is distinct from customer or (extract(epoch from since) * 1000000)::bigint < p_covered_since_us or p_server is distinct from s.id
+           or pg_snapshot_xmin(pg_current_snapshot()) < p_watermark
            or coalesce((select b.rebuilt >= p_watermark from risk_lines_rebuilds b where b.customer_id = customer), false), true) as full
       from server s),
   lines as (

@@ -16,7 +16,7 @@ import type { Database } from './database.js';
  * process can interleave freely: each counts from its own watermark, and adding compares ids, so
  * a line is added once.
  *
- * Bounded: at most MAX_LINES lines over all customers, the least recently asked dropped first,
+ * Bounded: at most MAX_LINES lines over all customers (each customer kept counting one more), the least recently asked dropped first,
  * and lines older than a day (and at most an hour more) before the window of the customer's
  * latest answer.
  */
@@ -43,6 +43,8 @@ export interface TailAsk {
   readonly coveredSinceUs: string | null;
   readonly server: string | null;
   readonly kept: CustomerLines | undefined;
+  /** The kept lines as they were when asked (pruning replaces the array; its lines below the watermark never change). */
+  readonly keptLines: readonly RiskLine[];
 }
 
 /** tally_risk_tail's answer for a single-owner account. */
@@ -76,11 +78,11 @@ export class RiskLineCache {
   askFor(accountId: string): TailAsk {
     const customerId = this.customerOfAccount.get(accountId);
     const kept = customerId === undefined ? undefined : this.customers.get(customerId);
-    if (!kept) return { customerId: null, watermark: null, coveredSinceUs: null, server: null, kept: undefined };
+    if (!kept) return { customerId: null, watermark: null, coveredSinceUs: null, server: null, kept: undefined, keptLines: [] };
     // Most recently asked last: the first entries are the ones to drop.
     this.customers.delete(kept.customerId);
     this.customers.set(kept.customerId, kept);
-    return { customerId: kept.customerId, watermark: kept.watermark.toString(), coveredSinceUs: String(kept.coveredSinceUs), server: kept.server, kept };
+    return { customerId: kept.customerId, watermark: kept.watermark.toString(), coveredSinceUs: String(kept.coveredSinceUs), server: kept.server, kept, keptLines: kept.lines };
   }
 
   /** Keeps what an answer settled; returns the lines the ask's facts count (kept below its watermark, and the tail). */
@@ -90,7 +92,7 @@ export class RiskLineCache {
     // Transaction ids are 64-bit; past 2^53 (never, in practice: 2^21 wraparounds) they are not compared in doubles, and nothing is kept.
     if (!Number.isSafeInteger(settledBelow) || lines.some((line) => !Number.isSafeInteger(line.xid))) {
       this.forget(answer.customer_id);
-      return [{ lines }];
+      return !answer.full && ask.watermark !== null ? [{ lines: ask.keptLines, below: Number(ask.watermark) }, { lines }] : [{ lines }];
     }
     // Every answer names where a whole window would start now (a day before the window it needs): older lines are not needed.
     const keepFromUs = Number(answer.since_us);
@@ -103,7 +105,7 @@ export class RiskLineCache {
     }
     this.reads.tail += 1;
     // The kept array as it was when asked: adding appends, pruning replaces it, so its lines below the ask's watermark are unchanged.
-    const counted: LineSource[] = [{ lines: ask.kept.lines, below: Number(ask.watermark) }, { lines }];
+    const counted: LineSource[] = [{ lines: ask.keptLines, below: Number(ask.watermark) }, { lines }];
     if (this.customers.get(ask.kept.customerId) === ask.kept) this.add(ask.kept, lines, settledBelow, keepFromUs);
     return counted;
   }
@@ -112,7 +114,7 @@ export class RiskLineCache {
     const kept = this.customers.get(customerId);
     if (!kept) return;
     this.customers.delete(customerId);
-    this.lineCount -= kept.lines.length;
+    this.lineCount -= weightOf(kept);
   }
 
   private add(kept: CustomerLines, tail: readonly RiskLine[], settledBelow: number, keepFromUs: number): void {
@@ -133,7 +135,7 @@ export class RiskLineCache {
   private replace(kept: CustomerLines): void {
     this.forget(kept.customerId);
     this.customers.set(kept.customerId, kept);
-    this.lineCount += kept.lines.length;
+    this.lineCount += weightOf(kept);
     this.evict();
   }
 
@@ -147,14 +149,19 @@ export class RiskLineCache {
     for (const [customerId, kept] of this.customers) {
       if (this.lineCount <= this.limits.maxLines) return;
       this.customers.delete(customerId);
-      this.lineCount -= kept.lines.length;
+      this.lineCount -= weightOf(kept);
     }
   }
 
-  /** How many lines are kept (tests check the bound and that something was kept). */
+  /** How many lines are kept, each kept customer counting one more (tests check the bound and that something was kept). */
   get size(): number {
     return this.lineCount;
   }
+}
+
+/** What a kept customer counts toward MAX_LINES: their lines, and one for the entry itself (a customer with no lines still costs memory). */
+function weightOf(kept: CustomerLines): number {
+  return kept.lines.length + 1;
 }
 
 function lineOf([xid, atUs, kind, channel, currency, amountMinor, outgoing]: TailJson['lines'][number]): RiskLine {
