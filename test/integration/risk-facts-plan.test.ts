@@ -150,7 +150,7 @@ describe('tally_risk_facts plan', () => {
 describe('tally_risk_tail plan', () => {
   it("reads a tail through risk_lines_by_xid from the watermark, never the customer's week again, and a payee by its key", async () => {
     // Migration 20261207100000: after one whole window, a process asks only for the lines written
-    // since its watermark; 20261207110000: whether the payee was paid is one probe of customer_payees.
+    // since its watermark, and whether the payee was paid is one probe of customer_payees.
     const now = new Date();
     const day = bankingDayContaining(now, DEFAULT_AVAILABILITY_POLICY.calendar);
     const window = [customerAccounts[0], now.toISOString(), day.startsAt.toISOString(), day.endsAt.toISOString()];

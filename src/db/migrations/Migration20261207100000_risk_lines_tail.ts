@@ -22,8 +22,11 @@ import { Migration } from '@mikro-orm/migrations';
  * The tail is not enough, and the answer is the whole window of lines (`full`), when the process
  * keeps nothing for the customer (p_watermark null, or the account's owner is not the customer it
  * kept), when the window starts before the lines it keeps (p_covered_since_us: a clock set back),
- * when it kept them from another server (p_server: after a failover, transaction ids of lost
- * transactions can be given again), or when the customer's lines were rebuilt since its watermark:
+ * when it kept them from another server (p_server, the address, port and start in epoch seconds:
+ * after a failover, transaction ids of lost transactions can be given again), when the snapshot's
+ * xmin is below the watermark (ids went back: after a crash PostgreSQL can give again the ids of
+ * transactions whose commit never reached the disk, such as an asynchronous commit's), or when the
+ * customer's lines were rebuilt since its watermark:
  * tally_risk_lines_rebuild deletes lines, which a tail cannot show, so it now records its
  * transaction id in risk_lines_rebuilds, read in the same statement (the same snapshot) as the
  * lines. An account with several owners, or none, answers tally_risk_facts_by_accounts' facts,
@@ -38,24 +41,85 @@ import { Migration } from '@mikro-orm/migrations';
  *
  * Times in the answer are microseconds since the epoch (the process compares them with the same
  * precision PostgreSQL does), and `now_us` is the instant the windows end at.
+ *
+ * "Was this payee paid by the customer before?" is one key probe. tally_risk_facts answers it by
+ * walking every entry of the payee account, fetching each credit's transaction and looking for a
+ * debit of the customer in it: on the bench, payees are any of 10,000 accounts and mostly never paid
+ * by this customer, so the walk runs to the end, and it grows with every movement the payee ever
+ * received.
+ *
+ * `customer_payees` holds one row per (customer, account they paid): the same predicate, kept as
+ * risk_lines is (migration 20261204300000), by PostgreSQL itself. A pair is there when some TRANSFER
+ * credits the account (on any layer) and debits an account the customer owns (on any layer):
+ *   - the statement trigger that copies risk lines now also adds the pairs of every transaction a
+ *     statement wrote entries for, from all of that transaction's entries (so a debit and a credit
+ *     written by different statements still pair), `on conflict do nothing`;
+ *   - tally_risk_lines_rebuild, run when an owner is added to or removed from an account with
+ *     history, rebuilds the customer's pairs with their lines (and records the rebuild, so a process
+ *     keeping the customer's lines reads them whole again, with the new pairs).
+ * tally_risk_tail reads it; tally_risk_facts and tally_risk_facts_by_accounts keep the walk, the
+ * reference the tests compare the tail's answers with (test/integration/risk-lines-exact.test.ts:
+ * every account and payee of its generated histories, through an owner's change).
  */
 export class Migration20261207100000_risk_lines_tail extends Migration {
   override async up(): Promise<void> {
+    // Writers wait while the trigger is replaced and the pairs are backfilled (the migration is one
+    // transaction): a movement written meanwhile under the old trigger would have no pair.
+    this.addSql(`lock table entries in share mode;`);
     // A constant default adds the column without rewriting the table (existing lines get 0: below every watermark, as they are settled); new lines get their writer's id.
     this.addSql(`alter table risk_lines add column xid xid8 not null default '0';`);
     this.addSql(`alter table risk_lines alter column xid set default pg_current_xact_id();`);
     this.addSql(`create index risk_lines_by_xid on risk_lines (customer_id, xid);`);
     this.addSql(`create table risk_lines_rebuilds (customer_id uuid primary key, rebuilt xid8 not null);`);
+    this.addSql(`create table customer_payees (customer_id uuid not null, payee_account_id uuid not null, primary key (customer_id, payee_account_id));`);
+    this.addSql(`
+insert into customer_payees (customer_id, payee_account_id)
+select distinct o.user_id, c.account_id
+  from ledger_transactions t
+  join entries d on d.transaction_id = t.id and d.direction = 'DEBIT'
+  join user_accounts o on o.account_id = d.account_id
+  join entries c on c.transaction_id = t.id and c.direction = 'CREDIT'
+ where t.kind = 'TRANSFER'
+on conflict do nothing;`);
+    this.addSql(LINES_OF_ENTRIES);
     this.addSql(REBUILD);
     this.addSql(TAIL);
   }
 }
 
+/** Migration 20261205100000's copy of lines, unchanged, then the statement's transactions' pairs. */
+const LINES_OF_ENTRIES = `
+create or replace function tally_risk_lines_of_entries() returns trigger language plpgsql as $$
+begin
+  insert into risk_lines (customer_id, at, entry_id, kind, channel, currency, amount_minor, outgoing)
+  select o.user_id, n.created_at, n.id, t.kind, t.channel, t.currency, t.amount_minor, line.outgoing
+    from new_rows n
+   cross join lateral (select x.kind, x.channel, x.currency, x.amount_minor from ledger_transactions x where x.id = n.transaction_id offset 0) t
+   cross join lateral (select u.user_id from user_accounts u where u.account_id = n.account_id offset 0) o
+   cross join lateral (select n.direction = 'DEBIT' and n.layer = 'POSTED' and (t.kind = 'WITHDRAWAL' or (t.kind = 'TRANSFER' and not exists (
+            select 1
+              from (select c.account_id from entries c where c.transaction_id = n.transaction_id and c.direction = 'CREDIT' and c.layer = 'POSTED' offset 0) credit
+             where exists (select 1 from user_accounts co where co.account_id = credit.account_id and co.user_id = o.user_id)))) as outgoing) line
+   where n.account_version is not null and t.kind in ('DEPOSIT', 'WITHDRAWAL', 'TRANSFER')
+     and (line.outgoing or (t.channel = 'CASH' and t.kind in ('DEPOSIT', 'WITHDRAWAL')));
+  insert into customer_payees (customer_id, payee_account_id)
+  select distinct o.user_id, c.account_id
+    from (select distinct n.transaction_id from new_rows n) touched
+   cross join lateral (select x.kind from ledger_transactions x where x.id = touched.transaction_id offset 0) t
+    join lateral (select d.account_id from entries d where d.transaction_id = touched.transaction_id and d.direction = 'DEBIT' offset 0) debit on true
+    join lateral (select u.user_id from user_accounts u where u.account_id = debit.account_id offset 0) o on true
+    join lateral (select e.account_id from entries e where e.transaction_id = touched.transaction_id and e.direction = 'CREDIT' offset 0) c on true
+   where t.kind = 'TRANSFER'
+  on conflict do nothing;
+  return null;
+end $$;`;
+
+/** Migration 20261204300000's rebuild, which now records itself and rebuilds the customer's payees too. */
 const REBUILD = `
 create or replace function tally_risk_lines_rebuild(p_customer uuid) returns void language plpgsql as $$
 begin
   insert into risk_lines_rebuilds (customer_id, rebuilt) values (p_customer, pg_current_xact_id())
-  on conflict (customer_id) do update set rebuilt = excluded.rebuilt;
+  on conflict (customer_id) do update set rebuilt = greatest(risk_lines_rebuilds.rebuilt, excluded.rebuilt);
   delete from risk_lines where customer_id = p_customer;
   insert into risk_lines (customer_id, at, entry_id, kind, channel, currency, amount_minor, outgoing)
   select o.user_id, n.created_at, n.id, t.kind, t.channel, t.currency, t.amount_minor, line.outgoing
@@ -67,8 +131,18 @@ begin
              where c.transaction_id = n.transaction_id and c.direction = 'CREDIT' and c.layer = 'POSTED'))) as outgoing) line
    where o.user_id = p_customer and n.account_version is not null and t.kind in ('DEPOSIT', 'WITHDRAWAL', 'TRANSFER')
      and (line.outgoing or (t.channel = 'CASH' and t.kind in ('DEPOSIT', 'WITHDRAWAL')));
+  delete from customer_payees where customer_id = p_customer;
+  insert into customer_payees (customer_id, payee_account_id)
+  select distinct o.user_id, c.account_id
+    from user_accounts o
+    join entries d on d.account_id = o.account_id and d.direction = 'DEBIT'
+   cross join lateral (select x.kind from ledger_transactions x where x.id = d.transaction_id offset 0) t
+    join entries c on c.transaction_id = d.transaction_id and c.direction = 'CREDIT'
+   where o.user_id = p_customer and t.kind = 'TRANSFER'
+  on conflict do nothing;
 end $$;`;
 
+/** The tail of a customer's lines, with the account's own facts. */
 const TAIL = `
 create function tally_risk_tail(p_account uuid, p_payee uuid, p_now timestamptz, p_day_start timestamptz, p_day_end timestamptz,
                                 p_customer uuid, p_watermark xid8, p_covered_since_us bigint, p_server text)
@@ -84,9 +158,10 @@ begin
     return json_build_object('facts', tally_risk_facts_by_accounts(p_account, p_payee, p_now, p_day_start, p_day_end));
   end if;
   customer := owners[1];
-  with server as (select coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) || '@' || pg_postmaster_start_time() as id),
+  with server as (select coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) || '@' || extract(epoch from pg_postmaster_start_time())::text as id),
   mode as (
     select coalesce(p_watermark is null or p_customer is distinct from customer or (extract(epoch from since) * 1000000)::bigint < p_covered_since_us or p_server is distinct from s.id
+           or pg_snapshot_xmin(pg_current_snapshot()) < p_watermark
            or coalesce((select b.rebuilt >= p_watermark from risk_lines_rebuilds b where b.customer_id = customer), false), true) as full
       from server s),
   lines as (
@@ -107,12 +182,7 @@ begin
                                                          trim(l.currency), l.amount_minor::text, l.outgoing)), '[]'::json) from lines l),
     'created_at', a.created_at,
     'last_activity_at', (select max(e.created_at) from entries e where e.account_id = a.id and e.account_version is not null),
-    'payee_known', (p_payee is not null and exists (
-        select 1 from entries c
-         cross join lateral (select x.kind from ledger_transactions x where x.id = c.transaction_id offset 0) t
-         where c.account_id = p_payee and c.direction = 'CREDIT' and t.kind = 'TRANSFER'
-           and exists (select 1 from entries d join user_accounts o on o.account_id = d.account_id and o.user_id = customer
-                        where d.transaction_id = c.transaction_id and d.direction = 'DEBIT'))),
+    'payee_known', (p_payee is not null and exists (select 1 from customer_payees p where p.customer_id = customer and p.payee_account_id = p_payee)),
     'rules_version', (select count(*) from risk_rules))
     into result
     from accounts a where a.id = p_account;

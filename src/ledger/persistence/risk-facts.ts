@@ -21,21 +21,18 @@ import { riskLineCacheOf, type RiskLineCache, type TailAsk, type TailJson } from
  * different calendars) readRiskFacts calls it in a statement of its own.
  */
 
-interface FactsJson {
-  created_at: string;
-  last_activity_at: string | null;
-  outgoing: Array<Record<string, string>> | null;
-  cash_today: Array<{ kind: 'DEPOSIT' | 'WITHDRAWAL'; currency: string; sum_minor: string }> | null;
-  payee_known: boolean;
-  rules_version: number;
-}
-
 /** The account's own facts, in both answers. */
 interface AccountJson {
   created_at: string;
   last_activity_at: string | null;
   payee_known: boolean;
   rules_version: number;
+}
+
+/** tally_risk_facts_by_accounts' answer: the account's facts, and the velocity and cash it counted. */
+interface FactsJson extends AccountJson {
+  outgoing: Array<Record<string, string>> | null;
+  cash_today: Array<{ kind: 'DEPOSIT' | 'WITHDRAWAL'; currency: string; sum_minor: string }> | null;
 }
 
 /** What one call of tally_risk_tail answered: tail lines, another path's facts, or null when the account does not exist. */

@@ -60,7 +60,7 @@ export interface TailJson {
   lines: Array<[xid: string, atUs: string, kind: string, channel: string, currency: string, amountMinor: string, outgoing: boolean]>;
 }
 
-/** How many answers were whole windows and how many tails (what tests and the bench check the cache by). */
+/** How many answers were whole windows and how many tails (what the tests check the cache by). */
 export interface RiskLineReads {
   full: number;
   tail: number;
@@ -100,7 +100,7 @@ export class RiskLineCache {
     if (answer.full || !ask.kept || ask.watermark === null) {
       this.reads.full += 1;
       for (const other of answer.accounts ?? []) this.linkAccount(other, answer.customer_id);
-      this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: Number(answer.since_us), lines: lines.filter((line) => line.xid < settledBelow) });
+      this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: keepFromUs, lines: lines.filter((line) => line.xid < settledBelow) });
       return [{ lines }];
     }
     this.reads.tail += 1;
