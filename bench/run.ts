@@ -34,7 +34,9 @@ import { batchMix } from './batch-scenario.js';
 import { holdsMix } from './holds-scenario.js';
 import { postgresCpuSeconds } from './database-cpu.js';
 import { describeMemory } from './report.js';
-import { describeRiskStepCosts, riskPairOrder, riskStepCosts, type RiskPhase } from './risk-pairs.js';
+import { describeRiskStepCosts, riskPairOrder, riskStepCosts, type RiskPhase, type RiskStepCost } from './risk-pairs.js';
+import { describeRiskWindowsCosts, type RiskWindowsCost } from './risk-windows.js';
+import { runRiskWindowsPhase, type RiskServers } from './risk-windows-phase.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { hotAccountMix } from './hot-account-scenario.js';
 import { pick, randomAmount, type BenchUser, type Mix } from './mix.js';
@@ -309,10 +311,42 @@ async function runRiskPairs(
   return { warmup, phases: riskPhases.map((entry) => entry.phase), riskPhases, acknowledged };
 }
 
+/**
+ * BENCH_SCENARIOS=risk with windows (bench/risk-windows.ts, the default): at each concurrency a
+ * warm-up and one measured phase as long as the pairs' phases together, its requests switched
+ * between the two servers every window.
+ */
+async function runRiskWindows(
+  mix: Mix,
+  servers: RiskServers,
+  sessions: Sessions,
+  users: readonly BenchUser[],
+  settings: BenchSettings,
+): Promise<{ warmup: MeasuredPhase; phases: MeasuredPhase[]; costs: RiskWindowsCost[]; acknowledged: number }> {
+  const phases: MeasuredPhase[] = [];
+  const costs: RiskWindowsCost[] = [];
+  let acknowledged = 0;
+  let warmup: MeasuredPhase | undefined;
+  for (const clients of settings.clientCounts) {
+    const warm = await runRiskWindowsPhase(mix, servers, sessions, users, clients, WARMUP_SECONDS, settings.riskWindowMs);
+    warmup ??= warm.phase;
+    const measured = await runRiskWindowsPhase(mix, servers, sessions, users, clients, settings.phaseSeconds * settings.riskRounds * 2, settings.riskWindowMs);
+    phases.push(measured.phase);
+    costs.push(measured.cost);
+    acknowledged += warm.phase.ok + measured.phase.ok;
+    progress(describePhase('risk windows, both servers', measured.phase));
+    progress(describeRiskWindowsCosts([measured.cost])[0] ?? '');
+  }
+  if (!warmup) throw new Error('the risk scenario needs at least one client count');
+  return { warmup, phases, costs, acknowledged };
+}
+
 /** How long a scenario may take before the guard stops it: setup, every phase (with its own restart and warm-up in the risk scenario), teardown. */
 function scenarioBudgetMs(settings: BenchSettings, riskPairs: boolean): number {
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
-  const phases = riskPairs
+  const phases = riskPairs && settings.riskWindowMs > 0
+    ? settings.clientCounts.length * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds * settings.riskRounds * 2))
+    : riskPairs
     ? settings.clientCounts.length * settings.riskRounds * 2 * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
     : phaseBudgetMs(WARMUP_SECONDS) + settings.clientCounts.length * phaseBudgetMs(settings.phaseSeconds);
   return SETUP_BUDGET_MS + phases + TEARDOWN_BUDGET_MS;
@@ -328,19 +362,26 @@ async function startRestartableServer(
   repositoryRoot: string,
   databaseUrl: string,
   fixedSecrets: boolean,
-): Promise<{ server: () => ServerProcess; restart: (riskOn: boolean) => Promise<ServerProcess>; logLineCount: () => number }> {
+): Promise<{ server: () => ServerProcess; restart: (riskOn: boolean) => Promise<ServerProcess>; launchBeside: (riskOn: boolean) => Promise<ServerProcess>; logLineCount: () => number }> {
   const fixed: ServerFixtures = fixedSecrets ? { secrets: { JWT_SECRET: randomBytes(48).toString('base64url'), ENCRYPTION_KEY: randomBytes(48).toString('base64url') } } : {};
   let current = await startBenchServer(settings, repositoryRoot, databaseUrl, fixed);
   let earlierLogLines = 0;
+  const beside: ServerProcess[] = [];
   return {
     server: () => current,
+    // A second server on the same database and secrets, on a port of its own (the risk windows); stopped by its caller.
+    launchBeside: async (riskOn) => {
+      const second = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, fixed.secrets ? { secrets: fixed.secrets } : {});
+      beside.push(second);
+      return second;
+    },
     restart: async (riskOn) => {
       await current.stop();
       earlierLogLines += current.logLineCount();
       current = await launchServer(settings, repositoryRoot, databaseUrl, riskOn, { ...fixed, port: Number(current.url.port) });
       return current;
     },
-    logLineCount: () => earlierLogLines + current.logLineCount(),
+    logLineCount: () => earlierLogLines + current.logLineCount() + beside.reduce((sum, second) => sum + second.logLineCount(), 0),
   };
 }
 
@@ -359,12 +400,18 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     `${ACCOUNT_COUNT} accounts, ${USER_COUNT} users, phases of ${settings.phaseSeconds} s at ${settings.clientCounts.join(', ')} clients`,
   );
 
-  const restartable = await startRestartableServer(settings, repositoryRoot, databaseUrl, riskPairs);
+  // The risk windows run two servers at once: each gets half the pool, so together they stay within PostgreSQL's connections.
+  const serverSettings = riskPairs && settings.riskWindowMs > 0 ? { ...settings, serverPoolSize: Math.max(1, Math.floor(settings.serverPoolSize / 2)) } : settings;
+  const restartable = await startRestartableServer(serverSettings, repositoryRoot, databaseUrl, riskPairs);
   let server = restartable.server();
+  let riskOnServer: ServerProcess | undefined;
   const restart = async (riskOn: boolean): Promise<ServerProcess> => (server = await restartable.restart(riskOn));
   const guard = guardRun({
     budgetMs: scenarioBudgetMs(settings, riskPairs),
-    killNow: () => server.killNow(),
+    killNow: () => {
+      server.killNow();
+      riskOnServer?.killNow();
+    },
     cleanUp: () => dropDatabase(settings.adminDatabaseUrl, settings.databaseName),
   });
 
@@ -374,7 +421,8 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   let warmup: MeasuredPhase;
   let broken: string[];
   let serverLogLines: number;
-  let riskPhases: RiskPhase[] | undefined;
+  let riskCosts: RiskStepCost[] | undefined;
+  let riskWindowsCosts: RiskWindowsCost[] | undefined;
   let benchAccountIds: string[] = [];
   try {
     if (!settings.journalTriggers) await disableJournalTriggers(databaseUrl);
@@ -384,20 +432,30 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     }
     if (settings.risk || riskPairs) {
       await raiseBenchRiskThresholds(databaseUrl);
-      progress(`risk step ${riskPairs ? 'off and on in turn (BENCH_SCENARIOS=risk)' : 'on (BENCH_RISK=on)'}: velocity and cash built-ins raised out of the bench users' reach`);
+      progress(`risk step ${riskPairs ? (settings.riskWindowMs > 0 ? `off and on, two servers in windows of ${settings.riskWindowMs} ms (BENCH_SCENARIOS=risk)` : 'off and on in turn (BENCH_SCENARIOS=risk)') : 'on (BENCH_RISK=on)'}: velocity and cash built-ins raised out of the bench users' reach`);
     }
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
     const sealerWindows = settings.sealerWindowMs ? { databaseUrl, windowMs: settings.sealerWindowMs } : undefined;
-    const measured: { warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number; riskPhases?: RiskPhase[] } = riskPairs
-      ? await runRiskPairs(mix, restart, sessions, setup.users, settings.clientCounts, settings.riskRounds, settings.phaseSeconds)
-      : await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
-    riskPhases = measured.riskPhases;
+    let measured: { warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number };
+    if (riskPairs && settings.riskWindowMs > 0) {
+      riskOnServer = await restartable.launchBeside(true);
+      const windows = await runRiskWindows(mix, { off: server, on: riskOnServer }, sessions, setup.users, settings);
+      riskWindowsCosts = windows.costs;
+      measured = windows;
+    } else if (riskPairs) {
+      const pairs = await runRiskPairs(mix, restart, sessions, setup.users, settings.clientCounts, settings.riskRounds, settings.phaseSeconds);
+      riskCosts = riskStepCosts(pairs.riskPhases);
+      measured = pairs;
+    } else {
+      measured = await runPhases(mix, server, sessions, setup.users, settings.clientCounts, settings.phaseSeconds, sealerWindows);
+    }
     phases = measured.phases;
     warmup = measured.warmup;
     loginClient.close();
     // Stopped first, so nothing is in flight while the database is checked.
     await server.stop();
+    await riskOnServer?.stop();
     serverLogLines = restartable.logLineCount();
     const acknowledged = setup.transactions + measured.acknowledged;
     broken = await brokenLaws(databaseUrl, acknowledged);
@@ -409,6 +467,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     loginClient.close();
     try {
       await server.stop();
+      await riskOnServer?.stop();
       await dropDatabase(settings.adminDatabaseUrl, settings.databaseName);
       // The cached balances of accounts that no longer exist would linger in the shared Redis for a day.
       await clearBalanceCache(settings.redisUrl, benchAccountIds);
@@ -422,7 +481,7 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   progress(`running ${settings.ceilingScript} ${CEILING_CLIENTS} ${CEILING_SECONDS}`);
   const ceiling: CeilingResult = await runCeiling(settings.ceilingScript, CEILING_CLIENTS, CEILING_SECONDS);
   const resultsFile = mix.resultsSuffix ? settings.resultsFile.replace(/(\.json)?$/, mix.resultsSuffix) : settings.resultsFile;
-  reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, ...(riskPhases ? { riskPhases } : {}) });
+  reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, ...(riskCosts ? { riskCosts } : {}), ...(riskWindowsCosts ? { riskWindowsCosts } : {}) });
 
   const unexpected = [warmup, ...phases].reduce((sum, phase) => sum + phase.unexpectedErrors, 0);
   return unexpected === 0 && broken.length === 0 ? 0 : 1;
@@ -438,12 +497,14 @@ interface RunReport {
   readonly ceiling: CeilingResult;
   readonly serverLogLines: number;
   readonly broken: readonly string[];
-  /** BENCH_SCENARIOS=risk: the phases with whether the step was on. */
-  readonly riskPhases?: readonly RiskPhase[];
+  /** BENCH_SCENARIOS=risk with BENCH_RISK_WINDOW_MS=0: the step's cost from restarted pairs of phases. */
+  readonly riskCosts?: readonly RiskStepCost[];
+  /** BENCH_SCENARIOS=risk: the step's cost from windows inside each phase. */
+  readonly riskWindowsCosts?: readonly RiskWindowsCost[];
 }
 
 /** Prints the phases, the ceiling and the ratio between them, and writes the results file. */
-function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, riskPhases }: RunReport): void {
+function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, ceiling, serverLogLines, broken, riskCosts, riskWindowsCosts }: RunReport): void {
   const widest = phases.reduce<MeasuredPhase | undefined>((best, phase) => (!best || phase.clients > best.clients ? phase : best), undefined);
   const single = phases.find((phase) => phase.clients === 1);
   const ceilingDeposit = ceiling.lines.find((line) => line.script === 'deposit');
@@ -466,8 +527,8 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
   } else {
     lines.push('ratio to ceiling: not available (no ceiling deposit line)');
   }
-  const riskCosts = riskPhases ? riskStepCosts(riskPhases) : undefined;
   if (riskCosts) lines.push(...describeRiskStepCosts(riskCosts));
+  if (riskWindowsCosts) lines.push(...describeRiskWindowsCosts(riskWindowsCosts));
   for (const phase of phases) if (phase.sealerWindows) lines.push(`sealer windows C=${phase.clients}${describeSealerWindows(phase).replace(/^;/, ':')}`);
   lines.push(`server log lines at warn or above: ${serverLogLines}`);
   lines.push(`server: ${groupCommitText(settings)}`);
@@ -496,6 +557,7 @@ function reportRun({ settings, resultsFile, loadAverageAtStart, warmup, phases, 
         journal: { sealer: settings.journalSealer, triggers: settings.journalTriggers },
         riskLines: settings.riskLines,
         ...(riskCosts ? { riskStepCosts: riskCosts } : {}),
+        ...(riskWindowsCosts ? { riskStepCosts: riskWindowsCosts, riskWindowMs: settings.riskWindowMs } : {}),
         serverLogLines,
         brokenLaws: broken,
       },

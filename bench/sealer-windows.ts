@@ -93,7 +93,7 @@ export function compareWindows(windows: readonly SealerWindow[], acknowledgedAt:
 }
 
 /** How many of the ascending `times` fall in [start, end). */
-function countBetween(times: readonly number[], start: number, end: number): number {
+export function countBetween(times: readonly number[], start: number, end: number): number {
   return firstAtOrAfter(times, end) - firstAtOrAfter(times, start);
 }
 

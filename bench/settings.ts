@@ -116,6 +116,14 @@ const MAX_SEALER_WINDOW_MS = 60_000;
 const DEFAULT_RISK_ROUNDS = 2;
 /** Each round is two phases and two server restarts: twenty rounds of 15 s phases is already ~15 minutes per concurrency. */
 const MAX_RISK_ROUNDS = 20;
+/**
+ * The risk scenario's windows (bench/risk-windows.ts): two seconds is a few hundred movements at 32
+ * clients here, long enough that a switch's spill (the requests in flight) is a small part of a
+ * window, short enough for tens of windows a phase.
+ */
+const DEFAULT_RISK_WINDOW_MS = 2_000;
+/** A window longer than a minute would leave a phase with one or two of them: nothing to compare. */
+const MAX_RISK_WINDOW_MS = 60_000;
 /** The local Redis as this machine kind starts it; live balances need a real bus across processes. */
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -134,6 +142,11 @@ export interface BenchSettings {
   readonly risk: boolean;
   /** BENCH_RISK_ROUNDS: the risk scenario's pairs per concurrency, even so that its mirrored pairs cancel (bench/risk-pairs.ts riskPairOrder). */
   readonly riskRounds: number;
+  /**
+   * BENCH_RISK_WINDOW_MS: the risk scenario's windows inside one phase, both servers running
+   * (bench/risk-windows.ts; default 2,000); 0 runs restarted pairs of phases instead (bench/risk-pairs.ts).
+   */
+  readonly riskWindowMs: number;
   /**
    * BENCH_GROUP_COMMIT=off runs the server with GROUP_COMMIT=off (on by default, as the server's own default: src/ledger/commands/group-commit.ts);
    * BENCH_GROUP_COMMIT_WINDOW_MS and BENCH_GROUP_COMMIT_MAX become its GROUP_COMMIT_WINDOW_MS and
@@ -202,6 +215,7 @@ export function readSettings(environment: NodeJS.ProcessEnv): BenchSettings {
     redisUrl: environment.BENCH_REDIS_URL || DEFAULT_REDIS_URL,
     risk: environment.BENCH_RISK === 'on',
     riskRounds: environment.BENCH_RISK_ROUNDS ? riskRounds(environment.BENCH_RISK_ROUNDS) : DEFAULT_RISK_ROUNDS,
+    riskWindowMs: environment.BENCH_RISK_WINDOW_MS === '0' ? 0 : environment.BENCH_RISK_WINDOW_MS ? positiveInteger('BENCH_RISK_WINDOW_MS', environment.BENCH_RISK_WINDOW_MS, MAX_RISK_WINDOW_MS) : DEFAULT_RISK_WINDOW_MS,
     groupCommit: groupCommitEnvironment(environment),
     // JOURNAL_SEALER set for the bench itself still counts (the server's own variable, as before the knob).
     journalSealer: onOff('BENCH_JOURNAL_SEALER', environment.BENCH_JOURNAL_SEALER || environment.JOURNAL_SEALER),

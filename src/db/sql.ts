@@ -1,6 +1,7 @@
 import type { Sql } from 'sql-template-tag';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { takePendingWrites } from './pending-writes.js';
+import { quoteLongText } from './sql-literal.js';
 
 /**
  * Tally talks to PostgreSQL through MikroORM's entity manager, with hand-written SQL where the
@@ -24,8 +25,8 @@ export function toBigInt(value: unknown): bigint {
  */
 async function executeAfterHeldWrites(database: Database, sql: string, parameters: unknown[], method: 'all' | 'run'): Promise<unknown> {
   const held = await takePendingWrites(database);
-  if (!held) return database.execute(sql, parameters, method);
-  const results = (await database.execute(`${held.sql};\n${sql}`, [...held.parameters, ...parameters], method)) as unknown[];
+  if (!held) return database.execute(sql, quoteLongText(parameters), method);
+  const results = (await database.execute(`${held.sql};\n${sql}`, quoteLongText([...held.parameters, ...parameters]), method)) as unknown[];
   held.ran(results.slice(0, held.count));
   return results[held.count];
 }

@@ -1,0 +1,128 @@
+import { countBetween } from './sealer-windows.js';
+import { riskPairOrder, type RiskStepCost } from './risk-pairs.js';
+
+/**
+ * BENCH_SCENARIOS=risk with BENCH_RISK_WINDOW_MS (the default, 2,000 ms): the risk step's cost
+ * measured inside ONE phase. Two servers run side by side on the bench database, one with
+ * RISK_RULES=on and one with RISK_RULES=off, and the phase's clients send every request to one of
+ * them at a time, switching every window. The restarted pairs of bench/risk-pairs.ts compare
+ * phases tens of seconds apart, and this shared two-core machine's speed moved a movement's cost by
+ * up to 1 ms between such phases (session 12: two 4-round runs of the same code gave 12.6% and
+ * 23.0%); windows seconds apart see the same machine, the same history and the same warmed-up
+ * processes, so the drift falls on both sides alike.
+ *
+ * A window's cost is every CPU second spent in it by both server processes and PostgreSQL
+ * (machine-wide, bench/database-cpu.ts), divided by the movements acknowledged in it. Both sides
+ * carry the idle server's background work (its sealer, relay and schedulers) and the spill at a
+ * switch (the old server's requests in flight finish in the new window), and each side has as many
+ * windows of each kind, so these cancel out of on − off. Windows run in mirrored pairs (off, on,
+ * on, off, …: riskPairOrder) so that history's steady growth over the phase cancels too.
+ */
+
+/** One window: which server took the requests, when, and the CPU seconds both servers and PostgreSQL had used at its edges. */
+export interface RiskWindow {
+  readonly riskOn: boolean;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly cpuAtStart: number;
+  readonly cpuAtEnd: number;
+}
+
+export interface RiskWindows {
+  /** Whether the requests go to the server with the step on now. */
+  riskOn(): boolean;
+  /** Ends the current window and returns every window. */
+  stop(): RiskWindow[];
+}
+
+/** Starts alternating at once, off first; `cpuSeconds` reads both servers' and PostgreSQL's CPU so far. */
+export function startRiskWindows(windowMs: number, cpuSeconds: () => number): RiskWindows {
+  const windows: RiskWindow[] = [];
+  const sideOf = (index: number): boolean => riskPairOrder(Math.floor(index / 2) + 1)[index % 2] as boolean;
+  let startMs = performance.now();
+  let cpuAtStart = cpuSeconds();
+  const close = () => {
+    const endMs = performance.now();
+    const cpuAtEnd = cpuSeconds();
+    windows.push({ riskOn: sideOf(windows.length), startMs, endMs, cpuAtStart, cpuAtEnd });
+    startMs = endMs;
+    cpuAtStart = cpuAtEnd;
+  };
+  const timer = setInterval(close, windowMs);
+  return {
+    riskOn: () => sideOf(windows.length),
+    stop() {
+      clearInterval(timer);
+      close();
+      return windows;
+    },
+  };
+}
+
+interface Side {
+  cpuSeconds: number;
+  movements: number;
+  ms: number;
+  windows: number;
+}
+
+function emptySide(): Side {
+  return { cpuSeconds: 0, movements: 0, ms: 0, windows: 0 };
+}
+
+/** Totals of each side over `windows`; `acknowledged` ascending, one time per movement. */
+function sidesOf(windows: readonly RiskWindow[], acknowledged: readonly number[]): { on: Side; off: Side } {
+  const sides = { on: emptySide(), off: emptySide() };
+  for (const window of windows) {
+    const side = window.riskOn ? sides.on : sides.off;
+    side.cpuSeconds += window.cpuAtEnd - window.cpuAtStart;
+    side.movements += countBetween(acknowledged, window.startMs, window.endMs);
+    side.ms += window.endMs - window.startMs;
+    side.windows += 1;
+  }
+  return sides;
+}
+
+/** The step's cost over these windows; NaN figures when a side acknowledged nothing. */
+function costOf(clients: number, windows: readonly RiskWindow[], acknowledged: readonly number[]): RiskStepCost {
+  const { on, off } = sidesOf(windows, acknowledged);
+  const offMs = (off.cpuSeconds * 1000) / off.movements;
+  const onMs = (on.cpuSeconds * 1000) / on.movements;
+  return {
+    clients,
+    offMs,
+    onMs,
+    stepMs: onMs - offMs,
+    share: (onMs - offMs) / onMs,
+    offTransactionsPerSecond: (off.movements * 1000) / off.ms,
+    onTransactionsPerSecond: (on.movements * 1000) / on.ms,
+    rounds: Math.min(on.windows, off.windows),
+  };
+}
+
+/** The step's cost at one concurrency, from a phase's windows, with the same figure for each half of the phase: how far it moved within the run. */
+export interface RiskWindowsCost extends RiskStepCost {
+  readonly halves: readonly [number, number];
+}
+
+/** Compares the windows of one phase; `acknowledgedAt` holds one time per movement (any order). */
+export function compareRiskWindows(clients: number, windows: readonly RiskWindow[], acknowledgedAt: readonly number[]): RiskWindowsCost {
+  const acknowledged = [...acknowledgedAt].sort((left, right) => left - right);
+  // Halves cut at a whole number of mirrored pairs (four windows), so each half stays balanced.
+  const cut = Math.floor(windows.length / 8) * 4;
+  return {
+    ...costOf(clients, windows, acknowledged),
+    halves: [costOf(clients, windows.slice(0, cut), acknowledged).share, costOf(clients, windows.slice(cut), acknowledged).share],
+  };
+}
+
+/** One line per concurrency, for the report. */
+export function describeRiskWindowsCosts(costs: readonly RiskWindowsCost[]): string[] {
+  return costs.map(
+    (cost) =>
+      `risk step C=${cost.clients} (windows): server + PostgreSQL ${cost.offMs.toFixed(3)} ms/movement off, ${cost.onMs.toFixed(3)} on → ` +
+      `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the copies of risk lines and payees, on in both, not counted); ` +
+      `first and second half of the phase ${(cost.halves[0] * 100).toFixed(1)}% and ${(cost.halves[1] * 100).toFixed(1)}%; ` +
+      `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (${cost.rounds} windows of each)`,
+  );
+}
