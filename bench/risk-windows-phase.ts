@@ -3,7 +3,7 @@ import { GraphQLClient } from './graphql-client.js';
 import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
 import type { BenchUser, Mix } from './mix.js';
 import { sampleResidentMemory } from './resident-memory.js';
-import { compareRiskWindows, startRiskWindows, type RiskWindowsCost } from './risk-windows.js';
+import { compareRiskWindows, startRiskWindows, type CpuReading, type RiskWindowsCost } from './risk-windows.js';
 import type { ServerProcess } from './server-process.js';
 import type { Sessions } from './sessions.js';
 import { REQUEST_TIMEOUT_MS } from './settings.js';
@@ -16,13 +16,18 @@ export interface RiskServers {
 }
 
 /** What both servers and PostgreSQL have used so far; a server that exited reads 0, and the laws check after the run says so. */
-function cpuOfBoth(servers: RiskServers): number {
-  return (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0) + (postgresCpuSeconds() ?? 0);
+function cpuOfBoth(servers: RiskServers): CpuReading {
+  return { servers: (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0), database: postgresCpuSeconds() ?? 0 };
 }
 
-async function unitsOfBoth(servers: RiskServers): Promise<UnitCount | null> {
+/** Each server's units so far (bench/unit-sizes.ts): a server serves only in its own windows, so its units are its side's. */
+async function unitsOf(servers: RiskServers): Promise<{ off: UnitCount | null; on: UnitCount | null }> {
   const [off, on] = await Promise.all([unitCount(servers.off.url.origin), unitCount(servers.on.url.origin)]);
-  return off && on ? { commands: off.commands + on.commands, units: off.units + on.units } : null;
+  return { off, on };
+}
+
+function sumOf(units: { off: UnitCount | null; on: UnitCount | null }): UnitCount | null {
+  return units.off && units.on ? { commands: units.off.commands + units.on.commands, units: units.off.units + units.on.units } : null;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function runRiskWindowsPhase(
   const offClient = new GraphQLClient(servers.off.url, clients, REQUEST_TIMEOUT_MS);
   const onClient = new GraphQLClient(servers.on.url, clients, REQUEST_TIMEOUT_MS);
   try {
-    const unitsBefore = await unitsOfBoth(servers);
+    const unitsBefore = await unitsOf(servers);
     const serverCpuBefore = (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0);
     const databaseCpuBefore = postgresCpuSeconds();
     const memory = sampleResidentMemory(() => servers.on.residentBytes());
@@ -57,16 +62,18 @@ export async function runRiskWindowsPhase(
     const cost = compareRiskWindows(clients, windows.stop(), acknowledgedAt);
     const serverCpu = (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0) - serverCpuBefore;
     const databaseCpuAfter = postgresCpuSeconds();
-    const unitsAfter = await unitsOfBoth(servers);
+    const unitsAfter = await unitsOf(servers);
     const perMovement = (cpuSeconds: number) => (result.ok > 0 ? (cpuSeconds * 1000) / result.ok : null);
     const phase: MeasuredPhase = {
       ...result,
       serverCpuMsPerTransaction: perMovement(serverCpu),
       databaseCpuMsPerTransaction: databaseCpuBefore !== null && databaseCpuAfter !== null ? perMovement(databaseCpuAfter - databaseCpuBefore) : null,
       serverMemory: memory.stop(),
-      commandsPerUnit: commandsPerUnit(unitsBefore, unitsAfter),
+      commandsPerUnit: commandsPerUnit(sumOf(unitsBefore), sumOf(unitsAfter)),
     };
-    return { phase, cost };
+    // With the step on a server answers more slowly, so fewer commands may gather in each of its units: part of the step's cost.
+    const unitSizes = { off: commandsPerUnit(unitsBefore.off, unitsAfter.off), on: commandsPerUnit(unitsBefore.on, unitsAfter.on) };
+    return { phase, cost: { ...cost, commandsPerUnit: unitSizes } };
   } finally {
     offClient.close();
     onClient.close();

@@ -19,13 +19,19 @@ import { riskPairOrder, type RiskStepCost } from './risk-pairs.js';
  * on, off, …: riskPairOrder) so that history's steady growth over the phase cancels too.
  */
 
-/** One window: which server took the requests, when, and the CPU seconds both servers and PostgreSQL had used at its edges. */
+/** CPU seconds used so far: both server processes, and PostgreSQL. */
+export interface CpuReading {
+  readonly servers: number;
+  readonly database: number;
+}
+
+/** One window: which server took the requests, when, and the CPU both servers and PostgreSQL had used at its edges. */
 export interface RiskWindow {
   readonly riskOn: boolean;
   readonly startMs: number;
   readonly endMs: number;
-  readonly cpuAtStart: number;
-  readonly cpuAtEnd: number;
+  readonly cpuAtStart: CpuReading;
+  readonly cpuAtEnd: CpuReading;
 }
 
 export interface RiskWindows {
@@ -36,7 +42,7 @@ export interface RiskWindows {
 }
 
 /** Starts alternating at once, off first; `cpuSeconds` reads both servers' and PostgreSQL's CPU so far. */
-export function startRiskWindows(windowMs: number, cpuSeconds: () => number): RiskWindows {
+export function startRiskWindows(windowMs: number, cpuSeconds: () => CpuReading): RiskWindows {
   const windows: RiskWindow[] = [];
   const sideOf = (index: number): boolean => riskPairOrder(Math.floor(index / 2) + 1)[index % 2] as boolean;
   let startMs = performance.now();
@@ -60,14 +66,15 @@ export function startRiskWindows(windowMs: number, cpuSeconds: () => number): Ri
 }
 
 interface Side {
-  cpuSeconds: number;
+  serverSeconds: number;
+  databaseSeconds: number;
   movements: number;
   ms: number;
   windows: number;
 }
 
 function emptySide(): Side {
-  return { cpuSeconds: 0, movements: 0, ms: 0, windows: 0 };
+  return { serverSeconds: 0, databaseSeconds: 0, movements: 0, ms: 0, windows: 0 };
 }
 
 /** Totals of each side over `windows`; `acknowledged` ascending, one time per movement. */
@@ -75,7 +82,8 @@ function sidesOf(windows: readonly RiskWindow[], acknowledged: readonly number[]
   const sides = { on: emptySide(), off: emptySide() };
   for (const window of windows) {
     const side = window.riskOn ? sides.on : sides.off;
-    side.cpuSeconds += window.cpuAtEnd - window.cpuAtStart;
+    side.serverSeconds += window.cpuAtEnd.servers - window.cpuAtStart.servers;
+    side.databaseSeconds += window.cpuAtEnd.database - window.cpuAtStart.database;
     side.movements += countBetween(acknowledged, window.startMs, window.endMs);
     side.ms += window.endMs - window.startMs;
     side.windows += 1;
@@ -84,12 +92,15 @@ function sidesOf(windows: readonly RiskWindow[], acknowledged: readonly number[]
 }
 
 /** The step's cost over these windows; NaN figures when a side acknowledged nothing. */
-function costOf(clients: number, windows: readonly RiskWindow[], acknowledged: readonly number[]): RiskStepCost {
+function costOf(clients: number, windows: readonly RiskWindow[], acknowledged: readonly number[]): RiskWindowsSplit {
   const { on, off } = sidesOf(windows, acknowledged);
-  const offMs = (off.cpuSeconds * 1000) / off.movements;
-  const onMs = (on.cpuSeconds * 1000) / on.movements;
+  const perMovement = (seconds: number, side: Side) => (seconds * 1000) / side.movements;
+  const offMs = perMovement(off.serverSeconds + off.databaseSeconds, off);
+  const onMs = perMovement(on.serverSeconds + on.databaseSeconds, on);
   return {
     clients,
+    servers: { offMs: perMovement(off.serverSeconds, off), onMs: perMovement(on.serverSeconds, on) },
+    database: { offMs: perMovement(off.databaseSeconds, off), onMs: perMovement(on.databaseSeconds, on) },
     offMs,
     onMs,
     stepMs: onMs - offMs,
@@ -100,9 +111,23 @@ function costOf(clients: number, windows: readonly RiskWindow[], acknowledged: r
   };
 }
 
+/** A side's cost per movement, off and on, in ms. */
+export interface OffOn {
+  readonly offMs: number;
+  readonly onMs: number;
+}
+
+/** The step's cost, and where it was spent: in the two server processes, or in PostgreSQL. */
+export interface RiskWindowsSplit extends RiskStepCost {
+  readonly servers: OffOn;
+  readonly database: OffOn;
+}
+
 /** The step's cost at one concurrency, from a phase's windows, with the same figure for each half of the phase: how far it moved within the run. */
-export interface RiskWindowsCost extends RiskStepCost {
+export interface RiskWindowsCost extends RiskWindowsSplit {
   readonly halves: readonly [number, number];
+  /** Mean commands per unit of each server over the phase (its /metrics), when read. */
+  readonly commandsPerUnit?: { readonly off: number | null; readonly on: number | null };
 }
 
 /** Compares the windows of one phase; `acknowledgedAt` holds one time per movement (any order). */
@@ -122,6 +147,8 @@ export function describeRiskWindowsCosts(costs: readonly RiskWindowsCost[]): str
     (cost) =>
       `risk step C=${cost.clients} (windows): server + PostgreSQL ${cost.offMs.toFixed(3)} ms/movement off, ${cost.onMs.toFixed(3)} on → ` +
       `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the copies of risk lines and payees, on in both, not counted); ` +
+      `servers ${cost.servers.offMs.toFixed(3)} → ${cost.servers.onMs.toFixed(3)}, PostgreSQL ${cost.database.offMs.toFixed(3)} → ${cost.database.onMs.toFixed(3)}; ` +
+      (cost.commandsPerUnit ? `commands per unit ${cost.commandsPerUnit.off?.toFixed(2) ?? '-'} → ${cost.commandsPerUnit.on?.toFixed(2) ?? '-'}; ` : '') +
       `first and second half of the phase ${(cost.halves[0] * 100).toFixed(1)}% and ${(cost.halves[1] * 100).toFixed(1)}%; ` +
       `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (${cost.rounds} windows of each)`,
   );

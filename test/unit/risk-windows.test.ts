@@ -15,7 +15,7 @@ function drifting(count: number, base: number, growth: number, step: number): { 
   let cpu = 0;
   vi.useFakeTimers();
   try {
-    const running = startRiskWindows(1_000, () => cpu);
+    const running = startRiskWindows(1_000, () => ({ servers: cpu / 4, database: (cpu * 3) / 4 }));
     for (let position = 0; position < count; position++) {
       const riskOn = running.riskOn();
       for (let movement = 0; movement < 100; movement++) acknowledged.push(position * 1_000 + movement * 10 + 5);
@@ -54,8 +54,8 @@ describe('risk step windows (bench)', () => {
 
   it('counts only the movements acknowledged inside each window', () => {
     const windows: RiskWindow[] = [
-      { riskOn: false, startMs: 0, endMs: 1_000, cpuAtStart: 0, cpuAtEnd: 1 },
-      { riskOn: true, startMs: 1_000, endMs: 2_000, cpuAtStart: 1, cpuAtEnd: 2.5 },
+      { riskOn: false, startMs: 0, endMs: 1_000, cpuAtStart: { servers: 0, database: 0 }, cpuAtEnd: { servers: 0.6, database: 0.4 } },
+      { riskOn: true, startMs: 1_000, endMs: 2_000, cpuAtStart: { servers: 0.6, database: 0.4 }, cpuAtEnd: { servers: 1.6, database: 0.9 } },
     ];
     // 200 in the first window, 100 in the second, 50 after the last (not counted).
     const acknowledged = [...Array.from({ length: 200 }, (_, index) => index * 5), ...Array.from({ length: 100 }, (_, index) => 1_000 + index * 10), ...Array.from({ length: 50 }, () => 2_500)];
@@ -63,6 +63,8 @@ describe('risk step windows (bench)', () => {
     expect(cost.offMs).toBeCloseTo(5, 9);
     expect(cost.onMs).toBeCloseTo(15, 9);
     expect(cost.share).toBeCloseTo(10 / 15, 9);
+    expect(cost.servers).toEqual({ offMs: expect.closeTo(3, 9), onMs: expect.closeTo(10, 9) });
+    expect(cost.database).toEqual({ offMs: expect.closeTo(2, 9), onMs: expect.closeTo(5, 9) });
     expect(cost.offTransactionsPerSecond).toBeCloseTo(200, 9);
     expect(cost.onTransactionsPerSecond).toBeCloseTo(100, 9);
   });

@@ -24,10 +24,59 @@ function usedChannels(byChannel: Readonly<Record<string, OutgoingWindows>>): Rec
   return Object.fromEntries(Object.entries(byChannel).filter(([, windows]) => !isQuiet(windows)));
 }
 
-/** The features as stored: every bigint as its decimal text, quiet channels left out, in one pass of JSON.stringify (every judged movement stores its features). */
+/** JSON.stringify with every bigint as its decimal text: the generic path, for features of any shape. */
+function jsonWithBigintText(value: unknown): string {
+  return JSON.stringify(value, (_key, part: unknown) => (typeof part === 'bigint' ? part.toString() : part));
+}
+
+const QUOTED_KEYS = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = QUOTED_KEYS.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    // Feature and window names are a few dozen; the bound only guards against odd data.
+    if (QUOTED_KEYS.size < 1_000) QUOTED_KEYS.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * What jsonWithBigintText writes, for values made only of bigints, strings, booleans, numbers, null
+ * and plain objects of them (every feature a decide computes); undefined for anything else, which
+ * then takes the generic path. Written by hand because JSON.stringify calls its replacer for every
+ * key, which made the features' text a visible part of every judged movement's CPU (issue 9).
+ */
+function plainJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'bigint':
+      return `"${value}"`;
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+      let text = '';
+      for (const key of Object.keys(value)) {
+        const part = plainJson((value as Record<string, unknown>)[key]);
+        if (part === undefined) return undefined;
+        text += `${text === '' ? '' : ','}${quotedKey(key)}:${part}`;
+      }
+      return `{${text}}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The features as stored: every bigint as its decimal text, quiet channels left out (every judged movement stores its features). */
 export function featuresJsonText(features: RiskFeatures): string {
   const stored = { ...features, outgoingByChannel: usedChannels(features.outgoingByChannel) };
-  return JSON.stringify(stored, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  return plainJson(stored) ?? jsonWithBigintText(stored);
 }
 
 const INTEGER_TEXT = /^-?\d{1,20}$/;
