@@ -1,11 +1,11 @@
 import { postgresCpuSeconds } from './database-cpu.js';
 import { GraphQLClient } from './graphql-client.js';
-import { forEachConcurrently, runClosedLoop, type MeasuredPhase } from './load.js';
+import { runClosedLoop, type MeasuredPhase } from './load.js';
 import type { BenchUser, Mix } from './mix.js';
 import { sampleResidentMemory } from './resident-memory.js';
 import { compareRiskWindows, startRiskWindows, type CpuReading, type RiskWindowsCost } from './risk-windows.js';
 import type { ServerProcess } from './server-process.js';
-import type { Sessions } from './sessions.js';
+import { renewSessionsFor, type Sessions } from './sessions.js';
 import { REQUEST_TIMEOUT_MS } from './settings.js';
 import { commandsPerUnit, unitCount, type UnitCount } from './unit-sizes.js';
 
@@ -45,22 +45,19 @@ export async function runRiskWindowsPhase(
   windowMs: number,
 ): Promise<{ phase: MeasuredPhase; cost: RiskWindowsCost }> {
   const allAccountIds = users.flatMap((user) => user.accountIds);
-  await forEachConcurrently(users, clients, async (user) => {
-    await sessions.tokenFor(user.username, seconds * 1000);
-    await sessions.tokenFor(user.cashService, seconds * 1000);
-  });
+  await renewSessionsFor(sessions, users, seconds);
   const offClient = new GraphQLClient(servers.off.url, clients, REQUEST_TIMEOUT_MS);
   const onClient = new GraphQLClient(servers.on.url, clients, REQUEST_TIMEOUT_MS);
   try {
     const unitsBefore = await unitsOf(servers);
-    const serverCpuBefore = (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0);
+    const serverCpuBefore = cpuOfBoth(servers).servers;
     const databaseCpuBefore = postgresCpuSeconds();
     const memory = sampleResidentMemory(() => servers.on.residentBytes());
     const acknowledgedAt: number[] = [];
     const windows = startRiskWindows(windowMs, () => cpuOfBoth(servers));
     const result = await runClosedLoop(`${mix.scenario}, risk windows`, clients, seconds * 1000, () => mix.next(windows.riskOn() ? onClient : offClient, sessions, users, allAccountIds), acknowledgedAt);
     const cost = compareRiskWindows(clients, windows.stop(), acknowledgedAt);
-    const serverCpu = (servers.off.cpuSeconds() ?? 0) + (servers.on.cpuSeconds() ?? 0) - serverCpuBefore;
+    const serverCpu = cpuOfBoth(servers).servers - serverCpuBefore;
     const databaseCpuAfter = postgresCpuSeconds();
     const unitsAfter = await unitsOf(servers);
     const perMovement = (cpuSeconds: number) => (result.ok > 0 ? (cpuSeconds * 1000) / result.ok : null);

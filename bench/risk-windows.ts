@@ -141,6 +141,11 @@ export function compareRiskWindows(clients: number, windows: readonly RiskWindow
   };
 }
 
+/** A share as a percentage; '-' for a half too short to hold a pair of each side (under eight windows). */
+function percentOrDash(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '-';
+}
+
 /** One line per concurrency, for the report. */
 export function describeRiskWindowsCosts(costs: readonly RiskWindowsCost[]): string[] {
   return costs.map(
@@ -149,7 +154,7 @@ export function describeRiskWindowsCosts(costs: readonly RiskWindowsCost[]): str
       `the step ${cost.stepMs.toFixed(3)} ms = ${(cost.share * 100).toFixed(1)}% of a movement's server time (target < 10%; the copies of risk lines and payees, on in both, not counted); ` +
       `servers ${cost.servers.offMs.toFixed(3)} → ${cost.servers.onMs.toFixed(3)}, PostgreSQL ${cost.database.offMs.toFixed(3)} → ${cost.database.onMs.toFixed(3)}; ` +
       (cost.commandsPerUnit ? `commands per unit ${cost.commandsPerUnit.off?.toFixed(2) ?? '-'} → ${cost.commandsPerUnit.on?.toFixed(2) ?? '-'}; ` : '') +
-      `first and second half of the phase ${(cost.halves[0] * 100).toFixed(1)}% and ${(cost.halves[1] * 100).toFixed(1)}%; ` +
+      `first and second half of the phase ${percentOrDash(cost.halves[0])} and ${percentOrDash(cost.halves[1])}; ` +
       `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (${cost.rounds} windows of each)`,
   );
 }

@@ -45,7 +45,7 @@ import { deposit, openAccount, transfer, type MovementOutcome } from './operatio
 import { ceilingSummary, phaseTable, progress, typedErrorDetails } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { BENCH_METRICS_TOKEN, commandsPerUnit, unitCount } from './unit-sizes.js';
-import { Sessions } from './sessions.js';
+import { renewSessionsFor, Sessions } from './sessions.js';
 import { compareWindows, startSealerWindows } from './sealer-windows.js';
 import {
   ACCOUNT_COUNT,
@@ -151,12 +151,7 @@ async function runPhase(
   seconds: number,
   sealerWindows?: SealerWindowsAsk,
 ): Promise<MeasuredPhase> {
-  // Sign in again before the clock starts if a token could lapse during the phase, so logins
-  // (argon2) stay out of the measurement; a phase longer than a token's life renews inside it.
-  await forEachConcurrently(users, LOGIN_CLIENTS, async (user) => {
-    await sessions.tokenFor(user.username, seconds * 1000);
-    await sessions.tokenFor(user.cashService, seconds * 1000);
-  });
+  await renewSessionsFor(sessions, users, seconds);
   const client = new GraphQLClient(server.url, clients, REQUEST_TIMEOUT_MS);
   try {
     const unitsBefore = await unitCount(server.url.origin);
@@ -341,10 +336,15 @@ async function runRiskWindows(
   return { warmup, phases, costs, acknowledged };
 }
 
+/** Whether the risk scenario measures in windows inside a phase (the default) rather than in restarted pairs. */
+function riskWindowsOf(settings: BenchSettings, riskScenario: boolean): boolean {
+  return riskScenario && settings.riskWindowMs > 0;
+}
+
 /** How long a scenario may take before the guard stops it: setup, every phase (with its own restart and warm-up in the risk scenario), teardown. */
 function scenarioBudgetMs(settings: BenchSettings, riskPairs: boolean): number {
   const phaseBudgetMs = (seconds: number) => seconds * 1000 + REQUEST_TIMEOUT_MS;
-  const phases = riskPairs && settings.riskWindowMs > 0
+  const phases = riskWindowsOf(settings, riskPairs)
     ? settings.clientCounts.length * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds * settings.riskRounds * 2))
     : riskPairs
     ? settings.clientCounts.length * settings.riskRounds * 2 * (SERVER_READY_TIMEOUT_MS + phaseBudgetMs(WARMUP_SECONDS) + phaseBudgetMs(settings.phaseSeconds))
@@ -401,7 +401,8 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
   );
 
   // The risk windows run two servers at once: each gets half the pool, so together they stay within PostgreSQL's connections.
-  const serverSettings = riskPairs && settings.riskWindowMs > 0 ? { ...settings, serverPoolSize: Math.max(1, Math.floor(settings.serverPoolSize / 2)) } : settings;
+  const riskWindows = riskWindowsOf(settings, riskPairs);
+  const serverSettings = riskWindows ? { ...settings, serverPoolSize: Math.max(1, Math.floor(settings.serverPoolSize / 2)) } : settings;
   const restartable = await startRestartableServer(serverSettings, repositoryRoot, databaseUrl, riskPairs);
   let server = restartable.server();
   let riskOnServer: ServerProcess | undefined;
@@ -432,13 +433,13 @@ async function runMovementsScenario(settings: BenchSettings, repositoryRoot: str
     }
     if (settings.risk || riskPairs) {
       await raiseBenchRiskThresholds(databaseUrl);
-      progress(`risk step ${riskPairs ? (settings.riskWindowMs > 0 ? `off and on, two servers in windows of ${settings.riskWindowMs} ms (BENCH_SCENARIOS=risk)` : 'off and on in turn (BENCH_SCENARIOS=risk)') : 'on (BENCH_RISK=on)'}: velocity and cash built-ins raised out of the bench users' reach`);
+      progress(`risk step ${riskPairs ? (riskWindows ? `off and on, two servers in windows of ${settings.riskWindowMs} ms (BENCH_SCENARIOS=risk)` : 'off and on in turn (BENCH_SCENARIOS=risk)') : 'on (BENCH_RISK=on)'}: velocity and cash built-ins raised out of the bench users' reach`);
     }
     const setup = await setUp(server, databaseUrl, sessions);
     benchAccountIds = setup.users.flatMap((user) => user.accountIds);
     const sealerWindows = settings.sealerWindowMs ? { databaseUrl, windowMs: settings.sealerWindowMs } : undefined;
     let measured: { warmup: MeasuredPhase; phases: MeasuredPhase[]; acknowledged: number };
-    if (riskPairs && settings.riskWindowMs > 0) {
+    if (riskWindows) {
       riskOnServer = await restartable.launchBeside(true);
       const windows = await runRiskWindows(mix, { off: server, on: riskOnServer }, sessions, setup.users, settings);
       riskWindowsCosts = windows.costs;

@@ -34,11 +34,13 @@ export function unsealedStatement(watermark: SealerWatermark, limit: number): { 
   const partWay = watermark.sealingTo === null ? null : { sql: `and r.id > ?::bigint and pg_visible_in_snapshot(r.xid, ?::pg_snapshot)`, parameters: [watermark.sealedThroughId, watermark.sealingTo] };
   return {
     // Two exists, one per index condition: as one `or` the planner walks the whole xid index for its first row.
-    // The unsealed are found first, behind `offset 0`, and only then put in id order, and each is
-    // probed in the chain by key (the `not exists` fenced too). Planned as one query, `order by r.id
-    // limit n` walked the primary key from the journal's first record, filtering, until n matched
-    // (the unsealed are all at its end), or the anti-join read the whole chain into a hash: either
-    // grows with the journal (43 ms and 8,651 buffers a round on the bench's journal).
+    // The unsealed are found first, behind `offset 0`, then put in id order, and only then probed
+    // in the chain by key (the `not exists` fenced too), until the batch is full: a backlog after a
+    // pause is sorted once, not probed whole. The outer `order by` is what the limit relies on; the
+    // inner one only lets the probes stop early. Planned as one query, `order by r.id limit n` walked
+    // the primary key from the journal's first record, filtering, until n matched (the unsealed are
+    // all at its end), or the anti-join read the whole chain into a hash: either grows with the
+    // journal (43 ms and 8,651 buffers a round on the bench's journal).
     sql: `select pg_current_snapshot()::text as snapshot,
                  exists (select 1 from journal_records r where r.xid >= ?::xid8) or exists (select 1 from journal_records r where r.xid = any(?::xid8[])) as "anyUnseen", r.id
             from (select) as one left join lateral (
