@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const actor = (): Actor => ({ userId: customer.id, role: 'CUSTOMER' });
 const outgoingOf = async (key: string) =>
-  (await t.database.pool.query(`select features -> 'outgoing' as outgoing from risk_decisions where idempotency_key = $1`, [key])).rows[0]?.outgoing as
+  (await t.database.pool.query(`select features -> 'outgoing' as outgoing from risk_decision_records where idempotency_key = $1`, [key])).rows[0]?.outgoing as
     | { count_10m: string; sum_10m: string }
     | undefined;
 const unitsWaitingOnALock = async () =>

@@ -203,7 +203,7 @@ describe('corrections are never judged', () => {
       const corrections = [posted(reversal.outcome), posted(returned.outcome), posted(credit.outcome)];
       const { rows } = await t.database.pool.query('select kind from ledger_transactions where id = any($1::uuid[]) order by kind', [corrections]);
       expect(rows.map((row: { kind: string }) => row.kind)).toEqual(['ADJUSTMENT', 'RETURN', 'REVERSAL']);
-      const judged = await t.database.pool.query('select count(*)::int as count from risk_decisions where idempotency_key = any($1::text[])', [[...keys]]);
+      const judged = await t.database.pool.query('select count(*)::int as count from risk_decision_records where idempotency_key = any($1::text[])', [[...keys]]);
       expect(judged.rows).toEqual([{ count: 0 }]);
       await decline(heldId);
     } finally {
@@ -226,7 +226,7 @@ describe('DENY', () => {
       const refused = await withdraw(t.app.orm, actorOf(alice), { accountId, amount: '901.00', channel: 'ZELLE', idempotencyKey: key }, { risk: RISK });
       expect(refused.outcome).toEqual({ ok: false, code: 'RISK_DECLINED', message: 'Zelle payments are limited to 900.00.' });
       expect(await balanceOf(accountId)).toMatchObject({ posted: '200000', pending: '0', version: 1 });
-      const { rows } = await t.database.pool.query('select action from risk_decisions where user_id = $1 and idempotency_key = $2', [alice.id, key]);
+      const { rows } = await t.database.pool.query('select action from risk_decision_records where user_id = $1 and idempotency_key = $2', [alice.id, key]);
       expect(rows).toEqual([{ action: 'DENY' }]);
       const replay = await withdraw(t.app.orm, actorOf(alice), { accountId, amount: '901.00', channel: 'ZELLE', idempotencyKey: key }, { risk: RISK });
       expect(replay).toMatchObject({ replayed: true, outcome: { code: 'RISK_DECLINED' } });

@@ -43,7 +43,7 @@ async function freshAccount(opening = '2000.00'): Promise<{ actor: Actor; accoun
 /** What a judged movement answered, and the rule that decided when one did. */
 async function answered(outcome: unknown, key: string): Promise<{ answer: string; rule: string | null }> {
   const answer = outcome as { ok: boolean; reviewId?: string; transactionId?: string; code?: string };
-  const { rows } = await t.database.pool.query(`select verdicts -> 0 ->> 'ruleId' as rule from risk_decisions where idempotency_key = $1`, [key]);
+  const { rows } = await t.database.pool.query(`select verdicts -> 0 ->> 'ruleId' as rule from risk_decision_records where idempotency_key = $1`, [key]);
   return { answer: !answer.ok ? (answer.code ?? 'FAILED') : answer.reviewId ? 'REVIEW' : 'POSTED', rule: rows[0]?.rule ?? null };
 }
 

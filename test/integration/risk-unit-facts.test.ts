@@ -114,14 +114,23 @@ describe('risk facts count the earlier movements of the same unit', () => {
     const commands = Array.from({ length: 6 }, () => achOut(p, '2.00'));
     await runCommands(t.app.orm, commands);
     const { rows } = await t.database.pool.query(
-      `select features -> 'outgoing' ->> 'count_10m' as count, features -> 'outgoing' ->> 'sum_10m' as sum from risk_decisions where idempotency_key = $1`,
+      `select features -> 'outgoing' ->> 'count_10m' as count, features -> 'outgoing' ->> 'sum_10m' as sum from risk_decision_records where idempotency_key = $1`,
       [commands[5]?.idempotencyKey],
     );
     expect(rows).toEqual([{ count: '5', sum: '1000' }]);
-    // The unit wrote its six decisions in one insert: each under its own key, once.
+    // The unit wrote its six decisions, each under its own key, once: the five ALLOWs on the
+    // transactions they let through (a decision's id is its transaction's), the REVIEW as a row.
     const keys = commands.map((command) => command.idempotencyKey);
+    const { rows: onTransactions } = await t.database.pool.query<{ key: string; action: string }>(
+      `select idempotency_key as key, risk_decision ->> 'action' as action from ledger_transactions where idempotency_key = any($1::text[]) and risk_decision is not null`,
+      [keys],
+    );
+    expect(onTransactions.map((row) => row.key).sort()).toEqual(keys.slice(0, 5).sort());
+    expect(onTransactions.every((row) => row.action === 'ALLOW')).toBe(true);
+    const { rows: ownRows } = await t.database.pool.query<{ key: string }>(`select idempotency_key as key from risk_decisions where idempotency_key = any($1::text[])`, [keys]);
+    expect(ownRows).toEqual([{ key: keys[5] }]);
     const { rows: decided } = await t.database.pool.query<{ key: string; action: string }>(
-      `select idempotency_key as key, action from risk_decisions where idempotency_key = any($1::text[])`,
+      `select idempotency_key as key, action from risk_decision_records where idempotency_key = any($1::text[])`,
       [keys],
     );
     expect(decided.map((row) => row.key).sort()).toEqual([...keys].sort());

@@ -109,7 +109,7 @@ export function depositCommand(actor: Actor, given: DepositInput, policy: Availa
       const balances = storedBalancesOf(plan.movement, (accountId) => plan.visibleAccountIds.includes(accountId), context.now);
       const outcome: Success<MovementOutcome> = { ok: true, transactionId, balances };
       const details = { description: input.description ?? null, externalRef: input.externalRef ?? null, idempotencyKey: context.idempotencyKey };
-      const judged = judgementRow(plan.judgement?.decision, context);
+      const judged = judgementRow(plan.judgement?.decision);
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, ...judged });
       await insertAvailabilityHolds(database, plan, input.accountId, transactionId, input, context);
       return { outcome, transaction };

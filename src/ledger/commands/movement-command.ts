@@ -111,7 +111,7 @@ export function movementCommand(spec: MovementCommandSpec): LedgerCommand<Moveme
         reversesTransactionId: spec.reverses ?? null,
         originCountry: spec.text.originCountry ?? null,
       };
-      const judged = judgementRow(plan.judgement?.decision, context);
+      const judged = judgementRow(plan.judgement?.decision);
       const transaction = await writeMovement(database, transactionId, { actor: context.actor, plan: plan.movement, details, now: context.now, outcome, ...judged });
       return { outcome, transaction };
     },

@@ -20,7 +20,7 @@ export interface MovementRows {
   readonly correction: boolean;
   readonly events: readonly { readonly account_id: string; readonly account_version: number; readonly payload: BalanceEvent }[];
   readonly outcome: { readonly user_id: string; readonly key: string; readonly outcome: unknown };
-  /** The movement's risk decision as a risk_decisions row in JSON, or null when it was not judged. */
+  /** The movement's ALLOW decision as JSON text, its transaction's risk_decision; null when it was not judged. */
   readonly riskDecision: string | null;
   /** The unit's clock, the accounts' updated_at. */
   readonly at: string;

@@ -28,7 +28,7 @@ export interface MovementWrite {
   readonly now: Date;
   /** Stored under the actor's key by the same statement. */
   readonly outcome: Success<StoredOutcome>;
-  /** The movement's risk decision (risk/decision-store.ts riskDecisionJson), inserted by the same statement: one round trip still. */
+  /** The movement's ALLOW decision (risk/decision-store.ts decisionBodyJson), its transaction's risk_decision: written by the same statement. */
   readonly riskDecision?: string;
 }
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import sql, { join, Sql } from 'sql-template-tag';
 import type { Database } from './database.js';
-import { riskDecisionsInsert } from '../risk/decision-store.js';
 import type { MovementRows } from './movement-rows.js';
 
 /**
@@ -49,6 +48,15 @@ function accountUpdates(movements: readonly MovementRows[]): AccountUpdate[] {
 
 const json = (rows: unknown): string => JSON.stringify(rows);
 
+/** The transactions' rows as a JSON array, each judged one with its decision (already JSON text) as `risk_decision`. */
+function transactionsJson(movements: readonly MovementRows[]): string {
+  const rows = movements.map((movement) => {
+    const row = JSON.stringify(movement.transaction);
+    return movement.riskDecision === null ? row : `${row.slice(0, -1)},"risk_decision":${movement.riskDecision}}`;
+  });
+  return `[${rows.join(',')}]`;
+}
+
 /** `values` as an array the planner counts (each one a parameter); empty when a movement touches no customer account. */
 function constantArray(values: readonly string[], type: 'uuid' | 'text'): Sql {
   if (values.length === 0) return type === 'uuid' ? sql`'{}'::uuid[]` : sql`'{}'::text[]`;
@@ -61,15 +69,14 @@ function movementRequests(movements: readonly MovementRows[]): Record<string, st
 }
 
 function rowsStatement(movements: readonly MovementRows[], updates: readonly AccountUpdate[]): Sql {
-  const decisions = movements.flatMap((movement) => (movement.riskDecision === null ? [] : [movement.riskDecision]));
   const at = movements[0]?.at ?? new Date().toISOString();
   const ctes = [
     sql`movement as (
       insert into ledger_transactions
-        (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason, origin_country)
-      select t.* from jsonb_to_recordset(${json(movements.map((movement) => movement.transaction))}::jsonb) as t
+        (id, kind, channel, status, amount_minor, currency, currency_exponent, description, external_ref, idempotency_key, initiated_by, created_at, posted_at, reverses_transaction_id, return_reason, origin_country, risk_decision)
+      select t.* from jsonb_to_recordset(${transactionsJson(movements)}::jsonb) as t
         (id uuid, kind text, channel text, status text, amount_minor bigint, currency text, currency_exponent smallint, description text, external_ref text,
-         idempotency_key text, initiated_by uuid, created_at timestamptz, posted_at timestamptz, reverses_transaction_id uuid, return_reason text, origin_country text))`,
+         idempotency_key text, initiated_by uuid, created_at timestamptz, posted_at timestamptz, reverses_transaction_id uuid, return_reason text, origin_country text, risk_decision jsonb))`,
     sql`postings as (
       insert into entries (transaction_id, account_id, direction, amount_minor, currency, layer, account_version, balance_after_minor, pending_after_minor, created_at)
       select e.* from jsonb_to_recordset(${json(movements.flatMap((movement) => movement.entries))}::jsonb) as e
@@ -97,8 +104,6 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
     // movement of no request is left out: its record names the transaction's `tally.request_id`,
     // which work in its own transaction sets (movement-buffer.ts sends it in a unit).
     sql`requests as (select set_config('tally.movement_requests', ${json(movementRequests(movements))}, true) as requests)`,
-    // Every judged movement's risk decision, one multi-row insert for the unit.
-    ...(decisions.length > 0 ? [riskDecisionsInsert(decisions)] : []),
   ];
   return sql`with ${join(ctes, ',\n')}
     select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,

@@ -6,9 +6,11 @@ import type { RiskFeatures } from './features.js';
 import type { RiskAction, RuleVersionRef } from './rule.js';
 
 /**
- * Decisions in PostgreSQL (risk_decisions): what the risk step decided, which rule versions it
- * ran and the feature values it saw, so that any decision can be explained and replayed later.
- * Append-only: a decision is a fact about the moment it was made.
+ * Decisions in PostgreSQL: what the risk step decided, which rule versions it ran and the feature
+ * values it saw, so that any decision can be explained and replayed later. An ALLOW is kept on the
+ * transaction it let through (ledger_transactions.risk_decision), a REVIEW or a DENY as a
+ * risk_decisions row; risk_decision_records shows both as one. Append-only, both: a decision is a
+ * fact about the moment it was made.
  */
 
 /** The command a decision belongs to, named as its idempotency record is: (user, key). */
@@ -29,24 +31,29 @@ export interface StoredRiskDecision {
 }
 
 /**
- * One decision as the JSON object of a risk_decisions row, to ride in the statement of the movement
- * it decided (writeMovement's riskDecision): a unit's decisions are inserted by one multi-row CTE
- * of its write (write-movements.ts), not one insert each. Written as text so the features' JSON
- * (featuresJsonText) is not parsed back.
+ * What a decision holds beyond the command it was made for, as JSON text: the action, the rule
+ * versions, the verdicts, the features and the evaluation errors. An ALLOW rides as this in its
+ * transaction's `risk_decision` column (migration 20261208100000), written by the movement's own
+ * statement (write-movements.ts): no row of its own. Text, so the features' JSON (featuresJsonText)
+ * is not parsed back.
  */
+export function decisionBodyJson(decision: RiskDecision): string {
+  return `{"action":${JSON.stringify(decision.action)},"rule_versions":${JSON.stringify(decision.ruleVersions)},"verdicts":${JSON.stringify(decision.verdicts)},"features":${featuresJsonText(decision.features)},"evaluation_errors":${JSON.stringify(decision.evaluationErrors)}}`;
+}
+
+/** One decision as the JSON object of a risk_decisions row (a REVIEW's or a DENY's, or one made outside a command). */
 export function riskDecisionJson(decision: RiskDecision, record: { readonly id: string; readonly command: CommandReference | null; readonly now: Date }): string {
   const scalars = JSON.stringify({
     id: record.id,
     user_id: record.command?.userId ?? null,
     idempotency_key: record.command?.idempotencyKey ?? null,
-    action: decision.action,
     created_at: record.now.toISOString(),
   });
-  return `${scalars.slice(0, -1)},"rule_versions":${JSON.stringify(decision.ruleVersions)},"verdicts":${JSON.stringify(decision.verdicts)},"features":${featuresJsonText(decision.features)},"evaluation_errors":${JSON.stringify(decision.evaluationErrors)}}`;
+  return `${scalars.slice(0, -1)},${decisionBodyJson(decision).slice(1)}`;
 }
 
-/** The CTE that inserts a unit's decisions (riskDecisionJson each) in its movements' write statement. */
-export function riskDecisionsInsert(rows: readonly string[]): Sql {
+/** The CTE that inserts decisions (riskDecisionJson each) into risk_decisions. */
+function riskDecisionsInsert(rows: readonly string[]): Sql {
   return sql`risk_decisions_written as (
     insert into risk_decisions (id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at)
     select d.id, d.user_id, d.idempotency_key, d.action, d.rule_versions, d.verdicts, d.features, d.evaluation_errors, d.created_at
@@ -54,7 +61,7 @@ export function riskDecisionsInsert(rows: readonly string[]): Sql {
         (id uuid, user_id uuid, idempotency_key text, action text, rule_versions jsonb, verdicts jsonb, features jsonb, evaluation_errors jsonb, created_at timestamptz))`;
 }
 
-/** Writes one decision in a statement of its own (the same insert as a unit's); run it in the unit of the command it decided, so both commit or neither. */
+/** Writes one decision in a statement of its own; run it in the unit of the command it decided, so both commit or neither. */
 export async function storeRiskDecision(
   database: Database,
   decision: RiskDecision,
@@ -75,10 +82,11 @@ interface DecisionRow {
   created_at: Date | string;
 }
 
+/** A stored decision by its id (an ALLOW's is its transaction's), from whichever table holds it (risk_decision_records). */
 export async function readRiskDecision(database: Database, decisionId: string): Promise<StoredRiskDecision | undefined> {
   const [row] = await queryRows<DecisionRow>(
     database,
-    `select id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at from risk_decisions where id = ?`,
+    `select id, user_id, idempotency_key, action, rule_versions, verdicts, features, evaluation_errors, created_at from risk_decision_records where id = ?`,
     [decisionId],
   );
   if (!row) return undefined;
