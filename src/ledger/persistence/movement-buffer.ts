@@ -1,4 +1,5 @@
 import { holdWritesOn, pendingWritesOn, type HeldStatements, type PendingWrites } from '../../db/pending-writes.js';
+import { quoteLongText } from '../../db/sql-literal.js';
 import type { Actor } from '../types.js';
 import type { Database } from './database.js';
 import { JournalContext } from './journal-context.js';
@@ -121,7 +122,9 @@ export class MovementBuffer implements PendingWrites {
   private async send(statements: readonly HeldStatement[]): Promise<void> {
     for (const statement of statements) {
       // Run first, then check: `check?.(await …)` would skip the statement itself when there is no check.
-      const result = await this.database.execute(statement.sql, [...statement.parameters], 'all');
+      // Long JSON quoted natively (db/sql-literal.ts): the unit's rows are kilobytes, and this is
+      // how a unit's last movements usually leave, from finish(), with no statement to ride on.
+      const result = await this.database.execute(statement.sql, quoteLongText(statement.parameters), 'all');
       statement.check?.(result);
     }
   }

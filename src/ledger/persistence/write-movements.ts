@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import sql, { join, Sql } from 'sql-template-tag';
+import { quoteLongText } from '../../db/sql-literal.js';
 import type { Database } from './database.js';
 import type { MovementRows } from './movement-rows.js';
 
@@ -143,5 +144,5 @@ export function movementWrite(movements: readonly MovementRows[]): { readonly st
 export async function writeMovements(database: Database, movements: readonly MovementRows[]): Promise<void> {
   if (movements.length === 0) return;
   const { statement, check } = movementWrite(movements);
-  check(await database.execute(statement.sql, statement.values, 'all'));
+  check(await database.execute(statement.sql, quoteLongText(statement.values), 'all'));
 }
