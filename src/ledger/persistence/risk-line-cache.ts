@@ -1,4 +1,5 @@
 import type { Channel } from '../types.js';
+import { KeptLinesIndex } from '../risk/kept-lines-index.js';
 import { lineKeys, type LineSource, type RiskLine } from '../risk/tally-risk-lines.js';
 import type { Database } from './database.js';
 
@@ -34,6 +35,8 @@ interface CustomerLines {
   watermark: number;
   coveredSinceUs: number;
   lines: RiskLine[];
+  /** Follows `lines` (a new array, a new index): what the facts count them through. */
+  index: KeptLinesIndex;
 }
 
 /** What an ask sends to tally_risk_tail, and what it saw of the cache when sent. */
@@ -45,6 +48,12 @@ export interface TailAsk {
   readonly kept: CustomerLines | undefined;
   /** The kept lines as they were when asked (pruning replaces the array; its lines below the watermark never change). */
   readonly keptLines: readonly RiskLine[];
+  /**
+   * How many there were: exactly those below the watermark, as every line kept is below it and
+   * every line added later is at or above it. The index counts that many from the array's start.
+   */
+  readonly keptCount: number;
+  readonly keptIndex: KeptLinesIndex | undefined;
 }
 
 /** tally_risk_tail's answer for a single-owner account. */
@@ -78,11 +87,20 @@ export class RiskLineCache {
   askFor(accountId: string): TailAsk {
     const customerId = this.customerOfAccount.get(accountId);
     const kept = customerId === undefined ? undefined : this.customers.get(customerId);
-    if (!kept) return { customerId: null, watermark: null, coveredSinceUs: null, server: null, kept: undefined, keptLines: [] };
+    if (!kept) return { customerId: null, watermark: null, coveredSinceUs: null, server: null, kept: undefined, keptLines: [], keptCount: 0, keptIndex: undefined };
     // Most recently asked last: the first entries are the ones to drop.
     this.customers.delete(kept.customerId);
     this.customers.set(kept.customerId, kept);
-    return { customerId: kept.customerId, watermark: kept.watermark.toString(), coveredSinceUs: String(kept.coveredSinceUs), server: kept.server, kept, keptLines: kept.lines };
+    return {
+      customerId: kept.customerId,
+      watermark: kept.watermark.toString(),
+      coveredSinceUs: String(kept.coveredSinceUs),
+      server: kept.server,
+      kept,
+      keptLines: kept.lines,
+      keptCount: kept.lines.length,
+      keptIndex: kept.index,
+    };
   }
 
   /** Keeps what an answer settled; returns the lines the ask's facts count (kept below its watermark, and the tail). */
@@ -100,12 +118,14 @@ export class RiskLineCache {
     if (answer.full || !ask.kept || ask.watermark === null) {
       this.reads.full += 1;
       for (const other of answer.accounts ?? []) this.linkAccount(other, answer.customer_id);
-      this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: keepFromUs, lines: lines.filter((line) => line.xid < settledBelow) });
+      const keptLines = lines.filter((line) => line.xid < settledBelow);
+      this.replace({ customerId: answer.customer_id, server: answer.server, watermark: settledBelow, coveredSinceUs: keepFromUs, lines: keptLines, index: new KeptLinesIndex() });
       return [{ lines }];
     }
     this.reads.tail += 1;
     // The kept array as it was when asked: adding appends, pruning replaces it, so its lines below the ask's watermark are unchanged.
-    const counted: LineSource[] = [{ lines: ask.keptLines, below: Number(ask.watermark) }, { lines }];
+    const kept: LineSource = { lines: ask.keptLines, below: Number(ask.watermark), ...(ask.keptIndex ? { indexed: { index: ask.keptIndex, upTo: ask.keptCount } } : {}) };
+    const counted: LineSource[] = [kept, { lines }];
     if (this.customers.get(ask.kept.customerId) === ask.kept) this.add(ask.kept, lines, settledBelow, keepFromUs);
     return counted;
   }
@@ -126,6 +146,7 @@ export class RiskLineCache {
     // Pruning copies the array: done when an hour of lines has aged out, not on every ask.
     if (keepFromUs - kept.coveredSinceUs > PRUNE_STEP_US) {
       kept.lines = kept.lines.filter((line) => line.atUs >= keepFromUs);
+      kept.index = new KeptLinesIndex();
       kept.coveredSinceUs = keepFromUs;
     }
     this.lineCount += kept.lines.length - before;

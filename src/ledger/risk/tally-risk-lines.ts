@@ -1,5 +1,6 @@
 import type { Channel } from '../types.js';
 import { VELOCITY_WINDOWS, VELOCITY_WINDOW_MS, type VelocityWindow } from './features.js';
+import { KeptLinesIndex, isCashLine, type WindowCounts } from './kept-lines-index.js';
 import type { CashTally, OutgoingTally, WindowTally } from './risk-facts.js';
 
 /**
@@ -14,10 +15,11 @@ import type { CashTally, OutgoingTally, WindowTally } from './risk-facts.js';
  * - cash today: CASH lines of DEPOSITs and WITHDRAWALs in [day start, day end), per kind and
  *   currency, wherever `now` falls in the day (a clock set back sees later lines of its day).
  *
- * This runs on every judged movement over all the customer's lines of the week (hundreds for a
- * busy one), so it sums in doubles: exact while every amount and every total is a safe integer
- * (below 2^53 minor units, 90 trillion dollars), which it checks; when one is not, it counts
- * again in bigints.
+ * This runs on every judged movement. The lines the process keeps are counted through their
+ * index (kept-lines-index.ts: two binary searches a window, not a pass over the week); the tail
+ * read with them, a few lines, one by one. Both sum in doubles: exact while every amount and every
+ * total is a safe integer (below 2^53 minor units, 90 trillion dollars), which they check; when
+ * one is not, every line is counted again in bigints.
  */
 
 /** One row of risk_lines as the process keeps it. */
@@ -56,10 +58,14 @@ export function lineKeys(kind: string, channel: string, currency: string): LineK
   return keys;
 }
 
-/** Lines to count: `lines`, those written by a transaction below `below` when given. */
+/**
+ * Lines to count: `lines`, those written by a transaction below `below` when given. With
+ * `indexed`, those are the first `upTo` of them, counted through the index that follows the array.
+ */
 export interface LineSource {
   readonly lines: readonly RiskLine[];
   readonly below?: number;
+  readonly indexed?: { readonly index: KeptLinesIndex; readonly upTo: number };
 }
 
 /** The instant the windows end at and the banking day of "cash today", in microseconds. */
@@ -83,14 +89,39 @@ interface Group<Key> {
 export function tallyRiskLines(sources: readonly LineSource[], at: LineWindows): { outgoing: OutgoingTally[]; cashToday: CashTally[] } {
   const inDoubles = countLines(sources, at, (line) => line.amount);
   if (inDoubles) return inDoubles;
-  return countLines(sources, at, (line) => line.amountMinor)!;
+  const oneByOne = sources.map(({ lines, below }) => ({ lines, ...(below === undefined ? {} : { below }) }));
+  return countLines(oneByOne, at, (line) => line.amountMinor)!;
+}
+
+/** Adds an index's counts of one group to the pass's. */
+function addCounted<Key>(groups: Map<string, Group<Key>>, name: string, key: () => Key, counted: WindowCounts): void {
+  const group = groupOf(groups, name, key, counted.counts.length);
+  counted.counts.forEach((count, window) => {
+    group.counts[window]! += count;
+    group.sums[window] = (group.sums[window] as number) + counted.sums[window]!;
+  });
+}
+
+/** Counts an indexed source into the pass's groups (in doubles); false when the index cannot. */
+function countIndexed(source: LineSource & { indexed: NonNullable<LineSource['indexed']> }, at: LineWindows, outgoing: Map<string, Group<{ channel: Channel; currency: string }>>, cash: Map<string, Group<{ kind: CashTally['kind']; currency: string }>>): boolean {
+  const counted = source.indexed.index.tallyFirst(source.lines, source.indexed.upTo, { windowsUs: WINDOW_US, ...at });
+  if (!counted) return false;
+  for (const [name, group] of counted.outgoing) addCounted(outgoing, name, () => ({ channel: group.line.channel, currency: group.line.currency }), group);
+  for (const [name, group] of counted.cash) addCounted(cash, name, () => ({ kind: group.line.kind as CashTally['kind'], currency: group.line.currency }), group);
+  return true;
 }
 
 /** Counts with `amountOf`; undefined when a double could not hold an amount or a total exactly. */
 function countLines(sources: readonly LineSource[], at: LineWindows, amountOf: (line: RiskLine) => Sum): ReturnType<typeof tallyRiskLines> | undefined {
   const outgoing = new Map<string, Group<{ channel: Channel; currency: string }>>();
   const cash = new Map<string, Group<{ kind: CashTally['kind']; currency: string }>>();
-  for (const { lines, below } of sources) {
+  for (const source of sources) {
+    const { lines, below, indexed } = source;
+    // An index sums in doubles: the bigint pass (tallyRiskLines' second) never hands it one.
+    if (indexed) {
+      if (!countIndexed({ ...source, indexed }, at, outgoing, cash)) return undefined;
+      continue;
+    }
     for (const line of lines) {
       if (below !== undefined && line.xid >= below) continue;
       const age = at.nowUs - line.atUs;
@@ -102,19 +133,27 @@ function countLines(sources: readonly LineSource[], at: LineWindows, amountOf: (
           group.sums[window] = add(group.sums[window]!, amountOf(line));
         }
       }
-      if (line.channel === 'CASH' && (line.kind === 'DEPOSIT' || line.kind === 'WITHDRAWAL') && line.atUs >= at.dayStartUs && line.atUs < at.dayEndUs) {
+      if (isCashLine(line) && line.atUs >= at.dayStartUs && line.atUs < at.dayEndUs) {
         const kind = line.kind;
         const group = groupOf(cash, line.keys.cash, () => ({ kind, currency: line.currency }), 1);
+        group.counts[0]! += 1;
         group.sums[0] = add(group.sums[0]!, amountOf(line));
       }
     }
   }
+  // A group is there when a line of it counts: the week's for velocity, the day's for cash (an index answers every group it holds).
+  dropEmpty(outgoing, WINDOW_US.length - 1);
+  dropEmpty(cash, 0);
   const groups = [...outgoing.values(), ...cash.values()];
   if (groups.some((group) => group.sums.some((sum) => typeof sum === 'number' && !Number.isSafeInteger(sum)))) return undefined;
   return {
     outgoing: sortedByKey(outgoing).map(({ key, counts, sums }): OutgoingTally => ({ ...key, windows: windowsOf(counts, sums) })),
     cashToday: sortedByKey(cash).map(({ key, sums }): CashTally => ({ ...key, sumMinor: BigInt(sums[0]!) })),
   };
+}
+
+function dropEmpty<Key>(groups: Map<string, Group<Key>>, window: number): void {
+  for (const [name, group] of groups) if (group.counts[window] === 0) groups.delete(name);
 }
 
 function groupOf<Key>(groups: Map<string, Group<Key>>, name: string, key: () => Key, windows: number): Group<Key> {
