@@ -2,7 +2,7 @@ import sql, { join } from 'sql-template-tag';
 import type { StoredOutcome } from '../commands/command.js';
 import type { LockedAccount } from '../commands/unit-state.js';
 import { queryRows, queryStatement, runStatement, toBigInt, type Database } from './database.js';
-import { RISK_ASK_COLUMNS, riskAskColumns, riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
+import { riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
 import type { AccountStatus } from '../types.js';
 
 /**
@@ -19,7 +19,7 @@ export interface KeyClaim {
   readonly command: string;
   readonly requestHash: string;
   readonly accountIds: readonly string[];
-  /** The risk step's ask (Prefetch.riskOf), read after the locks when the key is ours and the statement reads facts. */
+  /** The risk step's ask (Prefetch.riskOf), read after the locks when the statement reads facts. */
   readonly riskOf?: { readonly accountId: string; readonly payeeAccountId?: string | undefined } | undefined;
 }
 
@@ -61,18 +61,18 @@ const asJson = <Value>(value: Value | string): Value => (typeof value === 'strin
  * instead of deadlocking; `FOR NO KEY UPDATE` still lets entries reference the rows concurrently.
  * Internal accounts are never locked: their balance is derived. The clock is read after the locks
  * (it depends on them), so a later version of an account never carries an earlier time. With
- * `riskFacts`, the same statement then reads the risk facts of the claimed commands' asks, after
+ * `riskFacts`, the same statement then reads the risk facts of the commands' asks, after
  * the locks and with fresh snapshots (risk-facts.ts riskFactsAfterLocks): no round trip of their own.
  */
 export async function claimKeysAndLock(database: Database, claims: readonly KeyClaim[], riskFacts?: RiskFactsAfterLocks): Promise<ClaimedUnit> {
   const requested = join(
     claims.map(
       (claim) =>
-        sql`(${claim.userId}::uuid, ${claim.key}::text, ${claim.command}::text, ${claim.requestHash}::text, ${`{${claim.accountIds.join(',')}}`}::uuid[],
-             ${riskAskColumns(riskFacts, claim.riskOf)})`,
+        sql`(${claim.userId}::uuid, ${claim.key}::text, ${claim.command}::text, ${claim.requestHash}::text, ${`{${claim.accountIds.join(',')}}`}::uuid[])`,
     ),
   );
-  const riskColumn = riskFacts ? sql`, ${riskFactsAfterLocks(riskFacts)} as risk_facts` : sql``;
+  const asks = claims.flatMap((claim) => (claim.riskOf ? [claim.riskOf] : []));
+  const riskColumn = riskFacts ? sql`, ${riskFactsAfterLocks(riskFacts, asks)} as risk_facts` : sql``;
   const [row] = await queryStatement<{
     claimed: Array<{ user_id: string; key: string }> | string;
     accounts: LockedAccountJson[] | string;
@@ -80,7 +80,7 @@ export async function claimKeysAndLock(database: Database, claims: readonly KeyC
     risk_facts?: FoldedRiskFacts[] | string;
   }>(
     database,
-    sql`with requested (user_id, key, command, request_hash, account_ids, ${RISK_ASK_COLUMNS}) as (values ${requested}),
+    sql`with requested (user_id, key, command, request_hash, account_ids) as (values ${requested}),
      claim as (
        insert into idempotency_records (user_id, key, command, request_hash, outcome)
        select distinct on (user_id, key) user_id, key, command, request_hash, '{"inFlight":true}'::jsonb from requested

@@ -1,4 +1,4 @@
-import sql, { type Sql } from 'sql-template-tag';
+import sql, { join, type Sql } from 'sql-template-tag';
 import { bankingDayContaining, type BankingDayWindow } from '../calendar/banking-day-containing.js';
 import { VELOCITY_WINDOWS, type VelocityWindow } from '../risk/features.js';
 import type { CashTally, OutgoingTally, RiskFacts, RiskFactsRequest, WindowTally } from '../risk/risk-facts.js';
@@ -155,33 +155,40 @@ export function askedAfterLocks(database: Database, accountIds: readonly string[
   return { clock, day, cache, tails: new Map(accountIds.map((accountId) => [accountId, cache.askFor(accountId)])) };
 }
 
-/** One claim's risk columns of the claim-and-lock statement's `requested`: the ask, and the cache state sent with it. */
-export function riskAskColumns(read: RiskFactsAfterLocks | undefined, ask: { readonly accountId: string; readonly payeeAccountId?: string | undefined } | undefined): Sql {
-  const tail = ask ? read?.tails.get(ask.accountId) : undefined;
-  return sql`${ask?.accountId ?? null}::uuid, ${ask?.payeeAccountId ?? null}::uuid, ${tail?.customerId ?? null}::uuid, ${tail?.watermark ?? null}::xid8,
-             ${tail?.coveredSinceUs ?? null}::bigint, ${tail?.server ?? null}::text`;
+/** An account and payee the risk step asks about. */
+export interface RiskAsk {
+  readonly accountId: string;
+  readonly payeeAccountId?: string | undefined;
 }
 
-/** The names of riskAskColumns, in `requested`. */
-export const RISK_ASK_COLUMNS = sql`risk_account, risk_payee, risk_customer, risk_watermark, risk_covered_us, risk_server`;
-
 /**
- * The column of the claim-and-lock statement that reads the facts of every claimed command's ask,
- * once its locks are granted: tally_risk_tail is VOLATILE, so each of its statements takes a
- * fresh snapshot, and it is called only from the row of `waited` (the clock read after the locks),
- * so it runs after them. Reads the statement's `requested` (RISK_ASK_COLUMNS), `claim` and
- * `waited` (locked_at).
+ * The column of the claim-and-lock statement that reads the facts of each distinct ask, once its
+ * locks are granted: tally_risk_tail is VOLATILE, so each of its statements takes a fresh snapshot,
+ * and it is called only from the row of `waited` (the clock read after the locks), so it runs after
+ * them. Reads the statement's `waited` (locked_at).
+ *
+ * The asks travel as a VALUES list of their own, every command's, claimed or not: a replay's ask
+ * read too only teaches the cache lines it would learn anyway. Joining them to `claim` from the
+ * statement's `requested` rows, as this did before, cost PostgreSQL about 0.15 ms a statement
+ * (planning and running the distinct and the two more scans of the CTEs, one client in pgbench)
+ * against 0.02 ms for the list.
  */
-export function riskFactsAfterLocks(read: RiskFactsAfterLocks): Sql {
+export function riskFactsAfterLocks(read: RiskFactsAfterLocks, asks: readonly RiskAsk[]): Sql {
+  const distinct = new Map(asks.map((ask) => [riskFactsKey(ask.accountId, ask.payeeAccountId), ask]));
+  if (distinct.size === 0) return sql`'[]'::json`;
+  const rows = join(
+    [...distinct.values()].map((ask) => {
+      const tail = read.tails.get(ask.accountId);
+      return sql`(${ask.accountId}::uuid, ${ask.payeeAccountId ?? null}::uuid, ${tail?.customerId ?? null}::uuid, ${tail?.watermark ?? null}::xid8,
+                  ${tail?.coveredSinceUs ?? null}::bigint, ${tail?.server ?? null}::text)`;
+    }),
+  );
   const clock = read.clock ? read.clock.toISOString() : null;
-  return sql`(select coalesce(json_agg(json_build_object('account_id', asked.account_id, 'payee_id', asked.payee_id,
+  return sql`(select json_agg(json_build_object('account_id', asked.account_id, 'payee_id', asked.payee_id,
                   'facts', tally_risk_tail(asked.account_id, asked.payee_id, coalesce(${clock}::timestamptz, w.locked_at),
                                            ${read.day.startsAt.toISOString()}::timestamptz, ${read.day.endsAt.toISOString()}::timestamptz,
-                                           asked.customer_id, asked.watermark, asked.covered_us, asked.server))), '[]'::json)
-         from (select distinct r.risk_account as account_id, r.risk_payee as payee_id, r.risk_customer as customer_id,
-                      r.risk_watermark as watermark, r.risk_covered_us as covered_us, r.risk_server as server
-                 from requested r join claim c on c.user_id = r.user_id and c.key = r.key
-                where r.risk_account is not null) as asked
+                                           asked.customer_id, asked.watermark, asked.covered_us, asked.server)))
+         from (values ${rows}) as asked (account_id, payee_id, customer_id, watermark, covered_us, server)
         cross join waited w)`;
 }
 
