@@ -1,4 +1,4 @@
-import sql, { join, type Sql } from 'sql-template-tag';
+import sql, { join, raw, type Sql } from 'sql-template-tag';
 import { bankingDayContaining, type BankingDayWindow } from '../calendar/banking-day-containing.js';
 import { VELOCITY_WINDOWS, type VelocityWindow } from '../risk/features.js';
 import type { CashTally, OutgoingTally, RiskFacts, RiskFactsRequest, WindowTally } from '../risk/risk-facts.js';
@@ -163,33 +163,27 @@ export interface RiskAsk {
 
 /**
  * The column of the claim-and-lock statement that reads the facts of each distinct ask, once its
- * locks are granted: tally_risk_tail is VOLATILE, so each of its statements takes a fresh snapshot,
- * and it is called only from the row of `waited` (the clock read after the locks), so it runs after
- * them. Reads the statement's `waited` (locked_at).
+ * locks are granted, in one call of tally_risk_tails (migration 20261209100000): it is VOLATILE,
+ * so its statement takes a fresh snapshot, and it is called from the row of `waited` (the clock
+ * read after the locks), so it runs after them. Reads the statement's `waited` (locked_at).
  *
- * The asks travel as a VALUES list of their own, every command's, claimed or not: a replay's ask
- * read too only teaches the cache lines it would learn anyway. Joining them to `claim` from the
- * statement's `requested` rows, as this did before, cost PostgreSQL about 0.15 ms a statement
- * (planning and running the distinct and the two more scans of the CTEs, one client in pgbench)
- * against 0.02 ms for the list.
+ * Every command's ask is sent, claimed or not: a replay's ask read too only teaches the cache
+ * lines it would learn anyway. Joining the asks back to `claim` through the statement's
+ * `requested` rows, as this did before, cost PostgreSQL about 0.15 ms a statement (planning and
+ * running the distinct and two more scans of the CTEs; pgbench, one client).
  */
 export function riskFactsAfterLocks(read: RiskFactsAfterLocks, asks: readonly RiskAsk[]): Sql {
-  const distinct = new Map(asks.map((ask) => [riskFactsKey(ask.accountId, ask.payeeAccountId), ask]));
-  if (distinct.size === 0) return sql`'[]'::json`;
-  const rows = join(
-    [...distinct.values()].map((ask) => {
-      const tail = read.tails.get(ask.accountId);
-      return sql`(${ask.accountId}::uuid, ${ask.payeeAccountId ?? null}::uuid, ${tail?.customerId ?? null}::uuid, ${tail?.watermark ?? null}::xid8,
-                  ${tail?.coveredSinceUs ?? null}::bigint, ${tail?.server ?? null}::text)`;
-    }),
-  );
+  const distinct = [...new Map(asks.map((ask) => [riskFactsKey(ask.accountId, ask.payeeAccountId), ask])).values()];
+  if (distinct.length === 0) return sql`'[]'::json`;
+  const tails = distinct.map((ask) => read.tails.get(ask.accountId));
+  const column = (values: ReadonlyArray<string | null | undefined>, type: Sql) => sql`array[${join(values.map((value) => sql`${value ?? null}`))}]::${type}[]`;
   const clock = read.clock ? read.clock.toISOString() : null;
-  return sql`(select json_agg(json_build_object('account_id', asked.account_id, 'payee_id', asked.payee_id,
-                  'facts', tally_risk_tail(asked.account_id, asked.payee_id, coalesce(${clock}::timestamptz, w.locked_at),
-                                           ${read.day.startsAt.toISOString()}::timestamptz, ${read.day.endsAt.toISOString()}::timestamptz,
-                                           asked.customer_id, asked.watermark, asked.covered_us, asked.server)))
-         from (values ${rows}) as asked (account_id, payee_id, customer_id, watermark, covered_us, server)
-        cross join waited w)`;
+  return sql`(select tally_risk_tails(${column(distinct.map((ask) => ask.accountId), raw('uuid'))}, ${column(distinct.map((ask) => ask.payeeAccountId), raw('uuid'))},
+                                      ${column(tails.map((tail) => tail?.customerId), raw('uuid'))}, ${column(tails.map((tail) => tail?.watermark), raw('xid8'))},
+                                      ${column(tails.map((tail) => tail?.coveredSinceUs), raw('bigint'))}, ${column(tails.map((tail) => tail?.server), raw('text'))},
+                                      coalesce(${clock}::timestamptz, w.locked_at),
+                                      ${read.day.startsAt.toISOString()}::timestamptz, ${read.day.endsAt.toISOString()}::timestamptz)
+         from waited w)`;
 }
 
 /** One answer of riskFactsAfterLocks. */
