@@ -18,12 +18,15 @@ function wholeDaysBetween(from: Date, to: Date): bigint {
   return BigInt(Math.max(0, Math.floor((to.getTime() - from.getTime()) / DAY_MS)));
 }
 
+/** Each window's two field names, spelled once: a name built per movement is a new string to hash every time. */
+const WINDOW_KEYS = VELOCITY_WINDOWS.map((window) => ({ window, count: `count_${window}`, sum: `sum_${window}` }) as const);
+
 function addTally(windows: OutgoingWindows, tally: RiskFacts['outgoing'][number], sameCurrency: boolean): OutgoingWindows {
   const sum: Record<string, bigint> = { ...windows };
-  for (const window of VELOCITY_WINDOWS) {
-    sum[`count_${window}`] = (sum[`count_${window}`] ?? 0n) + tally.windows[window].count;
+  for (const { window, count, sum: sumKey } of WINDOW_KEYS) {
+    sum[count] = (sum[count] ?? 0n) + tally.windows[window].count;
     // Sums add only amounts of the movement's currency: a sum across currencies means nothing.
-    if (sameCurrency) sum[`sum_${window}`] = (sum[`sum_${window}`] ?? 0n) + tally.windows[window].sumMinor;
+    if (sameCurrency) sum[sumKey] = (sum[sumKey] ?? 0n) + tally.windows[window].sumMinor;
   }
   return sum as OutgoingWindows;
 }
