@@ -25,3 +25,12 @@ export function textLiteral(text: string): string {
 export function quoteLongText(parameters: readonly unknown[]): unknown[] {
   return parameters.map((value) => (typeof value === 'string' && value.length >= LONG_TEXT ? new RawQueryFragment(textLiteral(value)) : value));
 }
+
+/**
+ * A PostgreSQL array literal of text values (`{"a",NULL}`), each element quoted, for a statement
+ * to cast (`::uuid[]`): one parameter for a whole column of values, not one per value. The same
+ * text pg makes of a JavaScript array it binds (test/unit/sql-literal.test.ts compares the two).
+ */
+export function arrayLiteral(values: ReadonlyArray<string | null | undefined>): string {
+  return `{${values.map((value) => (value == null ? 'NULL' : `"${value.replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+}

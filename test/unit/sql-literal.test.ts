@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { quoteLongText, textLiteral } from '../../src/db/sql-literal.js';
+import { createRequire } from 'node:module';
+import { arrayLiteral, quoteLongText, textLiteral } from '../../src/db/sql-literal.js';
 
 /** Strings of the characters that matter to a literal (quotes, backslashes, `?`, newlines, non-ASCII), and others. */
 function randomText(random: () => number, length: number): string {
@@ -51,5 +52,17 @@ describe('quoteLongText: long strings become fragments MikroORM inlines verbatim
     expect(number).toBe(1);
     expect(date).toBe(when);
     expect(typeof long).toBe('object');
+  });
+});
+
+describe('arrayLiteral: the array literal pg makes of a JavaScript array it binds', () => {
+  it('equals pg.prepareValue of the same array, nulls and quotes and backslashes included', () => {
+    const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (value: unknown) => string };
+    const random = seeded(13);
+    for (let index = 0; index < 500; index++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 6) }, () => (random() < 0.2 ? null : randomText(random, Math.floor(random() * 40))));
+      expect(arrayLiteral(values)).toBe(prepareValue(values));
+    }
+    expect(arrayLiteral(['127.0.0.1:5432@1796407998.355699', undefined])).toBe('{"127.0.0.1:5432@1796407998.355699",NULL}');
   });
 });

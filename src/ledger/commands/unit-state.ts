@@ -200,8 +200,14 @@ export class UnitState {
    */
   applyRiskMovement(movement: MovementPlan): void {
     if (!this.risk) return;
+    // The owners of the accounts it changes, found once: facts whose customer owns none of them
+    // stay as they are (factsAfterMovement's first test), and in a group-committed unit most do.
+    const movedOwners = new Set(movement.changes.flatMap((change) => this.accounts.get(change.accountId)?.ownerIds ?? []));
+    if (movedOwners.size === 0) return;
     for (const [key, facts] of this.riskFacts) {
-      const customer = new Set(this.accounts.get(facts.accountId)?.ownerIds ?? []);
+      const ownerIds = this.accounts.get(facts.accountId)?.ownerIds ?? [];
+      if (!ownerIds.some((ownerId) => movedOwners.has(ownerId))) continue;
+      const customer = new Set(ownerIds);
       const owned = (accountId: string) => (this.accounts.get(accountId)?.ownerIds ?? []).some((ownerId) => customer.has(ownerId));
       this.riskFacts.set(key, factsAfterMovement(facts, facts.payeeAccountId, movement, owned, this.risk.now));
     }

@@ -4,3 +4,4 @@
  */
 export { toBigInt, queryRows, queryStatement, runStatement, type Database } from '../../db/sql.js';
 export { isId, canonicalId } from '../../db/ids.js';
+export { arrayLiteral } from '../../db/sql-literal.js';

@@ -1,10 +1,10 @@
-import sql, { join, raw, type Sql } from 'sql-template-tag';
+import sql, { raw, type Sql } from 'sql-template-tag';
 import { bankingDayContaining, type BankingDayWindow } from '../calendar/banking-day-containing.js';
 import { VELOCITY_WINDOWS, type VelocityWindow } from '../risk/features.js';
 import type { CashTally, OutgoingTally, RiskFacts, RiskFactsRequest, WindowTally } from '../risk/risk-facts.js';
 import type { Channel } from '../types.js';
 import { tallyRiskLines } from '../risk/tally-risk-lines.js';
-import { queryStatement, toBigInt, type Database } from './database.js';
+import { arrayLiteral, queryStatement, toBigInt, type Database } from './database.js';
 import { riskLineCacheOf, type RiskLineCache, type TailAsk, type TailJson } from './risk-line-cache.js';
 
 /**
@@ -176,7 +176,7 @@ export function riskFactsAfterLocks(read: RiskFactsAfterLocks, asks: readonly Ri
   const distinct = [...new Map(asks.map((ask) => [riskFactsKey(ask.accountId, ask.payeeAccountId), ask])).values()];
   if (distinct.length === 0) return sql`'[]'::json`;
   const tails = distinct.map((ask) => read.tails.get(ask.accountId));
-  const column = (values: ReadonlyArray<string | null | undefined>, type: Sql) => sql`array[${join(values.map((value) => sql`${value ?? null}`))}]::${type}[]`;
+  const column = (values: ReadonlyArray<string | null | undefined>, type: Sql) => sql`${arrayLiteral(values)}::${type}[]`;
   const clock = read.clock ? read.clock.toISOString() : null;
   return sql`(select tally_risk_tails(${column(distinct.map((ask) => ask.accountId), raw('uuid'))}, ${column(distinct.map((ask) => ask.payeeAccountId), raw('uuid'))},
                                       ${column(tails.map((tail) => tail?.customerId), raw('uuid'))}, ${column(tails.map((tail) => tail?.watermark), raw('xid8'))},
