@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PostgreSqlDriver, type MikroORM } from '@mikro-orm/postgresql';
 import type { Sql } from 'sql-template-tag';
 import { queryStatement } from '../db/sql.js';
@@ -11,6 +12,7 @@ export type RelayTransaction = <Result>(work: (query: RelayQuery) => Promise<Res
 /** The raw connection knex's pg pool lends (a `pg` client), as much of it as the relay uses. */
 interface PooledPgClient {
   query<Row>(text: string, values: unknown[]): Promise<{ rows: Row[] }>;
+  query<Row>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
   /** Set by knex's pg dialect when the connection failed: the pool then destroys it instead of reusing it. */
   __knex__disposed?: unknown;
 }
@@ -35,7 +37,8 @@ export function relayTransaction(orm: MikroORM): RelayTransaction {
   const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
   return async (work) => {
     const connection = await knex.acquireConnection();
-    const query: RelayQuery = async <Row>(statement: Sql) => (await connection.query<Row>(statement.text, statement.values)).rows;
+    const query: RelayQuery = async <Row>(statement: Sql) =>
+      (await connection.query<Row>({ name: preparedName(statement.text), text: statement.text, values: statement.values })).rows;
     try {
       await connection.query('begin', []);
       const result = await work(query);
@@ -52,6 +55,23 @@ export function relayTransaction(orm: MikroORM): RelayTransaction {
     }
   };
 }
+
+/**
+ * The relay's statements are the same few texts on every batch, so each connection prepares each
+ * once (a named statement, kept by the connection): an unnamed one was parsed and planned again on
+ * every batch, which pg_stat_statements put at 0.13 ms of planning for the turn's statement and
+ * 0.05 ms for the marks, against 0.22 and 0.06 ms of running them (one client). The name is the
+ * text's hash, so one text always has one name and two texts never share one.
+ */
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (!name) {
+    name = `tally_relay_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+const preparedNames = new Map<string, string>();
 
 function throughMikroOrm(orm: MikroORM): RelayTransaction {
   return (work) => orm.em.fork().transactional((database) => work((statement) => queryStatement(database, statement)));
