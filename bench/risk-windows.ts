@@ -126,6 +126,14 @@ export interface RiskWindowsSplit extends RiskStepCost {
 /** The step's cost at one concurrency, from a phase's windows, with the same figure for each half of the phase: how far it moved within the run. */
 export interface RiskWindowsCost extends RiskWindowsSplit {
   readonly halves: readonly [number, number];
+  /**
+   * How far the share can be trusted: the share priced over each group of four windows (two
+   * mirrored pairs, balanced like the whole phase), and the standard error of their mean, in
+   * share units; NaN with fewer than two groups. Runs of the same code on this machine differ by
+   * as much as any one change moves the step, so a change is shown only when it moves the share by
+   * more than about twice this.
+   */
+  readonly groups: { readonly count: number; readonly meanShare: number; readonly standardError: number };
   /** Mean commands per unit of each server over the phase (its /metrics), when read. */
   readonly commandsPerUnit?: { readonly off: number | null; readonly on: number | null };
 }
@@ -138,7 +146,18 @@ export function compareRiskWindows(clients: number, windows: readonly RiskWindow
   return {
     ...costOf(clients, windows, acknowledged),
     halves: [costOf(clients, windows.slice(0, cut), acknowledged).share, costOf(clients, windows.slice(cut), acknowledged).share],
+    groups: spreadOf(Array.from({ length: Math.floor(windows.length / 4) }, (_, group) => costOf(clients, windows.slice(group * 4, group * 4 + 4), acknowledged).share)),
   };
+}
+
+/** The mean of the groups' shares and its standard error (the sample's deviation over √n); a group that acknowledged nothing on a side is left out. */
+function spreadOf(shares: readonly number[]): RiskWindowsCost['groups'] {
+  const finite = shares.filter((share) => Number.isFinite(share));
+  const count = finite.length;
+  const meanShare = finite.reduce((sum, share) => sum + share, 0) / count;
+  if (count < 2) return { count, meanShare, standardError: Number.NaN };
+  const variance = finite.reduce((sum, share) => sum + (share - meanShare) ** 2, 0) / (count - 1);
+  return { count, meanShare, standardError: Math.sqrt(variance / count) };
 }
 
 /** A share as a percentage; '-' for a half too short to hold a pair of each side (under eight windows). */
@@ -155,6 +174,7 @@ export function describeRiskWindowsCosts(costs: readonly RiskWindowsCost[]): str
       `servers ${cost.servers.offMs.toFixed(3)} → ${cost.servers.onMs.toFixed(3)}, PostgreSQL ${cost.database.offMs.toFixed(3)} → ${cost.database.onMs.toFixed(3)}; ` +
       (cost.commandsPerUnit ? `commands per unit ${cost.commandsPerUnit.off?.toFixed(2) ?? '-'} → ${cost.commandsPerUnit.on?.toFixed(2) ?? '-'}; ` : '') +
       `first and second half of the phase ${percentOrDash(cost.halves[0])} and ${percentOrDash(cost.halves[1])}; ` +
+      `${cost.groups.count} groups of four windows: mean ${percentOrDash(cost.groups.meanShare)}, standard error ±${Number.isFinite(cost.groups.standardError) ? (cost.groups.standardError * 100).toFixed(1) : '-'} points; ` +
       `${cost.offTransactionsPerSecond.toFixed(1)} → ${cost.onTransactionsPerSecond.toFixed(1)} tx/s (${cost.rounds} windows of each)`,
   );
 }

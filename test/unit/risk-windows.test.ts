@@ -52,6 +52,30 @@ describe('risk step windows (bench)', () => {
     expect(cost.halves[1]).toBeGreaterThan(0);
   });
 
+  it('prices each group of four windows and gives the standard error of their mean', () => {
+    // Four groups; the step costs 1, 2, 3 and 4 ms on an off cost of 6 ms: shares 1/7, 2/8, 3/9, 4/10.
+    const windows: RiskWindow[] = [];
+    const acknowledged: number[] = [];
+    let cpu = 0;
+    const order = [false, true, true, false];
+    for (let position = 0; position < 16; position++) {
+      const riskOn = order[position % 4]!;
+      const perMovementMs = 6 + (riskOn ? Math.floor(position / 4) + 1 : 0);
+      const start = cpu;
+      cpu += (100 * perMovementMs) / 1000;
+      windows.push({ riskOn, startMs: position * 1_000, endMs: (position + 1) * 1_000, cpuAtStart: { servers: start, database: 0 }, cpuAtEnd: { servers: cpu, database: 0 } });
+      for (let movement = 0; movement < 100; movement++) acknowledged.push(position * 1_000 + movement * 10 + 5);
+    }
+    const { groups } = compareRiskWindows(32, windows, acknowledged);
+    const shares = [1 / 7, 2 / 8, 3 / 9, 4 / 10];
+    const mean = shares.reduce((sum, share) => sum + share, 0) / 4;
+    const deviation = Math.sqrt(shares.reduce((sum, share) => sum + (share - mean) ** 2, 0) / 3);
+    expect(groups.count).toBe(4);
+    expect(groups.meanShare).toBeCloseTo(mean, 9);
+    expect(groups.standardError).toBeCloseTo(deviation / 2, 9);
+    expect(compareRiskWindows(32, windows.slice(0, 4), acknowledged).groups.standardError).toBeNaN();
+  });
+
   it('counts only the movements acknowledged inside each window', () => {
     const windows: RiskWindow[] = [
       { riskOn: false, startMs: 0, endMs: 1_000, cpuAtStart: { servers: 0, database: 0 }, cpuAtEnd: { servers: 0.6, database: 0.4 } },
