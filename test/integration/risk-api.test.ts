@@ -36,6 +36,23 @@ async function wireInReview(): Promise<{ customer: TestUser; accountId: string; 
   return { customer, accountId, reviewId: result.review.id, holdTransactionId: rows[0]?.id, key };
 }
 
+describe('bad input with the risk step on', () => {
+  it('a transfer to a destination that is not an account id answers its typed error and moves nothing, as with the step off', async () => {
+    const customer = await t.user();
+    const accountId = await t.account(customer, { opening: '100.00' });
+    const answers = await Promise.all(
+      ['nope', randomUUID()].map(async (toAccountId) =>
+        dataOf(await t.gql(RiskTransferDocument, { input: { fromAccountId: accountId, toAccountId, amount: '10.00', idempotencyKey: randomUUID() } }, customer.token)).transfer),
+    );
+    for (const answer of answers) expect(answer).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    const { rows } = await t.database.pool.query<{ posted: string; entries: number }>(
+      'select a.posted_minor::text as posted, (select count(*)::int from entries e where e.account_id = a.id) as entries from accounts a where a.id = $1',
+      [accountId],
+    );
+    expect(rows[0]).toEqual({ posted: '10000', entries: 1 });
+  });
+});
+
 describe('a movement in review, as the customer sees it', () => {
   it('answers MovementInReview: available dropped, nothing posted, the review pending without its rules', async () => {
     const customer = await t.user();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RiskDeclinedError } from '../errors.js';
 import { planReview, type ReviewPlan } from '../decide/plan-review.js';
+import { isId } from '../persistence/database.js';
 import { recordOutcome } from '../persistence/idempotency-records.js';
 import { insertHold } from '../persistence/write-hold.js';
 import { newTransactionId, writeMovement, type MovementDetails } from '../persistence/write-movement.js';
@@ -27,7 +28,10 @@ export interface MovementRisk {
 
 export function riskAsk(check: RiskCheck | undefined, accountId: string, payeeAccountId?: string): MovementRisk | undefined {
   if (!check) return undefined;
-  return { check, ask: { accountId, calendar: check.calendar, ...(payeeAccountId ? { payeeAccountId } : {}) } };
+  // A payee that is not an account id was never paid, and the transfer's decide refuses it with its
+  // own typed error: asked about, it would reach the claim statement's `::uuid` cast and fail the
+  // whole unit (every command grouped with it) with a database error.
+  return { check, ask: { accountId, calendar: check.calendar, ...(payeeAccountId && isId(payeeAccountId) ? { payeeAccountId } : {}) } };
 }
 
 /**
