@@ -127,11 +127,14 @@ export interface RiskWindowsSplit extends RiskStepCost {
 export interface RiskWindowsCost extends RiskWindowsSplit {
   readonly halves: readonly [number, number];
   /**
-   * How far the share can be trusted: the share priced over each group of four windows (two
-   * mirrored pairs, balanced like the whole phase), and the standard error of their mean, in
-   * share units; NaN with fewer than two groups. Runs of the same code on this machine differ by
-   * as much as any one change moves the step, so a change is shown only when it moves the share by
-   * more than about twice this.
+   * The run's own spread: the share priced over each group of four windows (two mirrored pairs,
+   * balanced like the whole phase), and the standard error of their mean, in share units; NaN
+   * with fewer than two groups. It measures the noise between windows of one run only, and
+   * neighbouring groups share the machine's slow drift, so it is a lower bound: runs of the same
+   * code here differed by about 1.5 points (session 15), more than this figure, because the share
+   * follows the machine's speed, which changes between runs. Comparing two runs takes a
+   * difference of more than about 2.8 times it (the two errors combined, t ≈ 2.3 at ten groups)
+   * at the very least, and repeated runs on both sides.
    */
   readonly groups: { readonly count: number; readonly meanShare: number; readonly standardError: number };
   /** Mean commands per unit of each server over the phase (its /metrics), when read. */
