@@ -171,7 +171,7 @@ describe('tally_risk_tail plan', () => {
         expect(tail.lines.length).toBeLessThanOrEqual(CUSTOMER_ACCOUNTS + 1);
       }
     });
-    const reads = notices.filter((notice) => notice.includes('with asked as ('));
+    const reads = notices.filter((notice) => notice.includes('with asked as materialized ('));
     expect(reads).toHaveLength(8);
     for (const plan of reads.slice(1)) {
       expect(plan).toMatch(/Index (Only )?Scan using risk_lines_by_xid on risk_lines r\S*\s+\(cost=[^)]*\) \(actual rows=\d+ loops=1\)/);
