@@ -16,6 +16,9 @@ import { Migration } from '@mikro-orm/migrations';
  * each ask's lines and its `settled_below` and rebuild probe still come from one snapshot (what
  * the tail's rules need, migration 20261207100000), and the asks of a unit all from the same one.
  * An account with several owners, or none, answers tally_risk_facts_by_accounts' facts, as before.
+ * `asked` is materialized: inlined, every use of an ask's owners (the cardinality test, the
+ * customer the lateral joins name) ran the owners' subquery again, a probe of
+ * user_accounts_account_id per use, per ask (a reviewer's auto_explain).
  *
  * tally_risk_tail stays, with its arguments and answer, as one ask of tally_risk_tails: one body
  * for both, so the statement of its own (risk-facts.ts readRiskFacts) and the tests read facts
@@ -36,7 +39,7 @@ declare
   this_server text := coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) || '@' || extract(epoch from pg_postmaster_start_time())::text;
   result json;
 begin
-  with asked as (
+  with asked as materialized (
     select q.n, q.account_id, q.payee_id, q.customer_id, q.watermark, q.covered_us, q.server,
            array(select u.user_id from user_accounts u where u.account_id = q.account_id) as owners
       from unnest(p_accounts, p_payees, p_customers, p_watermarks, p_covered_since_us, p_servers)

@@ -2,7 +2,7 @@ import sql, { join } from 'sql-template-tag';
 import type { StoredOutcome } from '../commands/command.js';
 import type { LockedAccount } from '../commands/unit-state.js';
 import { queryRows, queryStatement, runStatement, toBigInt, type Database } from './database.js';
-import { riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
+import { riskFactsAfterLocks, unitRiskFactsOf, type FoldedRiskFacts, type RiskAsk, type RiskFactsAfterLocks, type UnitRiskFacts } from './risk-facts.js';
 import type { AccountStatus } from '../types.js';
 
 /**
@@ -20,7 +20,7 @@ export interface KeyClaim {
   readonly requestHash: string;
   readonly accountIds: readonly string[];
   /** The risk step's ask (Prefetch.riskOf), read after the locks when the statement reads facts. */
-  readonly riskOf?: { readonly accountId: string; readonly payeeAccountId?: string | undefined } | undefined;
+  readonly riskOf?: RiskAsk | undefined;
 }
 
 export interface ClaimedUnit {

@@ -47,7 +47,7 @@ interface SentAsk {
 
 /** One account's facts, and how many rule versions the database holds (the unit's rule cache key). */
 function factsOf(
-  ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>,
+  ask: RiskAsk,
   answer: RiskFactsJson,
   sent: SentAsk,
   cache: RiskLineCache,
@@ -61,7 +61,7 @@ function factsOf(
 }
 
 function accountFactsOf(
-  ask: Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>,
+  ask: RiskAsk,
   json: AccountJson,
   tally: Pick<RiskFacts, 'outgoing' | 'cashToday'>,
 ): { facts: RiskFacts; rulesVersion: number } {
@@ -156,10 +156,7 @@ export function askedAfterLocks(database: Database, accountIds: readonly string[
 }
 
 /** An account and payee the risk step asks about. */
-export interface RiskAsk {
-  readonly accountId: string;
-  readonly payeeAccountId?: string | undefined;
-}
+export type RiskAsk = Pick<RiskFactsRequest, 'accountId' | 'payeeAccountId'>;
 
 /**
  * The column of the claim-and-lock statement that reads the facts of each distinct ask, once its
