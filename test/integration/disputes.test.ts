@@ -23,6 +23,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.j
 import { openSocket, subscribe } from '../helpers/ws-client.js';
 import { disputeStep, openDispute } from '../../src/ledger/commands/dispute-commands.js';
 import { DEFAULT_DISPUTE_POLICY } from '../../src/ledger/disputes/dispute-policy.js';
+import { reversalNotBefore } from '../../src/ledger/disputes/dispute-deadlines.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -198,7 +199,11 @@ describe('the steps, on real PostgreSQL', () => {
     if (noticed.__typename !== 'DisputeChange') throw new Error(JSON.stringify(noticed));
     const notBefore = noticed.dispute.deadlines.reversalNotBefore;
     expect(notBefore).not.toBeNull();
-    expect(new Date(notBefore!).getTime() - Date.now()).toBeGreaterThan(5 * DAY_MS);
+    // The 5th business day after the notice's day begins (test/ledger/dispute-deadlines.test.ts has the calendar
+    // cases): at least four days on, as from a Sunday evening to the Friday (not five: a weekend's notice).
+    const noticedAt = new Date(noticed.dispute.events.at(-1)!.at);
+    expect(new Date(notBefore!)).toEqual(reversalNotBefore(noticedAt, DEFAULT_DISPUTE_POLICY));
+    expect(new Date(notBefore!).getTime() - noticedAt.getTime()).toBeGreaterThan(4 * DAY_MS);
     expect(noticed.dispute.events.at(-1)).toMatchObject({ step: 'REVERSAL_NOTICED', status: 'PROVISIONALLY_CREDITED', note: 'letter sent' });
     expect(dataOf(await step(NoticeReversalDocument, dispute.id)).noticeReversal).toMatchObject({ __typename: 'ValidationError' });
     const early = dataOf(await resolve(dispute.id, 'BANK')).resolveDispute;
