@@ -5,6 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDriver } from 'mikro-orm-pglite';
 import { sessionOptions } from './session-options.js';
+import { pipelineTransactions, type QueryingClient } from './pipelined-transactions.js';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
@@ -30,7 +31,13 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
       clientUrl: config.databaseUrl,
       // A request that cannot get a connection soon is answered "busy, retry" rather than hanging
       // for knex's default minute (src/transport/overload.ts turns the timeout into SERVICE_UNAVAILABLE).
-      pool: { min: 0, max: config.databasePoolSize, acquireTimeoutMillis: config.databasePoolWaitMs },
+      // Each connection sends a transaction's BEGIN with its first statement, and a unit's COMMIT with its last write (pipelined-transactions.ts).
+      pool: {
+        min: 0,
+        max: config.databasePoolSize,
+        acquireTimeoutMillis: config.databasePoolWaitMs,
+        afterCreate: (connection: QueryingClient, done: (error: Error | null, connection: QueryingClient) => void) => done(null, pipelineTransactions(connection)),
+      },
       // Every connection's default statement_timeout (a startup parameter: no round trip), which
       // bounds every read; money movements lift it inside their own transaction (run-command.ts).
       // And the session settings every connection starts with (session-options.ts: JIT off).

@@ -33,6 +33,7 @@ import { Migration20261206110000_risk_facts_rings } from './Migration20261206110
 import { Migration20261207100000_risk_lines_tail } from './Migration20261207100000_risk_lines_tail.js';
 import { Migration20261208100000_decisions_on_transactions } from './Migration20261208100000_decisions_on_transactions.js';
 import { Migration20261209100000_risk_tails } from './Migration20261209100000_risk_tails.js';
+import { Migration20261210100000_unit_assert } from './Migration20261210100000_unit_assert.js';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and node. */
 export const migrationsList = [
@@ -71,4 +72,5 @@ export const migrationsList = [
   { name: 'Migration20261207100000_risk_lines_tail', class: Migration20261207100000_risk_lines_tail },
   { name: 'Migration20261208100000_decisions_on_transactions', class: Migration20261208100000_decisions_on_transactions },
   { name: 'Migration20261209100000_risk_tails', class: Migration20261209100000_risk_tails },
+  { name: 'Migration20261210100000_unit_assert', class: Migration20261210100000_unit_assert },
 ];

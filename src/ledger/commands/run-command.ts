@@ -319,7 +319,8 @@ async function runUnit(database: Database, commands: readonly Prepared[], option
   // (em.flush passes no barrier). What is still held back is written before the commit.
   await freeClaims(database, claimedCommands.filter((prepared) => !uses.get(prepared.claim)?.outcome).map(({ command }) => ({ userId: command.actor.userId, key: command.idempotencyKey })));
   await options.withinUnit?.(database, results);
-  await movements.finish();
+  // The unit's COMMIT rides with its last write: nothing is sent after this (pipelined-transactions.ts).
+  await movements.finish({ commit: true });
   return results;
 }
 

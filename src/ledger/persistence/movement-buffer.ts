@@ -1,4 +1,5 @@
 import { holdWritesOn, pendingWritesOn, type HeldStatements, type PendingWrites } from '../../db/pending-writes.js';
+import { commitsWithLastWrite, RIDING_COMMIT } from '../../db/pipelined-transactions.js';
 import { quoteLongText } from '../../db/sql-literal.js';
 import type { Actor } from '../types.js';
 import type { Database } from './database.js';
@@ -94,13 +95,29 @@ export class MovementBuffer implements PendingWrites {
    * The end of the unit's statements: held-back movements are written before the commit (which
    * passes no barrier). A journal switch is dropped: nothing follows for it to govern (a movement
    * of no request had its context sent before it was held back, see add). So are settings when no
-   * movement is held back: then nothing the unit still sends needs them.
+   * movement is held back: then nothing the unit still sends needs them. With `commit` the
+   * unit's COMMIT rides in the same message where it can (commitsWithLastWrite), and then nothing
+   * may be sent on the transaction after it.
    */
-  async finish(): Promise<void> {
+  async finish(options: { readonly commit?: boolean } = {}): Promise<void> {
     while (this.inFlight) await this.inFlight;
     this.context.take();
     if (this.pending.length === 0) this.settings = undefined;
-    await this.flush();
+    if (!options.commit || !commitsWithLastWrite(this.database)) return this.flush();
+    const statements = this.takeStatements();
+    if (statements.length === 0) return;
+    await this.sendCommitting(statements);
+  }
+
+  /**
+   * The last statements and the unit's COMMIT as one message (db/pipelined-transactions.ts): the
+   * write checks its own counts (write-movements.ts), so a failed check stops the COMMIT; the
+   * checks here run after it and can only repeat what the statement already enforced.
+   */
+  private async sendCommitting(statements: readonly HeldStatement[]): Promise<void> {
+    const sql = `${statements.map((statement) => statement.sql).join(';\n')};\n${RIDING_COMMIT}`;
+    const results = (await this.database.execute(sql, quoteLongText(statements.flatMap((statement) => statement.parameters)), 'all')) as unknown[];
+    statements.forEach((statement, index) => statement.check?.(results[index]));
   }
 
   /** What is held back, in the order it must run; afterwards nothing is. */

@@ -106,9 +106,16 @@ function rowsStatement(movements: readonly MovementRows[], updates: readonly Acc
     // which work in its own transaction sets (movement-buffer.ts sends it in a unit).
     sql`requests as (select set_config('tally.movement_requests', ${json(movementRequests(movements))}, true) as requests)`,
   ];
-  return sql`with ${join(ctes, ',\n')}
-    select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,
-           (select count(*)::int from requests) as requests_set`;
+  // The counts are checked by the statement itself (tally_assert, migration 20261210100000): a
+  // unit's last write carries its COMMIT (pipelined-transactions.ts), which a failed check must stop.
+  return sql`with ${join(ctes, ',\n')},
+    counted as (select (select count(*)::int from balances) as accounts_updated, (select count(*)::int from recorded) as outcomes_recorded,
+                       (select count(*)::int from requests) as requests_set)
+    select c.accounts_updated, c.outcomes_recorded, c.requests_set,
+           tally_assert(c.accounts_updated = ${updates.length} and c.outcomes_recorded = ${movements.length},
+                        format('the movement write updated %s of %s accounts (one changed under its row lock) and recorded %s of %s outcomes (a claim is missing)',
+                               c.accounts_updated, ${updates.length}, c.outcomes_recorded, ${movements.length})) as checked
+      from counted c`;
 }
 
 /** What the write statement answers: how many accounts and outcomes it updated. */
