@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import sql from 'sql-template-tag';
-import { queryStatement } from '../db/sql.js';
+import { appendStatement } from '../db/sql.js';
 
 /** What every audit line says besides the action: who, from which request and address. */
 export interface AuditOrigin {
@@ -80,7 +80,8 @@ export async function recordAudits(em: EntityManager, origin: AuditOrigin, entri
     client_ip: origin.clientIp ?? null,
     details: entry.details ?? {},
   }));
-  await queryStatement(
+  // Inside a ledger unit the line is held back with its movements and rides with the COMMIT (db/sql.ts appendStatement).
+  await appendStatement(
     em,
     sql`insert into audit_events (actor_user_id, action, target, outcome, request_id, client_ip, details)
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)

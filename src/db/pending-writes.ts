@@ -23,6 +23,8 @@ export interface PendingWrites {
    * nothing is held back. Undefined when nothing is.
    */
   take(): Promise<HeldStatements | undefined>;
+  /** Holds back a write of no answer after what is held, when the holder can (the ledger's unit); it is sent as they are. */
+  append?(statement: { readonly sql: string; readonly parameters: readonly unknown[] }): void;
 }
 
 /** Held-back statements, joined: `count` of them, and the check of their results once they ran. */
@@ -63,4 +65,16 @@ export async function takePendingWrites(database: SqlEntityManager): Promise<Hel
   if (database.getDriver() instanceof PostgreSqlDriver) return pending.take();
   await pending.flush();
   return undefined;
+}
+
+/**
+ * Holds back a write whose answer nobody reads (an audit line) when the transaction holds writes
+ * back and can take it: it rides with the next statement, or with the COMMIT. True when held;
+ * false when the caller must send it now.
+ */
+export function appendPendingWrite(database: SqlEntityManager, statement: { readonly sql: string; readonly parameters: readonly unknown[] }): boolean {
+  const pending = pendingByDatabase.get(database);
+  if (!pending?.append) return false;
+  pending.append(statement);
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { Sql } from 'sql-template-tag';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { takePendingWrites } from './pending-writes.js';
+import { appendPendingWrite, takePendingWrites } from './pending-writes.js';
 import { quoteLongText } from './sql-literal.js';
 
 /**
@@ -43,4 +43,14 @@ export async function queryStatement<Row>(database: Database, statement: Sql): P
 export async function runStatement(database: Database, sql: string, parameters: unknown[] = []): Promise<number> {
   const result = (await executeAfterHeldWrites(database, sql, parameters, 'run')) as { affectedRows?: number };
   return result.affectedRows ?? 0;
+}
+
+/**
+ * A write whose answer nobody reads (an audit line): inside a ledger unit it is held back with the
+ * unit's movements and sent with its next statement or its COMMIT (pending-writes.ts); elsewhere
+ * it runs now, after the held writes as every statement does.
+ */
+export async function appendStatement(database: Database, statement: Sql): Promise<void> {
+  if (appendPendingWrite(database, { sql: statement.sql, parameters: statement.values })) return;
+  await queryRows(database, statement.sql, statement.values);
 }

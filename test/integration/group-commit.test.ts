@@ -8,6 +8,7 @@ import { GROUPED_LOCK_TIMEOUT_MS, groupCommits, groupCommitterOf, type GroupComm
 import { depositCommand, type DepositInput } from '../../src/ledger/commands/deposit.js';
 import { withdrawCommand } from '../../src/ledger/commands/withdraw.js';
 import { auditedUnit } from '../../src/auth/movement-audit.js';
+import { RIDING_COMMIT } from '../../src/db/pipelined-transactions.js';
 import type { Actor } from '../../src/ledger/types.js';
 import type { AnyCommand, CommandResult } from '../../src/ledger/commands/command.js';
 import type { UnitOptions } from '../../src/ledger/commands/run-command.js';
@@ -219,14 +220,25 @@ describe('a group of commands in one unit', () => {
     const accountId = await t.account(owner);
     const actors = [service(), service(), service()];
     const inputs = actors.map(() => cash(accountId, '1.00'));
-    const results = await inOneGroup(
-      actors.map((actor, index) => ({
-        command: depositCommand(actor, inputs[index]!),
-        options: auditedUnit({ requestId: actor.requestId! }, actor, 'service.deposit', accountId, { idempotencyKey: inputs[index]!.idempotencyKey }),
-      })),
-      accountId,
-    );
-    expect(results.every((result) => result.status === 'fulfilled' && result.value.outcome.ok)).toBe(true);
+    const execute = vi.spyOn(SqlEntityManager.prototype, 'execute');
+    let statements: string[];
+    try {
+      const results = await inOneGroup(
+        actors.map((actor, index) => ({
+          command: depositCommand(actor, inputs[index]!),
+          options: auditedUnit({ requestId: actor.requestId! }, actor, 'service.deposit', accountId, { idempotencyKey: inputs[index]!.idempotencyKey }),
+        })),
+        accountId,
+      );
+      expect(results.every((result) => result.status === 'fulfilled' && result.value.outcome.ok)).toBe(true);
+      statements = execute.mock.calls.map(([query]) => (typeof query === 'string' ? query : ''));
+    } finally {
+      execute.mockRestore();
+    }
+    // The group's movements, each member's journal switch and audit line, and the COMMIT: one message (pipelined-transactions.ts).
+    const groupsLast = statements.filter((query) => query.includes('insert into ledger_transactions')).at(-1)!;
+    expect(groupsLast.split('insert into audit_events')).toHaveLength(4);
+    expect(groupsLast.endsWith(RIDING_COMMIT)).toBe(true);
     const movements = await t.database.pool.query<{ key: string; request_id: string }>(
       `select t.idempotency_key as key, j.request_id from journal_records j join ledger_transactions t on t.id = j.subject::uuid
         where j.kind = 'MOVEMENT' and t.idempotency_key = any($1)`,

@@ -39,6 +39,8 @@ export class MovementBuffer implements PendingWrites {
   private readonly context: JournalContext;
   /** The unit's settings, until its first statement carries them. */
   private settings: UnitSettings | undefined;
+  /** Writes nobody reads the answer of (an audit line), held back after the movements: see append. */
+  private appended: HeldStatement[] = [];
 
   constructor(
     private readonly database: Database,
@@ -58,13 +60,27 @@ export class MovementBuffer implements PendingWrites {
   async add(movement: MovementRows): Promise<void> {
     // A correction is written alone; a movement of no request is journalled under the unit's
     // context, so the context its turn wants is sent before it (the flush carries no request for it).
-    if (movement.correction || (movement.requestId === null && !this.context.current)) await this.flush();
+    // An appended write goes first: the movements are sent before it, and it was made before this one.
+    if (movement.correction || (movement.requestId === null && !this.context.current) || this.appended.length > 0) await this.flush();
     this.pending.push(movement);
     if (movement.correction || this.pending.length >= MAX_MOVEMENTS_PER_FLUSH) await this.flush();
   }
 
   /**
-   * Writes what is held back: the settings, the movements, then the journal context, each its own
+   * Holds back a write whose answer nobody reads (run-command.ts withinUnit's audit line), sent
+   * after the movements, with the journal context it was made under, in front of the next statement or, at the end of
+   * the unit, in the message that carries its COMMIT: one round trip fewer for an audited unit.
+   */
+  append(statement: { readonly sql: string; readonly parameters: readonly unknown[] }): void {
+    // Journalled under the request it was made for: the context switch it needs goes with it
+    // (a grouped unit's members each append their own line, group-commit.ts).
+    const context = this.context.take();
+    if (context) this.appended.push(context);
+    this.appended.push(statement);
+  }
+
+  /**
+   * Writes what is held back: the settings, the movements, the appended writes, then the journal context, each its own
    * statement. A statement that arrives while a flush is in flight waits for it: the held-back
    * rows are taken at once, so without the wait it could reach PostgreSQL first.
    */
@@ -128,10 +144,13 @@ export class MovementBuffer implements PendingWrites {
       const { statement, check } = movementWrite(this.pending);
       statements.push({ sql: statement.sql, parameters: statement.values, check });
     }
+    // The appended writes carry the context switches they need; a switch made after the last of them goes after them.
+    statements.push(...this.appended);
     const context = this.context.take();
     if (context) statements.push(context);
     this.settings = undefined;
     this.pending = [];
+    this.appended = [];
     return statements;
   }
 
