@@ -62,7 +62,7 @@ export async function flushPendingWrites(database: SqlEntityManager): Promise<vo
 export async function takePendingWrites(database: SqlEntityManager): Promise<HeldStatements | undefined> {
   const pending = pendingByDatabase.get(database);
   if (!pending) return undefined;
-  if (database.getDriver() instanceof PostgreSqlDriver) return pending.take();
+  if (sendsStatementsTogether(database)) return pending.take();
   await pending.flush();
   return undefined;
 }
@@ -77,4 +77,9 @@ export function appendPendingWrite(database: SqlEntityManager, statement: { read
   if (!pending?.append) return false;
   pending.append(statement);
   return true;
+}
+
+/** Whether `database` runs several statements sent as one message (PostgreSQL, with MikroORM's inlined values; PGlite runs one a message). */
+export function sendsStatementsTogether(database: SqlEntityManager): boolean {
+  return database.getDriver() instanceof PostgreSqlDriver;
 }

@@ -1,4 +1,5 @@
-import { PostgreSqlDriver, type SqlEntityManager } from '@mikro-orm/postgresql';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { sendsStatementsTogether } from './pending-writes.js';
 
 /**
  * A transaction's BEGIN travels with its first statement, and a ledger unit's COMMIT with its
@@ -158,5 +159,5 @@ function sendAfterBegin(send: (...args: unknown[]) => unknown, args: unknown[]):
  */
 export function commitsWithLastWrite(database: SqlEntityManager): boolean {
   const transaction = database.getTransactionContext() as { parentTransaction?: unknown } | undefined;
-  return database.getDriver() instanceof PostgreSqlDriver && transaction !== undefined && transaction.parentTransaction === undefined;
+  return sendsStatementsTogether(database) && transaction !== undefined && transaction.parentTransaction === undefined;
 }

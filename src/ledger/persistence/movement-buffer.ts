@@ -1,4 +1,4 @@
-import { holdWritesOn, pendingWritesOn, type HeldStatements, type PendingWrites } from '../../db/pending-writes.js';
+import { holdWritesOn, pendingWritesOn, sendsStatementsTogether, type HeldStatements, type PendingWrites } from '../../db/pending-writes.js';
 import { commitsWithLastWrite, RIDING_COMMIT } from '../../db/pipelined-transactions.js';
 import { quoteLongText } from '../../db/sql-literal.js';
 import type { Actor } from '../types.js';
@@ -131,8 +131,15 @@ export class MovementBuffer implements PendingWrites {
    * checks here run after it and can only repeat what the statement already enforced.
    */
   private async sendCommitting(statements: readonly HeldStatement[]): Promise<void> {
-    const sql = `${statements.map((statement) => statement.sql).join(';\n')};\n${RIDING_COMMIT}`;
-    const results = (await this.database.execute(sql, quoteLongText(statements.flatMap((statement) => statement.parameters)), 'all')) as unknown[];
+    await this.sendInOneMessage([...statements, { sql: RIDING_COMMIT, parameters: [] }]);
+  }
+
+  /** Statements as one message of several (PostgreSQL runs them in order and stops at the first error), each checked. */
+  private async sendInOneMessage(statements: readonly HeldStatement[]): Promise<void> {
+    const sql = statements.map((statement) => statement.sql).join(';\n');
+    const answer = await this.database.execute(sql, quoteLongText(statements.flatMap((statement) => statement.parameters)), 'all');
+    // One statement answers its rows; several, an array of each one's.
+    const results = statements.length === 1 ? [answer] : (answer as unknown[]);
     statements.forEach((statement, index) => statement.check?.(results[index]));
   }
 
@@ -154,8 +161,10 @@ export class MovementBuffer implements PendingWrites {
     return statements;
   }
 
-  /** Straight on the entity manager, one after the other: this IS the barrier db/sql.ts waits for. */
+  /** Straight on the entity manager (in one message on PostgreSQL, one after the other on PGlite): this IS the barrier db/sql.ts waits for. */
   private async send(statements: readonly HeldStatement[]): Promise<void> {
+    // On PostgreSQL in one message, as they would ride in front of a statement (db/pending-writes.ts).
+    if (sendsStatementsTogether(this.database)) return this.sendInOneMessage(statements);
     for (const statement of statements) {
       // Run first, then check: `check?.(await …)` would skip the statement itself when there is no check.
       // Long JSON quoted natively (db/sql-literal.ts): the unit's rows are kilobytes, and this is
