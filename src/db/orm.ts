@@ -5,7 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDriver } from 'mikro-orm-pglite';
 import { sessionOptions } from './session-options.js';
-import { pipelineTransactions, type QueryingClient } from './pipelined-transactions.js';
+import { notePipelinedPool, pipelineTransactions, type QueryingClient } from './pipelined-transactions.js';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
@@ -26,7 +26,7 @@ export interface OrmOptions {
 export async function openOrm(config: Config, options: OrmOptions = {}): Promise<Orm> {
   const shared = sharedOptions(options);
   if (config.databaseUrl) {
-    return MikroORM.init({
+    const orm = await MikroORM.init({
       ...shared,
       clientUrl: config.databaseUrl,
       // A request that cannot get a connection soon is answered "busy, retry" rather than hanging
@@ -45,6 +45,8 @@ export async function openOrm(config: Config, options: OrmOptions = {}): Promise
         connection: { options: sessionOptions(), ...(config.readStatementTimeoutMs > 0 ? { statement_timeout: config.readStatementTimeoutMs } : {}) },
       },
     });
+    notePipelinedPool(orm.em);
+    return orm;
   }
   // Before PGlite touches a file: a second process on the same directory would corrupt it.
   const lock = lockDataDirectory(config.dataDirectory);

@@ -26,8 +26,11 @@ import { sendsStatementsTogether } from './pending-writes.js';
  *   undo anything) at once, and refuses any other statement until then: it would run outside the
  *   committed transaction. The unit's callers are answered only after that COMMIT, as before.
  *
- * Only knex's exact texts are taken: a `begin` written elsewhere (the outbox relay's, migrations')
- * is sent as written. PGlite's connection is not wrapped.
+ * Failures keep a unit inside its transaction: a message carrying the BEGIN that fails (one that
+ * does not parse runs nothing, its BEGIN neither) leaves the connection refusing everything until
+ * knex ends the transaction, with a ROLLBACK; while a riding COMMIT is on its way nothing else is
+ * sent. Only knex's exact texts are taken: a `begin` written elsewhere (the outbox relay's,
+ * migrations') is sent as written. PGlite's connection is not wrapped.
  */
 
 /** The text knex sends to start a transaction at the default isolation level (knex pg-transaction.js). */
@@ -78,10 +81,23 @@ function answerSoon(callback: Callback, error: Error | null, result?: unknown): 
   return undefined;
 }
 
-/** The connection's side of a transaction: what it holds back and whether its last message committed. */
-interface Boundaries {
-  beginHeld: boolean;
-  committedAhead: boolean;
+/**
+ * Where the connection's transaction stands, as far as the wrapper must know:
+ * - `plain`: nothing held; statements go as they come (inside a transaction whose BEGIN went, or outside one);
+ * - `beginHeld`: knex's BEGIN was answered and waits for the next statement;
+ * - `failedWithBegin`: the message that carried the BEGIN failed. PostgreSQL reads a whole message
+ *   before running it, so one that does not parse ran nothing, its BEGIN neither: what follows
+ *   would run outside any transaction. Like an aborted transaction, the connection refuses every
+ *   statement until knex ends it; knex's COMMIT is sent as a ROLLBACK (ending whatever began) and answered with an error;
+ * - `committing`: a message ending with RIDING_COMMIT is on its way; anything sent now would run after it;
+ * - `committed`: it succeeded; knex's own COMMIT (or ROLLBACK, which can undo nothing now) is
+ *   answered without being sent, and anything else is refused.
+ */
+type Boundary = 'plain' | 'beginHeld' | 'failedWithBegin' | 'committing' | 'committed';
+
+interface Connection {
+  boundary: Boundary;
+  readonly send: (...args: unknown[]) => unknown;
 }
 
 /** Makes `client` pipeline knex's BEGIN and a unit's riding COMMIT; returns it. Idempotent. */
@@ -89,45 +105,73 @@ export function pipelineTransactions<Client extends QueryingClient>(client: Clie
   const marked = client as Client & { tallyPipelined?: true };
   if (marked.tallyPipelined) return client;
   marked.tallyPipelined = true;
-  const send = client.query.bind(client);
-  const state: Boundaries = { beginHeld: false, committedAhead: false };
-  client.query = (...args: unknown[]): unknown => route(send, state, args);
+  const connection: Connection = { boundary: 'plain', send: client.query.bind(client) };
+  client.query = (...args: unknown[]): unknown => route(connection, args);
   return client;
 }
 
-function route(send: (...args: unknown[]) => unknown, state: Boundaries, args: unknown[]): unknown {
+const isEnd = (text: string | undefined): boolean => text === KNEX_COMMIT || KNEX_ROLLBACKS.has(text ?? '');
+const endResult = (text: string): unknown => emptyResult(text === KNEX_COMMIT ? 'COMMIT' : 'ROLLBACK');
+
+function route(connection: Connection, args: unknown[]): unknown {
   const call = simpleCall(args);
   const text = call?.config.text;
-  if (state.committedAhead) return afterRidingCommit(send, state, args, call);
-  if (call && text === KNEX_BEGIN && !state.beginHeld) {
-    state.beginHeld = true;
-    return answerSoon(call.callback, null, emptyResult('BEGIN'));
+  switch (connection.boundary) {
+    case 'committing':
+      return refuse(args, 'this transaction is committing with its last write: nothing may be sent until that is answered');
+    case 'committed':
+      if (call && isEnd(text)) {
+        connection.boundary = 'plain';
+        return answerSoon(call.callback, null, endResult(text!));
+      }
+      return refuse(args, 'this transaction already committed with its last write: nothing may follow it before knex ends it');
+    case 'failedWithBegin':
+      return afterFailedBegin(connection, args, call);
+    case 'beginHeld':
+      connection.boundary = 'plain';
+      // Nothing was sent since the BEGIN: PostgreSQL never saw this transaction.
+      if (call && isEnd(text)) return answerSoon(call.callback, null, endResult(text!));
+      if (call) return sendSimple(connection, { ...call.config, text: `${KNEX_BEGIN}\n${call.config.text}` }, call.callback, true);
+      return sendAfterBegin(connection.send, args);
+    case 'plain':
+      if (call && text === KNEX_BEGIN) {
+        connection.boundary = 'beginHeld';
+        return answerSoon(call.callback, null, emptyResult('BEGIN'));
+      }
+      return call ? sendSimple(connection, call.config, call.callback, false) : connection.send(...args);
   }
-  if (!state.beginHeld) return call ? sendNoting(send, state, call.config, call.callback, false) : send(...args);
-  state.beginHeld = false;
-  if (call && (text === KNEX_COMMIT || KNEX_ROLLBACKS.has(text!))) return answerSoon(call.callback, null, emptyResult(text === KNEX_COMMIT ? 'COMMIT' : 'ROLLBACK'));
-  if (call) return sendNoting(send, state, { ...call.config, text: `${KNEX_BEGIN}\n${call.config.text}` }, call.callback, true);
-  return sendAfterBegin(send, args);
 }
 
-/** Sends a simple statement; notes a riding COMMIT that succeeded; strips the BEGIN it carries. */
-function sendNoting(send: (...args: unknown[]) => unknown, state: Boundaries, config: SimpleQuery, callback: Callback, carriesBegin: boolean): unknown {
+/** A simple statement, perhaps carrying the held BEGIN or ending with RIDING_COMMIT: the boundary follows its answer. */
+function sendSimple(connection: Connection, config: SimpleQuery, callback: Callback, carriesBegin: boolean): unknown {
   const commits = config.text.endsWith(RIDING_COMMIT);
-  return send(config, (error: Error | null, results?: unknown) => {
-    if (error) return callback(error);
-    if (commits) state.committedAhead = true;
+  if (commits) connection.boundary = 'committing';
+  return connection.send(config, (error: Error | null, results?: unknown) => {
+    if (error) {
+      // A failed riding COMMIT ended nothing the caller can use: knex's ROLLBACK goes as written.
+      connection.boundary = carriesBegin ? 'failedWithBegin' : 'plain';
+      return callback(error);
+    }
+    if (commits) connection.boundary = 'committed';
     return callback(null, carriesBegin ? withoutBegin(results) : results);
   });
 }
 
-/** The transaction committed with its last write: knex's own end is answered, anything else refused. */
-function afterRidingCommit(send: (...args: unknown[]) => unknown, state: Boundaries, args: unknown[], call: ReturnType<typeof simpleCall>): unknown {
+/** The message carrying the BEGIN failed: only knex's end goes through, as a ROLLBACK. */
+function afterFailedBegin(connection: Connection, args: unknown[], call: ReturnType<typeof simpleCall>): unknown {
   const text = call?.config.text;
-  if (call && (text === KNEX_COMMIT || KNEX_ROLLBACKS.has(text!))) {
-    state.committedAhead = false;
-    return answerSoon(call.callback, null, emptyResult(text === KNEX_COMMIT ? 'COMMIT' : 'ROLLBACK'));
-  }
-  const refusal = new Error('this transaction already committed with its last write: nothing may follow it before knex ends it');
+  if (!call || !isEnd(text)) return refuse(args, 'the first statement of this transaction failed: roll it back before sending anything else');
+  connection.boundary = 'plain';
+  return connection.send({ text: 'ROLLBACK' }, (error: Error | null, result?: unknown) => {
+    if (text !== KNEX_COMMIT) return call.callback(error, result);
+    return call.callback(error ?? new Error('the first statement of this transaction failed: it was rolled back, not committed'));
+  });
+}
+
+/** An error for a query the boundary does not allow, in the caller's call form. */
+function refuse(args: unknown[], message: string): unknown {
+  const refusal = new Error(message);
+  const call = simpleCall(args);
   if (call) return answerSoon(call.callback, refusal);
   const callback = args.at(-1);
   if (typeof callback === 'function') return answerSoon(callback as Callback, refusal);
@@ -153,11 +197,22 @@ function sendAfterBegin(send: (...args: unknown[]) => unknown, args: unknown[]):
 }
 
 /**
- * Whether a unit running on `database` may send its COMMIT with its last write: on PostgreSQL (a
- * connection orm.ts wrapped), in a transaction of its own, never a savepoint inside another, which
- * that COMMIT would end.
+ * Whether a unit running on `database` may send its COMMIT with its last write: on PostgreSQL,
+ * through a pool orm.ts wrapped (notePipelinedPool), in a transaction of its own, never a
+ * savepoint inside another, which that COMMIT would end.
  */
 export function commitsWithLastWrite(database: SqlEntityManager): boolean {
   const transaction = database.getTransactionContext() as { parentTransaction?: unknown } | undefined;
-  return sendsStatementsTogether(database) && transaction !== undefined && transaction.parentTransaction === undefined;
+  return sendsStatementsTogether(database) && pipelinedPools.has(poolOf(database)) && transaction !== undefined && transaction.parentTransaction === undefined;
+}
+
+/** The knex client whose pool hands out `database`'s connections. */
+const poolOf = (database: SqlEntityManager): object => database.getConnection().getKnex().client as object;
+
+/** The pools whose connections orm.ts wrapped: without the wrapper a statement between the riding COMMIT and knex's own would run in autocommit. */
+const pipelinedPools = new WeakSet<object>();
+
+/** Notes that `database`'s pool wraps every connection it makes (orm.ts), so its units may commit with their last write. */
+export function notePipelinedPool(database: SqlEntityManager): void {
+  pipelinedPools.add(poolOf(database));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/config.js';
 import { openOrm, type Orm } from '../../src/db/orm.js';
 import { commitsWithLastWrite, RIDING_COMMIT } from '../../src/db/pipelined-transactions.js';
@@ -19,6 +20,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   orm = await openOrm(loadConfig({ DATABASE_URL: database.url, JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: 'y'.repeat(32), DATABASE_POOL_SIZE: '2' }));
   await database.pool.query('create table pipelined_probe (id text primary key)');
+  // A check PostgreSQL makes only at COMMIT: a row naming a probe that does not exist fails there.
+  await database.pool.query('create table pipelined_deferred (id text primary key, probe text references pipelined_probe (id) deferrable initially deferred)');
 });
 afterAll(async () => {
   await orm.close(true);
@@ -134,5 +137,59 @@ describe('COMMIT with the last write', () => {
     });
     expect(seen).toEqual({ outer: true, inner: false });
     expect(commitsWithLastWrite(orm.em.fork())).toBe(false);
+  });
+
+  it('a first statement that does not parse ran no BEGIN either: the connection refuses what follows until the rollback', async () => {
+    const id = randomUUID();
+    let refusal: unknown;
+    await expect(
+      orm.em.fork().transactional(async (em) => {
+        await em.execute('selec 1').catch(() => undefined);
+        // Caught and carried on: without the refusal this insert would run, and stay, in autocommit.
+        refusal = await em.execute(`insert into pipelined_probe (id) values ('${id}')`).catch((error: unknown) => error);
+      }),
+    ).rejects.toThrow(/rolled back, not committed/);
+    expect(String(refusal)).toContain('first statement of this transaction failed');
+    expect(await probes(id)).toBe(0);
+    const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
+    expect(clocks!.same_message).toBe(true);
+  });
+
+  it('nothing is sent while the COMMIT riding with the last write is on its way', async () => {
+    const id = randomUUID();
+    const late = randomUUID();
+    let refusal: unknown;
+    await orm.em.fork().transactional(async (em) => {
+      await em.execute(CLOCKS);
+      const committing = em.execute(`insert into pipelined_probe (id) values ('${id}');\nselect pg_sleep(0.2);\n${RIDING_COMMIT}`);
+      refusal = await em.execute(`insert into pipelined_probe (id) values ('${late}')`).catch((error: unknown) => error);
+      await committing;
+    });
+    expect(String(refusal)).toContain('is committing with its last write');
+    expect(await probes(id)).toBe(1);
+    expect(await probes(late)).toBe(0);
+  });
+
+  it('a COMMIT that fails at commit time (a deferred check) fails the transaction, and nothing of it stays', async () => {
+    const id = randomUUID();
+    await expect(
+      orm.em.fork().transactional(async (em) => {
+        await em.execute(`insert into pipelined_probe (id) values ('${id}')`);
+        await em.execute(`insert into pipelined_deferred (id, probe) values ('${id}', 'no such probe');\n${RIDING_COMMIT}`);
+      }),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect(await probes(id)).toBe(0);
+    const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
+    expect(clocks!.same_message).toBe(true);
+  });
+
+  it('a pool that does not wrap its connections never commits with a write', async () => {
+    const plain = await MikroORM.init({ clientUrl: database.url, entities: [], discovery: { warnWhenNoEntities: false }, allowGlobalContext: false });
+    try {
+      expect(await plain.em.fork().transactional(async (em) => commitsWithLastWrite(em))).toBe(false);
+      expect(await orm.em.fork().transactional(async (em) => commitsWithLastWrite(em))).toBe(true);
+    } finally {
+      await plain.close(true);
+    }
   });
 });

@@ -41,6 +41,8 @@ export class MovementBuffer implements PendingWrites {
   private settings: UnitSettings | undefined;
   /** Writes nobody reads the answer of (an audit line), held back after the movements: see append. */
   private appended: HeldStatement[] = [];
+  /** Set by finish: nothing may be held back after it. */
+  private finished = false;
 
   constructor(
     private readonly database: Database,
@@ -61,6 +63,7 @@ export class MovementBuffer implements PendingWrites {
     // A correction is written alone; a movement of no request is journalled under the unit's
     // context, so the context its turn wants is sent before it (the flush carries no request for it).
     // An appended write goes first: the movements are sent before it, and it was made before this one.
+    if (this.finished) throw new Error('the unit has finished: a movement added now would never be written');
     if (movement.correction || (movement.requestId === null && !this.context.current) || this.appended.length > 0) await this.flush();
     this.pending.push(movement);
     if (movement.correction || this.pending.length >= MAX_MOVEMENTS_PER_FLUSH) await this.flush();
@@ -72,6 +75,7 @@ export class MovementBuffer implements PendingWrites {
    * the unit, in the message that carries its COMMIT: one round trip fewer for an audited unit.
    */
   append(statement: { readonly sql: string; readonly parameters: readonly unknown[] }): void {
+    if (this.finished) throw new Error('the unit has finished: a write appended now would never be sent');
     // Journalled under the request it was made for: the context switch it needs goes with it
     // (a grouped unit's members each append their own line, group-commit.ts).
     const context = this.context.take();
@@ -111,18 +115,23 @@ export class MovementBuffer implements PendingWrites {
    * The end of the unit's statements: held-back movements are written before the commit (which
    * passes no barrier). A journal switch is dropped: nothing follows for it to govern (a movement
    * of no request had its context sent before it was held back, see add). So are settings when no
-   * movement is held back: then nothing the unit still sends needs them. With `commit` the
+   * movement or appended write is held back: then nothing the unit still sends needs them. With `commit` the
    * unit's COMMIT rides in the same message where it can (commitsWithLastWrite), and then nothing
    * may be sent on the transaction after it.
    */
   async finish(options: { readonly commit?: boolean } = {}): Promise<void> {
     while (this.inFlight) await this.inFlight;
+    this.finished = true;
     this.context.take();
-    if (this.pending.length === 0) this.settings = undefined;
+    if (this.pending.length === 0 && this.appended.length === 0) this.settings = undefined;
     if (!options.commit || !commitsWithLastWrite(this.database)) return this.flush();
     const statements = this.takeStatements();
     if (statements.length === 0) return;
-    await this.sendCommitting(statements);
+    // In flight like a flush: a statement arriving now waits for it (and the connection then refuses it).
+    this.inFlight = this.sendCommitting(statements).finally(() => {
+      this.inFlight = undefined;
+    });
+    await this.inFlight;
   }
 
   /**
