@@ -39,8 +39,34 @@ export interface RiskDecision {
 }
 
 /** A rule runs on a movement when it is enabled and written for its currency, or for any. */
-function appliesTo(rule: RiskRule, features: RiskFeatures): boolean {
-  return rule.enabled && (rule.currency === null || rule.currency === features.currency);
+function appliesTo(rule: RiskRule, currency: string): boolean {
+  return rule.enabled && (rule.currency === null || rule.currency === currency);
+}
+
+/** The rules that run on a movement of one currency, in priority order, and the versions a decision names. */
+interface RunningRules {
+  readonly running: readonly CompiledRule[];
+  readonly ruleVersions: readonly RuleVersionRef[];
+}
+
+/**
+ * Steps (1) and (2)'s order, found once per rule set and currency: the same for every movement a
+ * rule set judges (current-rules.ts keeps one array per saved version), so a movement neither
+ * filters, sorts nor lists the rules again. Frozen: every decision of the set shares them.
+ */
+const runningByRules = new WeakMap<readonly CompiledRule[], Map<string, RunningRules>>();
+/** Currencies kept per rule set: ISO 4217 has under 200; a replay of odd stored data is not kept past it. */
+const MAX_CURRENCIES_KEPT = 256;
+
+function runningRulesOf(rules: readonly CompiledRule[], currency: string): RunningRules {
+  let byCurrency = runningByRules.get(rules);
+  if (!byCurrency) runningByRules.set(rules, (byCurrency = new Map()));
+  const kept = byCurrency.get(currency);
+  if (kept) return kept;
+  const running = Object.freeze(rules.filter((compiled) => appliesTo(compiled.rule, currency)).sort((left, right) => byPriority(left.rule, right.rule)));
+  const found: RunningRules = { running, ruleVersions: Object.freeze(running.map(({ rule }) => Object.freeze({ id: rule.id, version: rule.version }))) };
+  if (byCurrency.size < MAX_CURRENCIES_KEPT) byCurrency.set(currency, found);
+  return found;
 }
 
 function byPriority(left: RiskRule, right: RiskRule): number {
@@ -70,7 +96,7 @@ function verdictOf(rule: RiskRule, action: RiskAction, failed: boolean): RuleVer
  * (4) the action is the most severe verdict's, DENY over REVIEW over ALLOW, ALLOW when none.
  */
 export function decideRisk(rules: readonly CompiledRule[], features: RiskFeatures): RiskDecision {
-  const running = rules.filter((compiled) => appliesTo(compiled.rule, features)).sort((left, right) => byPriority(left.rule, right.rule));
+  const { running, ruleVersions } = runningRulesOf(rules, features.currency);
   const verdicts: RuleVerdict[] = [];
   const evaluationErrors: EvaluationFailure[] = [];
   for (const { rule, evaluate } of running) {
@@ -94,7 +120,7 @@ export function decideRisk(rules: readonly CompiledRule[], features: RiskFeature
     action: decidedBy?.action ?? 'ALLOW',
     decidedBy,
     verdicts,
-    ruleVersions: running.map(({ rule }) => ({ id: rule.id, version: rule.version })),
+    ruleVersions,
     features,
     evaluationErrors,
   };

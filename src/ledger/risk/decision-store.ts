@@ -38,7 +38,21 @@ export interface StoredRiskDecision {
  * is not parsed back.
  */
 export function decisionBodyJson(decision: RiskDecision): string {
-  return `{"action":${JSON.stringify(decision.action)},"rule_versions":${JSON.stringify(decision.ruleVersions)},"verdicts":${JSON.stringify(decision.verdicts)},"features":${featuresJsonText(decision.features)},"evaluation_errors":${JSON.stringify(decision.evaluationErrors)}}`;
+  return `{"action":${JSON.stringify(decision.action)},"rule_versions":${ruleVersionsJson(decision.ruleVersions)},"verdicts":${listJson(decision.verdicts)},"features":${featuresJsonText(decision.features)},"evaluation_errors":${listJson(decision.evaluationErrors)}}`;
+}
+
+/** Each rule set's versions as JSON, written once: every decision of the set shares the array (decide-risk.ts). */
+const ruleVersionsText = new WeakMap<readonly RuleVersionRef[], string>();
+
+function ruleVersionsJson(versions: readonly RuleVersionRef[]): string {
+  let text = ruleVersionsText.get(versions);
+  if (text === undefined) ruleVersionsText.set(versions, (text = JSON.stringify(versions)));
+  return text;
+}
+
+/** Most decisions have no verdict and no error. */
+function listJson(values: readonly unknown[]): string {
+  return values.length === 0 ? '[]' : JSON.stringify(values);
 }
 
 /** One decision as the JSON object of a risk_decisions row (a REVIEW's or a DENY's, or one made outside a command). */
