@@ -34,6 +34,12 @@ interface Clocks {
 }
 const CLOCKS = 'select now() = statement_timestamp() as same_message, pg_current_xact_id()::text as xid';
 const probes = async (id: string) => (await database.pool.query('select count(*)::int as count from pipelined_probe where id = $1', [id])).rows[0].count as number;
+/** Both pooled connections, in turn, start their next transaction with a BEGIN of its own, in their first statement's message. */
+async function expectFreshTransactions(): Promise<void> {
+  for (let round = 0; round < 4; round += 1) {
+    await expectFreshTransactions();
+  }
+}
 
 describe('BEGIN with the first statement', () => {
   it('the first statement arrives with the BEGIN, the second alone, both in one transaction', async () => {
@@ -67,11 +73,7 @@ describe('BEGIN with the first statement', () => {
     const id = randomUUID();
     await expect(orm.em.fork().transactional((em) => em.execute(`insert into pipelined_probe (id) values ('${id}'); select 1 / 0`))).rejects.toThrow(/division by zero/);
     expect(await probes(id)).toBe(0);
-    // Both pooled connections, in turn: each starts a fresh transaction with its next BEGIN.
-    for (let round = 0; round < 4; round += 1) {
-      const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
-      expect(clocks!.same_message).toBe(true);
-    }
+    await expectFreshTransactions();
   });
 
   it('a transaction that sends nothing sends no BEGIN either, and leaves no transaction open', async () => {
@@ -109,8 +111,7 @@ describe('COMMIT with the last write', () => {
     expect(String(refusal)).toContain('already committed with its last write');
     expect(await probes(id)).toBe(1);
     // The connection is out of the transaction: its next one starts with a BEGIN of its own.
-    const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
-    expect(clocks!.same_message).toBe(true);
+    await expectFreshTransactions();
   });
 
   it('a write that fails its own check stops the COMMIT riding with it: nothing of the transaction stays', async () => {
@@ -124,10 +125,7 @@ describe('COMMIT with the last write', () => {
     ).rejects.toMatchObject({ code: 'P0004', message: expect.stringContaining('one is not two') });
     expect(await probes(before)).toBe(0);
     expect(await probes(id)).toBe(0);
-    for (let round = 0; round < 4; round += 1) {
-      const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
-      expect(clocks!.same_message).toBe(true);
-    }
+    await expectFreshTransactions();
   });
 
   it('a savepoint inside a transaction never commits with its write: only a transaction of its own does', async () => {
@@ -151,8 +149,7 @@ describe('COMMIT with the last write', () => {
     ).rejects.toThrow(/rolled back, not committed/);
     expect(String(refusal)).toContain('first statement of this transaction failed');
     expect(await probes(id)).toBe(0);
-    const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
-    expect(clocks!.same_message).toBe(true);
+    await expectFreshTransactions();
   });
 
   it('nothing is sent while the COMMIT riding with the last write is on its way', async () => {
@@ -179,8 +176,7 @@ describe('COMMIT with the last write', () => {
       }),
     ).rejects.toMatchObject({ code: '23503' });
     expect(await probes(id)).toBe(0);
-    const [clocks] = await orm.em.fork().transactional((em) => em.execute<Clocks[]>(CLOCKS));
-    expect(clocks!.same_message).toBe(true);
+    await expectFreshTransactions();
   });
 
   it('a pool that does not wrap its connections never commits with a write', async () => {
