@@ -178,22 +178,20 @@ function refuse(args: unknown[], message: string): unknown {
   return Promise.reject(refusal);
 }
 
-/** The BEGIN alone, then `args` once it succeeded; its failure is the query's. */
+/**
+ * The BEGIN alone, then `args`. knex's call form (a callback) runs the query only once the BEGIN
+ * succeeded, its failure being the query's; any other form is queued right behind the BEGIN, in
+ * the order pg runs a connection's queue (a BEGIN fails only with its connection, and then so does
+ * what follows it).
+ */
 function sendAfterBegin(send: (...args: unknown[]) => unknown, args: unknown[]): unknown {
   const callback = args.at(-1);
   if (typeof callback === 'function') {
     send(KNEX_BEGIN, (error: Error | null) => (error ? (callback as Callback)(error) : send(...args)));
     return undefined;
   }
-  const [first] = args;
-  if (first && typeof first === 'object' && typeof (first as { submit?: unknown }).submit === 'function') {
-    // A submittable (a cursor, a stream) is handed back at once: the BEGIN is queued ahead of it,
-    // and pg runs a connection's queue in order (a BEGIN fails only with its connection, and then so does this).
-    send(KNEX_BEGIN, () => undefined);
-    return send(...args);
-  }
-  // The promise form: the query's own promise, after the BEGIN's.
-  return (send(KNEX_BEGIN) as Promise<unknown>).then(() => send(...args));
+  send(KNEX_BEGIN, () => undefined);
+  return send(...args);
 }
 
 /**

@@ -103,12 +103,7 @@ export class MovementBuffer implements PendingWrites {
     while (this.inFlight) await this.inFlight;
     const statements = this.takeStatements();
     if (statements.length === 0) return undefined;
-    return {
-      sql: statements.map((statement) => statement.sql).join(';\n'),
-      parameters: statements.flatMap((statement) => statement.parameters),
-      count: statements.length,
-      ran: (results) => statements.forEach((statement, index) => statement.check?.(results[index])),
-    };
+    return joined(statements);
   }
 
   /**
@@ -145,11 +140,10 @@ export class MovementBuffer implements PendingWrites {
 
   /** Statements as one message of several (PostgreSQL runs them in order and stops at the first error), each checked. */
   private async sendInOneMessage(statements: readonly HeldStatement[]): Promise<void> {
-    const sql = statements.map((statement) => statement.sql).join(';\n');
-    const answer = await this.database.execute(sql, quoteLongText(statements.flatMap((statement) => statement.parameters)), 'all');
+    const message = joined(statements);
+    const answer = await this.database.execute(message.sql, quoteLongText(message.parameters), 'all');
     // One statement answers its rows; several, an array of each one's.
-    const results = statements.length === 1 ? [answer] : (answer as unknown[]);
-    statements.forEach((statement, index) => statement.check?.(results[index]));
+    message.ran(message.count === 1 ? [answer] : (answer as unknown[]));
   }
 
   /** What is held back, in the order it must run; afterwards nothing is. */
@@ -182,6 +176,16 @@ export class MovementBuffer implements PendingWrites {
       statement.check?.(result);
     }
   }
+}
+
+/** Statements as one message's text and parameters, and the check of each one's answer, in order. */
+function joined(statements: readonly HeldStatement[]): HeldStatements {
+  return {
+    sql: statements.map((statement) => statement.sql).join(';\n'),
+    parameters: statements.flatMap((statement) => statement.parameters),
+    count: statements.length,
+    ran: (results) => statements.forEach((statement, index) => statement.check?.(results[index])),
+  };
 }
 
 /** One held-back statement, and the check of what it answered (the movement write's counts). */
